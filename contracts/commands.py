@@ -1,0 +1,31 @@
+"""Imperative messages sent to the hub (request/reply). Versioned; unknown fields refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from contracts.envelope import ContractModel, Envelope
+
+
+class ClaimIdentity(ContractModel):
+    """Ask the hub to reserve a national identity for one registration (REG-5 dedup).
+
+    Idempotent by `registration_id`: asking again answers the same.
+    """
+
+    kind: Literal["ClaimIdentity"] = "ClaimIdentity"
+    version: Literal[1] = 1
+    envelope: Envelope
+    province: str = Field(pattern=r"^\d{2}$")
+    registration_id: UUID
+    dedup_key: str = Field(min_length=3, max_length=200)
+    id_type: str = Field(pattern=r"^[16789AZ]$")
+    id_number: str | None = Field(default=None, max_length=40)
+    name: str = Field(min_length=1, max_length=50)
+    sex: str | None = Field(default=None, pattern=r"^[12]$")
+    birth_date: date | None = None
+    school_code: str = Field(min_length=1, max_length=20)

@@ -1,0 +1,33 @@
+"""The one error type raised when input at a boundary breaks a contract."""
+
+
+class ContractError(ValueError):
+    """Bad input at a boundary: names the field, a machine code and a Chinese message."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        # All three go to ValueError so the exception pickles and crosses process boundaries.
+        super().__init__(field, code, message)
+        self.field = field
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class DomainError(Exception):
+    """A business rule refused the command (HTTP 409); `code` is stable for programs."""
+
+    code = "rule_refused"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist, or not in the caller's sight (HTTP 404)."""
+
+    code = "not_found"

@@ -1,0 +1,59 @@
+"""Past-tense integration events a province publishes (stream `PROV_<prov>`)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from contracts.envelope import ContractModel, Envelope, decode
+from contracts.errors import ContractError
+
+
+class EventSource(ContractModel):
+    """Where an integration event was stored: the node's application and log position."""
+
+    province: str = Field(pattern=r"^\d{2}$")
+    application: str
+    notification_id: int = Field(ge=1)
+    aggregate_id: UUID
+    aggregate_version: int = Field(ge=1)
+    occurred_at: datetime
+
+
+class StudentRegistered(ContractModel):
+    """A student record was created at a province node (REG-5: enters the national index)."""
+
+    kind: Literal["StudentRegistered"] = "StudentRegistered"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    registration_id: UUID
+    student_number: str = Field(min_length=19, max_length=19)
+    dedup_key: str
+    id_type: str = Field(pattern=r"^[16789AZ]$")
+    id_number: str | None = None
+    name: str
+    sex: str | None = Field(default=None, pattern=r"^[12]$")
+    birth_date: date | None = None
+    school_code: str
+    class_code: str
+
+
+#: Every integration event, by its `kind`.
+INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {"StudentRegistered": StudentRegistered}
+
+
+def decode_event(data: bytes) -> ContractModel:
+    """Parses any integration event by its `kind`; unknown kinds and fields are refused."""
+    try:
+        kind = json.loads(data).get("kind")
+    except (ValueError, AttributeError):
+        raise ContractError("message", "malformed", "消息不是合法的 JSON 对象") from None
+    model = INTEGRATION_EVENTS.get(kind)
+    if model is None:
+        raise ContractError("kind", "unknown_kind", f"未知的事件类型 {kind!r}")
+    return decode(model, data)

@@ -1,0 +1,44 @@
+"""Every NATS subject and JetStream stream name, in one place (SPEC BUS-1, DESIGN §5).
+
+- `xueji.evt.<prov>.<aggregate>.<event>`: a province's integration events, captured by the
+  stream `PROV_<prov>`, published by the node's outbox relay.
+- `xueji.rpc.hub.<name>`: request/reply to the hub (never captured by a stream).
+- `xueji.rpc.pop.<name>`: the population registry (arrives with the registration issue).
+"""
+
+from __future__ import annotations
+
+EVENT_PREFIX = "xueji.evt"
+RPC_HUB_PREFIX = "xueji.rpc.hub"
+
+#: The hub's near-real-time national dedup (REG-5): claim an identity for a registration.
+HUB_IDENTITY_CLAIM = f"{RPC_HUB_PREFIX}.identity.claim"
+
+#: Deduplication window of every stream (DESIGN §5: explicit, at least one hour).
+DUPLICATE_WINDOW_SECONDS = 2 * 3600
+
+#: Queue group shared by hub instances answering RPC subjects.
+HUB_QUEUE = "hub"
+
+#: Durable consumer name the hub uses on every province stream.
+HUB_DURABLE = "hub"
+
+
+def province_stream(province: str) -> str:
+    """The JetStream stream holding province `province`'s integration events."""
+    return f"PROV_{province}"
+
+
+def province_events(province: str) -> str:
+    """Wildcard subject of every integration event of a province."""
+    return f"{EVENT_PREFIX}.{province}.>"
+
+
+def province_event(province: str, aggregate: str, event: str) -> str:
+    """Subject of one integration event, e.g. `xueji.evt.44.student.registered`."""
+    return f"{EVENT_PREFIX}.{province}.{aggregate}.{event}"
+
+
+def province_of_event_subject(subject: str) -> str:
+    """The province code an event subject belongs to (its third token)."""
+    return subject.split(".")[2]

@@ -1,0 +1,1 @@
+"""The ministry hub: the unified cross-province platform and the national identity index."""

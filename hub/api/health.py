@@ -1,0 +1,33 @@
+"""`GET /healthz` of the hub, with how far it has applied each province's stream."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from hub.api.deps import Runtime
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(runtime: Runtime) -> JSONResponse:
+    """Health of the hub: NATS link, event store, per-province stream positions."""
+    try:
+        positions = {
+            p: await runtime.writer(runtime.hub.position, p) for p in runtime.settings.provinces
+        }
+        store = "ok"
+    except Exception:  # noqa: BLE001 - any store failure is "down"
+        positions, store = {}, "down"
+    nats = "connected" if runtime.bus.connected else "down"
+    ok = store == "ok" and nats == "connected"
+    body = {
+        "status": "ok" if ok else "degraded",
+        "service": "hub",
+        "province": None,
+        "nats": nats,
+        "store": store,
+        "positions": positions,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)

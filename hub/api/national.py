@@ -1,0 +1,28 @@
+"""National student query 全国学籍查询 (QRY-4, first form: the identity index)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from contracts.errors import ContractError, NotFound
+from hub.api.deps import Runtime
+
+router = APIRouter(prefix="/api/v1/national", tags=["national"])
+
+
+@router.get("/students")
+async def national_students(
+    runtime: Runtime,
+    name: Annotated[str, Query(min_length=1, max_length=50)],
+    id_number: Annotated[str | None, Query(max_length=18)] = None,
+    student_number: Annotated[str | None, Query(max_length=19)] = None,
+) -> dict:
+    """Name plus ID number or national student number; 404 when nothing matches both."""
+    if not (id_number or student_number):
+        raise ContractError("id_number", "required", "请输入身份证件号或全国学籍号")
+    found = await runtime.writer(runtime.hub.national_student, name, id_number, student_number)
+    if found is None:
+        raise NotFound("未查到符合条件的学生")
+    return found

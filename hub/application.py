@@ -1,0 +1,192 @@
+"""The hub's eventsourcing Application: national dedup and the provinces' event streams.
+
+It is an `EventSourcedProjection`: each province event is applied with its tracking
+record (`prov_<code>`, the stream sequence) in the same transaction as the hub's own new
+events, so a redelivery is recognised and nothing is applied twice (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import singledispatchmethod
+from typing import Literal
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import JSONTranscoder, Tracking
+from eventsourcing.projection import EventSourcedProjection
+
+from contracts.commands import ClaimIdentity
+from contracts.errors import ContractError
+from contracts.events import StudentRegistered, decode_event
+from contracts.ids import DocumentType, dedup_key
+from contracts.meta import CommandMeta
+from contracts.replies import IdentityClaimReply
+from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
+from xueji.store import DateAsISO
+
+Outcome = Literal["applied", "duplicate", "gap", "rejected"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A province message that could not be accepted, to be recorded in its place."""
+
+    province: str
+    sequence: int
+    subject: str
+    error: ContractError
+    payload: bytes
+
+
+class NationalHub(EventSourcedProjection[UUID]):
+    name = "hub"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- near-real-time dedup (request/reply) -------------------------------------------
+
+    def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
+        """REG-5: the first registration to claim an identity holds it; repeats are free."""
+        identity = self._identity(command.dedup_key)
+        if identity is None:
+            identity = NationalIdentity(
+                dedup_key=command.dedup_key,
+                province=command.province,
+                registration_id=str(command.registration_id),
+                id_type=command.id_type,
+                id_number=command.id_number,
+                name=command.name,
+                sex=command.sex,
+                birth_date=command.birth_date,
+                school_code=command.school_code,
+                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+            )
+            self.save(identity)
+        if identity.is_held_by(str(command.registration_id)):
+            return IdentityClaimReply(outcome="free")
+        return IdentityClaimReply(
+            outcome="conflict",
+            holder_province=identity.province,
+            holder_student_number=identity.student_number,
+        )
+
+    # --- province streams ------------------------------------------------------------------
+
+    def apply_province_message(
+        self, province: str, sequence: int, subject: str, data: bytes
+    ) -> Outcome:
+        """Applies message `sequence` of stream `PROV_<province>` exactly once, in order."""
+        leader = f"prov_{province}"
+        tracked = self.recorder.max_tracking_id(leader)
+        if tracked is not None and sequence <= tracked:
+            return "duplicate"
+        if tracked is not None and sequence != tracked + 1:
+            return "gap"
+        tracking = Tracking(application_name=leader, notification_id=sequence)
+        try:
+            message = decode_event(data)
+            if message.source.province != province:
+                raise ContractError(
+                    "source.province",
+                    "forged_province",
+                    f"消息声称来自 {message.source.province}，实际来自 {province}",
+                )
+        except ContractError as error:
+            self.process_event(Rejection(province, sequence, subject, error, data), tracking)
+            return "rejected"
+        self.process_event(message, tracking)
+        return "applied"
+
+    def position(self, province: str) -> int:
+        return self.recorder.max_tracking_id(f"prov_{province}") or 0
+
+    @singledispatchmethod
+    def policy(self, domain_event: object, processing_event: ProcessingEvent) -> None:
+        """Integration events the hub does not need are tracked and otherwise ignored."""
+
+    @policy.register(StudentRegistered)
+    def _(self, event: StudentRegistered, processing_event: ProcessingEvent) -> None:
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        identity = self._identity(event.dedup_key)
+        if identity is None:  # registered while instant dedup was off: index it now
+            identity = NationalIdentity(
+                dedup_key=event.dedup_key,
+                province=event.source.province,
+                registration_id=str(event.registration_id),
+                id_type=event.id_type,
+                id_number=event.id_number,
+                name=event.name,
+                sex=event.sex,
+                birth_date=event.birth_date,
+                school_code=event.school_code,
+                meta=meta,
+            )
+        if identity.student_number == event.student_number:
+            return  # the same event published again after the stream's duplicate window
+        if identity.is_held_by(str(event.registration_id)):
+            identity.enroll(
+                province=event.source.province,
+                student_number=event.student_number,
+                school_code=event.school_code,
+                class_code=event.class_code,
+                name=event.name,
+                meta=meta,
+            )
+            entry = StudentNumberEntry(student_number=event.student_number, identity_id=identity.id)
+            processing_event.collect_events(identity, entry)
+        else:
+            identity.observe_duplicate(
+                province=event.source.province,
+                student_number=event.student_number,
+                registration_id=str(event.registration_id),
+                meta=meta,
+            )
+            processing_event.collect_events(identity)
+
+    @policy.register(Rejection)
+    def _(self, rejection: Rejection, processing_event: ProcessingEvent) -> None:
+        error = rejection.error
+        processing_event.collect_events(
+            RejectedMessage(
+                province=rejection.province,
+                sequence=rejection.sequence,
+                subject=rejection.subject,
+                code=error.code,
+                field=error.field,
+                message=error.message,
+                payload=rejection.payload[:4096].decode(errors="replace"),
+            )
+        )
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def national_student(
+        self, name: str, id_number: str | None = None, student_number: str | None = None
+    ) -> dict | None:
+        """QRY-4: name plus ID number or national student number; None when no match."""
+        identity = None
+        if id_number:
+            identity = self._identity(
+                dedup_key(DocumentType.RESIDENT_ID, id_number, name, None, None)
+            )
+        elif student_number:
+            identity = self._by_number(student_number)
+        if identity is None or identity.name != name:
+            return None
+        return identity.view()
+
+    def _identity(self, dedup_key: str) -> NationalIdentity | None:
+        try:
+            return self.repository.get(NationalIdentity.create_id(dedup_key))
+        except AggregateNotFoundError:
+            return None
+
+    def _by_number(self, student_number: str) -> NationalIdentity | None:
+        try:
+            entry = self.repository.get(StudentNumberEntry.create_id(student_number))
+        except AggregateNotFoundError:
+            return None
+        return self.repository.get(entry.identity_id)

@@ -1,0 +1,1 @@
+"""The hub's aggregates and rules. Imports no framework (DESIGN §1)."""

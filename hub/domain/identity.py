@@ -1,0 +1,132 @@
+"""The national identity index 全国学籍查重 (REG-5): one aggregate per dedup key."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+_NS = uuid5(NAMESPACE_URL, "xueji:hub:identity")
+
+
+class NationalIdentity(Aggregate):
+    """Who holds an identity nationwide.
+
+    A registration claims it (near-real-time dedup, request/reply); the province's
+    `StudentRegistered` event, consumed from its stream, then confirms it. A claim by
+    another registration is a conflict, answered with the holder's province.
+    """
+
+    @staticmethod
+    def create_id(dedup_key: str) -> UUID:
+        return uuid5(_NS, dedup_key)
+
+    @event("Claimed")
+    def __init__(
+        self,
+        dedup_key: str,
+        province: str,
+        registration_id: str,
+        id_type: str,
+        id_number: str | None,
+        name: str,
+        sex: str | None,
+        birth_date: date | None,
+        school_code: str,
+        meta: dict,
+    ) -> None:
+        self.dedup_key = dedup_key
+        self.province = province
+        self.registration_id = registration_id
+        self.id_type, self.id_number = id_type, id_number
+        self.name, self.sex, self.birth_date = name, sex, birth_date
+        self.school_code = school_code
+        self.class_code: str | None = None
+        self.student_number: str | None = None
+        self.status = "claimed"
+        self.duplicates: list[dict] = []
+
+    def is_held_by(self, registration_id: str) -> bool:
+        return self.registration_id == registration_id
+
+    @event("Enrolled")
+    def enroll(
+        self,
+        province: str,
+        student_number: str,
+        school_code: str,
+        class_code: str,
+        name: str,
+        meta: dict,
+    ) -> None:
+        self.province, self.student_number = province, student_number
+        self.school_code, self.class_code, self.name = school_code, class_code, name
+        self.status = "enrolled"
+
+    @event("DuplicateObserved")
+    def observe_duplicate(
+        self, province: str, student_number: str, registration_id: str, meta: dict
+    ) -> None:
+        """A second record with this identity arrived without a claim (dedup was off):
+        kept as evidence for the problem record (PRB-1) the registration issue opens."""
+        self.duplicates.append(
+            {
+                "province": province,
+                "student_number": student_number,
+                "registration_id": registration_id,
+            }
+        )
+
+    def view(self) -> dict:
+        return {
+            "dedup_key": self.dedup_key,
+            "province": self.province,
+            "status": self.status,
+            "student_number": self.student_number,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": self.birth_date.isoformat() if self.birth_date else None,
+            "id_type": self.id_type,
+            "id_number": self.id_number,
+            "school_code": self.school_code,
+            "class_code": self.class_code,
+            "duplicates": list(self.duplicates),
+            "last_change": self.modified_on.isoformat(),
+        }
+
+
+class StudentNumberEntry(Aggregate):
+    """Finds an identity by national student number (QRY-4 looks up by either)."""
+
+    @staticmethod
+    def create_id(student_number: str) -> UUID:
+        return uuid5(_NS, f"number:{student_number}")
+
+    @event("Indexed")
+    def __init__(self, student_number: str, identity_id: UUID) -> None:
+        self.student_number = student_number
+        self.identity_id = identity_id
+
+
+class RejectedMessage(Aggregate):
+    """A province message the hub could not accept (malformed, unknown version, forged
+    province). Recorded, never retried, so the stream moves on and nothing is silently lost."""
+
+    @staticmethod
+    def create_id(province: str, sequence: int) -> UUID:
+        return uuid5(_NS, f"rejected:{province}:{sequence}")
+
+    @event("Recorded")
+    def __init__(
+        self,
+        province: str,
+        sequence: int,
+        subject: str,
+        code: str,
+        field: str,
+        message: str,
+        payload: str,
+    ) -> None:
+        self.province, self.sequence, self.subject = province, sequence, subject
+        self.code, self.field, self.message, self.payload = code, field, message, payload

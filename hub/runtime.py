@@ -1,0 +1,20 @@
+"""What a running hub is made of; built by `bootstrap`, used by the routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.application import NationalHub
+from hub.messaging import ProvinceFollower
+from hub.settings import HubSettings
+from xueji.bus import Bus
+from xueji.store import Writer
+
+
+@dataclass
+class HubRuntime:
+    settings: HubSettings
+    hub: NationalHub
+    writer: Writer
+    bus: Bus
+    followers: list[ProvinceFollower]

@@ -1,0 +1,31 @@
+"""Hub settings: env prefix `XUEJI_` (e.g. `XUEJI_DB_URL`, `XUEJI_PROVINCES=34,37,44`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from xueji.store import sqlite_url
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
+
+    #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.
+    db_url: str | None = None
+    var_dir: Path = Path("var")
+    nats_url: str = "nats://127.0.0.1:4222"
+    #: The provinces whose streams the hub follows.
+    provinces: Annotated[list[str], NoDecode] = ["34", "37", "44"]
+    log_level: str = "INFO"
+
+    @field_validator("provinces", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return value.split(",") if isinstance(value, str) else value
+
+    def store_url(self) -> str:
+        return self.db_url or sqlite_url(self.var_dir / "hub.sqlite")

@@ -1,0 +1,1 @@
+"""A province node: registration, status changes and in-province business of one province."""

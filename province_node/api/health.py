@@ -1,0 +1,31 @@
+"""`GET /healthz` as API.md says: 200 when NATS and the store answer, 503 otherwise."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from province_node.api.deps import Runtime
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz(runtime: Runtime) -> JSONResponse:
+    """Health of this node: NATS link and event store."""
+    try:
+        await runtime.writer(runtime.node.recorder.max_notification_id)
+        store = "ok"
+    except Exception:  # noqa: BLE001 - any store failure is "down"
+        store = "down"
+    nats = "connected" if runtime.bus.connected else "down"
+    ok = store == "ok" and nats == "connected"
+    body = {
+        "status": "ok" if ok else "degraded",
+        "service": "province",
+        "province": runtime.settings.province,
+        "nats": nats,
+        "store": store,
+        "outbox_published": runtime.relay.published,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503)

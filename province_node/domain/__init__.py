@@ -1,0 +1,1 @@
+"""The province's aggregates and rules. Imports no framework (DESIGN §1)."""

@@ -1,0 +1,113 @@
+"""Checks a single-entry registration form before anything is stored (REG-1, ID-2, ID-6)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from contracts.errors import ContractError
+from contracts.ids import (
+    DocumentType,
+    IdGroup,
+    Sex,
+    dedup_key,
+    normalize_name,
+    parse_resident_id,
+)
+
+ENTRIES = ("primary", "non_primary")
+_ETHNICITY = re.compile(r"^(0[1-9]|[1-4]\d|5[0-6]|97|98)$")  # GB 3304
+
+
+@dataclass(frozen=True)
+class RegistrationForm:
+    entry: str
+    id_type: str
+    name: str
+    school_code: str
+    class_code: str
+    id_number: str | None = None
+    sex: str | None = None
+    birth_date: date | None = None
+    ethnicity: str | None = None
+    guardians: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ValidRegistration:
+    form: RegistrationForm
+    dedup_key: str
+
+
+def validate_registration(form: RegistrationForm, *, today: date) -> ValidRegistration:
+    """Returns the normalised form, or raises ContractError naming the first bad field."""
+    if form.entry not in ENTRIES:
+        raise ContractError("entry", "bad_entry", "入口须为 primary（小学新生）或 non_primary")
+    doc = _document_type(form.id_type)
+    _check_entry_point(form.entry, doc)
+    form = replace(form, name=normalize_name(form.name))
+    form = _with_identity(form, doc, today)
+    if form.ethnicity is not None and not _ETHNICITY.match(form.ethnicity):
+        raise ContractError("ethnicity", "unknown_ethnicity", f"民族代码 {form.ethnicity} 不存在")
+    form = replace(form, guardians=[_guardian(g, i) for i, g in enumerate(form.guardians)])
+    if doc is DocumentType.NONE and not any(g["id_type"] == "1" for g in form.guardians):
+        raise ContractError(
+            "guardians", "guardian_required", "无证件学生须至少填写一名持居民身份证的监护人"
+        )
+    key = dedup_key(doc, form.id_number, form.name, Sex(form.sex), form.birth_date)
+    return ValidRegistration(form=form, dedup_key=key)
+
+
+def _document_type(raw: str) -> DocumentType:
+    try:
+        return DocumentType(raw)
+    except ValueError:
+        raise ContractError("id_type", "bad_id_type", f"身份证件类型 {raw} 不存在") from None
+
+
+def _check_entry_point(entry: str, doc: DocumentType) -> None:
+    """REG-1: primary new students with a document come in by Excel import only."""
+    if entry == "primary" and doc.group is not IdGroup.NO_DOCUMENT:
+        raise ContractError(
+            "entry", "entry_not_allowed", "小学新生（居民身份证、港澳台侨外）须通过 Excel 导入注册"
+        )
+
+
+def _with_identity(form: RegistrationForm, doc: DocumentType, today: date) -> RegistrationForm:
+    if doc is DocumentType.RESIDENT_ID:
+        resident = parse_resident_id(form.id_number or "")
+        if form.sex is not None and form.sex != resident.sex.value:
+            raise ContractError("sex", "contradicts_id", "性别与身份证号码不一致")
+        if form.birth_date is not None and form.birth_date != resident.birth_date:
+            raise ContractError("birth_date", "contradicts_id", "出生日期与身份证号码不一致")
+        return replace(
+            form, id_number=resident.number, sex=resident.sex.value, birth_date=resident.birth_date
+        )
+    if doc.group is IdGroup.HMT_FOREIGN and not (form.id_number or "").strip():
+        raise ContractError("id_number", "required", "港澳台侨外学生须填写证件号码")
+    if doc is DocumentType.NONE and form.id_number:
+        raise ContractError("id_number", "not_allowed", "无证件学生不应填写证件号码")
+    if form.sex not in (Sex.MALE.value, Sex.FEMALE.value):
+        raise ContractError("sex", "required", "请填写性别（1 男，2 女）")
+    if form.birth_date is None or not date(1990, 1, 1) <= form.birth_date <= today:
+        raise ContractError("birth_date", "invalid_birth_date", "出生日期缺失或不合理")
+    number = form.id_number.strip().upper() if form.id_number else None
+    return replace(form, id_number=number)
+
+
+def _guardian(raw: dict, index: int) -> dict:
+    prefix = f"guardians[{index}]"
+    name = normalize_name(str(raw.get("name") or ""), field=f"{prefix}.name")
+    id_type = str(raw.get("id_type") or "")
+    number = raw.get("id_number")
+    if id_type == DocumentType.RESIDENT_ID.value:
+        number = parse_resident_id(str(number or ""), field=f"{prefix}.id_number").number
+    elif id_type not in {d.value for d in DocumentType}:
+        raise ContractError(f"{prefix}.id_type", "bad_id_type", "监护人身份证件类型不存在")
+    return {
+        "name": name,
+        "relation": str(raw.get("relation") or ""),
+        "id_type": id_type,
+        "id_number": number,
+    }

@@ -1,0 +1,76 @@
+"""The node's side of the bus: asking the hub (request/reply) and what the outbox publishes."""
+
+from __future__ import annotations
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from contracts import subjects
+from contracts.commands import ClaimIdentity
+from contracts.events import EventSource, StudentRegistered
+from contracts.meta import CommandMeta
+from contracts.replies import IdentityClaimReply
+from province_node.domain.registration_rules import ValidRegistration
+from province_node.domain.student import Student
+from xueji.bus import Bus
+from xueji.outbox import Outgoing
+
+#: Stored event types the outbox publishes; everything else stays in the province.
+PUBLISHED_TOPICS = [get_topic(Student.Registered)]
+
+
+class HubClient:
+    """Commands the node sends to the hub and waits for."""
+
+    def __init__(self, bus: Bus, province: str, timeout: float) -> None:
+        self.bus, self.province, self.timeout = bus, province, timeout
+
+    async def claim_identity(
+        self, registration_id: str, valid: ValidRegistration, meta: CommandMeta
+    ) -> IdentityClaimReply:
+        form = valid.form
+        command = ClaimIdentity(
+            envelope=meta.envelope(),
+            province=self.province,
+            registration_id=registration_id,
+            dedup_key=valid.dedup_key,
+            id_type=form.id_type,
+            id_number=form.id_number,
+            name=form.name,
+            sex=form.sex,
+            birth_date=form.birth_date,
+            school_code=form.school_code,
+        )
+        return await self.bus.ask(
+            subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
+        )
+
+
+def translate(app: Application, notification: Notification) -> Outgoing:
+    """The integration event for a stored `Student.Registered`."""
+    event = app.mapper.to_domain_event(notification)
+    meta = CommandMeta.from_dict(event.meta)
+    message = StudentRegistered(
+        envelope=meta.envelope(),
+        source=EventSource(
+            province=app.province,
+            application=app.name,
+            notification_id=notification.id,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            occurred_at=event.timestamp,
+        ),
+        registration_id=event.registration_id,
+        student_number=event.student_number,
+        dedup_key=event.dedup_key,
+        id_type=event.id_type,
+        id_number=event.id_number,
+        name=event.name,
+        sex=event.sex,
+        birth_date=event.birth_date,
+        school_code=event.school_code,
+        class_code=event.class_code,
+    )
+    subject = subjects.province_event(app.province, "student", "registered")
+    return Outgoing(subject=subject, message=message, traceparent=meta.traceparent)

@@ -1,0 +1,22 @@
+"""What a running node is made of; built by `bootstrap`, used by the routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from province_node.application import ProvinceNode
+from province_node.registrations import RegistrationService
+from province_node.settings import NodeSettings
+from xueji.bus import Bus
+from xueji.outbox import OutboxRelay
+from xueji.store import Writer
+
+
+@dataclass
+class NodeRuntime:
+    settings: NodeSettings
+    node: ProvinceNode
+    writer: Writer
+    bus: Bus
+    relay: OutboxRelay
+    registrations: RegistrationService

@@ -1,0 +1,29 @@
+"""Province node settings: env prefix `XUEJI_` (e.g. `XUEJI_PROVINCE=44`, `XUEJI_DB_URL`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from xueji.store import sqlite_url
+
+
+class NodeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
+
+    province: str = Field(default="44", pattern=r"^\d{2}$")
+    #: SQLAlchemy URL of the event store; default: a SQLite file `var/prov<code>.sqlite`.
+    db_url: str | None = None
+    var_dir: Path = Path("var")
+    nats_url: str = "nats://127.0.0.1:4222"
+    #: How long a request to the hub may take before the user is told it is unreachable.
+    hub_timeout_seconds: float = 5.0
+    #: Load the demo schools and classes (simulations.demo) at start.
+    demo_data: bool = True
+    outbox_poll_seconds: float = 0.5
+    log_level: str = "INFO"
+
+    def store_url(self) -> str:
+        return self.db_url or sqlite_url(self.var_dir / f"prov{self.province}.sqlite")

@@ -1,0 +1,1 @@
+"""Nation generator, scenarios, fault injection and benchmarks."""

@@ -1,0 +1,96 @@
+"""REG-5's dedup path end to end over a real nats-server, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from tests.support.mesh import Mesh
+from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+
+
+async def _indexed(mesh: Mesh, name: str, id_number: str) -> dict | None:
+    response = await mesh.get(
+        "hub", "/api/v1/national/students", params={"name": name, "id_number": id_number}
+    )
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_reg5_registration_reaches_national_identity_index(mesh: Mesh) -> None:
+    id_number = resident_id()
+    response = await mesh.post(
+        "44", "/api/v1/registrations", json=registration(JUNIOR_SCHOOL["44"], id_number)
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["status"] == "registered"
+    assert created["dedup_status"] == "passed"
+    number = created["student_number"]
+    assert number.startswith("L440106")  # ID-3: temporary until authentication (issue 4)
+
+    record = (await mesh.get("44", f"/api/v1/students/{number}")).json()
+    assert record["id_number"] == id_number
+    assert record["sex"] == "1" and record["birth_date"] == "2015-03-09"  # derived, ID-2
+
+    await mesh.wait_until(lambda: _has_number(mesh, "张三", id_number, number))
+    found = await _indexed(mesh, "张三", id_number)
+    assert found["province"] == "44" and found["status"] == "enrolled"
+
+
+async def _has_number(mesh: Mesh, name: str, id_number: str, number: str) -> bool:
+    found = await _indexed(mesh, name, id_number)
+    return found is not None and found["student_number"] == number
+
+
+async def test_reg5_same_id_in_another_province_is_refused_with_dedup_conflict(
+    mesh: Mesh,
+) -> None:
+    id_number = resident_id(sequence=456)
+    first = await mesh.post(
+        "44", "/api/v1/registrations", json=registration(JUNIOR_SCHOOL["44"], id_number)
+    )
+    assert first.status_code == 201
+
+    key = str(uuid4())
+    body = registration(JUNIOR_SCHOOL["34"], id_number, name="张三")
+    refused = await mesh.post(
+        "34", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+    )
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "dedup_conflict"
+    assert problem["holder_province"] == "44"
+    assert "广东省" in problem["detail"]
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+    # The refused registration is closed by the system, and a repeat answers the same.
+    again = await mesh.post(
+        "34", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+    )
+    assert (
+        again.status_code == 409 and again.json()["registration_id"] == problem["registration_id"]
+    )
+    stored = (await mesh.get("34", f"/api/v1/registrations/{problem['registration_id']}")).json()
+    assert stored["status"] == "refused" and stored["dedup_status"] == "conflict"
+
+
+async def test_bus2_repeated_registration_command_is_idempotent(mesh: Mesh) -> None:
+    key = str(uuid4())
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=789), name="李四")
+    first = await mesh.post(
+        "44", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+    )
+    second = await mesh.post(
+        "44", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+    )
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    node = mesh.runtime("44").node
+    assert (
+        len(node.recorder.select_notifications(start=1, limit=1000, topics=_student_topics())) == 1
+    )
+
+
+def _student_topics() -> list[str]:
+    from province_node.messaging import PUBLISHED_TOPICS
+
+    return PUBLISHED_TOPICS

@@ -1,0 +1,146 @@
+"""NATS connection, request/reply and JetStream helpers shared by the hub and the nodes.
+
+The connection is made in the background and retried forever: a node keeps serving local
+business while NATS is down (DESIGN §2) and its hooks run once the link is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import NoRespondersError, TimeoutError
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError
+from opentelemetry.trace import SpanKind
+from pydantic import BaseModel
+
+from contracts.envelope import decode
+from contracts.errors import ContractError
+from contracts.replies import BusError, ErrorReply
+from contracts.subjects import DUPLICATE_WINDOW_SECONDS
+from xueji.logs import get_logger
+from xueji.telemetry import context_from, trace_headers, tracer
+
+log = get_logger("xueji.bus")
+
+Handler = Callable[[Msg], Awaitable[BaseModel]]
+Hook = Callable[[Client], Awaitable[None]]
+R = TypeVar("R", bound=BaseModel)
+
+
+class BusUnavailable(Exception):
+    """NATS or the service answering a subject cannot be reached right now."""
+
+
+class RemoteError(Exception):
+    """The service answered with a typed error reply (`{"error": {...}}`)."""
+
+    def __init__(self, error: BusError) -> None:
+        super().__init__(f"{error.code}: {error.message}")
+        self.code, self.field, self.message = error.code, error.field, error.message
+
+
+class Bus:
+    def __init__(self, url: str, name: str, on_connect: list[Hook] | None = None) -> None:
+        self.url = url
+        self.name = name
+        self.nc: Client | None = None
+        self._hooks = list(on_connect or [])
+        self._task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+
+    @property
+    def connected(self) -> bool:
+        return self.ready.is_set() and self.nc is not None and self.nc.is_connected
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_forever(), name=f"bus-{self.name}")
+
+    async def _connect_forever(self) -> None:
+        while True:
+            try:
+                self.nc = await nats.connect(
+                    self.url,
+                    name=self.name,
+                    connect_timeout=2,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    allow_reconnect=True,
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
+                log.warning("nats_connect_failed", url=self.url, error=str(exc))
+                await asyncio.sleep(1)
+        for hook in self._hooks:
+            await hook(self.nc)
+        self.ready.set()
+        log.info("nats_connected", url=self.url)
+
+    async def close(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()
+
+    async def ask(self, subject: str, message: BaseModel, reply: type[R], timeout: float) -> R:
+        """Request/reply with typed answer; raises BusUnavailable or RemoteError."""
+        data = await self.request(subject, message, timeout)
+        payload = json.loads(data)
+        if isinstance(payload, dict) and "error" in payload:
+            raise RemoteError(decode(ErrorReply, data).error)
+        return decode(reply, data)
+
+    async def request(self, subject: str, message: BaseModel, timeout: float) -> bytes:
+        """Sends a request with the current trace context; raises BusUnavailable."""
+        if not self.connected:
+            raise BusUnavailable(f"NATS is not connected ({self.url})")
+        try:
+            reply = await self.nc.request(
+                subject,
+                message.model_dump_json().encode(),
+                timeout=timeout,
+                headers=trace_headers(),
+            )
+        except (NoRespondersError, TimeoutError) as exc:
+            raise BusUnavailable(f"no answer on {subject}: {type(exc).__name__}") from None
+        return reply.data
+
+
+async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
+    """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash."""
+
+    async def on_message(msg: Msg) -> None:
+        with tracer().start_as_current_span(
+            f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
+        ):
+            reply = await _answer(handler, msg)
+            await msg.respond(reply.model_dump_json(exclude_none=True).encode())
+
+    await nc.subscribe(subject, queue=queue, cb=on_message)
+
+
+async def _answer(handler: Handler, msg: Msg) -> BaseModel:
+    try:
+        return await handler(msg)
+    except ContractError as exc:
+        log.warning("rpc_bad_message", subject=msg.subject, field=exc.field, code=exc.code)
+        return ErrorReply(error=BusError(code=exc.code, field=exc.field, message=exc.message))
+    except Exception:
+        log.exception("rpc_handler_failed", subject=msg.subject)
+        return ErrorReply(error=BusError(code="internal_error", message="服务内部错误，请稍后重试"))
+
+
+async def ensure_stream(nc: Client, name: str, subjects: list[str]) -> None:
+    """Creates the stream, or brings an existing one to this configuration."""
+    config = StreamConfig(name=name, subjects=subjects, duplicate_window=DUPLICATE_WINDOW_SECONDS)
+    js = nc.jetstream()
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)

@@ -1,0 +1,109 @@
+"""RFC 9457 problem details for every error (API.md "Errors"), shared by hub and nodes."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry.trace import SpanKind
+
+from contracts.errors import ContractError
+from xueji.bus import BusUnavailable, RemoteError
+from xueji.logs import get_logger
+from xueji.telemetry import context_from, tracer
+
+log = get_logger("xueji.http")
+
+HUB_UNAVAILABLE = "暂时无法连接跨省业务统一办理平台（中央），请稍后重试；本省业务不受影响"
+
+_TITLES = {
+    400: "Bad Request",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Content",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def problem(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
+    body = {
+        "type": f"https://xueji.example/problems/{code}",
+        "title": _TITLES.get(status, ""),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], int]) -> None:
+    """Maps bad input, refused rules and unavailable dependencies to problem responses.
+
+    `domain_errors` maps a service's own exception classes (with `.code`, `.message`,
+    `.field`) to HTTP statuses.
+    """
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        first = errors[0]["field"] if errors else None
+        return problem(
+            422, "invalid_request", f"请求参数不正确：{first}", field=first, errors=errors
+        )
+
+    @app.exception_handler(ContractError)
+    async def _contract(_: Request, exc: ContractError) -> JSONResponse:
+        return problem(422, exc.code, exc.message, field=exc.field)
+
+    @app.exception_handler(BusUnavailable)
+    async def _unavailable(_: Request, exc: BusUnavailable) -> JSONResponse:
+        log.warning("dependency_unavailable", error=str(exc))
+        return problem(
+            503,
+            "hub_unavailable",
+            "暂时无法连接跨省业务统一办理平台（中央），请稍后重试；本省业务不受影响",
+        )
+
+    @app.exception_handler(RemoteError)
+    async def _remote(_: Request, exc: RemoteError) -> JSONResponse:
+        log.error("remote_error", code=exc.code, field=exc.field, message=exc.message)
+        return problem(502, exc.code, exc.message, field=exc.field)
+
+    for error_class, status in domain_errors.items():
+        app.add_exception_handler(error_class, _domain_handler(status))
+
+
+def _domain_handler(status: int):
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        extra = {k: v for k, v in vars(exc).items() if k not in {"message", "code", "field"}}
+        return problem(status, exc.code, exc.message, field=exc.field, **extra)
+
+    return handle
+
+
+def install_tracing(app: FastAPI, service: str) -> None:
+    """One server span per request (continuing a caller's `traceparent`), and the trace id
+    bound into every log line of the request (BUS-5)."""
+
+    @app.middleware("http")
+    async def _trace(request: Request, call_next):
+        name = f"{request.method} {request.url.path}"
+        with tracer().start_as_current_span(
+            name, context=context_from(request.headers), kind=SpanKind.SERVER
+        ) as span:
+            span.set_attribute("xueji.service", service)
+            structlog.contextvars.bind_contextvars(
+                trace_id=format(span.get_span_context().trace_id, "032x"), service=service
+            )
+            try:
+                response = await call_next(request)
+            finally:
+                structlog.contextvars.unbind_contextvars("trace_id", "service")
+            span.set_attribute("http.status_code", response.status_code)
+            return response

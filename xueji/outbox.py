@@ -1,0 +1,99 @@
+"""The outbox relay (BUS-3): follows the store's notification log, publishes to JetStream.
+
+Events are stored first; the relay publishes them in log order with
+`Nats-Msg-Id = "<app>:<notification id>"`, then records its position in the same
+database. A crash between publish and record republishes the same ids, which
+JetStream drops inside its duplicate window and the hub's tracking drops after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, Tracking
+from pydantic import BaseModel
+
+from xueji.bus import Bus
+from xueji.logs import get_logger
+from xueji.store import Writer
+from xueji.telemetry import trace_headers
+
+log = get_logger("xueji.outbox")
+
+RELAY_NAME = "outbox_nats"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    subject: str
+    message: BaseModel
+    traceparent: str | None
+
+
+#: Turns one stored notification into the message to publish.
+Translate = Callable[[Application, Notification], Outgoing]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: Application,
+        writer: Writer,
+        bus: Bus,
+        translate: Translate,
+        topics: list[str],
+        batch_size: int = 500,
+    ) -> None:
+        self.app, self.writer, self.bus = app, writer, bus
+        self.translate, self.topics, self.batch_size = translate, topics, batch_size
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        """Called after a save: publish now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, poll_seconds: float = 0.5) -> None:
+        while True:
+            try:
+                sent = await self.publish_pending() if self.bus.connected else 0
+            except Exception as exc:  # noqa: BLE001 - NATS down, store busy: retry later
+                log.warning("outbox_publish_failed", error=str(exc))
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+
+    async def publish_pending(self) -> int:
+        """Publishes one batch of unpublished events; returns how many."""
+        notifications = await self.writer(self._next_batch)
+        if not notifications:
+            return 0
+        js = self.bus.nc.jetstream()
+        for notification in notifications:
+            out = self.translate(self.app, notification)
+            headers = trace_headers(out.traceparent)
+            headers["Nats-Msg-Id"] = f"{self.app.name}:{notification.id}"
+            await js.publish(out.subject, out.message.model_dump_json().encode(), headers=headers)
+        last = Tracking(application_name=RELAY_NAME, notification_id=notifications[-1].id)
+        await self.writer(self.app.recorder.insert_tracking, last)
+        self.published += len(notifications)
+        return len(notifications)
+
+    def position(self) -> int:
+        return self.app.recorder.max_tracking_id(RELAY_NAME) or 0
+
+    def _next_batch(self) -> list[Notification]:
+        return list(
+            self.app.recorder.select_notifications(
+                start=self.position(),
+                limit=self.batch_size,
+                topics=self.topics,
+                inclusive_of_start=False,
+            )
+        )
