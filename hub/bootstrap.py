@@ -16,7 +16,7 @@ from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from xueji.bus import Bus
-from xueji.http import install_problem_handlers, install_tracing
+from xueji.http import install_log_context, install_problem_handlers
 from xueji.logs import configure_logging, get_logger
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
@@ -47,7 +47,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app, {NotFound: 404, DomainError: 409})
-    install_tracing(app, "hub")
+    install_log_context(app, "hub")
     for router in (health.router, national.router):
         app.include_router(router)
     return app

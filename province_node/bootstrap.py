@@ -21,7 +21,7 @@ from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
 from simulations.demo import demo_schools
 from xueji.bus import Bus, ensure_stream
-from xueji.http import install_problem_handlers, install_tracing
+from xueji.http import install_log_context, install_problem_handlers
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer, store_env
@@ -54,7 +54,7 @@ def create_app(
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
     install_problem_handlers(app, {NotFound: 404, DomainError: 409})
-    install_tracing(app, f"province-{settings.province}")
+    install_log_context(app, f"province-{settings.province}")
     for router in (health.router, schools.router, registrations.router, students.router):
         app.include_router(router)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.support.mesh import Mesh
+from tests.support.nats import NatsServer
 from tests.support.postgres import fresh_database, postgres_server
-from xueji.processes import free_port, start_nats, stop
 
 # One tracer provider for the whole run, installed before any service configures its own.
 SPANS = InMemorySpanExporter()
@@ -23,26 +22,6 @@ _provider.add_span_processor(SimpleSpanProcessor(SPANS))
 trace.set_tracer_provider(_provider)
 
 PROVINCES = ["34", "44"]
-
-
-class NatsServer:
-    """A real nats-server with JetStream on a free port; restartable on the same store."""
-
-    def __init__(self, store: Path) -> None:
-        self.store, self.port = store, free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = start_nats(self.port, self.store)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
-            self.process = None
 
 
 @pytest.fixture

@@ -85,8 +85,12 @@ class Bus:
     async def close(self) -> None:
         if self._task and not self._task.done():
             self._task.cancel()
-        if self.nc is not None and not self.nc.is_closed:
+        if self.nc is None or self.nc.is_closed:
+            return
+        try:
             await self.nc.drain()
+        except Exception:  # noqa: BLE001 - not connected (NATS gone first): just close
+            await self.nc.close()
 
     async def ask(self, subject: str, message: BaseModel, reply: type[R], timeout: float) -> R:
         """Request/reply with typed answer; raises BusUnavailable or RemoteError."""

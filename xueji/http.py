@@ -6,12 +6,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
 
 from contracts.errors import ContractError
 from xueji.bus import BusUnavailable, RemoteError
 from xueji.logs import get_logger
-from xueji.telemetry import context_from, tracer
 
 log = get_logger("xueji.http")
 
@@ -87,23 +86,18 @@ def _domain_handler(status: int):
     return handle
 
 
-def install_tracing(app: FastAPI, service: str) -> None:
-    """One server span per request (continuing a caller's `traceparent`), and the trace id
-    bound into every log line of the request (BUS-5)."""
+def install_log_context(app: FastAPI, service: str) -> None:
+    """Binds the request's trace id into every log line of the request (BUS-5).
+
+    FastAPI itself opens the server span (continuing a caller's `traceparent`); the bus
+    helpers carry that context on to the hub.
+    """
 
     @app.middleware("http")
-    async def _trace(request: Request, call_next):
-        name = f"{request.method} {request.url.path}"
-        with tracer().start_as_current_span(
-            name, context=context_from(request.headers), kind=SpanKind.SERVER
-        ) as span:
-            span.set_attribute("xueji.service", service)
-            structlog.contextvars.bind_contextvars(
-                trace_id=format(span.get_span_context().trace_id, "032x"), service=service
-            )
-            try:
-                response = await call_next(request)
-            finally:
-                structlog.contextvars.unbind_contextvars("trace_id", "service")
-            span.set_attribute("http.status_code", response.status_code)
-            return response
+    async def _bind(request: Request, call_next):
+        trace_id = trace.get_current_span().get_span_context().trace_id
+        structlog.contextvars.bind_contextvars(trace_id=format(trace_id, "032x"), service=service)
+        try:
+            return await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("trace_id", "service")

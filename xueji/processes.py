@@ -53,6 +53,7 @@ def start_nats(port: int, store_dir: Path, log_file: Path | None = None) -> subp
         [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)],
         stdout=out,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # stopped by whoever started it, after the services
     )
     try:
         wait_for_port(port, process=process)

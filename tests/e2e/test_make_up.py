@@ -1,0 +1,96 @@
+"""NFR-1: `xueji up` (what `make up` runs) starts the real mesh and stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+from xueji.processes import free_port
+
+PROVINCES = ["34", "37", "44"]
+NODE_PORT_PREFIX = 190  # 19034, 19037, 19044: away from a developer's own `make up`
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _processes_using(path: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        if any(str(path) in part for part in process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
+def test_nfr1_up_serves_healthz_within_30s_and_ctrl_c_leaves_no_orphans(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    hub_port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "xueji.cli",
+        "up",
+        "--var",
+        str(var),
+        "--nats-port",
+        str(free_port()),
+        "--hub-port",
+        str(hub_port),
+        "--node-port-prefix",
+        str(NODE_PORT_PREFIX),
+    ]
+    up = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    urls = [f"http://127.0.0.1:{hub_port}"] + [
+        f"http://127.0.0.1:{NODE_PORT_PREFIX * 100 + int(p)}" for p in PROVINCES
+    ]
+    try:
+        started = time.monotonic()
+        while not all(_healthy(u) for u in urls):
+            assert up.poll() is None, up.stdout.read().decode()
+            assert time.monotonic() - started < 30, "mesh not healthy within 30 s"
+            time.sleep(0.2)
+        body = httpx.get(f"{urls[0]}/healthz").json()
+        assert body["service"] == "hub" and body["nats"] == "connected"
+        node = httpx.get(f"{urls[3]}/healthz").json()
+        assert node == node | {"service": "province", "province": "44", "store": "ok"}
+        schools = httpx.get(f"{urls[3]}/api/v1/schools").json()["items"]
+        assert len(schools) >= 12  # 2 cities x 2 counties x 3 schools at least
+        school = httpx.get(f"{urls[3]}/api/v1/schools/{schools[0]['school_code']}").json()
+        assert school["classes"], "demo schools have classes"
+
+        # The dedup flow across real processes: 44 registers, 37 is refused.
+        id_number = resident_id(sequence=321)
+        created = httpx.post(
+            f"{urls[3]}/api/v1/registrations", json=registration(JUNIOR_SCHOOL["44"], id_number)
+        )
+        assert created.status_code == 201, created.text
+        refused = httpx.post(
+            f"{urls[2]}/api/v1/registrations", json=registration(JUNIOR_SCHOOL["37"], id_number)
+        )
+        assert refused.status_code == 409 and refused.json()["holder_province"] == "44"
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            code = up.wait(timeout=20)
+        finally:
+            if up.poll() is None:
+                up.kill()
+    assert code == 0
+    assert _processes_using(var) == [], "orphan processes left behind"

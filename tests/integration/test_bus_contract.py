@@ -1,0 +1,116 @@
+"""BUS-1 and BUS-5 on a real nats-server: typed error replies, rejected stream messages,
+one trace across node and hub."""
+
+from __future__ import annotations
+
+import json
+from uuid import uuid4
+
+import nats
+import pytest
+
+from contracts import subjects
+from contracts.commands import ClaimIdentity
+from contracts.envelope import Actor, Envelope
+from tests.support.mesh import Mesh
+from tests.support.nats import NatsServer
+from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:  # the bus contract does not depend on the backend
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+def _claim(**changes: object) -> dict:
+    claim = ClaimIdentity(
+        envelope=Envelope(actor=Actor(account="t", unit_code="44", role="registrar")),
+        province="44",
+        registration_id=uuid4(),
+        dedup_key=f"id:{resident_id(sequence=7)}",
+        id_type="1",
+        id_number=resident_id(sequence=7),
+        name="孙八",
+        school_code="3440106002",
+    )
+    return json.loads(claim.model_dump_json()) | changes
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "field"),
+    [
+        (b"{not json", "malformed", "message"),
+        (json.dumps(_claim(colour="blue")).encode(), "unknown_field", "colour"),
+        (json.dumps(_claim(version=2)).encode(), "unsupported_version", "version"),
+        (json.dumps(_claim(province="4")).encode(), "bad_message", "province"),
+    ],
+)
+async def test_bus1_bad_rpc_message_gets_typed_error_reply(
+    mesh: Mesh, nats_server: NatsServer, payload: bytes, code: str, field: str
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        reply = await nc.request(subjects.HUB_IDENTITY_CLAIM, payload, timeout=5)
+        error = json.loads(reply.data)["error"]
+        assert (error["code"], error["field"]) == (code, field)
+        assert error["message"]
+        # The hub keeps serving: a good claim right after is answered.
+        good = await nc.request(subjects.HUB_IDENTITY_CLAIM, json.dumps(_claim()).encode(), 5)
+        assert json.loads(good.data)["outcome"] == "free"
+    finally:
+        await nc.close()
+
+
+async def test_bus1_bad_stream_messages_are_recorded_and_the_stream_moves_on(
+    mesh: Mesh, nats_server: NatsServer
+) -> None:
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        subject = subjects.province_event("44", "student", "registered")
+        await js.publish(subject, b'{"kind": "StudentRegistered", "version": 9}')
+        forged = await _forged_from_34(mesh)
+        await js.publish(subject, forged)
+    finally:
+        await nc.close()
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("44") == 2)
+    rejected = hub.recorder.select_notifications(
+        start=1, limit=10, topics=["hub.domain.identity:RejectedMessage.Recorded"]
+    )
+    codes = [json.loads(n.state)["code"] for n in rejected]
+    assert codes == ["unsupported_version", "forged_province"]
+
+    # A good registration after the bad ones is still applied.
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=31), name="周九")
+    assert (await mesh.post("44", "/api/v1/registrations", json=body)).status_code == 201
+    await mesh.wait_until(lambda: hub.position("44") == 3)
+
+
+async def _forged_from_34(mesh: Mesh) -> bytes:
+    """A well-formed event that claims to come from province 34, sent on 44's subject."""
+    body = registration(JUNIOR_SCHOOL["34"], resident_id(sequence=77), name="吴十")
+    assert (await mesh.post("34", "/api/v1/registrations", json=body)).status_code == 201
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("34") == 1)
+    nc = mesh.runtime("34").bus.nc
+    stored = await nc.jetstream().get_msg(subjects.province_stream("34"), 1)
+    return stored.data
+
+
+async def test_bus5_one_registration_is_one_trace_across_node_and_hub(mesh: Mesh, spans) -> None:
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=88), name="郑一")
+    assert (await mesh.post("44", "/api/v1/registrations", json=body)).status_code == 201
+    await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
+    await mesh.wait_until(
+        lambda: any(s.name.startswith("hub apply") for s in spans.get_finished_spans())
+    )
+
+    finished = {s.name: s for s in spans.get_finished_spans()}
+    request = finished["POST /api/v1/registrations"]
+    claim = finished[f"rpc {subjects.HUB_IDENTITY_CLAIM}"]
+    applied = finished["hub apply xueji.evt.44.student.registered"]
+    trace_id = request.context.trace_id
+    assert claim.context.trace_id == trace_id
+    assert applied.context.trace_id == trace_id
+    assert claim.parent is not None and applied.parent is not None

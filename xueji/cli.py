@@ -1,0 +1,77 @@
+"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
+app.add_typer(bench_app, name="bench")
+
+DEMO_PROVINCES = "34,37,44"
+
+
+@app.command()
+def up(
+    var: Annotated[Path, typer.Option(help="Where stores and logs go")] = Path("var"),
+    provinces: Annotated[
+        str, typer.Option(help="Province codes, comma-separated")
+    ] = DEMO_PROVINCES,
+    nats_port: int = 4222,
+    hub_port: int = 8000,
+    node_port_prefix: Annotated[
+        int, typer.Option(help="Node NN listens on <prefix>NN (80 -> 8044)")
+    ] = 80,
+) -> None:
+    """Start the whole mesh locally: nats-server, the hub, province nodes, demo data."""
+    from xueji.mesh import run_mesh
+
+    codes = provinces.split(",")
+    ports = {"hub": hub_port} | {p: node_port_prefix * 100 + int(p) for p in codes}
+    raise typer.Exit(run_mesh(var, codes, nats_port, ports))
+
+
+@app.command()
+def hub(
+    port: int = 8000,
+    host: str = "127.0.0.1",
+) -> None:
+    """Run the hub (settings from XUEJI_* environment variables)."""
+    from hub.bootstrap import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def node(
+    province: Annotated[str, typer.Option(help="Two-digit province code, e.g. 44")],
+    port: Annotated[int | None, typer.Option(help="HTTP port; default 80<province>")] = None,
+    host: str = "127.0.0.1",
+) -> None:
+    """Run one province node (other settings from XUEJI_* environment variables)."""
+    from province_node.bootstrap import create_app
+    from province_node.settings import NodeSettings
+
+    app_ = create_app(NodeSettings(province=province))
+    uvicorn.run(
+        app_, host=host, port=port or int(f"80{province}"), log_config=None, access_log=False
+    )
+
+
+@bench_app.command("outbox")
+def bench_outbox(
+    events: Annotated[int, typer.Option(help="Events to store, then publish")] = 20_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench"),
+) -> None:
+    """Outbox relay throughput (events/s) next to raw SQLite commits and raw JetStream publishes."""
+    from simulations.bench.outbox import main
+
+    main(events, work)
+
+
+if __name__ == "__main__":
+    app()

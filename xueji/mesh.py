@@ -1,0 +1,103 @@
+"""`xueji up`: a real nats-server, the hub and province nodes as processes, stopped cleanly.
+
+Each service is its own process on its own SQLite file under `var/` (one writer per
+database). Ctrl-C (or SIGTERM) stops the services first, then nats-server: no orphans.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from xueji.processes import port_open, start_nats, stop
+
+HEALTH_TIMEOUT_SECONDS = 30
+
+
+def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, int]) -> int:
+    """Runs until Ctrl-C; `ports` maps `hub` and each province code to its HTTP port."""
+    var = var.resolve()
+    (var / "logs").mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log")
+    services: dict[str, subprocess.Popen] = {}
+    try:
+        env = {
+            **os.environ,
+            "XUEJI_NATS_URL": f"nats://127.0.0.1:{nats_port}",
+            "XUEJI_VAR_DIR": str(var),
+            "XUEJI_PROVINCES": ",".join(provinces),
+        }
+        busy = [f"{name}:{port}" for name, port in ports.items() if port_open(port)]
+        if busy:
+            print(f"端口已被占用 / ports in use: {', '.join(busy)}", file=sys.stderr)
+            return 1
+        services["hub"] = _spawn(
+            ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
+        )
+        for p in provinces:
+            services[p] = _spawn(
+                ["node", "--province", p, "--port", str(ports[p])],
+                env,
+                var / "logs" / f"prov{p}.log",
+            )
+        if not _wait_healthy(ports, services):
+            return 1
+        _print_welcome(ports, var)
+        while all(s.poll() is None for s in services.values()):
+            time.sleep(0.5)
+        print("a service stopped unexpectedly; see var/logs/", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping …")
+        return 0
+    finally:
+        for process in services.values():
+            stop(process)
+        stop(nats)
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _spawn(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    out = open(log_file, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    # Own session: Ctrl-C reaches only `xueji up`, which stops services before NATS.
+    command = [sys.executable, "-m", "xueji.cli", *args]
+    return subprocess.Popen(
+        command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _wait_healthy(ports: dict[str, int], services: dict[str, subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    waiting = dict(ports)
+    while waiting and time.monotonic() < deadline:
+        for name, port in list(waiting.items()):
+            if services[name].poll() is not None:
+                print(f"{name} exited during start-up; see var/logs/", file=sys.stderr)
+                return False
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    del waiting[name]
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    if waiting:
+        print(f"not healthy after {HEALTH_TIMEOUT_SECONDS}s: {', '.join(waiting)}", file=sys.stderr)
+    return not waiting
+
+
+def _print_welcome(ports: dict[str, int], var: Path) -> None:
+    print("xueji 学籍 mesh is up (Ctrl-C stops everything):")
+    for name, port in ports.items():
+        label = "hub 中央" if name == "hub" else f"province {name}"
+        print(f"  {label:<14} http://127.0.0.1:{port}  (API docs: /docs)")
+    print(f"  stores and logs under {var}")
