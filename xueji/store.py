@@ -25,7 +25,14 @@ def store_env(db_url: str) -> dict[str, str]:
     """The eventsourcing environment for a SQLite file or PostgreSQL, chosen by URL only."""
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
-    return {"PERSISTENCE_MODULE": "eventsourcing_sqlalchemy", "SQLALCHEMY_URL": db_url}
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": db_url,
+        # One writer process per database (DESIGN §3) keeps an in-process cache coherent,
+        # so aggregates need not be replayed, nor fast-forwarded, on every command.
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+    }
 
 
 class DateAsISO(Transcoding):
