@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from nats.aio.client import Client
@@ -17,6 +17,7 @@ from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from xueji.bus import Bus
 from xueji.http import install_log_context, install_problem_handlers
+from xueji.lifecycle import stop_tasks
 from xueji.logs import configure_logging, get_logger
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
@@ -36,11 +37,7 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks(tasks)
             await runtime.bus.close()
             runtime.writer.shutdown()
             log.info("hub_stopped")

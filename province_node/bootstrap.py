@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import FastAPI
@@ -22,6 +22,7 @@ from province_node.settings import NodeSettings
 from simulations.demo import demo_schools
 from xueji.bus import Bus, ensure_stream
 from xueji.http import install_log_context, install_problem_handlers
+from xueji.lifecycle import stop_tasks
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer, store_env
@@ -45,9 +46,7 @@ def create_app(
         try:
             yield
         finally:
-            relay_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await relay_task
+            await stop_tasks([relay_task])
             await runtime.bus.close()
             runtime.writer.shutdown()
             log.info("node_stopped", province=settings.province)

@@ -24,6 +24,7 @@ from contracts.envelope import decode
 from contracts.errors import ContractError
 from contracts.replies import BusError, ErrorReply
 from contracts.subjects import DUPLICATE_WINDOW_SECONDS
+from xueji.lifecycle import stop_tasks
 from xueji.logs import get_logger
 from xueji.telemetry import context_from, trace_headers, tracer
 
@@ -83,13 +84,13 @@ class Bus:
         log.info("nats_connected", url=self.url)
 
     async def close(self) -> None:
-        if self._task and not self._task.done():
-            self._task.cancel()
+        if self._task is not None:
+            await stop_tasks([self._task])
         if self.nc is None or self.nc.is_closed:
             return
         try:
-            await self.nc.drain()
-        except Exception:  # noqa: BLE001 - not connected (NATS gone first): just close
+            await asyncio.wait_for(self.nc.drain(), timeout=5)
+        except Exception:  # noqa: BLE001 - not connected (NATS gone first), or slow: close
             await self.nc.close()
 
     async def ask(self, subject: str, message: BaseModel, reply: type[R], timeout: float) -> R:
