@@ -1,0 +1,111 @@
+"""The hub's national identity index (REG-5) and in-order application (BUS-2, BUS-4), in memory."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+
+from contracts.commands import ClaimIdentity
+from contracts.envelope import Actor, Envelope
+from contracts.events import EventSource, StudentRegistered
+from hub.application import NationalHub
+from tests.support.people import resident_id
+
+ID = resident_id(sequence=101)
+KEY = f"id:{ID}"
+
+
+@pytest.fixture
+def hub() -> NationalHub:
+    return NationalHub(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def _envelope() -> Envelope:
+    return Envelope(actor=Actor(account="t", unit_code="44", role="registrar"))
+
+
+def _claim(province: str, registration_id=None) -> ClaimIdentity:
+    return ClaimIdentity(
+        envelope=_envelope(),
+        province=province,
+        registration_id=registration_id or uuid4(),
+        dedup_key=KEY,
+        id_type="1",
+        id_number=ID,
+        name="张三",
+        school_code="3440106002",
+    )
+
+
+def _registered(province: str, registration_id, number: str, notification_id: int = 1) -> bytes:
+    event = StudentRegistered(
+        envelope=_envelope(),
+        source=EventSource(
+            province=province,
+            application=f"prov{province}",
+            notification_id=notification_id,
+            aggregate_id=uuid4(),
+            aggregate_version=1,
+            occurred_at=datetime.now(UTC),
+        ),
+        registration_id=registration_id,
+        student_number=number,
+        dedup_key=KEY,
+        id_type="1",
+        id_number=ID,
+        name="张三",
+        sex="1",
+        birth_date=date(2015, 3, 9),
+        school_code="3440106002",
+        class_code="2026201",
+    )
+    return event.model_dump_json().encode()
+
+
+def test_reg5_first_claim_holds_the_identity_and_others_conflict(hub: NationalHub) -> None:
+    registration = uuid4()
+    assert hub.claim_identity(_claim("44", registration)).outcome == "free"
+    assert hub.claim_identity(_claim("44", registration)).outcome == "free"  # BUS-2 repeat
+    conflict = hub.claim_identity(_claim("34"))
+    assert (conflict.outcome, conflict.holder_province) == ("conflict", "44")
+    assert hub.claim_identity(_claim("44")).outcome == "conflict"  # same province, other entry
+
+
+def test_bus4_province_events_apply_in_order_exactly_once(hub: NationalHub) -> None:
+    registration = uuid4()
+    hub.claim_identity(_claim("44", registration))
+    number = "L44010620150309AB12"
+    event = _registered("44", registration, number)
+    assert hub.apply_province_message("44", 1, "s", event) == "applied"
+    assert hub.apply_province_message("44", 1, "s", event) == "duplicate"
+    assert hub.apply_province_message("44", 3, "s", event) == "gap"
+    assert hub.apply_province_message("44", 2, "s", event) == "applied"  # same content again
+    found = hub.national_student("张三", id_number=ID)
+    assert (found["status"], found["student_number"]) == ("enrolled", number)
+    assert hub.national_student("张三", student_number=number)["province"] == "44"
+    assert hub.national_student("李四", id_number=ID) is None  # name must match (QRY-4)
+    enrolled = hub.recorder.select_notifications(
+        start=1, limit=100, topics=["hub.domain.identity:NationalIdentity.Enrolled"]
+    )
+    assert len(enrolled) == 1
+
+
+def test_prb1_record_without_claim_is_kept_as_duplicate_evidence(hub: NationalHub) -> None:
+    hub.claim_identity(_claim("44"))
+    other = _registered("34", uuid4(), "L34010420150309CD34")
+    assert hub.apply_province_message("34", 1, "s", other) == "applied"
+    assert hub.national_student("张三", id_number=ID)["duplicates"][0]["province"] == "34"
+
+
+def test_bus1_malformed_and_forged_messages_are_rejected_and_tracked(hub: NationalHub) -> None:
+    assert hub.apply_province_message("44", 1, "s", b"not json") == "rejected"
+    forged = _registered("34", uuid4(), "L34010420150309CD34")
+    assert hub.apply_province_message("44", 2, "s", forged) == "rejected"
+    rejected = hub.recorder.select_notifications(
+        start=1, limit=10, topics=["hub.domain.identity:RejectedMessage.Recorded"]
+    )
+    assert [json.loads(n.state)["code"] for n in rejected] == ["malformed", "forged_province"]
+    assert hub.position("44") == 2

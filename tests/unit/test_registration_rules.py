@@ -1,0 +1,93 @@
+"""Single-entry registration rules, pure (REG-1, ID-2, ID-6, REG-5 dedup keys)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from contracts.errors import ContractError
+from province_node.domain.registration_rules import RegistrationForm, validate_registration
+from tests.support.people import resident_id
+
+TODAY = date(2026, 11, 22)
+GUARDIAN = {
+    "name": "张父",
+    "relation": "父亲",
+    "id_type": "1",
+    "id_number": resident_id(region="440106", born=date(1985, 1, 2), sequence=11),
+}
+
+
+def _form(**changes: object) -> RegistrationForm:
+    base = {
+        "entry": "non_primary",
+        "id_type": "1",
+        "id_number": resident_id(),
+        "name": "张三",
+        "school_code": "3440106002",
+        "class_code": "2026201",
+    }
+    return RegistrationForm(**(base | changes))
+
+
+def _refused(form: RegistrationForm) -> ContractError:
+    with pytest.raises(ContractError) as caught:
+        validate_registration(form, today=TODAY)
+    return caught.value
+
+
+def test_id2_sex_and_birth_date_derived_from_resident_id() -> None:
+    valid = validate_registration(_form(), today=TODAY)
+    assert (valid.form.sex, valid.form.birth_date) == ("1", date(2015, 3, 9))
+    assert valid.dedup_key == f"id:{resident_id()}"
+
+
+@pytest.mark.parametrize("id_type", ["1", "6", "A"])
+def test_reg1_primary_entrants_with_a_document_come_by_excel_only(id_type: str) -> None:
+    error = _refused(_form(entry="primary", id_type=id_type, id_number="H1234567"))
+    assert (error.field, error.code) == ("entry", "entry_not_allowed")
+
+
+def test_reg1_primary_entrant_without_document_may_use_single_entry() -> None:
+    form = _form(
+        entry="primary",
+        id_type="Z",
+        id_number=None,
+        sex="2",
+        birth_date=date(2020, 5, 1),
+        guardians=[GUARDIAN],
+    )
+    valid = validate_registration(form, today=TODAY)
+    assert valid.dedup_key == "nsb:张三|2|2020-05-01"
+
+
+def test_reg5_hmt_foreign_dedup_by_document_number() -> None:
+    form = _form(id_type="6", id_number=" h1234567 ", sex="1", birth_date=date(2014, 1, 1))
+    assert validate_registration(form, today=TODAY).dedup_key == "doc:6:H1234567"
+
+
+def test_reg6_no_document_needs_a_guardian_with_resident_id() -> None:
+    form = _form(id_type="Z", id_number=None, sex="1", birth_date=date(2014, 1, 1))
+    assert _refused(form).field == "guardians"
+    number = GUARDIAN["id_number"]
+    wrong_check = number[:-1] + ("0" if number[-1] != "0" else "1")
+    with_bad_guardian = _form(
+        id_type="Z",
+        id_number=None,
+        sex="1",
+        birth_date=date(2014, 1, 1),
+        guardians=[GUARDIAN | {"id_number": wrong_check}],
+    )
+    assert _refused(with_bad_guardian).field == "guardians[0].id_number"
+
+
+def test_id6_name_inner_spaces_stripped() -> None:
+    assert validate_registration(_form(name="张 三"), today=TODAY).form.name == "张三"
+
+
+def test_id2_declared_sex_must_agree_with_id() -> None:
+    assert (_refused(_form(sex="2")).field, _refused(_form(sex="2")).code) == (
+        "sex",
+        "contradicts_id",
+    )
