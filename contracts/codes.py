@@ -129,3 +129,8 @@ def stage_grade(national_grade: int, system: SchoolSystem) -> tuple[Stage, int]:
     if national_grade <= 9:
         return Stage.JUNIOR, national_grade - primary
     return Stage.SENIOR, national_grade - 9
+
+
+#: Unit code of the ministry 教育部 (bureaus use their 6-digit region code, schools their
+#: 10-digit identification code).
+MINISTRY_UNIT = "000000"

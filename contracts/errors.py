@@ -31,3 +31,21 @@ class NotFound(DomainError):
     """The thing asked for does not exist, or not in the caller's sight (HTTP 404)."""
 
     code = "not_found"
+
+
+class Unauthorized(DomainError):
+    """Not logged in, wrong credentials, or the session ended (HTTP 401)."""
+
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    """Logged in, but the unit, role or level may not do this (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class TooManyAttempts(DomainError):
+    """Locked for a while after repeated failures (HTTP 429)."""
+
+    code = "account_locked"

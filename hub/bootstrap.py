@@ -9,14 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from nats.aio.client import Client
 
-from contracts.errors import DomainError, NotFound
+from contracts.codes import MINISTRY_UNIT
+from contracts.meta import CommandMeta
 from hub.api import health, national
 from hub.application import NationalHub
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
+from simulations.demo import DEMO_PASSWORD, demo_account_seeds
+from xueji.access.api import admin, auth
+from xueji.access.passwords import shared_demo_hash
+from xueji.access.service import AccessService
 from xueji.bus import Bus
-from xueji.http import install_log_context, install_problem_handlers
+from xueji.clock import Clock, SystemClock
+from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks
 from xueji.logs import configure_logging, get_logger
 from xueji.store import Writer, store_env
@@ -25,14 +31,15 @@ from xueji.telemetry import configure_tracing
 log = get_logger("hub")
 
 
-def create_app(settings: HubSettings | None = None) -> FastAPI:
+def create_app(settings: HubSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The hub's ASGI app; `clock` lets tests set the time (default: the system clock)."""
     settings = settings or HubSettings()
     configure_logging(settings.log_level)
     configure_tracing()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, tasks = await _start(settings)
+        runtime, tasks = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
         try:
             yield
@@ -43,16 +50,20 @@ def create_app(settings: HubSettings | None = None) -> FastAPI:
             log.info("hub_stopped")
 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
-    install_problem_handlers(app, {NotFound: 404, DomainError: 409})
+    install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, "hub")
-    for router in (health.router, national.router):
+    for router in (health.router, auth, admin, national.router):
         app.include_router(router)
     return app
 
 
-async def _start(settings: HubSettings) -> tuple[HubRuntime, list[asyncio.Task]]:
+async def _start(settings: HubSettings, clock: Clock) -> tuple[HubRuntime, list[asyncio.Task]]:
     writer = Writer("hub")
     hub = await writer(NationalHub, store_env(settings.store_url()))
+    access = AccessService(hub, writer, MinistryJurisdiction(), clock)
+    if settings.demo_data:
+        added = await writer(access.load_accounts, _demo_accounts())
+        log.info("demo_accounts_loaded", added=added)
     followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
     tasks: list[asyncio.Task] = []
 
@@ -64,4 +75,20 @@ async def _start(settings: HubSettings) -> tuple[HubRuntime, list[asyncio.Task]]
     bus = Bus(settings.nats_url, "hub", on_connect=[on_connect])
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
-    return HubRuntime(settings, hub, writer, bus, followers), tasks
+    return HubRuntime(settings, hub, writer, bus, followers, access, clock), tasks
+
+
+class MinistryJurisdiction:
+    """The hub's accounts are the ministry's: it sees everything, any other unit itself."""
+
+    def is_within(self, code: str, root: str) -> bool:
+        return root == MINISTRY_UNIT or code == root
+
+
+def _demo_accounts() -> list[dict]:
+    meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
+    password_hash = shared_demo_hash(DEMO_PASSWORD)
+    return [
+        seed | {"password_hash": password_hash, "meta": meta}
+        for seed in demo_account_seeds([(MINISTRY_UNIT, "教育部", "ministry")])
+    ]

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from hub.application import NationalHub
 from hub.messaging import ProvinceFollower
 from hub.settings import HubSettings
+from xueji.access.service import AccessService
 from xueji.bus import Bus
+from xueji.clock import Clock
 from xueji.store import Writer
 
 
@@ -18,3 +20,5 @@ class HubRuntime:
     writer: Writer
     bus: Bus
     followers: list[ProvinceFollower]
+    access: AccessService
+    clock: Clock

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
 
 from fastapi import FastAPI
 from nats.aio.client import Client
@@ -14,14 +13,18 @@ from contracts import subjects
 from contracts.meta import CommandMeta
 from province_node.api import health, registrations, schools, students
 from province_node.application import ProvinceNode
-from province_node.domain.errors import DomainError, NotFound
+from province_node.domain.org import OrgTree
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.registrations import RegistrationService
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
-from simulations.demo import demo_schools
+from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
+from xueji.access.api import admin, auth
+from xueji.access.passwords import shared_demo_hash
+from xueji.access.service import AccessService
 from xueji.bus import Bus, ensure_stream
-from xueji.http import install_log_context, install_problem_handlers
+from xueji.clock import Clock, SystemClock
+from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
@@ -31,16 +34,15 @@ from xueji.telemetry import configure_tracing
 log = get_logger("province_node")
 
 
-def create_app(
-    settings: NodeSettings | None = None, today: Callable[[], date] = date.today
-) -> FastAPI:
+def create_app(settings: NodeSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The node's ASGI app; `clock` lets tests set the time (default: the system clock)."""
     settings = settings or NodeSettings()
     configure_logging(settings.log_level)
     configure_tracing()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await _start(settings, today)
+        runtime = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         try:
@@ -52,21 +54,27 @@ def create_app(
             log.info("node_stopped", province=settings.province)
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
-    install_problem_handlers(app, {NotFound: 404, DomainError: 409})
+    install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, f"province-{settings.province}")
-    for router in (health.router, schools.router, registrations.router, students.router):
+    routers = (health.router, auth, admin, schools.router, registrations.router, students.router)
+    for router in routers:
         app.include_router(router)
     return app
 
 
-async def _start(settings: NodeSettings, today: Callable[[], date]) -> NodeRuntime:
+async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     province = settings.province
     writer = Writer(f"prov{province}")
     node = await writer(ProvinceNode, province, store_env(settings.store_url()))
     if settings.demo_data:
         meta = CommandMeta.new("system", province, "sysadmin")
-        added = await writer(node.load_schools, demo_schools(province, today()), meta)
+        added = await writer(node.load_schools, demo_schools(province, clock.today()), meta)
         log.info("demo_schools_loaded", province=province, added=added)
+    org = OrgTree.for_province(province, await writer(node.schools))
+    access = AccessService(node, writer, org, clock)
+    if settings.demo_data:
+        added = await writer(access.load_accounts, _demo_accounts(org))
+        log.info("demo_accounts_loaded", province=province, added=added)
 
     async def declare_stream(nc: Client) -> None:
         await ensure_stream(
@@ -77,6 +85,15 @@ async def _start(settings: NodeSettings, today: Callable[[], date]) -> NodeRunti
     bus.start()
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
-    service = RegistrationService(node, writer, hub, relay, today)
+    service = RegistrationService(node, writer, hub, relay, clock)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
-    return NodeRuntime(settings, node, writer, bus, relay, service)
+    return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock)
+
+
+def _demo_accounts(org: OrgTree) -> list[dict]:
+    units = [(u.code, u.name, u.level.value) for u in org.within(org.province().code)]
+    password_hash = shared_demo_hash(DEMO_PASSWORD)
+    meta = CommandMeta.new("system", org.province().code, "sysadmin").as_dict()
+    return [
+        seed | {"password_hash": password_hash, "meta": meta} for seed in demo_account_seeds(units)
+    ]

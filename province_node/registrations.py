@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-
 from eventsourcing.persistence import IntegrityError
 
 from contracts.meta import CommandMeta
@@ -14,6 +11,7 @@ from province_node.domain.errors import DedupConflict
 from province_node.domain.registration import Registration, RegistrationStatus
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
 from province_node.messaging import HubClient
+from xueji.clock import Clock
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
@@ -28,9 +26,9 @@ class RegistrationService:
         writer: Writer,
         hub: HubClient,
         relay: OutboxRelay,
-        today: Callable[[], date],
+        clock: Clock,
     ) -> None:
-        self.node, self.writer, self.hub, self.relay, self.today = node, writer, hub, relay, today
+        self.node, self.writer, self.hub, self.relay, self.clock = node, writer, hub, relay, clock
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
@@ -40,7 +38,7 @@ class RegistrationService:
         return _outcome(summary)
 
     async def _register_new(self, form: RegistrationForm, meta: CommandMeta) -> dict:
-        valid = validate_registration(form, today=self.today())
+        valid = validate_registration(form, today=self.clock.today())
         await self.writer(self.node.check_placement, form.school_code, form.class_code)
         registration_id = Registration.create_id(meta.command_id)
         # Nothing is stored before the hub answers: if it cannot, the caller gets a 503.

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from province_node.application import ProvinceNode
+from province_node.domain.org import OrgTree
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
+from xueji.access.service import AccessService
 from xueji.bus import Bus
+from xueji.clock import Clock
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
@@ -20,3 +23,6 @@ class NodeRuntime:
     bus: Bus
     relay: OutboxRelay
     registrations: RegistrationService
+    org: OrgTree
+    access: AccessService
+    clock: Clock

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from contracts.codes import SchoolSystem, SchoolType, Stage, school_year_of
+from contracts.codes import MINISTRY_UNIT, SchoolSystem, SchoolType, Stage, school_year_of
 from contracts.regions import children, province_of
 
 CLASSES_PER_GRADE = 2
@@ -86,3 +86,65 @@ def _classes(stage: Stage, system: SchoolSystem, school_year: int) -> list[dict]
                 }
             )
     return classes
+
+
+DEMO_PASSWORD = "Xueji@2026"
+
+_ROLES_BY_LEVEL = {
+    "school": ["registrar", "approver"],
+    "county": ["registrar", "approver", "sysadmin"],
+    "city": ["registrar", "approver", "sysadmin"],
+    "province": ["registrar", "approver", "sysadmin"],
+    "ministry": ["registrar", "approver", "sysadmin"],
+}
+_ROLE_NAMES = {"registrar": "学籍管理员", "approver": "学籍主管领导", "sysadmin": "系统管理员"}
+
+
+def demo_account_seeds(units: list[tuple[str, str, str]]) -> list[dict]:
+    """Demo accounts for (unit code, unit name, level) triples: every role its level has.
+
+    Usernames read `<unit code>_<role>` (`moe_…` for the ministry); they need no password
+    change at first login (API.md) and share `DEMO_PASSWORD`.
+    """
+    seeds = []
+    for code, name, level in units:
+        prefix = "moe" if level == "ministry" else code
+        for role in _ROLES_BY_LEVEL[level]:
+            seeds.append(
+                {
+                    "username": f"{prefix}_{role}",
+                    "display_name": f"{name}{_ROLE_NAMES[role]}",
+                    "unit_code": code,
+                    "unit_name": name,
+                    "level": level,
+                    "role": role,
+                    "must_change_password": False,
+                }
+            )
+    return seeds
+
+
+def demo_accounts_listing(urls: dict[str, str], today: date) -> list[dict]:
+    """`var/demo-accounts.json` as API.md describes it; `urls` maps `hub` and province codes
+    to base URLs."""
+    from province_node.domain.org import OrgTree  # the province's tree decides the units
+
+    units_by_service = {"hub": [(MINISTRY_UNIT, "教育部", "ministry")]}
+    for province in (code for code in urls if code != "hub"):
+        org = OrgTree.for_province(province, demo_schools(province, today))
+        units_by_service[province] = [
+            (u.code, u.name, u.level.value) for u in org.within(org.province().code)
+        ]
+    return [
+        {
+            "node": urls[service],
+            "username": seed["username"],
+            "password": DEMO_PASSWORD,
+            "unit_code": seed["unit_code"],
+            "unit_name": seed["unit_name"],
+            "level": seed["level"],
+            "role": seed["role"],
+        }
+        for service, units in units_by_service.items()
+        for seed in demo_account_seeds(units)
+    ]

@@ -8,7 +8,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
-from contracts.errors import ContractError
+from contracts.errors import (
+    ContractError,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+)
 from xueji.bus import BusUnavailable, RemoteError
 from xueji.logs import get_logger
 
@@ -16,11 +23,23 @@ log = get_logger("xueji.http")
 
 HUB_UNAVAILABLE = "暂时无法连接跨省业务统一办理平台（中央），请稍后重试；本省业务不受影响"
 
+#: Shared refusal kinds and their HTTP statuses (API.md "Errors"); subclasses inherit them.
+ERROR_STATUSES: dict[type[Exception], int] = {
+    NotFound: 404,
+    Unauthorized: 401,
+    Forbidden: 403,
+    TooManyAttempts: 429,
+    DomainError: 409,
+}
+
 _TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     502: "Bad Gateway",
     503: "Service Unavailable",
 }

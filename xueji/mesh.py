@@ -6,15 +6,18 @@ database). Ctrl-C (or SIGTERM) stops the services first, then nats-server: no or
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 
+from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
 from xueji.processes import port_open, start_nats, stop
 
 HEALTH_TIMEOUT_SECONDS = 30
@@ -49,6 +52,7 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
             )
         if not _wait_healthy(ports, services):
             return 1
+        _write_demo_accounts(var, ports)
         _print_welcome(ports, var)
         while all(s.poll() is None for s in services.values()):
             time.sleep(0.5)
@@ -95,9 +99,20 @@ def _wait_healthy(ports: dict[str, int], services: dict[str, subprocess.Popen]) 
     return not waiting
 
 
+def _write_demo_accounts(var: Path, ports: dict[str, int]) -> None:
+    """API.md: every demo account, with the service it logs in at."""
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    accounts = demo_accounts_listing(urls, date.today())
+    text = json.dumps(accounts, ensure_ascii=False, indent=2)
+    staging = var / "demo-accounts.json.tmp"
+    staging.write_text(text, encoding="utf-8")
+    staging.replace(var / "demo-accounts.json")  # readers never see half a file
+
+
 def _print_welcome(ports: dict[str, int], var: Path) -> None:
     print("xueji 学籍 mesh is up (Ctrl-C stops everything):")
     for name, port in ports.items():
         label = "hub 中央" if name == "hub" else f"province {name}"
         print(f"  {label:<14} http://127.0.0.1:{port}  (API docs: /docs)")
     print(f"  stores and logs under {var}")
+    print(f"  demo accounts (password {DEMO_PASSWORD}): {var / 'demo-accounts.json'}")

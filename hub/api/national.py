@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from contracts.errors import ContractError, NotFound
 from hub.api.deps import Runtime
+from xueji.access.api import CurrentUser
 
 router = APIRouter(prefix="/api/v1/national", tags=["national"])
 
@@ -15,6 +16,7 @@ router = APIRouter(prefix="/api/v1/national", tags=["national"])
 @router.get("/students")
 async def national_students(
     runtime: Runtime,
+    user: CurrentUser,
     name: Annotated[str, Query(min_length=1, max_length=50)],
     id_number: Annotated[str | None, Query(max_length=18)] = None,
     student_number: Annotated[str | None, Query(max_length=19)] = None,

@@ -7,8 +7,11 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
+from contracts.errors import Forbidden
 from contracts.meta import CommandMeta
 from province_node.runtime import NodeRuntime
+from xueji.access.api import CurrentUser
+from xueji.access.sessions import Session
 from xueji.telemetry import current_traceparent
 
 
@@ -20,25 +23,24 @@ Runtime = Annotated[NodeRuntime, Depends(get_runtime)]
 
 
 def command_meta(
-    runtime: Runtime,
+    user: CurrentUser,
     idempotency_key: Annotated[UUID | None, Header()] = None,
-    x_xueji_account: Annotated[str | None, Header()] = None,
-    x_xueji_unit: Annotated[str | None, Header()] = None,
-    x_xueji_role: Annotated[str | None, Header()] = None,
 ) -> CommandMeta:
-    """Who is acting and under which command id (SEC-6, BUS-2).
-
-    Until accounts arrive (issue 3) the actor comes from `X-Xueji-*` headers, defaulting to
-    the province's development operator; `Idempotency-Key` makes a POST safe to repeat.
-    """
-    province = runtime.settings.province
+    """Who is acting under which command id (SEC-6, BUS-2): `Idempotency-Key` makes a POST
+    safe to repeat."""
     return CommandMeta.new(
-        account=x_xueji_account or f"dev-{province}",
-        unit_code=x_xueji_unit or province,
-        role=x_xueji_role or "registrar",
+        account=user.username,
+        unit_code=user.unit_code,
+        role=user.role,
         command_id=idempotency_key,
         traceparent=current_traceparent(),
     )
 
 
 Meta = Annotated[CommandMeta, Depends(command_meta)]
+
+
+def ensure_within(runtime: NodeRuntime, user: Session, unit_code: str) -> None:
+    """Jurisdiction: the caller's unit and below only; 403 and nothing about the target."""
+    if unit_code not in runtime.org or not runtime.org.is_within(unit_code, user.unit_code):
+        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")

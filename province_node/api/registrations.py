@@ -9,8 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from province_node.api.deps import Meta, Runtime
+from contracts.errors import Forbidden
+from province_node.api.deps import Meta, Runtime, ensure_within
 from province_node.domain.registration_rules import RegistrationForm
+from xueji.access.api import CurrentUser, require_role
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["registrations"])
 
@@ -46,8 +48,14 @@ class RegistrationPublic(BaseModel):
 
 
 @router.post("", status_code=201, response_model=RegistrationPublic)
-async def create_registration(body: RegistrationCreate, runtime: Runtime, meta: Meta) -> dict:
-    """Single-entry registration; 409 `dedup_conflict` when the identity is held nationally."""
+async def create_registration(
+    body: RegistrationCreate, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """Single-entry registration by the school's registrar; 409 `dedup_conflict` when the
+    identity is held nationally."""
+    require_role(user, "registrar")
+    if user.unit_code != body.school_code:
+        raise Forbidden("只能为本校学生注册学籍", code="outside_jurisdiction", field="school_code")
     form = RegistrationForm(
         **body.model_dump(exclude={"guardians"}), guardians=[g.model_dump() for g in body.guardians]
     )
@@ -55,6 +63,8 @@ async def create_registration(body: RegistrationCreate, runtime: Runtime, meta: 
 
 
 @router.get("/{registration_id}")
-async def get_registration(registration_id: UUID, runtime: Runtime) -> dict:
+async def get_registration(registration_id: UUID, runtime: Runtime, user: CurrentUser) -> dict:
     """One registration and its current state."""
-    return await runtime.writer(runtime.node.registration, registration_id)
+    registration = await runtime.writer(runtime.node.registration, registration_id)
+    ensure_within(runtime, user, registration["school_code"])
+    return registration

@@ -1,20 +1,25 @@
-"""Schools and their classes (API.md "Organisation")."""
+"""Schools and their classes (API.md "Organisation"), within the caller's jurisdiction."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from province_node.api.deps import Runtime
+from province_node.api.deps import Runtime, ensure_within
+from xueji.access.api import CurrentUser
 
 router = APIRouter(prefix="/api/v1/schools", tags=["schools"])
 
 
 @router.get("")
 async def list_schools(
-    runtime: Runtime, region: str | None = None, name: str | None = None
+    runtime: Runtime, user: CurrentUser, region: str | None = None, name: str | None = None
 ) -> dict:
-    """Schools of this province, filtered by region code prefix and name part."""
-    items = await runtime.writer(runtime.node.schools)
+    """Schools of the caller's jurisdiction, filtered by region code prefix and name part."""
+    items = [
+        s
+        for s in await runtime.writer(runtime.node.schools)
+        if runtime.org.is_within(s["school_code"], user.unit_code)
+    ]
     if region:
         prefix = region.rstrip("0") or region
         items = [s for s in items if s["region_code"].startswith(prefix)]
@@ -24,6 +29,7 @@ async def list_schools(
 
 
 @router.get("/{school_code}")
-async def get_school(school_code: str, runtime: Runtime) -> dict:
+async def get_school(school_code: str, runtime: Runtime, user: CurrentUser) -> dict:
     """One school with its classes."""
+    ensure_within(runtime, user, school_code)
     return await runtime.writer(runtime.node.school, school_code)

@@ -14,7 +14,7 @@ from contracts.commands import ClaimIdentity
 from contracts.envelope import Actor, Envelope
 from tests.support.mesh import Mesh
 from tests.support.nats import NatsServer
-from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
 
 @pytest.fixture
@@ -83,14 +83,18 @@ async def test_bus1_bad_stream_messages_are_recorded_and_the_stream_moves_on(
 
     # A good registration after the bad ones is still applied.
     body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=31), name="周九")
-    assert (await mesh.post("44", "/api/v1/registrations", json=body)).status_code == 201
+    assert (
+        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    ).status_code == 201
     await mesh.wait_until(lambda: hub.position("44") == 3)
 
 
 async def _forged_from_34(mesh: Mesh) -> bytes:
     """A well-formed event that claims to come from province 34, sent on 44's subject."""
     body = registration(JUNIOR_SCHOOL["34"], resident_id(sequence=77), name="吴十")
-    assert (await mesh.post("34", "/api/v1/registrations", json=body)).status_code == 201
+    assert (
+        await mesh.post("34", "/api/v1/registrations", as_=REGISTRAR["34"], json=body)
+    ).status_code == 201
     hub = mesh.runtime("hub").hub
     await mesh.wait_until(lambda: hub.position("34") == 1)
     nc = mesh.runtime("34").bus.nc
@@ -100,7 +104,9 @@ async def _forged_from_34(mesh: Mesh) -> bytes:
 
 async def test_bus5_one_registration_is_one_trace_across_node_and_hub(mesh: Mesh, spans) -> None:
     body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=88), name="郑一")
-    assert (await mesh.post("44", "/api/v1/registrations", json=body)).status_code == 201
+    assert (
+        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    ).status_code == 201
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
     await mesh.wait_until(
         lambda: any(s.name.startswith("hub apply") for s in spans.get_finished_spans())

@@ -12,7 +12,7 @@ from province_node.application import ProvinceNode
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
 from tests.support.mesh import Mesh
 from tests.support.nats import NatsServer
-from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 from xueji.store import store_env
 
 ENROLLED_TOPIC = "hub.domain.identity:NationalIdentity.Enrolled"
@@ -57,7 +57,10 @@ async def test_bus3_hub_killed_between_commit_and_publish_catches_up_exactly_onc
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 3)
     for id_number in ids:
         found = await mesh.get(
-            "hub", "/api/v1/national/students", params={"name": "赵六", "id_number": id_number}
+            "hub",
+            "/api/v1/national/students",
+            as_=MINISTRY,
+            params={"name": "赵六", "id_number": id_number},
         )
         assert found.status_code == 200 and found.json()["province"] == "44"
     assert _enrolled_count(mesh) == 3
@@ -73,7 +76,9 @@ async def test_nfr4_message_delivered_twice_is_applied_once(
     mesh: Mesh, nats_server: NatsServer
 ) -> None:
     body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=901), name="钱七")
-    assert (await mesh.post("44", "/api/v1/registrations", json=body)).status_code == 201
+    assert (
+        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    ).status_code == 201
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
 
     nc = await nats.connect(nats_server.url)
@@ -96,6 +101,7 @@ async def test_nfr4_nats_restart_refuses_cleanly_then_resumes(
     mesh: Mesh, nats_server: NatsServer
 ) -> None:
     node = mesh.runtime("44").node
+    await mesh.login("44", REGISTRAR["44"])  # a login is stored too: do it before counting
     before = node.recorder.max_notification_id()
     nats_server.stop()
     await mesh.wait_until(lambda: not mesh.runtime("44").bus.connected)
@@ -103,6 +109,7 @@ async def test_nfr4_nats_restart_refuses_cleanly_then_resumes(
     refused = await mesh.post(
         "44",
         "/api/v1/registrations",
+        as_=REGISTRAR["44"],
         json=registration(JUNIOR_SCHOOL["44"], resident_id(sequence=55)),
     )
     assert refused.status_code == 503 and refused.json()["code"] == "hub_unavailable"
@@ -122,6 +129,7 @@ def _answers(mesh: Mesh):
         response = await mesh.post(
             "44",
             "/api/v1/registrations",
+            as_=REGISTRAR["44"],
             json=body,
             headers={"Idempotency-Key": "0b6f3c2e-7d0a-4a57-9d1e-3c1f00000055"},
         )

@@ -5,12 +5,15 @@ from __future__ import annotations
 from uuid import uuid4
 
 from tests.support.mesh import Mesh
-from tests.support.people import JUNIOR_SCHOOL, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 
 
 async def _indexed(mesh: Mesh, name: str, id_number: str) -> dict | None:
     response = await mesh.get(
-        "hub", "/api/v1/national/students", params={"name": name, "id_number": id_number}
+        "hub",
+        "/api/v1/national/students",
+        as_=MINISTRY,
+        params={"name": name, "id_number": id_number},
     )
     return response.json() if response.status_code == 200 else None
 
@@ -18,7 +21,10 @@ async def _indexed(mesh: Mesh, name: str, id_number: str) -> dict | None:
 async def test_reg5_registration_reaches_national_identity_index(mesh: Mesh) -> None:
     id_number = resident_id()
     response = await mesh.post(
-        "44", "/api/v1/registrations", json=registration(JUNIOR_SCHOOL["44"], id_number)
+        "44",
+        "/api/v1/registrations",
+        as_=REGISTRAR["44"],
+        json=registration(JUNIOR_SCHOOL["44"], id_number),
     )
     assert response.status_code == 201, response.text
     created = response.json()
@@ -27,7 +33,7 @@ async def test_reg5_registration_reaches_national_identity_index(mesh: Mesh) -> 
     number = created["student_number"]
     assert number.startswith("L440106")  # ID-3: temporary until authentication (issue 4)
 
-    record = (await mesh.get("44", f"/api/v1/students/{number}")).json()
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()
     assert record["id_number"] == id_number
     assert record["sex"] == "1" and record["birth_date"] == "2015-03-09"  # derived, ID-2
 
@@ -46,14 +52,21 @@ async def test_reg5_same_id_in_another_province_is_refused_with_dedup_conflict(
 ) -> None:
     id_number = resident_id(sequence=456)
     first = await mesh.post(
-        "44", "/api/v1/registrations", json=registration(JUNIOR_SCHOOL["44"], id_number)
+        "44",
+        "/api/v1/registrations",
+        as_=REGISTRAR["44"],
+        json=registration(JUNIOR_SCHOOL["44"], id_number),
     )
     assert first.status_code == 201
 
     key = str(uuid4())
     body = registration(JUNIOR_SCHOOL["34"], id_number, name="张三")
     refused = await mesh.post(
-        "34", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+        "34",
+        "/api/v1/registrations",
+        as_=REGISTRAR["34"],
+        json=body,
+        headers={"Idempotency-Key": key},
     )
     assert refused.status_code == 409, refused.text
     problem = refused.json()
@@ -64,12 +77,20 @@ async def test_reg5_same_id_in_another_province_is_refused_with_dedup_conflict(
 
     # The refused registration is closed by the system, and a repeat answers the same.
     again = await mesh.post(
-        "34", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+        "34",
+        "/api/v1/registrations",
+        as_=REGISTRAR["34"],
+        json=body,
+        headers={"Idempotency-Key": key},
     )
     assert (
         again.status_code == 409 and again.json()["registration_id"] == problem["registration_id"]
     )
-    stored = (await mesh.get("34", f"/api/v1/registrations/{problem['registration_id']}")).json()
+    stored = (
+        await mesh.get(
+            "34", f"/api/v1/registrations/{problem['registration_id']}", as_=REGISTRAR["34"]
+        )
+    ).json()
     assert stored["status"] == "refused" and stored["dedup_status"] == "conflict"
 
 
@@ -77,10 +98,18 @@ async def test_bus2_repeated_registration_command_is_idempotent(mesh: Mesh) -> N
     key = str(uuid4())
     body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=789), name="李四")
     first = await mesh.post(
-        "44", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+        "44",
+        "/api/v1/registrations",
+        as_=REGISTRAR["44"],
+        json=body,
+        headers={"Idempotency-Key": key},
     )
     second = await mesh.post(
-        "44", "/api/v1/registrations", json=body, headers={"Idempotency-Key": key}
+        "44",
+        "/api/v1/registrations",
+        as_=REGISTRAR["44"],
+        json=body,
+        headers={"Idempotency-Key": key},
     )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()

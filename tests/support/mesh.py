@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 from fastapi import FastAPI
@@ -19,8 +19,11 @@ from hub.bootstrap import create_app as create_hub
 from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
+from simulations.demo import DEMO_PASSWORD
+from xueji.clock import SHANGHAI, FixedClock
 
 TODAY = date(2026, 11, 22)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
 
 
 class Mesh:
@@ -28,6 +31,9 @@ class Mesh:
         self.nats_url, self.store_urls, self.provinces = nats_url, store_urls, provinces
         self.apps: dict[str, FastAPI] = {}
         self._lifespans: dict[str, AbstractAsyncContextManager] = {}
+        self._tokens: dict[tuple[str, str], str] = {}
+        #: The one clock of the whole mesh: tests move it instead of sleeping.
+        self.clock = FixedClock(NOW)
 
     async def start(self, service: str) -> FastAPI:
         """Starts `hub` or a province code, on its database (kept across restarts)."""
@@ -45,7 +51,7 @@ class Mesh:
                     nats_url=self.nats_url,
                     outbox_poll_seconds=0.1,
                 ),
-                today=lambda: TODAY,
+                clock=self.clock,
             )
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
@@ -55,6 +61,7 @@ class Mesh:
     async def stop(self, service: str) -> None:
         lifespan = self._lifespans.pop(service)
         del self.apps[service]
+        self._tokens = {k: v for k, v in self._tokens.items() if k[0] != service}
         await lifespan.__aexit__(None, None, None)
 
     async def start_all(self) -> None:
@@ -75,13 +82,36 @@ class Mesh:
         transport = httpx.ASGITransport(app=self.apps[service])
         return httpx.AsyncClient(transport=transport, base_url=f"http://{service}")
 
-    async def get(self, service: str, path: str, **kwargs) -> httpx.Response:
-        async with self.client(service) as client:
-            return await client.get(path, **kwargs)
+    async def login(self, service: str, username: str, password: str = DEMO_PASSWORD) -> str:
+        """Logs in (once per service and user) and returns the bearer token."""
+        if (service, username) not in self._tokens:
+            async with self.client(service) as client:
+                response = await client.post(
+                    "/api/v1/auth/login", json={"username": username, "password": password}
+                )
+            assert response.status_code == 200, response.text
+            self._tokens[(service, username)] = response.json()["access_token"]
+        return self._tokens[(service, username)]
 
-    async def post(self, service: str, path: str, **kwargs) -> httpx.Response:
+    async def get(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("GET", service, path, as_, **kwargs)
+
+    async def post(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("POST", service, path, as_, **kwargs)
+
+    async def _call(
+        self, method: str, service: str, path: str, as_: str | None, **kwargs
+    ) -> httpx.Response:
+        """A request, as user `as_` (logged in on demand) or anonymous."""
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {await self.login(service, as_)}"
         async with self.client(service) as client:
-            return await client.post(path, **kwargs)
+            return await client.request(method, path, headers=headers, **kwargs)
 
     @staticmethod
     async def wait_until(

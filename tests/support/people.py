@@ -33,3 +33,7 @@ JUNIOR_SCHOOL = {
     "34": school_code("340104", 2),
     "37": school_code("370102", 2),
 }
+
+#: Demo accounts (simulations.demo): the registrars of those schools, and the ministry's.
+REGISTRAR = {province: f"{school}_registrar" for province, school in JUNIOR_SCHOOL.items()}
+MINISTRY = "moe_registrar"

@@ -1,0 +1,84 @@
+"""The account aggregate: one person, one unit, one role (SEC-1). Pure domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+_NS = uuid5(NAMESPACE_URL, "xueji:access:account")
+
+
+class Account(Aggregate):
+    @staticmethod
+    def create_id(username: str) -> UUID:
+        return uuid5(_NS, username)
+
+    @event("Created")
+    def __init__(
+        self,
+        username: str,
+        display_name: str,
+        unit_code: str,
+        unit_name: str,
+        level: str,
+        role: str,
+        password_hash: str,
+        must_change_password: bool,
+        meta: dict,
+    ) -> None:
+        self.username, self.display_name = username, display_name
+        self.unit_code, self.unit_name, self.level, self.role = unit_code, unit_name, level, role
+        self.password_hash = password_hash
+        self.must_change_password = must_change_password
+        self.password_changed_at: datetime | None = None
+        self.last_login_at: datetime | None = None
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str, at: datetime, meta: dict) -> None:
+        self.password_hash, self.password_changed_at = password_hash, at
+        self.must_change_password = False
+
+    @event("PasswordReset")
+    def reset_password(self, password_hash: str, at: datetime, meta: dict) -> None:
+        """SEC-2: reset by a superior unit's sysadmin; the owner must change it at next login."""
+        self.password_hash, self.password_changed_at = password_hash, at
+        self.must_change_password = True
+
+    @event("LoggedIn")
+    def record_login(self, at: datetime) -> None:
+        self.last_login_at = at
+
+    @event("ExportConfirmed")
+    def confirm_export(self, requested_by: str, purpose: str, at: datetime) -> None:
+        """SEC-4: this account confirmed another account's export (kept for the audit)."""
+
+    def view(self) -> dict:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "level": self.level,
+            "role": self.role,
+            "must_change_password": self.must_change_password,
+            "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
+        }
+
+
+class AccountDirectory(Aggregate):
+    """Every username of the service, so accounts can be listed without a scan."""
+
+    @staticmethod
+    def create_id(service: str) -> UUID:
+        return uuid5(_NS, f"directory:{service}")
+
+    @event("Opened")
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.usernames: list[str] = []
+
+    @event("AccountListed")
+    def add(self, username: str) -> None:
+        self.usernames.append(username)

@@ -1,0 +1,145 @@
+"""Auth and account-administration endpoints, and the `CurrentUser` dependency (API.md Auth)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.errors import Forbidden, Unauthorized
+from xueji.access.service import AccessService
+from xueji.access.sessions import Session
+
+
+def get_access(request: Request) -> AccessService:
+    return request.app.state.runtime.access
+
+
+Access = Annotated[AccessService, Depends(get_access)]
+
+
+async def any_session(request: Request, access: Access) -> Session:
+    """The caller's session, even if a password change is still due."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）")
+    return await access.authenticate(token.strip())
+
+
+AnySession = Annotated[Session, Depends(any_session)]
+
+
+async def current_user(session: AnySession) -> Session:
+    """The caller's session; refused until the first-login password change is done (SEC-2)."""
+    if session.must_change_password:
+        raise Forbidden("首次登录或密码被重置后须先修改密码", code="password_change_required")
+    return session
+
+
+CurrentUser = Annotated[Session, Depends(current_user)]
+
+
+def require_role(session: Session, *roles: str) -> None:
+    if session.role not in roles:
+        raise Forbidden(f"当前角色（{session.role}）无权进行此操作", code="role_not_allowed")
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
+
+
+class ResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_password: str = Field(max_length=128)
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=128)
+    purpose: str = Field(min_length=1, max_length=200)
+
+
+auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+admin = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+@auth.post("/login")
+async def login(body: LoginIn, access: Access) -> dict:
+    """Log in; a new login ends the account's previous session (SEC-1)."""
+    return await access.login(body.username, body.password)
+
+
+@auth.post("/password")
+async def change_password(body: PasswordIn, session: AnySession, access: Access) -> dict:
+    """Change one's own password (forced at first login, SEC-2)."""
+    await access.change_password(session, body.old_password, body.new_password)
+    return {"status": "ok"}
+
+
+@auth.post("/logout")
+async def logout(session: AnySession, access: Access) -> dict:
+    """End the current session."""
+    access.sessions.close(session.username)
+    return {"status": "ok"}
+
+
+@auth.get("/me")
+async def me(session: AnySession) -> dict:
+    """Who the token belongs to."""
+    return session.view() | {"must_change_password": session.must_change_password}
+
+
+@auth.post("/export-confirmations")
+async def confirm_export(body: ConfirmIn, session: CurrentUser, access: Access) -> dict:
+    """SEC-4: a second account of the same unit confirms an export with its password."""
+    return await access.confirm_export(session, body.username, body.password, body.purpose)
+
+
+@admin.post("/accounts/{username}/password-reset")
+async def reset_password(
+    username: str, body: ResetIn, session: CurrentUser, access: Access
+) -> dict:
+    """SEC-2: a superior unit's sysadmin resets a password; the owner must change it."""
+    require_role(session, "sysadmin")
+    await access.reset_password(session, username, body.new_password)
+    return {"status": "ok", "must_change_password": True}
+
+
+@admin.get("/online-users")
+async def online_users(session: CurrentUser, access: Access) -> dict:
+    """SEC-3: online users of the caller's jurisdiction."""
+    require_role(session, "sysadmin")
+    items = access.online_users(session)
+    return {"items": items, "total": len(items)}
+
+
+@admin.post("/online-users/{username}/force-offline")
+async def force_offline(username: str, session: CurrentUser, access: Access) -> dict:
+    """SEC-3: end one user's session."""
+    require_role(session, "sysadmin")
+    return {"forced_offline": access.force_offline(session, username)}
+
+
+@admin.post("/online-users/force-offline")
+async def force_all_offline(session: CurrentUser, access: Access) -> dict:
+    """SEC-3: end every session of the jurisdiction except the caller's."""
+    require_role(session, "sysadmin")
+    return {"forced_offline": access.force_offline(session, None)}
+
+
+@admin.get("/accounts/inactive")
+async def inactive_accounts(session: CurrentUser, access: Access, days: int = 7) -> dict:
+    """SYS-5: school and county accounts not logged in for `days` (default a week)."""
+    require_role(session, "sysadmin")
+    items = await access.inactive_accounts(session, days)
+    return {"items": items, "total": len(items)}

@@ -1,0 +1,40 @@
+"""Passwords: argon2 hashes (SEC-2) and the rule a new password must meet."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from contracts.errors import ContractError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+@lru_cache(maxsize=4)
+def shared_demo_hash(password: str) -> str:
+    """Demo accounts share one hash of the demo password: hashing hundreds costs seconds."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(new: str, old: str | None = None) -> None:
+    """At least 8 characters with letters and digits, and not the old one."""
+    if len(new) < 8 or not re.search(r"[A-Za-z]", new) or not re.search(r"\d", new):
+        raise ContractError(
+            "new_password", "weak_password", "新密码至少8位，且须同时包含字母和数字"
+        )
+    if old is not None and new == old:
+        raise ContractError("new_password", "same_password", "新密码不能与原密码相同")

@@ -1,0 +1,203 @@
+"""Login, passwords, sessions, online users, inactive accounts, export confirmation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from contracts.errors import Forbidden, NotFound, TooManyAttempts, Unauthorized
+from xueji.access.account import Account, AccountDirectory
+from xueji.access.passwords import check_new_password, hash_password, verify_password
+from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
+from xueji.store import Writer
+
+WRONG_CREDENTIALS = "用户名或密码错误"  # never says which of the two was wrong
+
+
+class Jurisdiction(Protocol):
+    def is_within(self, code: str, root: str) -> bool: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class AccessService:
+    def __init__(
+        self, app: Application, writer: Writer, jurisdiction: Jurisdiction, clock: Clock
+    ) -> None:
+        self.app, self.writer, self.jurisdiction, self.clock = app, writer, jurisdiction, clock
+        self.sessions = SessionRegistry()
+        self.throttle = LoginThrottle()
+
+    # --- store (called on the writer thread) ------------------------------------------------
+
+    def load_accounts(self, seeds: list[dict]) -> int:
+        """Creates the accounts not yet known (demo data, first start); returns how many."""
+        directory = self._directory()
+        new = [Account(**seed) for seed in seeds if seed["username"] not in directory.usernames]
+        for account in new:
+            directory.add(account.username)
+        if new:
+            self.app.save(directory, *new)
+        return len(new)
+
+    def _directory(self) -> AccountDirectory:
+        try:
+            return self.app.repository.get(AccountDirectory.create_id(self.app.name))
+        except AggregateNotFoundError:
+            return AccountDirectory(service=self.app.name)
+
+    def _account(self, username: str) -> Account | None:
+        try:
+            return self.app.repository.get(Account.create_id(username))
+        except AggregateNotFoundError:
+            return None
+
+    def _accounts(self) -> list[Account]:
+        return [self.app.repository.get(Account.create_id(u)) for u in self._directory().usernames]
+
+    # --- use cases ---------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> dict:
+        now = self.clock.now()
+        until = self.throttle.locked_until(username, now)
+        if until is not None:
+            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+            raise TooManyAttempts(f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
+        account = await self.writer(self._account, username)
+        valid = account is not None and await asyncio.to_thread(
+            verify_password, account.password_hash, password
+        )
+        if not valid:
+            self.throttle.failed(username, now)
+            raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
+        self.throttle.succeeded(username)
+        await self.writer(self._record_login, username, now)
+        session = self.sessions.open(
+            username,
+            account.unit_code,
+            account.level,
+            account.role,
+            now,
+            account.must_change_password,
+        )
+        return {
+            "access_token": session.token,
+            "token_type": "bearer",
+            "must_change_password": account.must_change_password,
+            "unit_code": account.unit_code,
+            "level": account.level,
+            "role": account.role,
+            "password_changed_at": _iso(account.password_changed_at),
+        }
+
+    def _record_login(self, username: str, at: datetime) -> None:
+        account = self._account(username)
+        account.record_login(at=at)
+        self.app.save(account)
+
+    async def authenticate(self, token: str) -> Session:
+        try:
+            return self.sessions.touch(token, self.clock.now())
+        except SessionEnded as ended:
+            raise Unauthorized(ended.message, code=ended.code) from None
+
+    async def change_password(self, session: Session, old: str, new: str) -> None:
+        account = await self.writer(self._account, session.username)
+        if not await asyncio.to_thread(verify_password, account.password_hash, old):
+            raise Unauthorized("原密码不正确", code="invalid_credentials", field="old_password")
+        check_new_password(new, old)
+        hashed = await asyncio.to_thread(hash_password, new)
+        await self.writer(self._save_password, session.username, hashed, session, False)
+        session.must_change_password = False
+
+    async def reset_password(self, session: Session, username: str, new: str) -> None:
+        """SEC-2: only a sysadmin of a superior unit resets a forgotten password."""
+        account = await self._account_in_sight(session, username)
+        if account.unit_code == session.unit_code or not self.jurisdiction.is_within(
+            account.unit_code, session.unit_code
+        ):
+            raise Forbidden("只能由上级单位的系统管理员重置密码", code="outside_jurisdiction")
+        check_new_password(new)
+        hashed = await asyncio.to_thread(hash_password, new)
+        await self.writer(self._save_password, username, hashed, session, True)
+        self.sessions.close(username, "forced_offline")
+
+    def _save_password(self, username: str, hashed: str, session: Session, reset: bool) -> None:
+        account, at = self._account(username), self.clock.now()
+        meta = {"account": session.username, "unit_code": session.unit_code}
+        if reset:
+            account.reset_password(password_hash=hashed, at=at, meta=meta)
+        else:
+            account.change_password(password_hash=hashed, at=at, meta=meta)
+        self.app.save(account)
+
+    def online_users(self, session: Session) -> list[dict]:
+        """SEC-3: the online users of the caller's jurisdiction."""
+        return [
+            s.view()
+            for s in self.sessions.online()
+            if self.jurisdiction.is_within(s.unit_code, session.unit_code)
+        ]
+
+    def force_offline(self, session: Session, username: str | None) -> int:
+        """SEC-3: one user, or (username None) everyone of the jurisdiction but the caller."""
+        targets = [
+            s
+            for s in self.sessions.online()
+            if self.jurisdiction.is_within(s.unit_code, session.unit_code)
+            and s.username != session.username
+            and (username is None or s.username == username)
+        ]
+        if username is not None and not targets:
+            raise NotFound(f"{username} 不在线或不在本单位管辖范围内", field="username")
+        for target in targets:
+            self.sessions.close(target.username, "forced_offline")
+        return len(targets)
+
+    async def inactive_accounts(self, session: Session, days: int) -> list[dict]:
+        """SYS-5: school and county accounts of the jurisdiction not logged in for `days`."""
+        since = self.clock.now() - timedelta(days=days)
+        accounts = await self.writer(self._accounts)
+        return [
+            a.view()
+            for a in accounts
+            if a.level in ("school", "county")
+            and self.jurisdiction.is_within(a.unit_code, session.unit_code)
+            and (a.last_login_at is None or a.last_login_at < since)
+        ]
+
+    async def confirm_export(
+        self, session: Session, confirmer: str, password: str, purpose: str
+    ) -> dict:
+        """SEC-4: a second account of the same unit confirms with its password; audited."""
+        account = await self.writer(self._account, confirmer)
+        if (
+            account is None
+            or confirmer == session.username
+            or account.unit_code != (session.unit_code)
+        ):
+            raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
+        if not await asyncio.to_thread(verify_password, account.password_hash, password):
+            raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials", field="password")
+        await self.writer(self._record_confirmation, confirmer, session.username, purpose)
+        return {"confirmed_by": confirmer, "requested_by": session.username, "purpose": purpose}
+
+    def _record_confirmation(self, confirmer: str, requester: str, purpose: str) -> None:
+        account = self._account(confirmer)
+        account.confirm_export(requested_by=requester, purpose=purpose, at=self.clock.now())
+        self.app.save(account)
+
+    async def _account_in_sight(self, session: Session, username: str) -> Account:
+        account = await self.writer(self._account, username)
+        if account is None:
+            raise NotFound(f"账号 {username} 不存在", field="username")
+        return account
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
