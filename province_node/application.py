@@ -17,6 +17,7 @@ from province_node.domain.errors import NotFound
 from province_node.domain.registration import Registration
 from province_node.domain.registration_rules import ValidRegistration
 from province_node.domain.school import School, SchoolDirectory
+from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
 from xueji.store import DateAsISO
 
@@ -173,6 +174,32 @@ class ProvinceNode(Application[UUID]):
         except AggregateNotFoundError:
             return False
         return True
+
+    # --- province settings (SYS-1, SYS-2, SYS-3) -------------------------------------------
+
+    def settings(self) -> ProvinceSettings:
+        try:
+            return self.repository.get(ProvinceSettings.create_id(self.province))
+        except AggregateNotFoundError:
+            return ProvinceSettings(province=self.province)
+
+    def change_switches(self, changes: dict[str, bool], meta: CommandMeta) -> dict:
+        settings = self.settings()
+        switches = settings.change_switches(changes, meta.as_dict())
+        self.save(settings)
+        return switches.model_dump()
+
+    def override_key_dates(self, overrides: dict, meta: CommandMeta) -> dict:
+        settings = self.settings()
+        key_dates = settings.override_key_dates(overrides, meta.as_dict())
+        self.save(settings)
+        return key_dates.model_dump(mode="json")
+
+    def set_workflow_rule(self, rule: dict, meta: CommandMeta) -> dict:
+        settings = self.settings()
+        checked = settings.set_workflow_rule(rule, meta.as_dict())
+        self.save(settings)
+        return checked.model_dump(mode="json")
 
     # --- students ---------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from province_node.api import health, registrations, schools, students
+from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.domain.org import OrgTree
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
@@ -56,7 +57,16 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
     install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, f"province-{settings.province}")
-    routers = (health.router, auth, admin, schools.router, registrations.router, students.router)
+    routers = (
+        health.router,
+        auth,
+        admin,
+        schools.router,
+        registrations.router,
+        students.router,
+        settings_api.router,
+        settings_api.calendar,
+    )
     for router in routers:
         app.include_router(router)
     return app

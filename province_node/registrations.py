@@ -7,7 +7,7 @@ from eventsourcing.persistence import IntegrityError
 from contracts.meta import CommandMeta
 from contracts.regions import PROVINCES
 from province_node.application import ProvinceNode
-from province_node.domain.errors import DedupConflict
+from province_node.domain.errors import DedupConflict, DomainError
 from province_node.domain.registration import Registration, RegistrationStatus
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
 from province_node.messaging import HubClient
@@ -39,6 +39,9 @@ class RegistrationService:
 
     async def _register_new(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         valid = validate_registration(form, today=self.clock.today())
+        settings = await self.writer(self.node.settings)
+        if not settings.switches().registration_open:  # REG-10
+            raise DomainError("本省新生学籍注册当前未开放", code="registration_closed")
         await self.writer(self.node.check_placement, form.school_code, form.class_code)
         registration_id = Registration.create_id(meta.command_id)
         # Nothing is stored before the hub answers: if it cannot, the caller gets a 503.

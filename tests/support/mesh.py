@@ -103,6 +103,11 @@ class Mesh:
     ) -> httpx.Response:
         return await self._call("POST", service, path, as_, **kwargs)
 
+    async def patch(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("PATCH", service, path, as_, **kwargs)
+
     async def _call(
         self, method: str, service: str, path: str, as_: str | None, **kwargs
     ) -> httpx.Response:

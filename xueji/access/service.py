@@ -12,7 +12,10 @@ from contracts.errors import Forbidden, NotFound, TooManyAttempts, Unauthorized
 from xueji.access.account import Account, AccountDirectory
 from xueji.access.passwords import check_new_password, hash_password, verify_password
 from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
+from xueji.logs import get_logger
 from xueji.store import Writer
+
+log = get_logger("xueji.access")
 
 WRONG_CREDENTIALS = "用户名或密码错误"  # never says which of the two was wrong
 
@@ -74,6 +77,7 @@ class AccessService:
         )
         if not valid:
             self.throttle.failed(username, now)
+            log.warning("login_failed", account=username)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
         self.throttle.succeeded(username)
         await self.writer(self._record_login, username, now)
@@ -85,6 +89,7 @@ class AccessService:
             now,
             account.must_change_password,
         )
+        log.info("login_succeeded", account=username, unit=account.unit_code)
         return {
             "access_token": session.token,
             "token_type": "bearer",
@@ -114,6 +119,7 @@ class AccessService:
         hashed = await asyncio.to_thread(hash_password, new)
         await self.writer(self._save_password, session.username, hashed, session, False)
         session.must_change_password = False
+        log.info("password_changed", account=session.username)
 
     async def reset_password(self, session: Session, username: str, new: str) -> None:
         """SEC-2: only a sysadmin of a superior unit resets a forgotten password."""

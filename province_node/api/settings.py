@@ -1,0 +1,107 @@
+"""Province configuration: switches (SYS-3), key dates (SYS-2), workflow rules (SYS-1).
+
+Everyone of the province reads them; only the province's sysadmin changes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+
+from contracts.calendar import add_working_days, is_working_day
+from contracts.codes import SchoolType, Stage
+from contracts.errors import Forbidden
+from province_node.api.deps import Meta, Runtime, ensure_within
+from province_node.domain.workflow import BusinessType
+from xueji.access.api import CurrentUser
+from xueji.access.sessions import Session
+
+router = APIRouter(prefix="/api/v1/admin", tags=["settings"])
+calendar = APIRouter(prefix="/api/v1/calendar", tags=["settings"])
+
+
+def _province_sysadmin(user: Session) -> None:
+    if user.level != "province" or user.role != "sysadmin":
+        raise Forbidden("只有省级系统管理员可以修改本省配置", code="province_sysadmin_only")
+
+
+@router.get("/switches")
+async def get_switches(runtime: Runtime, user: CurrentUser) -> dict:
+    """SYS-3 switches in force in this province."""
+    return (await runtime.writer(runtime.node.settings)).switches().model_dump()
+
+
+@router.patch("/switches")
+async def change_switches(
+    changes: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+) -> dict:
+    """Turn switches on or off: `{"registration_open": false}`."""
+    _province_sysadmin(user)
+    return await runtime.writer(runtime.node.change_switches, changes, meta)
+
+
+@router.get("/key-dates")
+async def get_key_dates(runtime: Runtime, user: CurrentUser) -> dict:
+    """SYS-2 key dates in force: national defaults with this province's overrides."""
+    return (await runtime.writer(runtime.node.settings)).key_dates().model_dump(mode="json")
+
+
+@router.patch("/key-dates")
+async def override_key_dates(
+    overrides: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+) -> dict:
+    """Override key dates, e.g. `{"promotion": [8, 20]}`."""
+    _province_sysadmin(user)
+    return await runtime.writer(runtime.node.override_key_dates, overrides, meta)
+
+
+@router.get("/workflow/rules")
+async def workflow_rules(
+    runtime: Runtime, user: CurrentUser, business_type: BusinessType | None = None
+) -> dict:
+    """SYS-1: the table in force (shipped defaults, then this province's rows)."""
+    table = (await runtime.writer(runtime.node.settings)).workflow()
+    items = [
+        r.model_dump(mode="json")
+        for r in table.rules
+        if business_type is None or r.business_type is business_type
+    ]
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/workflow/rules", status_code=201)
+async def set_workflow_rule(
+    rule: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+) -> dict:
+    """Add or replace a row for a region of this province (most specific scope wins)."""
+    _province_sysadmin(user)
+    return await runtime.writer(runtime.node.set_workflow_rule, rule, meta)
+
+
+@router.get("/workflow/chain")
+async def workflow_chain(
+    runtime: Runtime, user: CurrentUser, business_type: BusinessType, school_code: str, stage: Stage
+) -> dict:
+    """The concrete approving units a new case of this school would get now."""
+    ensure_within(runtime, user, school_code)
+    school = await runtime.writer(runtime.node.school, school_code)
+    table = (await runtime.writer(runtime.node.settings)).workflow()
+    frozen = table.freeze(
+        business_type, school_code, SchoolType(school["school_type"]), stage, runtime.org
+    )
+    return frozen.model_dump(mode="json")
+
+
+@calendar.get("/working-days")
+async def working_days(
+    user: CurrentUser, start: date, days: Annotated[int, Query(ge=0, le=366)] = 10
+) -> dict:
+    """SYS-2: the date `days` statutory working days after `start` (e.g. a step's deadline)."""
+    return {
+        "start": start.isoformat(),
+        "days": days,
+        "date": add_working_days(start, days).isoformat(),
+        "start_is_working_day": is_working_day(start),
+    }

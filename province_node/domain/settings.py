@@ -1,0 +1,68 @@
+"""A province's configuration: switches (SYS-3), key-date overrides (SYS-2) and its own
+workflow rules (SYS-1). Every change is an event: who changed what, when."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from contracts.calendar import KeyDates, Switches
+from province_node.domain.workflow import ChainRule, WorkflowTable
+
+_NS = uuid5(NAMESPACE_URL, "xueji:province:settings")
+
+
+class ProvinceSettings(Aggregate):
+    @staticmethod
+    def create_id(province: str) -> UUID:
+        return uuid5(_NS, province)
+
+    @event("Opened")
+    def __init__(self, province: str) -> None:
+        self.province = province
+        self.switch_values: dict[str, bool] = {}
+        self.key_date_overrides: dict = {}
+        self.rules: list[dict] = []
+
+    # The checks run before the event is triggered: a stored event is always applicable.
+
+    def change_switches(self, changes: dict[str, bool], meta: dict) -> Switches:
+        switches = self.switches().with_changes(**changes)
+        self._switches_changed(changes=changes, meta=meta)
+        return switches
+
+    def override_key_dates(self, overrides: dict, meta: dict) -> KeyDates:
+        key_dates = KeyDates().with_overrides({**self.key_date_overrides, **overrides})
+        self._key_dates_overridden(overrides=overrides, meta=meta)
+        return key_dates
+
+    def set_workflow_rule(self, rule: dict, meta: dict) -> ChainRule:
+        checked = ChainRule(**rule)
+        self.workflow().with_rule(checked, self.province)
+        self._workflow_rule_set(rule=checked.model_dump(mode="json"), meta=meta)
+        return checked
+
+    @event("SwitchesChanged")
+    def _switches_changed(self, changes: dict[str, bool], meta: dict) -> None:
+        self.switch_values.update(changes)
+
+    @event("KeyDatesOverridden")
+    def _key_dates_overridden(self, overrides: dict, meta: dict) -> None:
+        self.key_date_overrides.update(overrides)
+
+    @event("WorkflowRuleSet")
+    def _workflow_rule_set(self, rule: dict, meta: dict) -> None:
+        self.rules.append(rule)
+
+    def switches(self) -> Switches:
+        return Switches().with_changes(**self.switch_values)
+
+    def key_dates(self) -> KeyDates:
+        return KeyDates().with_overrides(self.key_date_overrides)
+
+    def workflow(self) -> WorkflowTable:
+        table = WorkflowTable.default()
+        for rule in self.rules:
+            table = table.with_rule(ChainRule(**rule), self.province)
+        return table

@@ -1,0 +1,130 @@
+"""Province configuration over HTTP: workflow rules (SYS-1), calendar (SYS-2), switches (SYS-3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.mesh import Mesh
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+
+SCHOOL = "3440106002"
+CHAIN = "/api/v1/admin/workflow/chain"
+QUERY = {"business_type": "register_non_primary_resident", "school_code": SCHOOL, "stage": "2"}
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:  # configuration does not depend on the backend
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+async def _units(mesh: Mesh) -> list[str]:
+    chain = await mesh.get("44", CHAIN, as_="440106_registrar", params=QUERY)
+    assert chain.status_code == 200, chain.text
+    return [step["unit_code"] for step in chain.json()["steps"]]
+
+
+async def test_sys1_province_sysadmin_edits_a_chain_and_the_most_specific_scope_wins(
+    mesh: Mesh,
+) -> None:
+    assert await _units(mesh) == [SCHOOL, "440106"]  # the shipped default
+    rule = {
+        "business_type": "register_non_primary_resident",
+        "scope": "440100",
+        "steps": ["school", "supervising", "city"],
+    }
+    created = await mesh.post(
+        "44", "/api/v1/admin/workflow/rules", as_="440000_sysadmin", json=rule
+    )
+    assert created.status_code == 201, created.text
+    assert await _units(mesh) == [SCHOOL, "440106", "440100"]
+
+    county = rule | {"scope": "440106", "steps": ["school", "supervising"]}
+    await mesh.post("44", "/api/v1/admin/workflow/rules", as_="440000_sysadmin", json=county)
+    assert await _units(mesh) == [SCHOOL, "440106"]  # the county row beats the city row
+
+
+@pytest.mark.parametrize(
+    ("user", "rule", "status", "code"),
+    [
+        (
+            "440106_sysadmin",
+            {"scope": "440106", "steps": ["school"]},
+            403,
+            "province_sysadmin_only",
+        ),
+        (
+            "440000_sysadmin",
+            {"scope": "440106", "steps": ["school", "bureau_chief"]},
+            422,
+            "unknown_level",
+        ),
+        ("440000_sysadmin", {"scope": "340100", "steps": ["school"]}, 422, "outside_jurisdiction"),
+        ("440000_sysadmin", {"scope": "440106", "steps": ["city", "school"]}, 422, "bad_chain"),
+    ],
+)
+async def test_sys1_bad_chain_configuration_changes_nothing(
+    mesh: Mesh, user: str, rule: dict, status: int, code: str
+) -> None:
+    body = {"business_type": "register_non_primary_resident"} | rule
+    refused = await mesh.post("44", "/api/v1/admin/workflow/rules", as_=user, json=body)
+    assert refused.status_code == status, refused.text
+    assert refused.json()["code"] == code
+    assert await _units(mesh) == [SCHOOL, "440106"]
+
+
+async def test_sys1_chain_of_a_school_outside_the_jurisdiction_is_refused(mesh: Mesh) -> None:
+    refused = await mesh.get("44", CHAIN, as_="440103_registrar", params=QUERY)
+    assert refused.status_code == 403
+
+
+async def test_sys3_switches_changed_by_the_province_sysadmin_only(mesh: Mesh) -> None:
+    path = "/api/v1/admin/switches"
+    assert (await mesh.get("44", path, as_="440106_registrar")).json()["registration_open"]
+    county = await mesh.patch("44", path, as_="440106_sysadmin", json={"registration_open": False})
+    assert county.status_code == 403
+    unknown = await mesh.patch("44", path, as_="440000_sysadmin", json={"coffee": True})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "coffee"
+    changed = await mesh.patch("44", path, as_="440000_sysadmin", json={"registration_open": False})
+    assert changed.status_code == 200 and changed.json()["registration_open"] is False
+    assert not (await mesh.get("44", path, as_="440106_registrar")).json()["registration_open"]
+
+
+async def test_sys2_province_overrides_key_dates(mesh: Mesh) -> None:
+    path = "/api/v1/admin/key-dates"
+    assert (await mesh.get("44", path, as_="440106_registrar")).json()["promotion"] == [8, 10]
+    changed = await mesh.patch("44", path, as_="440000_sysadmin", json={"promotion": [8, 20]})
+    assert changed.status_code == 200 and changed.json()["promotion"] == [8, 20]
+    bad = await mesh.patch("44", path, as_="440000_sysadmin", json={"promotion": [2, 30]})
+    assert bad.status_code == 422
+    assert (await mesh.get("44", path, as_="440106_registrar")).json()["promotion"] == [8, 20]
+
+
+async def test_sys2_working_days_skip_the_national_day_week(mesh: Mesh) -> None:
+    response = await mesh.get(
+        "44",
+        "/api/v1/calendar/working-days",
+        as_="440106_registrar",
+        params={"start": "2026-09-30", "days": 1},
+    )
+    assert response.json()["date"] == "2026-10-08"
+    ten = await mesh.get(
+        "44",
+        "/api/v1/calendar/working-days",
+        as_="440106_registrar",
+        params={"start": "2026-09-25", "days": 10},
+    )
+    assert ten.json()["date"] == "2026-10-15"  # the make-up Saturday Oct 10 counts
+
+
+async def test_reg10_closed_registration_period_refuses_new_registrations(mesh: Mesh) -> None:
+    await mesh.patch(
+        "44", "/api/v1/admin/switches", as_="440000_sysadmin", json={"registration_open": False}
+    )
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=808))
+    closed = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    assert closed.status_code == 409 and closed.json()["code"] == "registration_closed"
+    await mesh.patch(
+        "44", "/api/v1/admin/switches", as_="440000_sysadmin", json={"registration_open": True}
+    )
+    opened = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    assert opened.status_code == 201
