@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from nats.aio.client import Client
 
-from contracts.codes import MINISTRY_UNIT
+from contracts.codes import MINISTRY_UNIT, Level
+from contracts.errors import NotFound
 from contracts.meta import CommandMeta
+from contracts.org import Unit
 from hub.api import health, national
 from hub.application import NationalHub
 from hub.messaging import ProvinceFollower, serve_rpc
@@ -83,6 +85,11 @@ class MinistryJurisdiction:
 
     def is_within(self, code: str, root: str) -> bool:
         return root == MINISTRY_UNIT or code == root
+
+    def unit(self, code: str) -> Unit:
+        if code != MINISTRY_UNIT:
+            raise NotFound(f"单位 {code} 不在中央平台", field="unit_code")
+        return Unit(MINISTRY_UNIT, "教育部", Level.MINISTRY, None)
 
 
 def _demo_accounts() -> list[dict]:

@@ -11,10 +11,10 @@ from nats.aio.client import Client
 
 from contracts import subjects
 from contracts.meta import CommandMeta
+from contracts.org import OrgTree
 from province_node.api import health, registrations, schools, students
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
-from province_node.domain.org import OrgTree
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.registrations import RegistrationService
 from province_node.runtime import NodeRuntime

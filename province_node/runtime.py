@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.org import OrgTree
 from province_node.application import ProvinceNode
-from province_node.domain.org import OrgTree
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
 from xueji.access.service import AccessService

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from contracts.codes import MINISTRY_UNIT, SchoolSystem, SchoolType, Stage, school_year_of
+from contracts.org import OrgTree
 from contracts.regions import children, province_of
 
 CLASSES_PER_GRADE = 2
@@ -127,8 +128,6 @@ def demo_account_seeds(units: list[tuple[str, str, str]]) -> list[dict]:
 def demo_accounts_listing(urls: dict[str, str], today: date) -> list[dict]:
     """`var/demo-accounts.json` as API.md describes it; `urls` maps `hub` and province codes
     to base URLs."""
-    from province_node.domain.org import OrgTree  # the province's tree decides the units
-
     units_by_service = {"hub": [(MINISTRY_UNIT, "教育部", "ministry")]}
     for province in (code for code in urls if code != "hub"):
         org = OrgTree.for_province(province, demo_schools(province, today))

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Level, SchoolType, Stage
 from contracts.errors import ContractError, NotFound
-from province_node.domain.org import OrgTree, Unit
+from contracts.org import OrgTree, Unit
 from province_node.domain.workflow_defaults import (
     DEFAULT_CHAIN_RULES,
     NATIONWIDE,

@@ -62,6 +62,33 @@ async def test_sec2_wrong_password_gives_no_hint_and_repeated_failures_lock(mesh
     assert (await _login(mesh, REGISTRAR["44"])).status_code == 200
 
 
+async def test_sec2_new_account_must_change_its_password_at_first_login(mesh: Mesh) -> None:
+    body = {
+        "username": "tianhe_clerk",
+        "display_name": "天河区学籍员",
+        "unit_code": SCHOOL,
+        "role": "registrar",
+        "password": "Start1234",
+    }
+    created = await mesh.post("44", "/api/v1/admin/accounts", as_="440106_sysadmin", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["unit_name"] == "天河区第一初级中学"
+    taken = await mesh.post("44", "/api/v1/admin/accounts", as_="440106_sysadmin", json=body)
+    assert taken.status_code == 409 and taken.json()["code"] == "username_taken"
+    outside = await mesh.post(
+        "44",
+        "/api/v1/admin/accounts",
+        as_="440103_sysadmin",
+        json=body | {"username": "liwan_clerk"},
+    )
+    assert outside.status_code == 403
+
+    login = (await _login(mesh, "tianhe_clerk", "Start1234")).json()
+    assert login["must_change_password"] is True
+    blocked = await mesh.get("44", "/api/v1/schools", headers=_bearer(login["access_token"]))
+    assert blocked.json()["code"] == "password_change_required"
+
+
 async def test_sec2_reset_by_superior_sysadmin_forces_a_password_change(mesh: Mesh) -> None:
     victim = (await _login(mesh, REGISTRAR["44"])).json()["access_token"]
     reset = await mesh.post(

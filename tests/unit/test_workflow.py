@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from contracts.codes import Level, SchoolType, Stage
 from contracts.errors import ContractError
-from province_node.domain.org import MINISTRY, OrgTree, Unit
+from contracts.org import MINISTRY, OrgTree, Unit
 from province_node.domain.workflow import (
     DEFAULT_CHAIN_RULES,
     BusinessType,

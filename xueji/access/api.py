@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.codes import Role
 from contracts.errors import Forbidden, Unauthorized
 from xueji.access.service import AccessService
 from xueji.access.sessions import Session
@@ -57,6 +58,15 @@ class PasswordIn(BaseModel):
     new_password: str = Field(max_length=128)
 
 
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=r"^[a-z0-9_]{3,64}$")
+    display_name: str = Field(min_length=1, max_length=50)
+    unit_code: str = Field(min_length=6, max_length=10)
+    role: Role
+    password: str = Field(max_length=128)
+
+
 class ResetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     new_password: str = Field(max_length=128)
@@ -103,6 +113,15 @@ async def me(session: AnySession) -> dict:
 async def confirm_export(body: ConfirmIn, session: CurrentUser, access: Access) -> dict:
     """SEC-4: a second account of the same unit confirms an export with its password."""
     return await access.confirm_export(session, body.username, body.password, body.purpose)
+
+
+@admin.post("/accounts", status_code=201)
+async def create_account(body: AccountIn, session: CurrentUser, access: Access) -> dict:
+    """A sysadmin opens an account in its jurisdiction (password change forced at first login)."""
+    require_role(session, "sysadmin")
+    return await access.create_account(
+        session, body.username, body.display_name, body.unit_code, body.role.value, body.password
+    )
 
 
 @admin.post("/accounts/{username}/password-reset")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
-from contracts.errors import Forbidden, NotFound, TooManyAttempts, Unauthorized
+from contracts.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from xueji.access.account import Account, AccountDirectory
 from xueji.access.passwords import check_new_password, hash_password, verify_password
 from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
@@ -21,7 +22,16 @@ WRONG_CREDENTIALS = "用户名或密码错误"  # never says which of the two wa
 
 
 class Jurisdiction(Protocol):
+    """The service's organisation tree, as far as access control needs it."""
+
     def is_within(self, code: str, root: str) -> bool: ...
+
+    def unit(self, code: str) -> Unit: ...
+
+
+class Unit(Protocol):
+    name: str
+    level: StrEnum
 
 
 class Clock(Protocol):
@@ -110,6 +120,40 @@ class AccessService:
             return self.sessions.touch(token, self.clock.now())
         except SessionEnded as ended:
             raise Unauthorized(ended.message, code=ended.code) from None
+
+    async def create_account(
+        self,
+        session: Session,
+        username: str,
+        display_name: str,
+        unit_code: str,
+        role: str,
+        password: str,
+    ) -> dict:
+        """A sysadmin opens an account in its jurisdiction; its owner must change the password
+        at first login (SEC-2)."""
+        unit = self.jurisdiction.unit(unit_code)
+        if not self.jurisdiction.is_within(unit_code, session.unit_code):
+            raise Forbidden("只能为本单位及下级单位开设账号", code="outside_jurisdiction")
+        check_new_password(password)
+        hashed = await asyncio.to_thread(hash_password, password)
+        seed = {
+            "username": username,
+            "display_name": display_name,
+            "unit_code": unit_code,
+            "unit_name": unit.name,
+            "level": unit.level.value,
+            "role": role,
+            "password_hash": hashed,
+            "must_change_password": True,
+            "meta": {"account": session.username, "unit_code": session.unit_code},
+        }
+        if await self.writer(self.load_accounts, [seed]) == 0:
+            raise DomainError(
+                f"用户名 {username} 已被使用", code="username_taken", field="username"
+            )
+        log.info("account_created", account=username, by=session.username)
+        return (await self.writer(self._account, username)).view()
 
     async def change_password(self, session: Session, old: str, new: str) -> None:
         account = await self.writer(self._account, session.username)

@@ -15,7 +15,7 @@ from contracts.codes import MINISTRY_UNIT, Level
 from contracts.errors import ContractError, NotFound
 from contracts.regions import Region, children, province_of, region
 
-MINISTRY = MINISTRY_UNIT
+MINISTRY = MINISTRY_UNIT  # kept short for the tree's own use
 
 
 @dataclass(frozen=True)
