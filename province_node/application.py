@@ -114,21 +114,14 @@ class ProvinceNode(Application[UUID]):
     ) -> dict:
         """Stores the registration and, if dedup passed, the student: one transaction."""
         form, m = valid.form, meta.as_dict()
+        person = valid.person()
         registration = Registration(
             command_id=meta.command_id,
             province=self.province,
             entry=form.entry,
-            id_type=form.id_type,
-            id_number=form.id_number,
-            name=form.name,
-            sex=form.sex,
-            birth_date=form.birth_date,
-            ethnicity=form.ethnicity,
-            school_code=form.school_code,
-            class_code=form.class_code,
-            guardians=form.guardians,
             dedup_key=valid.dedup_key,
             meta=m,
+            **person,
         )
         if holder is not None:
             registration.refuse_duplicate(
@@ -142,17 +135,9 @@ class ProvinceNode(Application[UUID]):
             registration_id=registration.id,
             student_number=number,
             dedup_key=valid.dedup_key,
-            id_type=form.id_type,
-            id_number=form.id_number,
-            name=form.name,
-            sex=form.sex,
-            birth_date=form.birth_date,
-            ethnicity=form.ethnicity,
-            school_code=form.school_code,
-            class_code=form.class_code,
-            guardians=form.guardians,
             auth_status=registration.auth_status,
             meta=m,
+            **person,
         )
         registration.create_student(student_number=number, meta=m)
         index = StudentNumberIndex(student_number=number, student_id=student.id)

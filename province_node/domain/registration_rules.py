@@ -39,6 +39,21 @@ class ValidRegistration:
     form: RegistrationForm
     dedup_key: str
 
+    def person(self) -> dict:
+        """The student's identity and placement, as registration and record both keep them."""
+        form = self.form
+        return {
+            "id_type": form.id_type,
+            "id_number": form.id_number,
+            "name": form.name,
+            "sex": form.sex,
+            "birth_date": form.birth_date,
+            "ethnicity": form.ethnicity,
+            "school_code": form.school_code,
+            "class_code": form.class_code,
+            "guardians": form.guardians,
+        }
+
 
 def validate_registration(form: RegistrationForm, *, today: date) -> ValidRegistration:
     """Returns the normalised form, or raises ContractError naming the first bad field."""
