@@ -16,7 +16,7 @@ from contracts.envelope import decode
 from contracts.replies import IdentityClaimReply
 from hub.application import NationalHub
 from xueji.bus import ensure_stream, serve
-from xueji.logs import get_logger
+from xueji.logs import bind_command, get_logger
 from xueji.store import Writer
 from xueji.telemetry import context_from, tracer
 
@@ -29,6 +29,8 @@ ACK_WAIT_SECONDS = 5.0
 async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
     async def claim(msg: Msg) -> IdentityClaimReply:
         command = decode(ClaimIdentity, msg.data)
+        actor = command.envelope.actor
+        bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
         return await writer(hub.claim_identity, command)
 
     await serve(nc, subjects.HUB_IDENTITY_CLAIM, subjects.HUB_QUEUE, claim)

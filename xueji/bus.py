@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import nats
+import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError, TimeoutError
@@ -121,6 +122,7 @@ async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
     """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash."""
 
     async def on_message(msg: Msg) -> None:
+        structlog.contextvars.clear_contextvars()  # callbacks share one task: start clean
         with tracer().start_as_current_span(
             f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
         ):

@@ -115,8 +115,9 @@ def install_log_context(app: FastAPI, service: str) -> None:
     @app.middleware("http")
     async def _bind(request: Request, call_next):
         trace_id = trace.get_current_span().get_span_context().trace_id
+        structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(trace_id=format(trace_id, "032x"), service=service)
         try:
             return await call_next(request)
         finally:
-            structlog.contextvars.unbind_contextvars("trace_id", "service")
+            structlog.contextvars.clear_contextvars()

@@ -53,3 +53,8 @@ def configure_logging(level: str = "INFO") -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)
+
+
+def bind_command(command_id: str, account: str, unit_code: str) -> None:
+    """Every later log line of this request or message names its command and actor (BUS-5)."""
+    structlog.contextvars.bind_contextvars(command_id=command_id, account=account, unit=unit_code)

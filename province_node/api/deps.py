@@ -12,6 +12,7 @@ from contracts.meta import CommandMeta
 from province_node.runtime import NodeRuntime
 from xueji.access.api import CurrentUser
 from xueji.access.sessions import Session
+from xueji.logs import bind_command
 from xueji.telemetry import current_traceparent
 
 
@@ -22,19 +23,21 @@ def get_runtime(request: Request) -> NodeRuntime:
 Runtime = Annotated[NodeRuntime, Depends(get_runtime)]
 
 
-def command_meta(
+async def command_meta(
     user: CurrentUser,
     idempotency_key: Annotated[UUID | None, Header()] = None,
 ) -> CommandMeta:
     """Who is acting under which command id (SEC-6, BUS-2): `Idempotency-Key` makes a POST
     safe to repeat."""
-    return CommandMeta.new(
+    meta = CommandMeta.new(
         account=user.username,
         unit_code=user.unit_code,
         role=user.role,
         command_id=idempotency_key,
         traceparent=current_traceparent(),
     )
+    bind_command(meta.command_id, meta.account, meta.unit_code)
+    return meta
 
 
 Meta = Annotated[CommandMeta, Depends(command_meta)]

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import nats
 import pytest
+import structlog
 
 from contracts import subjects
 from contracts.commands import ClaimIdentity
@@ -120,3 +121,22 @@ async def test_bus5_one_registration_is_one_trace_across_node_and_hub(mesh: Mesh
     assert claim.context.trace_id == trace_id
     assert applied.context.trace_id == trace_id
     assert claim.parent is not None and applied.parent is not None
+
+
+async def test_bus5_logs_carry_trace_command_account_and_unit(mesh: Mesh) -> None:
+    merge = [structlog.contextvars.merge_contextvars]
+    key = "6f1d2c3b-0000-4000-8000-000000000089"
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=89), name="王二")
+    with structlog.testing.capture_logs(processors=merge) as captured:
+        response = await mesh.post(
+            "44",
+            "/api/v1/registrations",
+            as_=REGISTRAR["44"],
+            json=body,
+            headers={"Idempotency-Key": "6f1d2c3b-0000-4000-8000-000000000089"},
+        )
+        assert response.status_code == 201
+    node_line = next(e for e in captured if e["event"] == "registration_recorded")
+    assert node_line["command_id"] == key
+    assert node_line["account"] == REGISTRAR["44"] and node_line["unit"] == JUNIOR_SCHOOL["44"]
+    assert len(node_line["trace_id"]) == 32
