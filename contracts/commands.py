@@ -29,3 +29,13 @@ class ClaimIdentity(ContractModel):
     sex: str | None = Field(default=None, pattern=r"^[12]$")
     birth_date: date | None = None
     school_code: str = Field(min_length=1, max_length=20)
+
+
+class AuthenticateIdentity(ContractModel):
+    """Ask the population registry (国家人口基础信息库) whether a resident ID and name agree."""
+
+    kind: Literal["AuthenticateIdentity"] = "AuthenticateIdentity"
+    version: Literal[1] = 1
+    envelope: Envelope
+    id_number: str = Field(min_length=18, max_length=18)
+    name: str = Field(min_length=1, max_length=50)

@@ -29,3 +29,12 @@ class IdentityClaimReply(ContractModel):
     outcome: Literal["free", "conflict"]
     holder_province: str | None = Field(default=None, pattern=r"^\d{2}$")
     holder_student_number: str | None = None
+
+
+class IdentityAuthentication(ContractModel):
+    """The registry's answer: `match`, `mismatch` (name differs) or `not_found`."""
+
+    kind: Literal["IdentityAuthentication"] = "IdentityAuthentication"
+    version: Literal[1] = 1
+    outcome: Literal["match", "mismatch", "not_found"]
+    reason: str | None = None

@@ -3,7 +3,7 @@
 - `xueji.evt.<prov>.<aggregate>.<event>`: a province's integration events, captured by the
   stream `PROV_<prov>`, published by the node's outbox relay.
 - `xueji.rpc.hub.<name>`: request/reply to the hub (never captured by a stream).
-- `xueji.rpc.pop.<name>`: the population registry (arrives with the registration issue).
+- `xueji.rpc.pop.<name>`: the population registry (its stand-in: `simulations/registry.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,12 @@ RPC_HUB_PREFIX = "xueji.rpc.hub"
 
 #: The hub's near-real-time national dedup (REG-5): claim an identity for a registration.
 HUB_IDENTITY_CLAIM = f"{RPC_HUB_PREFIX}.identity.claim"
+
+RPC_POP_PREFIX = "xueji.rpc.pop"
+
+#: The population registry stand-in (REG-5): authenticate a resident ID against a name.
+POP_AUTHENTICATE = f"{RPC_POP_PREFIX}.authenticate"
+POP_QUEUE = "pop"
 
 #: Deduplication window of every stream (DESIGN §5: explicit, at least one hour).
 DUPLICATE_WINDOW_SECONDS = 2 * 3600

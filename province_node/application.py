@@ -10,12 +10,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
 from contracts.errors import ContractError
-from contracts.ids import issue_l
+from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
 from contracts.regions import region
 from province_node.domain.errors import NotFound
-from province_node.domain.registration import Registration
-from province_node.domain.registration_rules import ValidRegistration
+from province_node.domain.problem import ProblemRecord
+from province_node.domain.registration import NationalChecks, Registration
+from province_node.domain.registration_rules import RegistrationForm, ValidRegistration
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
@@ -106,13 +107,9 @@ class ProvinceNode(Application[UUID]):
             return None
 
     def record_registration(
-        self,
-        valid: ValidRegistration,
-        holder: str | None,
-        holder_number: str | None,
-        meta: CommandMeta,
+        self, valid: ValidRegistration, checks: NationalChecks, meta: CommandMeta
     ) -> dict:
-        """Stores the registration and, if dedup passed, the student: one transaction."""
+        """Stores the registration and, when it may go on, the student: one transaction."""
         form, m = valid.form, meta.as_dict()
         person = valid.person()
         registration = Registration(
@@ -123,35 +120,70 @@ class ProvinceNode(Application[UUID]):
             meta=m,
             **person,
         )
-        if holder is not None:
+        if checks.holder_province is not None:
             registration.refuse_duplicate(
-                holder_province=holder, holder_student_number=holder_number, meta=m
+                holder_province=checks.holder_province,
+                holder_student_number=checks.holder_student_number,
+                meta=m,
             )
             self.save(registration)
             return registration.summary()
         registration.pass_dedup(meta=m)
-        number = self._new_temporary_number(form.school_code, form.birth_date)
+        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
+        if checks.refused_by_authentication:
+            registration.refuse_unauthenticated(meta=m)
+            self.save(registration)
+            return registration.summary()
+        number = self._issue_number(form, checks.auth)
         student = Student(
             registration_id=registration.id,
             student_number=number,
             dedup_key=valid.dedup_key,
-            auth_status=registration.auth_status,
+            auth_status=checks.auth,
             meta=m,
             **person,
         )
         registration.create_student(student_number=number, meta=m)
-        index = StudentNumberIndex(student_number=number, student_id=student.id)
-        self.save(registration, student, index)
+        new = [
+            registration,
+            student,
+            StudentNumberIndex(student_number=number, student_id=student.id),
+        ]
+        if checks.auth == "failed":  # PRB-1: registered with an L number, problem record open
+            problem = ProblemRecord(
+                kind="invalid_id",
+                student_number=number,
+                school_code=form.school_code,
+                reason=checks.auth_reason or "身份认证未通过",
+                meta=m,
+            )
+            registration.note_problem_record(problem_record_id=problem.id, meta=m)
+            new.append(problem)
+        self.save(*new)
         return registration.summary()
 
-    def _new_temporary_number(self, school_code: str, birth_date: date) -> str:
-        """ID-3: an `L` number until the population registry authenticates (issue 4)."""
-        region_code = self._school(school_code).region_code
+    def _issue_number(self, form: RegistrationForm, auth: str) -> str:
+        """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
+        dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
+        if auth == "passed":
+            return str(issue_g(parse_resident_id(form.id_number)))
+        region_code = self._school(form.school_code).region_code
         region(region_code)  # the school's region must be a known one
+        if form.id_type == DocumentType.NONE.value:
+            for sequence in range(1000):
+                number = str(issue_j(region_code, form.birth_date, sequence))
+                if not self._number_taken(number):
+                    return number
         while True:
-            number = str(issue_l(region_code, birth_date, self._rng))
+            number = str(issue_l(region_code, form.birth_date, self._rng))
             if not self._number_taken(number):
                 return number
+
+    def problem_record(self, problem_id: UUID) -> dict:
+        try:
+            return self.repository.get(problem_id).view()
+        except AggregateNotFoundError:
+            raise NotFound(f"问题学籍 {problem_id} 不存在") from None
 
     def _number_taken(self, number: str) -> bool:
         try:

@@ -12,10 +12,10 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from province_node.api import health, registrations, schools, students
+from province_node.api import health, problems, registrations, schools, students
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
-from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
+from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
 from province_node.registrations import RegistrationService
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
@@ -65,6 +65,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         registrations.router,
         students.router,
         settings_api.router,
+        problems.router,
         settings_api.calendar,
     )
     for router in routers:
@@ -95,7 +96,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     bus.start()
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
-    service = RegistrationService(node, writer, hub, relay, clock)
+    registry = RegistryClient(bus, settings.hub_timeout_seconds)
+    service = RegistrationService(node, writer, hub, registry, relay, clock)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock)
 

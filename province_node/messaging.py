@@ -7,14 +7,17 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from contracts import subjects
-from contracts.commands import ClaimIdentity
+from contracts.commands import AuthenticateIdentity, ClaimIdentity
 from contracts.events import EventSource, StudentRegistered
 from contracts.meta import CommandMeta
-from contracts.replies import IdentityClaimReply
+from contracts.replies import IdentityAuthentication, IdentityClaimReply
 from province_node.domain.registration_rules import ValidRegistration
 from province_node.domain.student import Student
-from xueji.bus import Bus
+from xueji.bus import Bus, BusUnavailable
+from xueji.logs import get_logger
 from xueji.outbox import Outgoing
+
+log = get_logger("province_node.messaging")
 
 #: Stored event types the outbox publishes; everything else stays in the province.
 PUBLISHED_TOPICS = [get_topic(Student.Registered)]
@@ -45,6 +48,25 @@ class HubClient:
         return await self.bus.ask(
             subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
         )
+
+
+class RegistryClient:
+    """The population registry (REG-5 authentication); None when it cannot be reached."""
+
+    def __init__(self, bus: Bus, timeout: float) -> None:
+        self.bus, self.timeout = bus, timeout
+
+    async def authenticate(
+        self, id_number: str, name: str, meta: CommandMeta
+    ) -> IdentityAuthentication | None:
+        query = AuthenticateIdentity(envelope=meta.envelope(), id_number=id_number, name=name)
+        try:
+            return await self.bus.ask(
+                subjects.POP_AUTHENTICATE, query, IdentityAuthentication, self.timeout
+            )
+        except BusUnavailable:
+            log.warning("population_registry_unavailable")
+            return None
 
 
 def translate(app: Application, notification: Notification) -> Outgoing:

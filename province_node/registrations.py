@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from eventsourcing.persistence import IntegrityError
 
+from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
 from contracts.regions import PROVINCES
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
-from province_node.domain.registration import Registration, RegistrationStatus
-from province_node.domain.registration_rules import RegistrationForm, validate_registration
-from province_node.messaging import HubClient
+from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
+from province_node.domain.registration_rules import (
+    RegistrationForm,
+    ValidRegistration,
+    validate_registration,
+)
+from province_node.messaging import HubClient, RegistryClient
 from xueji.clock import Clock
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
@@ -25,10 +32,12 @@ class RegistrationService:
         node: ProvinceNode,
         writer: Writer,
         hub: HubClient,
+        registry: RegistryClient,
         relay: OutboxRelay,
         clock: Clock,
     ) -> None:
-        self.node, self.writer, self.hub, self.relay, self.clock = node, writer, hub, relay, clock
+        self.node, self.writer, self.hub, self.registry = node, writer, hub, registry
+        self.relay, self.clock = relay, clock
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
@@ -39,18 +48,18 @@ class RegistrationService:
 
     async def _register_new(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         valid = validate_registration(form, today=self.clock.today())
-        settings = await self.writer(self.node.settings)
-        if not settings.switches().registration_open:  # REG-10
+        switches = (await self.writer(self.node.settings)).switches()
+        if not switches.registration_open:  # REG-10
             raise DomainError("本省新生学籍注册当前未开放", code="registration_closed")
         await self.writer(self.node.check_placement, form.school_code, form.class_code)
-        registration_id = Registration.create_id(meta.command_id)
-        # Nothing is stored before the hub answers: if it cannot, the caller gets a 503.
-        reply = await self.hub.claim_identity(str(registration_id), valid, meta)
-        holder = reply.holder_province if reply.outcome == "conflict" else None
+        auth, reason = await self._authenticate(valid.form, meta)
+        checks = NationalChecks(
+            auth=auth, auth_reason=reason, auth_failure_blocks=switches.auth_failure_blocks
+        )
+        if not checks.refused_by_authentication:  # a refused one must not hold the identity
+            checks = await self._claim(valid, checks, meta)
         try:
-            summary = await self.writer(
-                self.node.record_registration, valid, holder, reply.holder_student_number, meta
-            )
+            summary = await self.writer(self.node.record_registration, valid, checks, meta)
         except IntegrityError:  # the same command ran concurrently and won the race
             summary = await self.writer(self.node.find_registration, meta.command_id)
         self.relay.wake()
@@ -59,11 +68,44 @@ class RegistrationService:
             registration_id=summary["id"],
             status=summary["status"],
             dedup_status=summary["dedup_status"],
+            auth_status=summary["auth_status"],
         )
         return summary
 
+    async def _authenticate(
+        self, form: RegistrationForm, meta: CommandMeta
+    ) -> tuple[str, str | None]:
+        """REG-5: resident IDs against the population registry; others need none."""
+        if form.id_type != DocumentType.RESIDENT_ID.value:
+            return "not_applicable", None
+        answer = await self.registry.authenticate(form.id_number, form.name, meta)
+        if answer is None:
+            return "pending", "人口库暂时无法访问，身份认证待完成"
+        return ("passed", None) if answer.outcome == "match" else ("failed", answer.reason)
+
+    async def _claim(
+        self, valid: ValidRegistration, checks: NationalChecks, meta: CommandMeta
+    ) -> NationalChecks:
+        """The hub's national dedup. Nothing is stored before it answers: if it cannot, the
+        caller gets a 503."""
+        registration_id = Registration.create_id(meta.command_id)
+        reply = await self.hub.claim_identity(str(registration_id), valid, meta)
+        if reply.outcome != "conflict":
+            return checks
+        return replace(
+            checks,
+            holder_province=reply.holder_province,
+            holder_student_number=reply.holder_student_number,
+        )
+
 
 def _outcome(summary: dict) -> dict:
+    if summary["status"] == RegistrationStatus.REFUSED and summary["dedup_status"] != "conflict":
+        raise DomainError(
+            f"身份认证未通过（{summary['auth_reason']}），本省规定认证不通过不予注册",
+            code="auth_failed",
+            field="id_number",
+        )
     if summary["status"] == RegistrationStatus.REFUSED:
         holder = summary["holder_province"]
         name = PROVINCES.get(holder, holder)

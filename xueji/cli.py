@@ -62,6 +62,21 @@ def node(
     )
 
 
+@app.command()
+def registry(
+    provinces: Annotated[str, typer.Option(help="Whose people it knows")] = DEMO_PROVINCES,
+    people: Annotated[int, typer.Option(help="People per province")] = 20_000,
+) -> None:
+    """Run the population-registry stand-in (REG-5) on XUEJI_NATS_URL."""
+    import asyncio
+    import os
+
+    from simulations.registry import run
+
+    url = os.environ.get("XUEJI_NATS_URL", "nats://127.0.0.1:4222")
+    asyncio.run(run(url, provinces.split(","), people))
+
+
 @bench_app.command("outbox")
 def bench_outbox(
     events: Annotated[int, typer.Option(help="Events to store, then publish")] = 20_000,

@@ -41,6 +41,9 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
         if busy:
             print(f"端口已被占用 / ports in use: {', '.join(busy)}", file=sys.stderr)
             return 1
+        services["registry"] = _spawn(
+            ["registry", "--provinces", ",".join(provinces)], env, var / "logs" / "registry.log"
+        )
         services["hub"] = _spawn(
             ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
         )

@@ -45,6 +45,7 @@ class RegistrationPublic(BaseModel):
     dedup_status: str
     auth_status: str
     student_number: str | None = None
+    problem_record_id: UUID | None = None
 
 
 @router.post("", status_code=201, response_model=RegistrationPublic)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:registration")
+
+
+@dataclass(frozen=True)
+class NationalChecks:
+    """What the hub's dedup and the population registry said about a registration (REG-5)."""
+
+    holder_province: str | None = None  # set: the identity is held elsewhere (dedup failed)
+    holder_student_number: str | None = None
+    auth: str = "not_applicable"  # passed | failed | pending | not_applicable
+    auth_reason: str | None = None
+    auth_failure_blocks: bool = False  # the province switch (SYS-3)
+
+    @property
+    def refused_by_authentication(self) -> bool:
+        return self.auth == "failed" and self.auth_failure_blocks
 
 
 class RegistrationStatus:
@@ -56,9 +72,11 @@ class Registration(Aggregate):
         self.dedup_key = dedup_key
         self.status = RegistrationStatus.SUBMITTED
         self.dedup_status = "pending"
-        self.auth_status = "pending"  # the population registry arrives with issue 4
+        self.auth_status = "pending"
+        self.auth_reason: str | None = None
         self.student_number: str | None = None
         self.holder_province: str | None = None
+        self.problem_record_id: UUID | None = None
 
     @event("DedupRefused")
     def refuse_duplicate(
@@ -67,6 +85,21 @@ class Registration(Aggregate):
         self.dedup_status = "conflict"
         self.holder_province = holder_province
         self.status = RegistrationStatus.REFUSED
+
+    @event("Authenticated")
+    def record_authentication(self, outcome: str, reason: str | None, meta: dict) -> None:
+        """REG-5: `passed`, `failed`, `pending` (registry unreachable) or `not_applicable`."""
+        self.auth_status = outcome
+        self.auth_reason = reason
+
+    @event("RefusedByAuthentication")
+    def refuse_unauthenticated(self, meta: dict) -> None:
+        """REG-5 with the province switch `auth_failure_blocks` on: closed by the system."""
+        self.status = RegistrationStatus.REFUSED
+
+    @event("ProblemRecordOpened")
+    def note_problem_record(self, problem_record_id: UUID, meta: dict) -> None:
+        self.problem_record_id = problem_record_id
 
     @event("DedupPassed")
     def pass_dedup(self, meta: dict) -> None:
@@ -89,4 +122,6 @@ class Registration(Aggregate):
             "name": self.name,
             "id_type": self.id_type,
             "id_number": self.id_number,
+            "auth_reason": self.auth_reason,
+            "problem_record_id": str(self.problem_record_id) if self.problem_record_id else None,
         }

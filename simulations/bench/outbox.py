@@ -16,6 +16,7 @@ from pathlib import Path
 from contracts.ids import mod11_2_check_char
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
+from province_node.domain.registration import NationalChecks
 from province_node.domain.registration_rules import (
     RegistrationForm,
     ValidRegistration,
@@ -55,7 +56,9 @@ async def _measure(events: int, work: Path, url: str) -> dict[str, float]:
     forms = [_valid(i) for i in range(events)]
     started = time.perf_counter()
     for valid in forms:
-        node.record_registration(valid, None, None, CommandMeta.new("bench", "44", "registrar"))
+        node.record_registration(
+            valid, NationalChecks(), CommandMeta.new("bench", "44", "registrar")
+        )
     figures["registrations_committed"] = events / (time.perf_counter() - started)
 
     writer = Writer("bench")

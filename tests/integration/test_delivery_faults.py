@@ -9,6 +9,7 @@ import nats
 from contracts import subjects
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
+from province_node.domain.registration import NationalChecks
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
 from tests.support.mesh import Mesh
 from tests.support.nats import NatsServer
@@ -33,7 +34,7 @@ def _commit_without_publishing(store_url: str, count: int) -> list[str]:
             class_code="2026201",
         )
         valid = validate_registration(form, today=date(2026, 11, 22))
-        node.record_registration(valid, None, None, CommandMeta.new("t", "44", "registrar"))
+        node.record_registration(valid, NationalChecks(), CommandMeta.new("t", "44", "registrar"))
         ids.append(id_number)
     return ids
 

@@ -20,9 +20,13 @@ from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
 from simulations.demo import DEMO_PASSWORD
+from simulations.registry import PopulationRegistry
+from xueji.bus import Bus
 from xueji.clock import SHANGHAI, FixedClock
 
 TODAY = date(2026, 11, 22)
+REGISTRY_PEOPLE = 200
+REGISTRY_PEOPLE = 200
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
 
 
@@ -32,6 +36,7 @@ class Mesh:
         self.apps: dict[str, FastAPI] = {}
         self._lifespans: dict[str, AbstractAsyncContextManager] = {}
         self._tokens: dict[tuple[str, str], str] = {}
+        self._registry_bus: Bus | None = None
         #: The one clock of the whole mesh: tests move it instead of sleeping.
         self.clock = FixedClock(NOW)
 
@@ -64,7 +69,15 @@ class Mesh:
         self._tokens = {k: v for k, v in self._tokens.items() if k[0] != service}
         await lifespan.__aexit__(None, None, None)
 
+    async def start_registry(self) -> None:
+        """The population-registry stand-in, seeded with the first people of each province."""
+        self.registry = PopulationRegistry.seeded(self.provinces, REGISTRY_PEOPLE)
+        self._registry_bus = Bus(self.nats_url, "registry", on_connect=[self.registry.serve])
+        self._registry_bus.start()
+        await self._registry_bus.ready.wait()
+
     async def start_all(self) -> None:
+        await self.start_registry()
         for service in ["hub", *self.provinces]:
             await self.start(service)
         await self.wait_until(
@@ -74,6 +87,8 @@ class Mesh:
     async def stop_all(self) -> None:
         for service in list(self._lifespans):
             await self.stop(service)
+        if self._registry_bus is not None:
+            await self._registry_bus.close()
 
     def runtime(self, service: str):
         return self.apps[service].state.runtime
