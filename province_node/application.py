@@ -10,20 +10,16 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
 from contracts.errors import ContractError
-from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
-from contracts.regions import region
 from province_node.domain.errors import NotFound
-from province_node.domain.problem import ProblemRecord
-from province_node.domain.registration import NationalChecks, Registration
-from province_node.domain.registration_rules import RegistrationForm, ValidRegistration
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
+from province_node.registering import RegistrationUseCases
 from xueji.store import DateAsISO
 
 
-class ProvinceNode(Application[UUID]):
+class ProvinceNode(RegistrationUseCases, Application[UUID]):
     """Stores a province's events in its own database (`prov<code>_events`)."""
 
     def __init__(self, province: str, env: dict[str, str]) -> None:
@@ -92,106 +88,6 @@ class ProvinceNode(Application[UUID]):
                 "class_code", "unknown_class", f"班级 {class_code} 不属于学校 {school_code}"
             )
 
-    # --- registration ----------------------------------------------------------------------
-
-    def registration(self, registration_id: UUID) -> dict:
-        try:
-            return self.repository.get(registration_id).summary()
-        except AggregateNotFoundError:
-            raise NotFound(f"注册记录 {registration_id} 不存在") from None
-
-    def find_registration(self, command_id: str) -> dict | None:
-        try:
-            return self.repository.get(Registration.create_id(command_id)).summary()
-        except AggregateNotFoundError:
-            return None
-
-    def record_registration(
-        self, valid: ValidRegistration, checks: NationalChecks, meta: CommandMeta
-    ) -> dict:
-        """Stores the registration and, when it may go on, the student: one transaction."""
-        form, m = valid.form, meta.as_dict()
-        person = valid.person()
-        registration = Registration(
-            command_id=meta.command_id,
-            province=self.province,
-            entry=form.entry,
-            dedup_key=valid.dedup_key,
-            meta=m,
-            **person,
-        )
-        if checks.holder_province is not None:
-            registration.refuse_duplicate(
-                holder_province=checks.holder_province,
-                holder_student_number=checks.holder_student_number,
-                meta=m,
-            )
-            self.save(registration)
-            return registration.summary()
-        registration.pass_dedup(meta=m)
-        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
-        if checks.refused_by_authentication:
-            registration.refuse_unauthenticated(meta=m)
-            self.save(registration)
-            return registration.summary()
-        number = self._issue_number(form, checks.auth)
-        student = Student(
-            registration_id=registration.id,
-            student_number=number,
-            dedup_key=valid.dedup_key,
-            auth_status=checks.auth,
-            meta=m,
-            **person,
-        )
-        registration.create_student(student_number=number, meta=m)
-        new = [
-            registration,
-            student,
-            StudentNumberIndex(student_number=number, student_id=student.id),
-        ]
-        if checks.auth == "failed":  # PRB-1: registered with an L number, problem record open
-            problem = ProblemRecord(
-                kind="invalid_id",
-                student_number=number,
-                school_code=form.school_code,
-                reason=checks.auth_reason or "身份认证未通过",
-                meta=m,
-            )
-            registration.note_problem_record(problem_record_id=problem.id, meta=m)
-            new.append(problem)
-        self.save(*new)
-        return registration.summary()
-
-    def _issue_number(self, form: RegistrationForm, auth: str) -> str:
-        """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
-        dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
-        if auth == "passed":
-            return str(issue_g(parse_resident_id(form.id_number)))
-        region_code = self._school(form.school_code).region_code
-        region(region_code)  # the school's region must be a known one
-        if form.id_type == DocumentType.NONE.value:
-            for sequence in range(1000):
-                number = str(issue_j(region_code, form.birth_date, sequence))
-                if not self._number_taken(number):
-                    return number
-        while True:
-            number = str(issue_l(region_code, form.birth_date, self._rng))
-            if not self._number_taken(number):
-                return number
-
-    def problem_record(self, problem_id: UUID) -> dict:
-        try:
-            return self.repository.get(problem_id).view()
-        except AggregateNotFoundError:
-            raise NotFound(f"问题学籍 {problem_id} 不存在") from None
-
-    def _number_taken(self, number: str) -> bool:
-        try:
-            self.repository.get(StudentNumberIndex.create_id(number))
-        except AggregateNotFoundError:
-            return False
-        return True
-
     # --- province settings (SYS-1, SYS-2, SYS-3) -------------------------------------------
 
     def settings(self) -> ProvinceSettings:
@@ -228,11 +124,11 @@ class ProvinceNode(Application[UUID]):
         return [_history_item(e) for e in self.events.get(student.id)]
 
     def _student(self, student_number: str) -> Student:
-        try:
+        try:  # a number is reserved at registration; the record exists once approved
             index = self.repository.get(StudentNumberIndex.create_id(student_number))
+            return self.repository.get(index.student_id)
         except AggregateNotFoundError:
             raise NotFound(f"学籍号 {student_number} 不存在", field="student_number") from None
-        return self.repository.get(index.student_id)
 
 
 def _history_item(domain_event: object) -> dict:

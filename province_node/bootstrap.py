@@ -97,7 +97,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
-    service = RegistrationService(node, writer, hub, registry, relay, clock)
+    service = RegistrationService(node, writer, hub, registry, relay, clock, org)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock)
 

@@ -6,8 +6,10 @@ from dataclasses import replace
 
 from eventsourcing.persistence import IntegrityError
 
+from contracts.codes import ClassCode, SchoolType
 from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
+from contracts.org import OrgTree
 from contracts.regions import PROVINCES
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
@@ -15,6 +17,7 @@ from province_node.domain.registration import NationalChecks, Registration, Regi
 from province_node.domain.registration_rules import (
     RegistrationForm,
     ValidRegistration,
+    business_type_of,
     validate_registration,
 )
 from province_node.messaging import HubClient, RegistryClient
@@ -35,9 +38,10 @@ class RegistrationService:
         registry: RegistryClient,
         relay: OutboxRelay,
         clock: Clock,
+        org: OrgTree,
     ) -> None:
         self.node, self.writer, self.hub, self.registry = node, writer, hub, registry
-        self.relay, self.clock = relay, clock
+        self.relay, self.clock, self.org = relay, clock, org
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
@@ -58,8 +62,9 @@ class RegistrationService:
         )
         if not checks.refused_by_authentication:  # a refused one must not hold the identity
             checks = await self._claim(valid, checks, meta)
+        chain = await self._chain(valid.form)
         try:
-            summary = await self.writer(self.node.record_registration, valid, checks, meta)
+            summary = await self.writer(self.node.record_registration, valid, checks, chain, meta)
         except IntegrityError:  # the same command ran concurrently and won the race
             summary = await self.writer(self.node.find_registration, meta.command_id)
         self.relay.wake()
@@ -71,6 +76,19 @@ class RegistrationService:
             auth_status=summary["auth_status"],
         )
         return summary
+
+    async def _chain(self, form: RegistrationForm) -> list[dict]:
+        """SYS-1: the approval chain in force now, frozen on the registration."""
+        settings = await self.writer(self.node.settings)
+        school = await self.writer(self.node.school, form.school_code)
+        frozen = settings.workflow().freeze(
+            business_type_of(form),
+            form.school_code,
+            SchoolType(school["school_type"]),
+            ClassCode.parse(form.class_code).stage,
+            self.org,
+        )
+        return [step.model_dump(mode="json") for step in frozen.steps]
 
     async def _authenticate(
         self, form: RegistrationForm, meta: CommandMeta

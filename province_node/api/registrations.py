@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.codes import Level
 from contracts.errors import Forbidden
 from province_node.api.deps import Meta, Runtime, ensure_within
 from province_node.domain.registration_rules import RegistrationForm
@@ -39,16 +40,7 @@ class RegistrationCreate(BaseModel):
     guardians: list[GuardianIn] = Field(default_factory=list, max_length=6)
 
 
-class RegistrationPublic(BaseModel):
-    id: UUID
-    status: str
-    dedup_status: str
-    auth_status: str
-    student_number: str | None = None
-    problem_record_id: UUID | None = None
-
-
-@router.post("", status_code=201, response_model=RegistrationPublic)
+@router.post("", status_code=201)
 async def create_registration(
     body: RegistrationCreate, runtime: Runtime, meta: Meta, user: CurrentUser
 ) -> dict:
@@ -61,6 +53,107 @@ async def create_registration(
         **body.model_dump(exclude={"guardians"}), guardians=[g.model_dump() for g in body.guardians]
     )
     return await runtime.registrations.register(form, meta)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    opinion: str | None = Field(default=None, max_length=500)
+
+
+class BatchDecisionIn(DecisionIn):
+    school_code: str = Field(max_length=20)
+    id_group: Literal["resident", "hmt_foreign", "no_document"] | None = None
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[UUID] = Field(min_length=1, max_length=2000)
+
+
+def _schools_in_sight(runtime: Runtime, user: CurrentUser) -> list[str]:
+    return [u.code for u in runtime.org.within(user.unit_code, Level.SCHOOL)]
+
+
+@router.get("")
+async def list_registrations(
+    runtime: Runtime, user: CurrentUser, status: str | None = None
+) -> dict:
+    """Registrations of the caller's jurisdiction, optionally of one status."""
+    items = await runtime.writer(
+        runtime.node.registrations_of, _schools_in_sight(runtime, user), status
+    )
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/pending")
+async def pending_registrations(runtime: Runtime, user: CurrentUser) -> dict:
+    """REG-6: entries awaiting the caller: a decision (`decide`) or the school's `report`."""
+    items = await runtime.writer(
+        runtime.node.pending_registrations,
+        _schools_in_sight(runtime, user),
+        user.unit_code,
+        user.role,
+    )
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/report")
+async def report_registrations(
+    body: ReportIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-6: the school registrar submits its school-approved entries to the bureau."""
+    require_role(user, "registrar")
+    items = await runtime.writer(runtime.node.report_registrations, body.ids, meta)
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/decisions")
+async def decide_batch(
+    body: BatchDecisionIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-7: approve (or return) every entry of a school, or of one document-type group of
+    it, that awaits the caller."""
+    ensure_within(runtime, user, body.school_code)
+    items = await runtime.writer(
+        runtime.node.decide_school_batch,
+        body.school_code,
+        body.id_group,
+        body.approve,
+        body.opinion,
+        runtime.clock.now().isoformat(),
+        meta,
+    )
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/{registration_id}/decisions")
+async def decide(registration_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
+    """REG-6: the current step's unit approves, or returns it to the school with an opinion."""
+    return await runtime.writer(
+        runtime.node.decide_registration,
+        registration_id,
+        body.approve,
+        body.opinion,
+        runtime.clock.now().isoformat(),
+        meta,
+    )
+
+
+@router.post("/{registration_id}/resubmit")
+async def resubmit(registration_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    """A returned entry goes back to the school approver."""
+    require_role(user, "registrar")
+    return await runtime.writer(runtime.node.resubmit_registration, registration_id, meta)
+
+
+@router.delete("/{registration_id}")
+async def delete_registration(
+    registration_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-9: one entry, before it was reported; there is no batch delete."""
+    require_role(user, "registrar")
+    return await runtime.writer(runtime.node.delete_registration, registration_id, meta)
 
 
 @router.get("/{registration_id}")

@@ -8,6 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.errors import DomainError, Forbidden
+
 _NS = uuid5(NAMESPACE_URL, "xueji:province:registration")
 
 
@@ -29,7 +31,13 @@ class NationalChecks:
 class RegistrationStatus:
     SUBMITTED = "submitted"
     REFUSED = "refused"  # closed by the system: national dedup failed (REG-5)
+    IN_REVIEW = "in_review"  # awaiting the decision of `chain[step]` (REG-6)
+    SCHOOL_APPROVED = "school_approved"  # awaiting the school registrar's report
+    RETURNED = "returned"  # rejected: back with the school registrar
     REGISTERED = "registered"
+    DELETED = "deleted"  # REG-9: deleted by the registrar before the report
+
+    OPEN = (SUBMITTED, IN_REVIEW, SCHOOL_APPROVED, RETURNED)
 
 
 class Registration(Aggregate):
@@ -77,6 +85,9 @@ class Registration(Aggregate):
         self.student_number: str | None = None
         self.holder_province: str | None = None
         self.problem_record_id: UUID | None = None
+        self.chain: list[dict] = []  # the frozen approval chain: [{level, unit_code, unit_name}]
+        self.step = 0
+        self.decisions: list[dict] = []
 
     @event("DedupRefused")
     def refuse_duplicate(
@@ -105,6 +116,112 @@ class Registration(Aggregate):
     def pass_dedup(self, meta: dict) -> None:
         self.dedup_status = "passed"
 
+    # --- review (REG-6, REG-7): the chain is frozen when the registration enters review ---
+
+    @event("ReviewStarted")
+    def start_review(self, chain: list[dict], meta: dict) -> None:
+        self.chain, self.step = list(chain), 0
+        self.status = RegistrationStatus.IN_REVIEW
+
+    def check_reviewable(self, unit_code: str, role: str) -> None:
+        """Only the current step's unit decides; dedup/authentication must be finished."""
+        if self.status != RegistrationStatus.IN_REVIEW:
+            raise DomainError("该注册记录当前不在审核中", code="not_in_review")
+        if self.auth_status == "pending":
+            raise DomainError("身份认证尚未完成，暂不能审核", code="checks_pending")
+        current = self.chain[self.step]
+        school_step = current["level"] == "school"
+        if (
+            current["unit_code"] != unit_code
+            or (school_step and role != "approver")
+            or (not school_step and role not in ("registrar", "approver"))
+        ):
+            raise Forbidden("该注册记录不在本单位（本角色）的待审核范围内", code="not_your_step")
+
+    @property
+    def is_last_step(self) -> bool:
+        return self.step == len(self.chain) - 1
+
+    @event("Decided")
+    def decide(self, approve: bool, opinion: str | None, at: str, meta: dict) -> None:
+        step = self.chain[self.step]
+        self.decisions.append(
+            {
+                "step": step["level"],
+                "unit_code": step["unit_code"],
+                "account": meta["account"],
+                "approve": approve,
+                "opinion": opinion,
+                "at": at,
+            }
+        )
+        if not approve:
+            self.status = RegistrationStatus.RETURNED
+        elif self.step == 0:
+            self.status = RegistrationStatus.SCHOOL_APPROVED
+        elif not self.is_last_step:
+            self.step += 1
+
+    def check_reportable(self, school_code: str) -> None:
+        if self.school_code != school_code or self.status != RegistrationStatus.SCHOOL_APPROVED:
+            raise DomainError("只能上报本校已审核通过的注册记录", code="not_reportable")
+
+    @event("Reported")
+    def report(self, meta: dict) -> None:
+        """REG-6: the school registrar submits the school-approved entry to its bureau."""
+        self.step = 1
+        self.status = RegistrationStatus.IN_REVIEW
+
+    @event("Resubmitted")
+    def resubmit(self, meta: dict) -> None:
+        self.step = 0
+        self.status = RegistrationStatus.IN_REVIEW
+
+    def check_deletable(self, school_code: str) -> None:
+        """REG-9: one entry, by its school, before it was reported."""
+        before_report = (
+            self.status in (RegistrationStatus.SUBMITTED, RegistrationStatus.RETURNED)
+            or (self.status == RegistrationStatus.IN_REVIEW and self.step == 0)
+            or self.status == RegistrationStatus.SCHOOL_APPROVED
+        )
+        if self.school_code != school_code or not before_report:
+            raise DomainError("只能删除本校尚未上报的注册记录", code="not_deletable")
+
+    @event("Deleted")
+    def delete(self, meta: dict) -> None:
+        self.status = RegistrationStatus.DELETED
+
+    def awaits(self, unit_code: str, role: str) -> str | None:
+        """What this entry awaits from the caller: `decide`, `report`, or nothing (REG-6)."""
+        if self.status == RegistrationStatus.SCHOOL_APPROVED and (
+            unit_code == self.school_code and role == "registrar"
+        ):
+            return "report"
+        try:
+            self.check_reviewable(unit_code, role)
+        except (DomainError, Forbidden):
+            return None
+        return "decide"
+
+    @event("NumberAssigned")
+    def assign_number(self, student_number: str, meta: dict) -> None:
+        """ID-3: the number is reserved when the national checks pass; the record follows."""
+        self.student_number = student_number
+
+    def person(self) -> dict:
+        """The identity and placement the student record takes over."""
+        return {
+            "id_type": self.id_type,
+            "id_number": self.id_number,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": self.birth_date,
+            "ethnicity": self.ethnicity,
+            "school_code": self.school_code,
+            "class_code": self.class_code,
+            "guardians": self.guardians,
+        }
+
     @event("StudentCreated")
     def create_student(self, student_number: str, meta: dict) -> None:
         self.student_number = student_number
@@ -124,4 +241,34 @@ class Registration(Aggregate):
             "id_number": self.id_number,
             "auth_reason": self.auth_reason,
             "problem_record_id": str(self.problem_record_id) if self.problem_record_id else None,
+            "entry": self.entry,
+            "class_code": self.class_code,
+            "step": self.chain[self.step] if self.status == RegistrationStatus.IN_REVIEW else None,
+            "chain": self.chain,
+            "history": self.decisions,
         }
+
+
+class OpenRegistrations(Aggregate):
+    """The registrations of one school still in progress, for its pending lists.
+
+    Closed ones (registered, deleted) leave it, so it stays as small as the open work; lists
+    of everything arrive with the read models (QRY).
+    """
+
+    @staticmethod
+    def create_id(school_code: str) -> UUID:
+        return uuid5(_NS, f"open:{school_code}")
+
+    @event("Opened")
+    def __init__(self, school_code: str) -> None:
+        self.school_code = school_code
+        self.registration_ids: list[UUID] = []
+
+    @event("RegistrationAdded")
+    def add(self, registration_id: UUID) -> None:
+        self.registration_ids.append(registration_id)
+
+    @event("RegistrationClosed")
+    def close(self, registration_id: UUID) -> None:
+        self.registration_ids.remove(registration_id)

@@ -15,6 +15,7 @@ from contracts.ids import (
     normalize_name,
     parse_resident_id,
 )
+from province_node.domain.workflow import BusinessType
 
 ENTRIES = ("primary", "non_primary")
 _ETHNICITY = re.compile(r"^(0[1-9]|[1-4]\d|5[0-6]|97|98)$")  # GB 3304
@@ -126,3 +127,18 @@ def _guardian(raw: dict, index: int) -> dict:
         "id_type": id_type,
         "id_number": number,
     }
+
+
+_BUSINESS = {
+    ("primary", IdGroup.RESIDENT): BusinessType.REGISTER_PRIMARY_RESIDENT,
+    ("non_primary", IdGroup.RESIDENT): BusinessType.REGISTER_NON_PRIMARY_RESIDENT,
+    ("primary", IdGroup.HMT_FOREIGN): BusinessType.REGISTER_PRIMARY_HMT_FOREIGN,
+    ("non_primary", IdGroup.HMT_FOREIGN): BusinessType.REGISTER_NON_PRIMARY_HMT_FOREIGN,
+    ("primary", IdGroup.NO_DOCUMENT): BusinessType.REGISTER_PRIMARY_NO_DOCUMENT,
+    ("non_primary", IdGroup.NO_DOCUMENT): BusinessType.REGISTER_NON_PRIMARY_NO_DOCUMENT,
+}
+
+
+def business_type_of(form: RegistrationForm) -> BusinessType:
+    """REG-1: the six entry points are six business types, each with its own chain (SYS-1)."""
+    return _BUSINESS[(form.entry, DocumentType(form.id_type).group)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 
 TIANHE_SCHOOL, LIWAN_SCHOOL = "3440106002", "3440103002"  # counties 440106 and 440103
@@ -44,6 +44,7 @@ async def test_sec_two_counties_never_see_each_other(mesh: Mesh) -> None:
         await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
     ).json()
     number, registration_id = created["student_number"], created["id"]
+    await approve_fully(mesh, "44", registration_id)
 
     tianhe, liwan = "440106_registrar", "440103_registrar"
     listed = (await mesh.get("44", "/api/v1/schools", as_=liwan)).json()["items"]

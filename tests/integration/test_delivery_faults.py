@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 import nats
 
@@ -11,7 +12,7 @@ from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.registration import NationalChecks
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 from xueji.store import store_env
@@ -34,7 +35,19 @@ def _commit_without_publishing(store_url: str, count: int) -> list[str]:
             class_code="2026201",
         )
         valid = validate_registration(form, today=date(2026, 11, 22))
-        node.record_registration(valid, NationalChecks(), CommandMeta.new("t", "44", "registrar"))
+        school = JUNIOR_SCHOOL["44"]
+        chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
+        created = node.record_registration(
+            valid, NationalChecks(), chain, CommandMeta.new("t", school, "registrar")
+        )
+        node.decide_registration(
+            UUID(created["id"]),
+            True,
+            None,
+            "2026-11-22T10:00:00+08:00",
+            CommandMeta.new("a", school, "approver"),
+        )
+        node.report_registrations([UUID(created["id"])], CommandMeta.new("t", school, "registrar"))
         ids.append(id_number)
     return ids
 
@@ -77,9 +90,8 @@ async def test_nfr4_message_delivered_twice_is_applied_once(
     mesh: Mesh, nats_server: NatsServer
 ) -> None:
     body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=901), name="钱七")
-    assert (
-        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
-    ).status_code == 201
+    created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    await approve_fully(mesh, "44", created.json()["id"])
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
 
     nc = await nats.connect(nats_server.url)
@@ -121,6 +133,10 @@ async def test_nfr4_nats_restart_refuses_cleanly_then_resumes(
     nats_server.start()
     await mesh.wait_until(lambda: all(mesh.runtime(s).bus.connected for s in ["hub", "44"]))
     await mesh.wait_until(_answers(mesh), timeout=20)
+    registration_id = (await mesh.get("44", "/api/v1/registrations", as_=REGISTRAR["44"])).json()[
+        "items"
+    ][0]["id"]
+    await approve_fully(mesh, "44", registration_id)
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from contracts.ids import mod11_2_check_char
 from simulations.population import person
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 
 PATH = "/api/v1/registrations"
@@ -32,6 +32,7 @@ async def test_reg5_authenticated_resident_gets_a_g_number(mesh: Mesh) -> None:
     body = created.json()
     assert body["auth_status"] == "passed"
     assert body["student_number"] == "G" + someone.id_number  # ID-3
+    await approve_fully(mesh, "44", body["id"])
     hub = mesh.runtime("hub").hub
     await mesh.wait_until(lambda: hub.position("44") == 1)
     found = await mesh.get(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.ids import mod11_2_check_char
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
 GOOD_ID = resident_id(sequence=135)
@@ -87,6 +87,7 @@ async def test_id6_inner_spaces_in_names_are_stripped(mesh: Mesh) -> None:
         "44", "/api/v1/registrations", as_=REGISTRAR["44"], json=_body(name=" 欧阳 小 明 ")
     )
     assert response.status_code == 201
+    await approve_fully(mesh, "44", response.json()["id"])
     record = await mesh.get(
         "44", f"/api/v1/students/{response.json()['student_number']}", as_=REGISTRAR["44"]
     )

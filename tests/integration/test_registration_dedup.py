@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from tests.support.mesh import Mesh
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
+
+SUBMITTED = "province_node.domain.registration:Registration.Submitted"
 
 
 async def _indexed(mesh: Mesh, name: str, id_number: str) -> dict | None:
@@ -28,9 +30,13 @@ async def test_reg5_registration_reaches_national_identity_index(mesh: Mesh) -> 
     )
     assert response.status_code == 201, response.text
     created = response.json()
-    assert created["status"] == "registered"
+    assert created["status"] == "in_review"  # REG-6: the student exists once approved
     assert created["dedup_status"] == "passed"
     number = created["student_number"]
+    assert (
+        await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])
+    ).status_code == 404
+    await approve_fully(mesh, "44", created["id"])
     assert number.startswith("L440106")  # ID-3: temporary until authentication (issue 4)
 
     record = (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()
@@ -114,12 +120,4 @@ async def test_bus2_repeated_registration_command_is_idempotent(mesh: Mesh) -> N
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     node = mesh.runtime("44").node
-    assert (
-        len(node.recorder.select_notifications(start=1, limit=1000, topics=_student_topics())) == 1
-    )
-
-
-def _student_topics() -> list[str]:
-    from province_node.messaging import PUBLISHED_TOPICS
-
-    return PUBLISHED_TOPICS
+    assert len(node.recorder.select_notifications(start=1, limit=1000, topics=[SUBMITTED])) == 1

@@ -123,6 +123,11 @@ class Mesh:
     ) -> httpx.Response:
         return await self._call("PATCH", service, path, as_, **kwargs)
 
+    async def request_delete(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("DELETE", service, path, as_, **kwargs)
+
     async def _call(
         self, method: str, service: str, path: str, as_: str | None, **kwargs
     ) -> httpx.Response:
@@ -147,3 +152,32 @@ class Mesh:
             if time.monotonic() > deadline:
                 raise TimeoutError("condition not met in time")
             await asyncio.sleep(0.05)
+
+
+async def approve_fully(mesh: Mesh, province: str, registration_id: str) -> dict:
+    """Walks a registration through its frozen chain with the demo accounts (REG-6): the
+    school approver decides, the school registrar reports, each bureau's registrar decides."""
+    path = f"/api/v1/registrations/{registration_id}"
+    for _ in range(10):
+        current = (await mesh.get(province, path, as_=f"{province}0000_registrar")).json()
+        if current["status"] == "registered":
+            return current
+        if current["status"] == "school_approved":
+            school = current["school_code"]
+            response = await mesh.post(
+                province,
+                "/api/v1/registrations/report",
+                as_=f"{school}_registrar",
+                json={"ids": [registration_id]},
+            )
+        else:
+            step = current["step"]
+            role = "approver" if step["level"] == "school" else "registrar"
+            response = await mesh.post(
+                province,
+                f"{path}/decisions",
+                as_=f"{step['unit_code']}_{role}",
+                json={"approve": True, "opinion": "同意"},
+            )
+        assert response.status_code == 200, response.text
+    raise AssertionError(f"registration {registration_id} not registered after 10 steps")

@@ -1,0 +1,263 @@
+"""Registration use cases of the province node (REG-5…REG-7, REG-9), mixed into `ProvinceNode`.
+
+A registration that passes the national checks gets its student number, its frozen
+approval chain (SYS-1) and enters review: school approver → (school registrar reports) →
+supervising bureau → … . The student record is created when the last step approves.
+"""
+
+from __future__ import annotations
+
+import random
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from contracts.errors import ContractError
+from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
+from contracts.meta import CommandMeta
+from contracts.regions import region
+from province_node.domain.errors import NotFound
+from province_node.domain.problem import ProblemRecord
+from province_node.domain.registration import (
+    NationalChecks,
+    OpenRegistrations,
+    Registration,
+    RegistrationStatus,
+)
+from province_node.domain.registration_rules import RegistrationForm, ValidRegistration
+from province_node.domain.student import Student, StudentNumberIndex
+
+
+class RegistrationUseCases:
+    """Needs the eventsourcing Application's `repository`, `save` and `_school`."""
+
+    _rng = random.Random()
+
+    def registration(self, registration_id: UUID) -> dict:
+        return self._registration(registration_id).summary()
+
+    def _registration(self, registration_id: UUID) -> Registration:
+        try:
+            return self.repository.get(registration_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"注册记录 {registration_id} 不存在") from None
+
+    def find_registration(self, command_id: str) -> dict | None:
+        try:
+            return self.repository.get(Registration.create_id(command_id)).summary()
+        except AggregateNotFoundError:
+            return None
+
+    def record_registration(
+        self, valid: ValidRegistration, checks: NationalChecks, chain: list[dict], meta: CommandMeta
+    ) -> dict:
+        """Stores the registration, its number and its review: one transaction."""
+        form, m = valid.form, meta.as_dict()
+        registration = Registration(
+            command_id=meta.command_id,
+            province=self.province,
+            entry=form.entry,
+            dedup_key=valid.dedup_key,
+            meta=m,
+            **valid.person(),
+        )
+        new = [registration]
+        if checks.holder_province is not None:
+            registration.refuse_duplicate(
+                holder_province=checks.holder_province,
+                holder_student_number=checks.holder_student_number,
+                meta=m,
+            )
+            self.save(*new)
+            return registration.summary()
+        registration.pass_dedup(meta=m)
+        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
+        if checks.refused_by_authentication:
+            registration.refuse_unauthenticated(meta=m)
+            self.save(*new)
+            return registration.summary()
+        number = self._issue_number(form, checks.auth)
+        registration.assign_number(student_number=number, meta=m)
+        new.append(
+            StudentNumberIndex(student_number=number, student_id=Student.create_id(registration.id))
+        )
+        if checks.auth == "failed":  # PRB-1: goes on with an L number, problem record open
+            problem = ProblemRecord(
+                kind="invalid_id",
+                student_number=number,
+                school_code=form.school_code,
+                reason=checks.auth_reason or "身份认证未通过",
+                meta=m,
+            )
+            registration.note_problem_record(problem_record_id=problem.id, meta=m)
+            new.append(problem)
+        registration.start_review(chain=chain, meta=m)
+        open_ones = self._open(form.school_code)
+        open_ones.add(registration_id=registration.id)
+        self.save(*new, open_ones)
+        return registration.summary()
+
+    def _open(self, school_code: str) -> OpenRegistrations:
+        try:
+            return self.repository.get(OpenRegistrations.create_id(school_code))
+        except AggregateNotFoundError:
+            return OpenRegistrations(school_code=school_code)
+
+    # --- review (REG-6, REG-7) ----------------------------------------------------------------
+
+    def decide_registration(
+        self, registration_id: UUID, approve: bool, opinion: str | None, at: str, meta: CommandMeta
+    ) -> dict:
+        registration = self._registration(registration_id)
+        return self._decide([registration], approve, opinion, at, meta)[0]
+
+    def decide_school_batch(
+        self,
+        school_code: str,
+        id_group: str | None,
+        approve: bool,
+        opinion: str | None,
+        at: str,
+        meta: CommandMeta,
+    ) -> list[dict]:
+        """REG-7: every entry of one school (or one document-type group of it) awaiting the
+        caller's decision, in one action."""
+        pending = [
+            r
+            for r in self._of_school(school_code)
+            if r.awaits(meta.unit_code, meta.role) == "decide"
+            and (id_group is None or DocumentType(r.id_type).group.value == id_group)
+        ]
+        return self._decide(pending, approve, opinion, at, meta)
+
+    def _decide(
+        self,
+        registrations: list[Registration],
+        approve: bool,
+        opinion: str | None,
+        at: str,
+        meta: CommandMeta,
+    ) -> list[dict]:
+        if not approve and not (opinion or "").strip():
+            raise ContractError("opinion", "opinion_required", "退回时须填写审核意见")
+        new = []
+        for registration in registrations:
+            registration.check_reviewable(meta.unit_code, meta.role)
+            final = registration.is_last_step and registration.step > 0
+            registration.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
+            new += [registration, *self._enrol_if(approve and final, registration, meta)]
+        self.save(*new, *self._close_finished(registrations))
+        return [r.summary() for r in registrations]
+
+    def report_registrations(self, ids: list[UUID], meta: CommandMeta) -> list[dict]:
+        """REG-6: the school registrar submits its school-approved entries; all or none."""
+        registrations = [self._registration(i) for i in ids]
+        new = []
+        for registration in registrations:
+            registration.check_reportable(meta.unit_code)
+            registration.report(meta=meta.as_dict())
+            new += [registration, *self._enrol_if(len(registration.chain) == 1, registration, meta)]
+        self.save(*new, *self._close_finished(registrations))
+        return [r.summary() for r in registrations]
+
+    def resubmit_registration(self, registration_id: UUID, meta: CommandMeta) -> dict:
+        registration = self._registration(registration_id)
+        if registration.status != RegistrationStatus.RETURNED or (
+            registration.school_code != meta.unit_code
+        ):
+            raise ContractError("id", "not_returned", "只能重新提交本校被退回的注册记录")
+        registration.resubmit(meta=meta.as_dict())
+        self.save(registration)
+        return registration.summary()
+
+    def delete_registration(self, registration_id: UUID, meta: CommandMeta) -> dict:
+        """REG-9: a registrar deletes one entry of its school before the report."""
+        registration = self._registration(registration_id)
+        registration.check_deletable(meta.unit_code)
+        registration.delete(meta=meta.as_dict())
+        open_ones = self._open(registration.school_code)
+        open_ones.close(registration_id=registration.id)
+        self.save(registration, open_ones)
+        return registration.summary()
+
+    def pending_registrations(
+        self, school_codes: list[str], unit_code: str, role: str
+    ) -> list[dict]:
+        """What awaits the caller among the schools of its jurisdiction: decide or report."""
+        items = []
+        for school_code in school_codes:
+            for registration in self._of_school(school_code):
+                action = registration.awaits(unit_code, role)
+                if action:
+                    items.append(registration.summary() | {"action": action})
+        return items
+
+    def registrations_of(self, school_codes: list[str], status: str | None) -> list[dict]:
+        return [
+            r.summary()
+            for code in school_codes
+            for r in self._of_school(code)
+            if status is None or r.status == status
+        ]
+
+    def _of_school(self, school_code: str) -> list[Registration]:
+        """The school's registrations still in progress."""
+        return [self.repository.get(i) for i in self._open(school_code).registration_ids]
+
+    def _enrol_if(
+        self, condition: bool, registration: Registration, meta: CommandMeta
+    ) -> list[Student]:
+        """The last approval creates the student record (REG-6)."""
+        if not condition:
+            return []
+        student = Student(
+            registration_id=registration.id,
+            student_number=registration.student_number,
+            dedup_key=registration.dedup_key,
+            auth_status=registration.auth_status,
+            meta=meta.as_dict(),
+            **registration.person(),
+        )
+        registration.create_student(student_number=registration.student_number, meta=meta.as_dict())
+        return [student]
+
+    def _close_finished(self, registrations: list[Registration]) -> list[OpenRegistrations]:
+        """Registered entries leave their school's open list (one list per school, once)."""
+        lists: dict[str, OpenRegistrations] = {}
+        for registration in registrations:
+            if registration.status == RegistrationStatus.REGISTERED:
+                school = registration.school_code
+                lists.setdefault(school, self._open(school)).close(registration_id=registration.id)
+        return list(lists.values())
+
+    # --- numbers and problems ------------------------------------------------------------------
+
+    def _issue_number(self, form: RegistrationForm, auth: str) -> str:
+        """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
+        dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
+        if auth == "passed":
+            return str(issue_g(parse_resident_id(form.id_number)))
+        region_code = self._school(form.school_code).region_code
+        region(region_code)  # the school's region must be a known one
+        if form.id_type == DocumentType.NONE.value:
+            for sequence in range(1000):
+                number = str(issue_j(region_code, form.birth_date, sequence))
+                if not self._number_taken(number):
+                    return number
+        while True:
+            number = str(issue_l(region_code, form.birth_date, self._rng))
+            if not self._number_taken(number):
+                return number
+
+    def _number_taken(self, number: str) -> bool:
+        try:
+            self.repository.get(StudentNumberIndex.create_id(number))
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def problem_record(self, problem_id: UUID) -> dict:
+        try:
+            return self.repository.get(problem_id).view()
+        except AggregateNotFoundError:
+            raise NotFound(f"问题学籍 {problem_id} 不存在") from None

@@ -1,0 +1,140 @@
+"""Registration review (REG-6, REG-7) and deletion (REG-9) through the frozen chain (SYS-1)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.support.mesh import Mesh
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+
+SCHOOL = JUNIOR_SCHOOL["44"]  # 3440106002, supervised by county 440106
+APPROVER, COUNTY = f"{SCHOOL}_approver", "440106_registrar"
+PATH = "/api/v1/registrations"
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:  # the review rules do not depend on the backend
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+async def _submit(mesh: Mesh, sequence: int, **extra) -> dict:
+    body = registration(SCHOOL, resident_id(sequence=sequence)) | extra
+    response = await mesh.post("44", PATH, as_=REGISTRAR["44"], json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _decide(
+    mesh: Mesh, user: str, registration_id: str, approve: bool = True, opinion: str | None = "同意"
+):
+    return await mesh.post(
+        "44",
+        f"{PATH}/{registration_id}/decisions",
+        as_=user,
+        json={"approve": approve, "opinion": opinion},
+    )
+
+
+async def _pending(mesh: Mesh, user: str) -> dict[str, str]:
+    items = (await mesh.get("44", f"{PATH}/pending", as_=user)).json()["items"]
+    return {item["id"]: item["action"] for item in items}
+
+
+async def test_reg6_school_review_report_then_supervising_bureau(mesh: Mesh) -> None:
+    entry = await _submit(mesh, 301)
+    assert [s["unit_code"] for s in entry["chain"]] == [SCHOOL, "440106"]  # frozen at creation
+    assert await _pending(mesh, APPROVER) == {entry["id"]: "decide"}
+    assert await _pending(mesh, COUNTY) == {}  # not yet reported
+
+    early = await _decide(mesh, COUNTY, entry["id"])
+    assert early.status_code == 403 and early.json()["code"] == "not_your_step"
+    assert (await _decide(mesh, APPROVER, entry["id"])).json()["status"] == "school_approved"
+    assert await _pending(mesh, REGISTRAR["44"]) == {entry["id"]: "report"}
+
+    reported = await mesh.post(
+        "44", f"{PATH}/report", as_=REGISTRAR["44"], json={"ids": [entry["id"]]}
+    )
+    assert reported.json()["items"][0]["step"]["unit_code"] == "440106"
+    assert await _pending(mesh, COUNTY) == {entry["id"]: "decide"}
+    assert await _pending(mesh, "440103_registrar") == {}  # another county sees nothing
+
+    done = (await _decide(mesh, COUNTY, entry["id"])).json()
+    assert done["status"] == "registered"
+    assert [h["unit_code"] for h in done["history"]] == [SCHOOL, "440106"]
+    student = await mesh.get("44", f"/api/v1/students/{done['student_number']}", as_=COUNTY)
+    assert student.status_code == 200 and student.json()["status"] == "在校"
+
+
+async def test_reg6_rejection_returns_to_the_registrar_with_an_opinion(mesh: Mesh) -> None:
+    entry = await _submit(mesh, 302)
+    no_opinion = await _decide(mesh, APPROVER, entry["id"], approve=False, opinion=" ")
+    assert no_opinion.status_code == 422 and no_opinion.json()["field"] == "opinion"
+    returned = (
+        await _decide(mesh, APPROVER, entry["id"], approve=False, opinion="班级填写错误")
+    ).json()
+    assert returned["status"] == "returned" and returned["history"][0]["opinion"] == "班级填写错误"
+    again = await mesh.post("44", f"{PATH}/{entry['id']}/resubmit", as_=REGISTRAR["44"])
+    assert again.json()["status"] == "in_review"
+    assert await _pending(mesh, APPROVER) == {entry["id"]: "decide"}
+
+
+async def test_reg6_no_document_student_goes_up_to_the_province(mesh: Mesh) -> None:
+    guardian = resident_id(born=date(1986, 1, 1), sequence=33)
+    entry = await _submit(
+        mesh,
+        0,
+        id_type="Z",
+        id_number=None,
+        sex="1",
+        birth_date="2014-02-02",
+        name="无证甲",
+        guardians=[{"name": "家长", "relation": "父亲", "id_type": "1", "id_number": guardian}],
+    )
+    assert [s["level"] for s in entry["chain"]] == ["school", "supervising", "city", "province"]
+
+
+async def test_reg6_pending_authentication_cannot_be_reviewed(mesh: Mesh) -> None:
+    await mesh._registry_bus.close()  # the population registry is unreachable
+    entry = await _submit(mesh, 303)
+    assert entry["auth_status"] == "pending"
+    refused = await _decide(mesh, APPROVER, entry["id"])
+    assert refused.status_code == 409 and refused.json()["code"] == "checks_pending"
+
+
+async def test_reg7_batch_review_of_a_whole_school(mesh: Mesh) -> None:
+    ids = {(await _submit(mesh, 310 + i))["id"] for i in range(3)}
+    batch = await mesh.post(
+        "44",
+        f"{PATH}/decisions",
+        as_=APPROVER,
+        json={"school_code": SCHOOL, "id_group": "resident", "approve": True, "opinion": "同意"},
+    )
+    assert batch.status_code == 200 and {i["id"] for i in batch.json()["items"]} == ids
+    assert set((await _pending(mesh, REGISTRAR["44"])).values()) == {"report"}
+    await mesh.post("44", f"{PATH}/report", as_=REGISTRAR["44"], json={"ids": sorted(ids)})
+    county = await mesh.post(
+        "44",
+        f"{PATH}/decisions",
+        as_=COUNTY,
+        json={"school_code": SCHOOL, "approve": True, "opinion": "同意"},
+    )
+    assert {i["status"] for i in county.json()["items"]} == {"registered"}
+    assert await _pending(mesh, COUNTY) == {}
+
+
+async def test_reg9_single_delete_before_report_only(mesh: Mesh) -> None:
+    first, second = await _submit(mesh, 320), await _submit(mesh, 321)
+    deleted = await mesh.request_delete("44", f"{PATH}/{first['id']}", as_=REGISTRAR["44"])
+    assert deleted.status_code == 200 and deleted.json()["status"] == "deleted"
+    assert first["id"] not in await _pending(mesh, APPROVER)
+
+    await _decide(mesh, APPROVER, second["id"])
+    await mesh.post("44", f"{PATH}/report", as_=REGISTRAR["44"], json={"ids": [second["id"]]})
+    too_late = await mesh.request_delete("44", f"{PATH}/{second['id']}", as_=REGISTRAR["44"])
+    assert too_late.status_code == 409 and too_late.json()["code"] == "not_deletable"
+    other_school = await mesh.request_delete(
+        "44", f"{PATH}/{second['id']}", as_="3440103002_registrar"
+    )
+    assert other_school.status_code == 409
