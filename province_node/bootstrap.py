@@ -15,6 +15,7 @@ from contracts.org import OrgTree
 from province_node.api import health, problems, registrations, schools, students
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
 from province_node.registrations import RegistrationService
 from province_node.runtime import NodeRuntime
@@ -99,7 +100,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
     service = RegistrationService(node, writer, hub, registry, relay, clock, org)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
-    return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock)
+    imports = ImportService(node, writer, service, clock)
+    return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock, imports)
 
 
 def _demo_accounts(org: OrgTree) -> list[dict]:

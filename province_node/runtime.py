@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from contracts.org import OrgTree
 from province_node.application import ProvinceNode
+from province_node.imports import ImportService
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
 from xueji.access.service import AccessService
@@ -26,3 +27,4 @@ class NodeRuntime:
     org: OrgTree
     access: AccessService
     clock: Clock
+    imports: ImportService

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Level
-from contracts.errors import Forbidden
+from contracts.errors import Forbidden, NotFound
+from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime, ensure_within
 from province_node.domain.registration_rules import RegistrationForm
+from province_node.excel.templates import build_template
 from xueji.access.api import CurrentUser, require_role
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["registrations"])
@@ -73,6 +76,55 @@ class ReportIn(BaseModel):
 
 def _schools_in_sight(runtime: Runtime, user: CurrentUser) -> list[str]:
     return [u.code for u in runtime.org.within(user.unit_code, Level.SCHOOL)]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 10 * 2**20
+
+
+@router.get("/templates/{id_group}")
+async def download_template(
+    id_group: Literal["resident", "hmt_foreign"],
+    user: CurrentUser,
+    entry: Literal["primary", "non_primary"] = "primary",
+) -> Response:
+    """REG-4: the Excel template of a document-type group, with drop-down lists."""
+    name = quote(f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx")
+    return Response(
+        build_template(IdGroup(id_group), entry),
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+@router.post("/import")
+async def import_registrations(
+    runtime: Runtime,
+    meta: Meta,
+    user: CurrentUser,
+    file: UploadFile,
+    entry: Annotated[Literal["primary", "non_primary"], Form()],
+    id_group: Annotated[Literal["resident", "hmt_foreign", "no_document"], Form()],
+) -> dict:
+    """REG-4: upload → per-file record and per-row problems; valid rows go on. Files of
+    more than a few hundred rows continue in the background (`GET …/imports/{file_id}`)."""
+    require_role(user, "registrar")
+    if user.level != "school":
+        raise Forbidden("由学校学籍管理员导入本校学生", code="school_registrar_only")
+    data = await file.read(MAX_UPLOAD_BYTES + 1)  # the reader refuses what is too large
+    return await runtime.imports.import_file(
+        data, file.filename or "upload.xlsx", entry, id_group, meta
+    )
+
+
+@router.get("/imports/{file_id}")
+async def import_file(file_id: UUID, runtime: Runtime, user: CurrentUser) -> dict:
+    """One import's record: result, rows done so far, per-row problems."""
+    record = await runtime.imports.file(file_id)
+    if record is None:
+        raise NotFound(f"导入文件 {file_id} 不存在")
+    ensure_within(runtime, user, record["school_code"])
+    return record
 
 
 @router.get("")

@@ -1,0 +1,129 @@
+"""Excel registration import (REG-4): parse the file, then every valid row goes through the
+same national checks and review as a single entry. Long files run in the background and
+their file record shows how far they got."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+
+from contracts.errors import DomainError
+from contracts.ids import IdGroup
+from contracts.meta import CommandMeta
+from province_node.application import ProvinceNode
+from province_node.domain.import_file import FAILED, NOT_TEMPLATE, SUCCEEDED, ImportFile
+from province_node.domain.registration_rules import ValidRegistration
+from province_node.excel.reader import RESULT_NOT_TEMPLATE, read_registration_file
+from province_node.registrations import RegistrationService
+from xueji.bus import BusUnavailable
+from xueji.clock import Clock
+from xueji.logs import get_logger
+from xueji.store import Writer
+
+log = get_logger("province_node.imports")
+_NS = uuid5(NAMESPACE_URL, "xueji:province:import")
+
+INLINE_ROWS = 200  # up to this many rows the upload answers with the final result
+PROGRESS_EVERY = 50
+
+
+class ImportService:
+    def __init__(
+        self, node: ProvinceNode, writer: Writer, registrations: RegistrationService, clock: Clock
+    ) -> None:
+        self.node, self.writer, self.registrations, self.clock = node, writer, registrations, clock
+        self._running: set[asyncio.Task] = set()
+
+    async def import_file(
+        self, data: bytes, filename: str, entry: str, id_group: str, meta: CommandMeta
+    ) -> dict:
+        """Idempotent by command id; the caller is the school registrar."""
+        file_id = uuid5(_NS, meta.command_id)
+        existing = await self.writer(self._view, file_id)
+        if existing is not None:
+            return existing
+        school = await self.writer(self.node.school, meta.unit_code)
+        switches = (await self.writer(self.node.settings)).switches()
+        parsed = read_registration_file(
+            data,
+            filename=filename,
+            id_group=IdGroup(id_group),
+            entry=entry,
+            school_code=meta.unit_code,
+            known_classes={c["class_code"] for c in school["classes"]},
+            today=self.clock.today(),
+            under_age_blocks=switches.under_age_blocks,
+        )
+        problems = [
+            {"row": p.row, "messages": p.messages, "blocking": p.blocking} for p in parsed.problems
+        ]
+        record = ImportFile(
+            file_id=file_id,
+            filename=filename,
+            school_code=meta.unit_code,
+            entry=entry,
+            id_group=id_group,
+            rows=parsed.rows,
+            problems=problems,
+            received_at=self.clock.now().isoformat(),
+            meta=meta.as_dict(),
+        )
+        if parsed.result == RESULT_NOT_TEMPLATE:
+            record.finish(result=NOT_TEMPLATE)
+        await self.writer(self.node.save, record)
+        if parsed.result != RESULT_NOT_TEMPLATE:
+            work = self._process(file_id, parsed.valid, meta)
+            if len(parsed.valid) <= INLINE_ROWS:
+                await work
+            else:
+                task = asyncio.create_task(work, name=f"import-{file_id}")
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+        return await self.writer(self._view, file_id)
+
+    async def file(self, file_id: UUID) -> dict | None:
+        return await self.writer(self._view, file_id)
+
+    async def _process(
+        self, file_id: UUID, rows: list[tuple[int, ValidRegistration]], meta: CommandMeta
+    ) -> None:
+        refused: list[dict] = []
+        for done, (row, valid) in enumerate(rows, start=1):
+            row_meta = replace(meta, command_id=str(uuid5(file_id, str(row))))
+            try:
+                await self.registrations.register_valid(valid, row_meta)
+            except DomainError as error:  # dedup conflict, closed period …: this row only
+                refused.append(
+                    {"row": row, "messages": [f"第{row}行: {error.message}"], "blocking": True}
+                )
+            except BusUnavailable:
+                message = f"第{row}行: 暂时无法连接全国查重服务，请稍后重新导入"
+                refused.append({"row": row, "messages": [message], "blocking": True})
+            if done % PROGRESS_EVERY == 0 or done == len(rows):
+                await self.writer(self._progress, file_id, done, refused)
+                refused = []
+        await self.writer(self._finish, file_id)
+        log.info("import_finished", file_id=str(file_id), rows=len(rows))
+
+    def _record(self, file_id: UUID) -> ImportFile:
+        return self.node.repository.get(ImportFile.create_id(file_id))
+
+    def _view(self, file_id: UUID) -> dict | None:
+        try:
+            return self._record(file_id).view()
+        except AggregateNotFoundError:
+            return None
+
+    def _progress(self, file_id: UUID, done: int, problems: list[dict]) -> None:
+        record = self._record(file_id)
+        record.progress(done=done, problems=problems)
+        self.node.save(record)
+
+    def _finish(self, file_id: UUID) -> None:
+        record = self._record(file_id)
+        blocking = any(p["blocking"] for p in record.problems)
+        record.finish(result=FAILED if blocking else SUCCEEDED)
+        self.node.save(record)
