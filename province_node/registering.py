@@ -62,6 +62,8 @@ class RegistrationUseCases:
             **valid.person(),
         )
         new = [registration]
+        if valid.warnings:
+            registration.flag(warnings=list(valid.warnings), meta=m)
         if checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,

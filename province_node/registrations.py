@@ -47,7 +47,10 @@ class RegistrationService:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
         summary = await self.writer(self.node.find_registration, meta.command_id)
         if summary is None:
-            valid = validate_registration(form, today=self.clock.today())
+            switches = (await self.writer(self.node.settings)).switches()
+            valid = validate_registration(
+                form, today=self.clock.today(), under_age_blocks=switches.under_age_blocks
+            )
             summary = await self._register_new(valid, meta)
         return _outcome(summary)
 

@@ -88,6 +88,12 @@ class Registration(Aggregate):
         self.chain: list[dict] = []  # the frozen approval chain: [{level, unit_code, unit_name}]
         self.step = 0
         self.decisions: list[dict] = []
+        self.warnings: list[str] = []
+
+    @event("Flagged")
+    def flag(self, warnings: list[str], meta: dict) -> None:
+        """REG-8: e.g. an under-age primary entrant; shown to every reviewer, not blocking."""
+        self.warnings = list(warnings)
 
     @event("DedupRefused")
     def refuse_duplicate(
@@ -246,6 +252,7 @@ class Registration(Aggregate):
             "step": self.chain[self.step] if self.status == RegistrationStatus.IN_REVIEW else None,
             "chain": self.chain,
             "history": self.decisions,
+            "warnings": self.warnings,
         }
 
 

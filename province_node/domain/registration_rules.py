@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from contracts.codes import school_year_of
 from contracts.errors import ContractError
 from contracts.ids import (
     DocumentType,
@@ -35,10 +36,14 @@ class RegistrationForm:
     guardians: list[dict] = field(default_factory=list)
 
 
+UNDER_AGE = "入学年龄不符合要求"
+
+
 @dataclass(frozen=True)
 class ValidRegistration:
     form: RegistrationForm
     dedup_key: str
+    warnings: tuple[str, ...] = ()  # flagged, not blocking (REG-8 unless the switch is on)
 
     def person(self) -> dict:
         """The student's identity and placement, as registration and record both keep them."""
@@ -56,7 +61,9 @@ class ValidRegistration:
         }
 
 
-def validate_registration(form: RegistrationForm, *, today: date) -> ValidRegistration:
+def validate_registration(
+    form: RegistrationForm, *, today: date, under_age_blocks: bool = False
+) -> ValidRegistration:
     """Returns the normalised form, or raises ContractError naming the first bad field."""
     if form.entry not in ENTRIES:
         raise ContractError("entry", "bad_entry", "入口须为 primary（小学新生）或 non_primary")
@@ -72,7 +79,23 @@ def validate_registration(form: RegistrationForm, *, today: date) -> ValidRegist
             "guardians", "guardian_required", "无证件学生须至少填写一名持居民身份证的监护人"
         )
     key = dedup_key(doc, form.id_number, form.name, Sex(form.sex), form.birth_date)
-    return ValidRegistration(form=form, dedup_key=key)
+    warnings = ()
+    if is_under_age(form.entry, form.birth_date, today):
+        if under_age_blocks:
+            raise ContractError(
+                "birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）"
+            )
+        warnings = (UNDER_AGE,)
+    return ValidRegistration(form=form, dedup_key=key, warnings=warnings)
+
+
+def is_under_age(entry: str, born: date | None, today: date) -> bool:
+    """REG-8: a primary entrant must be 6 by August 31 before the school year starts."""
+    if entry != "primary" or born is None:
+        return False
+    cutoff = date(school_year_of(today), 8, 31)
+    age = cutoff.year - born.year - ((cutoff.month, cutoff.day) < (born.month, born.day))
+    return age < 6
 
 
 def _document_type(raw: str) -> DocumentType:

@@ -7,12 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
 
-from contracts.codes import ClassCode, school_year_of
+from contracts.codes import ClassCode
 from contracts.errors import ContractError
 from contracts.ids import DocumentType, IdGroup, normalize_name, parse_resident_id
 from province_node.domain.registration_rules import (
+    UNDER_AGE,
     RegistrationForm,
     ValidRegistration,
+    is_under_age,
     validate_registration,
 )
 from province_node.excel import cells
@@ -27,7 +29,6 @@ from province_node.excel.columns import (
 )
 
 T = TypeVar("T")
-UNDER_AGE = "入学年龄不符合要求"
 _STAND_IN_NAME = "姓名待改"
 _TITLES = [column.title for column in COLUMNS]
 _GUARDIAN_KEYS = ("g_name", "g_relation", "g_id_type", "g_id_number")
@@ -161,15 +162,7 @@ def _validate(
 
 
 def _under_age(form: RegistrationForm, ctx: RowContext) -> bool:
-    """REG-8: a primary entrant must be 6 by August 31 before the current school year starts."""
-    if ctx.entry != "primary":
-        return False
-    born = form.birth_date or _birth_from_id(form)
-    if born is None:
-        return False
-    cutoff = date(school_year_of(ctx.today), 8, 31)
-    age = cutoff.year - born.year - ((cutoff.month, cutoff.day) < (born.month, born.day))
-    return age < 6
+    return is_under_age(ctx.entry, form.birth_date or _birth_from_id(form), ctx.today)
 
 
 def _birth_from_id(form: RegistrationForm) -> date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from uuid import uuid4
 
 from tests.support.mesh import Mesh, approve_fully
@@ -121,3 +122,24 @@ async def test_bus2_repeated_registration_command_is_idempotent(mesh: Mesh) -> N
     assert first.json() == second.json()
     node = mesh.runtime("44").node
     assert len(node.recorder.select_notifications(start=1, limit=1000, topics=[SUBMITTED])) == 1
+
+
+async def test_reg5_same_person_in_two_provinces_at_the_same_moment_only_one_wins(
+    mesh: Mesh,
+) -> None:
+    id_number = resident_id(sequence=999)
+    results = await asyncio.gather(
+        *(
+            mesh.post(
+                p,
+                "/api/v1/registrations",
+                as_=REGISTRAR[p],
+                json=registration(JUNIOR_SCHOOL[p], id_number),
+            )
+            for p in ("44", "34")
+        )
+    )
+    assert sorted(r.status_code for r in results) == [201, 409]
+    loser = next(r for r in results if r.status_code == 409).json()
+    winner = "44" if results[0].status_code == 201 else "34"
+    assert loser["code"] == "dedup_conflict" and loser["holder_province"] == winner
