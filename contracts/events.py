@@ -43,8 +43,22 @@ class StudentRegistered(ContractModel):
     class_code: str
 
 
+class StudentDeleted(ContractModel):
+    """REG-9: a wrongly registered student was deleted; the identity is free again."""
+
+    kind: Literal["StudentDeleted"] = "StudentDeleted"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    student_number: str = Field(min_length=19, max_length=19)
+    dedup_key: str
+
+
 #: Every integration event, by its `kind`.
-INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {"StudentRegistered": StudentRegistered}
+INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
+    "StudentRegistered": StudentRegistered,
+    "StudentDeleted": StudentDeleted,
+}
 
 
 def decode_event(data: bytes) -> ContractModel:

@@ -18,7 +18,7 @@ from eventsourcing.projection import EventSourcedProjection
 
 from contracts.commands import ClaimIdentity
 from contracts.errors import ContractError
-from contracts.events import StudentRegistered, decode_event
+from contracts.events import StudentDeleted, StudentRegistered, decode_event
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply
@@ -62,6 +62,15 @@ class NationalHub(EventSourcedProjection[UUID]):
                 sex=command.sex,
                 birth_date=command.birth_date,
                 school_code=command.school_code,
+                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+            )
+            self.save(identity)
+        if identity.status == "released":  # REG-9: its record was deleted
+            identity.reclaim(
+                province=command.province,
+                registration_id=str(command.registration_id),
+                school_code=command.school_code,
+                name=command.name,
                 meta=CommandMeta.from_envelope(command.envelope).as_dict(),
             )
             self.save(identity)
@@ -145,6 +154,18 @@ class NationalHub(EventSourcedProjection[UUID]):
                 meta=meta,
             )
             processing_event.collect_events(identity)
+
+    @policy.register(StudentDeleted)
+    def _(self, event: StudentDeleted, processing_event: ProcessingEvent) -> None:
+        identity = self._identity(event.dedup_key)
+        if identity is None or identity.student_number != event.student_number:
+            return  # not the record that holds the identity: nothing to free
+        identity.release(
+            province=event.source.province,
+            student_number=event.student_number,
+            meta=CommandMeta.from_envelope(event.envelope).as_dict(),
+        )
+        processing_event.collect_events(identity)
 
     @policy.register(Rejection)
     def _(self, rejection: Rejection, processing_event: ProcessingEvent) -> None:

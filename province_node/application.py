@@ -11,7 +11,7 @@ from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
 from contracts.errors import ContractError
 from contracts.meta import CommandMeta
-from province_node.domain.errors import NotFound
+from province_node.domain.errors import DomainError, NotFound
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
@@ -122,6 +122,30 @@ class ProvinceNode(RegistrationUseCases, Application[UUID]):
     def student_history(self, student_number: str) -> list[dict]:
         student = self._student(student_number)
         return [_history_item(e) for e in self.events.get(student.id)]
+
+    def request_student_deletion(self, student_number: str, reason: str, meta: CommandMeta) -> dict:
+        """REG-9: the school applies to delete a wrongly registered student."""
+        student = self._student(student_number)
+        student.check_deletion_request(meta.unit_code)
+        student.request_deletion(reason=reason, meta=meta.as_dict())
+        self.save(student)
+        return student.record()
+
+    def decide_student_deletion(
+        self,
+        student_number: str,
+        approve: bool,
+        opinion: str | None,
+        supervising_unit: str,
+        meta: CommandMeta,
+    ) -> dict:
+        """REG-9: the school's supervising bureau confirms (or refuses) the deletion."""
+        student = self._student(student_number)
+        if meta.unit_code != supervising_unit or student.deletion_reason is None:
+            raise DomainError("没有待本单位确认的删除申请", code="not_your_step")
+        student.decide_deletion(approve=approve, opinion=opinion, meta=meta.as_dict())
+        self.save(student)
+        return student.record()
 
     def _student(self, student_number: str) -> Student:
         try:  # a number is reserved at registration; the record exists once approved

@@ -8,7 +8,7 @@ from eventsourcing.utils import get_topic
 
 from contracts import subjects
 from contracts.commands import AuthenticateIdentity, ClaimIdentity
-from contracts.events import EventSource, StudentRegistered
+from contracts.events import EventSource, StudentDeleted, StudentRegistered
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityAuthentication, IdentityClaimReply
 from province_node.domain.registration_rules import ValidRegistration
@@ -20,7 +20,7 @@ from xueji.outbox import Outgoing
 log = get_logger("province_node.messaging")
 
 #: Stored event types the outbox publishes; everything else stays in the province.
-PUBLISHED_TOPICS = [get_topic(Student.Registered)]
+PUBLISHED_TOPICS = [get_topic(Student.Registered), get_topic(Student.Deleted)]
 
 
 class HubClient:
@@ -70,19 +70,29 @@ class RegistryClient:
 
 
 def translate(app: Application, notification: Notification) -> Outgoing:
-    """The integration event for a stored `Student.Registered`."""
+    """The integration event for a stored `Student.Registered` or `Student.Deleted`."""
     event = app.mapper.to_domain_event(notification)
     meta = CommandMeta.from_dict(event.meta)
+    source = EventSource(
+        province=app.province,
+        application=app.name,
+        notification_id=notification.id,
+        aggregate_id=event.originator_id,
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+    )
+    if isinstance(event, Student.Deleted):
+        deleted = StudentDeleted(
+            envelope=meta.envelope(),
+            source=source,
+            student_number=event.student_number,
+            dedup_key=event.dedup_key,
+        )
+        subject = subjects.province_event(app.province, "student", "deleted")
+        return Outgoing(subject=subject, message=deleted, traceparent=meta.traceparent)
     message = StudentRegistered(
         envelope=meta.envelope(),
-        source=EventSource(
-            province=app.province,
-            application=app.name,
-            notification_id=notification.id,
-            aggregate_id=event.originator_id,
-            aggregate_version=event.originator_version,
-            occurred_at=event.timestamp,
-        ),
+        source=source,
         registration_id=event.registration_id,
         student_number=event.student_number,
         dedup_key=event.dedup_key,

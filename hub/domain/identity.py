@@ -50,6 +50,20 @@ class NationalIdentity(Aggregate):
     def is_held_by(self, registration_id: str) -> bool:
         return self.registration_id == registration_id
 
+    @event("Released")
+    def release(self, province: str, student_number: str, meta: dict) -> None:
+        """REG-9: the holding record was deleted; the next registration may claim it."""
+        self.status = "released"
+
+    @event("Reclaimed")
+    def reclaim(
+        self, province: str, registration_id: str, school_code: str, name: str, meta: dict
+    ) -> None:
+        self.province, self.registration_id = province, registration_id
+        self.school_code, self.name = school_code, name
+        self.student_number, self.class_code = None, None
+        self.status = "claimed"
+
     @event("Enrolled")
     def enroll(
         self,

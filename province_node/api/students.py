@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
-from province_node.api.deps import Runtime, ensure_within
-from xueji.access.api import CurrentUser
+from province_node.api.deps import Meta, Runtime, ensure_within
+from xueji.access.api import CurrentUser, require_role
 
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
@@ -27,3 +28,38 @@ async def get_student_history(student_number: str, runtime: Runtime, user: Curre
     record = await runtime.writer(runtime.node.student, number)
     ensure_within(runtime, user, record["school_code"])
     return {"items": await runtime.writer(runtime.node.student_history, number)}
+
+
+class DeletionRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DeletionDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+    opinion: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/{student_number}/deletion-request")
+async def request_deletion(
+    student_number: str, body: DeletionRequestIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-9: the school registrar applies to delete a wrongly registered student."""
+    require_role(user, "registrar")
+    number = str(parse_student_number(student_number))
+    return await runtime.writer(runtime.node.request_student_deletion, number, body.reason, meta)
+
+
+@router.post("/{student_number}/deletion-request/decision")
+async def decide_deletion(
+    student_number: str, body: DeletionDecisionIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-9: the school's supervising bureau confirms or refuses the deletion."""
+    number = str(parse_student_number(student_number))
+    record = await runtime.writer(runtime.node.student, number)
+    ensure_within(runtime, user, record["school_code"])
+    supervising = runtime.org.unit(record["school_code"]).parent
+    return await runtime.writer(
+        runtime.node.decide_student_deletion, number, body.approve, body.opinion, supervising, meta
+    )

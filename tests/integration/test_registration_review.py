@@ -6,12 +6,14 @@ from datetime import date
 
 import pytest
 
-from tests.support.mesh import Mesh
+from simulations.population import person
+from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 3440106002, supervised by county 440106
 APPROVER, COUNTY = f"{SCHOOL}_approver", "440106_registrar"
 PATH = "/api/v1/registrations"
+JUNIOR_REGISTRAR_34 = f"{JUNIOR_SCHOOL['34']}_registrar"
 
 
 @pytest.fixture
@@ -138,3 +140,47 @@ async def test_reg9_single_delete_before_report_only(mesh: Mesh) -> None:
         "44", f"{PATH}/{second['id']}", as_="3440103002_registrar"
     )
     assert other_school.status_code == 409
+
+
+async def test_reg9_apply_for_deletion_then_the_county_confirms(mesh: Mesh) -> None:
+    entry = await _submit(mesh, 330)  # not in the population registry: a temporary L number
+    done = await approve_fully(mesh, "44", entry["id"])
+    number = done["student_number"]
+    assert number.startswith("L")
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("44") == 1)
+
+    path = f"/api/v1/students/{number}/deletion-request"
+    asked = await mesh.post("44", path, as_=REGISTRAR["44"], json={"reason": "误操作重复录入"})
+    assert asked.status_code == 200 and asked.json()["deletion_requested"] is True
+    other = await mesh.post(
+        "44", f"{path}/decision", as_="440103_registrar", json={"approve": True}
+    )
+    assert other.status_code == 403
+    confirmed = await mesh.post("44", f"{path}/decision", as_=COUNTY, json={"approve": True})
+    assert confirmed.json()["status"] == "已删除"
+
+    # The hub frees the identity: the person may now be registered again, anywhere.
+    await mesh.wait_until(lambda: hub.position("44") == 2)
+    again = await mesh.post(
+        "34",
+        PATH,
+        as_=JUNIOR_REGISTRAR_34,
+        json=registration(JUNIOR_SCHOOL["34"], resident_id(sequence=330)),
+    )
+    assert again.status_code == 201, again.text
+
+
+async def test_reg9_a_formal_number_cannot_be_deleted(mesh: Mesh) -> None:
+    someone = person("44", 13)
+    body = registration(SCHOOL, someone.id_number, name=someone.name)
+    entry = (await mesh.post("44", PATH, as_=REGISTRAR["44"], json=body)).json()
+    done = await approve_fully(mesh, "44", entry["id"])
+    assert done["student_number"].startswith("G")
+    refused = await mesh.post(
+        "44",
+        f"/api/v1/students/{done['student_number']}/deletion-request",
+        as_=REGISTRAR["44"],
+        json={"reason": "删除"},
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "formal_number"
