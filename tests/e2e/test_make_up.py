@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import httpx
 import psutil
 
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+from tests.support.up import start_up
 from xueji.processes import free_port
 
 PROVINCES = ["34", "37", "44"]
@@ -76,26 +74,7 @@ def _processes_using(path: Path) -> list[psutil.Process]:
 def test_nfr1_up_serves_healthz_within_30s_and_ctrl_c_leaves_no_orphans(tmp_path: Path) -> None:
     var = tmp_path / "var"
     hub_port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "xueji.cli",
-        "up",
-        "--var",
-        str(var),
-        "--nats-port",
-        str(free_port()),
-        "--hub-port",
-        str(hub_port),
-        "--node-port-prefix",
-        str(NODE_PORT_PREFIX),
-    ]
-    up = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    up = start_up(var, PROVINCES, NODE_PORT_PREFIX, hub_port)
     urls = [f"http://127.0.0.1:{hub_port}"] + [
         f"http://127.0.0.1:{NODE_PORT_PREFIX * 100 + int(p)}" for p in PROVINCES
     ]

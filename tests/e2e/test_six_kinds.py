@@ -4,10 +4,8 @@ from entry to number issued, decided by the demo accounts of `var/demo-accounts.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -20,7 +18,7 @@ from simulations.demo import school_code
 from simulations.population import person
 from tests.support.excel import filled
 from tests.support.people import resident_id
-from xueji.processes import free_port
+from tests.support.up import start_up
 
 PORT_PREFIX = 191  # 19144: away from a developer's `make up` and the other e2e test
 PRIMARY, JUNIOR = school_code("440106", 1), school_code("440106", 2)
@@ -65,27 +63,7 @@ class Mesh:
 @pytest.fixture(scope="module")
 def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     var = tmp_path_factory.mktemp("six") / "var"
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "xueji.cli",
-            "up",
-            "--var",
-            str(var),
-            "--provinces",
-            "44",
-            "--nats-port",
-            str(free_port()),
-            "--hub-port",
-            str(free_port()),
-            "--node-port-prefix",
-            str(PORT_PREFIX),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    up = start_up(var, ["44"], PORT_PREFIX)
     url = f"http://127.0.0.1:{PORT_PREFIX * 100 + 44}"
     try:
         deadline = time.monotonic() + 30

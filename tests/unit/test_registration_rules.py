@@ -94,29 +94,21 @@ def test_id2_declared_sex_must_agree_with_id() -> None:
     )
 
 
+def _primary_no_document(born: date) -> RegistrationForm:
+    return _form(
+        entry="primary", id_type="Z", id_number=None, sex="1", birth_date=born, guardians=[GUARDIAN]
+    )
+
+
 def test_reg8_under_age_primary_entrant_is_flagged_not_blocked_by_default() -> None:
-    form = _form(
-        entry="primary",
-        id_type="Z",
-        id_number=None,
-        sex="1",
-        birth_date=date(2020, 9, 1),
-        guardians=[GUARDIAN],
-    )  # 5 on Aug 31, 2026
+    form = _primary_no_document(date(2020, 9, 1))  # 5 on Aug 31, 2026
     assert validate_registration(form, today=TODAY).warnings == ("入学年龄不符合要求",)
     six = validate_registration(replace(form, birth_date=date(2020, 8, 31)), today=TODAY)
     assert six.warnings == ()  # 6 on the day itself
 
 
 def test_reg8_under_age_blocks_when_the_province_switch_is_on() -> None:
-    form = _form(
-        entry="primary",
-        id_type="Z",
-        id_number=None,
-        sex="1",
-        birth_date=date(2020, 9, 1),
-        guardians=[GUARDIAN],
-    )
+    form = _primary_no_document(date(2020, 9, 1))
     with pytest.raises(ContractError) as caught:
         validate_registration(form, today=TODAY, under_age_blocks=True)
     assert (caught.value.field, caught.value.code) == ("birth_date", "under_age")
