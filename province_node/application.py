@@ -56,6 +56,9 @@ class ProvinceNode(RegistrationUseCases, Application[UUID]):
             self.save(directory, *new)
         return len(new)
 
+    def school_codes(self) -> list[str]:
+        return list(self._directory().school_codes)
+
     def schools(self) -> list[dict]:
         return [self._school(code).summary() for code in self._directory().school_codes]
 

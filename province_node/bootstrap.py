@@ -47,10 +47,11 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         runtime = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
+        sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
         try:
             yield
         finally:
-            await stop_tasks([relay_task])
+            await stop_tasks([relay_task, sweep_task])
             await runtime.bus.close()
             runtime.writer.shutdown()
             log.info("node_stopped", province=settings.province)
@@ -102,6 +103,18 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)
     return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock, imports)
+
+
+async def _sweep_deferred_dedup(runtime: NodeRuntime) -> None:
+    """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
+    meta = CommandMeta.new("system", runtime.settings.province, "sysadmin")
+    while True:
+        await asyncio.sleep(runtime.settings.deferred_dedup_seconds)
+        try:
+            if runtime.bus.connected:
+                await runtime.registrations.run_deferred_dedup(meta)
+        except Exception:  # the hub is away: the next sweep tries again
+            log.warning("deferred_dedup_failed", exc_info=True)
 
 
 def _demo_accounts(org: OrgTree) -> list[dict]:

@@ -11,7 +11,6 @@ from contracts.commands import AuthenticateIdentity, ClaimIdentity
 from contracts.events import EventSource, StudentDeleted, StudentRegistered
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityAuthentication, IdentityClaimReply
-from province_node.domain.registration_rules import ValidRegistration
 from province_node.domain.student import Student
 from xueji.bus import Bus, BusUnavailable
 from xueji.logs import get_logger
@@ -30,20 +29,16 @@ class HubClient:
         self.bus, self.province, self.timeout = bus, province, timeout
 
     async def claim_identity(
-        self, registration_id: str, valid: ValidRegistration, meta: CommandMeta
+        self, registration_id: str, identity: dict, meta: CommandMeta
     ) -> IdentityClaimReply:
-        form = valid.form
+        """REG-5 dedup: `identity` holds dedup_key, id_type, id_number, name, sex, birth_date
+        and school_code (a form's `person()` plus its key, or a stored registration's)."""
+        fields = ("dedup_key", "id_type", "id_number", "name", "sex", "birth_date", "school_code")
         command = ClaimIdentity(
             envelope=meta.envelope(),
             province=self.province,
             registration_id=registration_id,
-            dedup_key=valid.dedup_key,
-            id_type=form.id_type,
-            id_number=form.id_number,
-            name=form.name,
-            sex=form.sex,
-            birth_date=form.birth_date,
-            school_code=form.school_code,
+            **{f: identity[f] for f in fields},
         )
         return await self.bus.ask(
             subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout

@@ -61,43 +61,89 @@ class RegistrationUseCases:
             meta=m,
             **valid.person(),
         )
-        new = [registration]
         if valid.warnings:
             registration.flag(warnings=list(valid.warnings), meta=m)
+        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
+        if checks.refused_by_authentication:
+            registration.refuse_unauthenticated(meta=m)
+            self.save(registration)
+            return registration.summary()
+        if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
+            registration.defer_dedup(chain=chain, meta=m)
+            open_ones = self._open(form.school_code)
+            open_ones.add(registration_id=registration.id)
+            self.save(registration, open_ones)
+            return registration.summary()
+        self.save(*self._conclude_dedup(registration, checks, chain, m, new_entry=True))
+        return registration.summary()
+
+    def complete_deferred_dedup(
+        self, registration_id: UUID, checks: NationalChecks, meta: CommandMeta
+    ) -> dict:
+        """The hub answered for a registration whose dedup was deferred."""
+        registration = self._registration(registration_id)
+        if registration.dedup_status == "pending":
+            self.save(
+                *self._conclude_dedup(
+                    registration, checks, registration.chain, meta.as_dict(), new_entry=False
+                )
+            )
+        return registration.summary()
+
+    def _conclude_dedup(
+        self,
+        registration: Registration,
+        checks: NationalChecks,
+        chain: list[dict],
+        m: dict,
+        new_entry: bool,
+    ) -> list:
+        """Refused and closed (dedup conflict), or numbered and put in review."""
+        open_ones = self._open(registration.school_code)
         if checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,
                 holder_student_number=checks.holder_student_number,
                 meta=m,
             )
-            self.save(*new)
-            return registration.summary()
+            if not new_entry:
+                open_ones.close(registration_id=registration.id)
+                return [registration, open_ones]
+            return [registration]
         registration.pass_dedup(meta=m)
-        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
-        if checks.refused_by_authentication:
-            registration.refuse_unauthenticated(meta=m)
-            self.save(*new)
-            return registration.summary()
-        number = self._issue_number(form, checks.auth)
+        number = self._issue_number(registration, registration.auth_status)
         registration.assign_number(student_number=number, meta=m)
-        new.append(
-            StudentNumberIndex(student_number=number, student_id=Student.create_id(registration.id))
-        )
-        if checks.auth == "failed":  # PRB-1: goes on with an L number, problem record open
+        new = [
+            registration,
+            StudentNumberIndex(
+                student_number=number, student_id=Student.create_id(registration.id)
+            ),
+        ]
+        if registration.auth_status == "failed":  # PRB-1: goes on with an L number
             problem = ProblemRecord(
                 kind="invalid_id",
                 student_number=number,
-                school_code=form.school_code,
-                reason=checks.auth_reason or "身份认证未通过",
+                school_code=registration.school_code,
+                reason=registration.auth_reason or "身份认证未通过",
                 meta=m,
             )
             registration.note_problem_record(problem_record_id=problem.id, meta=m)
             new.append(problem)
         registration.start_review(chain=chain, meta=m)
-        open_ones = self._open(form.school_code)
-        open_ones.add(registration_id=registration.id)
-        self.save(*new, open_ones)
-        return registration.summary()
+        if new_entry:
+            open_ones.add(registration_id=registration.id)
+        return [*new, open_ones]
+
+    def deferred_dedups(self) -> list[dict]:
+        """Registrations waiting for the hub's dedup (instant dedup off, REG-5)."""
+        return [
+            r.claim_view()
+            for r in self._all_open()
+            if r.dedup_status == "pending" and r.status == RegistrationStatus.SUBMITTED
+        ]
+
+    def _all_open(self) -> list[Registration]:
+        return [r for code in self.school_codes() for r in self._of_school(code)]
 
     def _open(self, school_code: str) -> OpenRegistrations:
         try:
@@ -234,7 +280,7 @@ class RegistrationUseCases:
 
     # --- numbers and problems ------------------------------------------------------------------
 
-    def _issue_number(self, form: RegistrationForm, auth: str) -> str:
+    def _issue_number(self, form: RegistrationForm | Registration, auth: str) -> str:
         """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
         dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
         if auth == "passed":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -69,10 +70,16 @@ class RegistrationService:
         await self.writer(self.node.check_placement, form.school_code, form.class_code)
         auth, reason = await self._authenticate(valid.form, meta)
         checks = NationalChecks(
-            auth=auth, auth_reason=reason, auth_failure_blocks=switches.auth_failure_blocks
+            auth=auth,
+            auth_reason=reason,
+            auth_failure_blocks=switches.auth_failure_blocks,
+            dedup_deferred=not switches.instant_dedup,
         )
-        if not checks.refused_by_authentication:  # a refused one must not hold the identity
-            checks = await self._claim(valid, checks, meta)
+        if not (checks.refused_by_authentication or checks.dedup_deferred):
+            # a refused one must not hold the identity; a deferred one is asked by the sweep
+            identity = valid.person() | {"dedup_key": valid.dedup_key}
+            registration_id = str(Registration.create_id(meta.command_id))
+            checks = await self._claim(registration_id, identity, checks, meta)
         chain = await self._chain(valid.form)
         try:
             summary = await self.writer(self.node.record_registration, valid, checks, chain, meta)
@@ -113,12 +120,11 @@ class RegistrationService:
         return ("passed", None) if answer.outcome == "match" else ("failed", answer.reason)
 
     async def _claim(
-        self, valid: ValidRegistration, checks: NationalChecks, meta: CommandMeta
+        self, registration_id: str, identity: dict, checks: NationalChecks, meta: CommandMeta
     ) -> NationalChecks:
         """The hub's national dedup. Nothing is stored before it answers: if it cannot, the
         caller gets a 503."""
-        registration_id = Registration.create_id(meta.command_id)
-        reply = await self.hub.claim_identity(str(registration_id), valid, meta)
+        reply = await self.hub.claim_identity(registration_id, identity, meta)
         if reply.outcome != "conflict":
             return checks
         return replace(
@@ -126,6 +132,20 @@ class RegistrationService:
             holder_province=reply.holder_province,
             holder_student_number=reply.holder_student_number,
         )
+
+    async def run_deferred_dedup(self, meta: CommandMeta) -> dict:
+        """REG-5 with instant dedup off: ask the hub for every registration still waiting."""
+        waiting = await self.writer(self.node.deferred_dedups)
+        done = refused = 0
+        for identity in waiting:
+            checks = await self._claim(identity["id"], identity, NationalChecks(), meta)
+            summary = await self.writer(
+                self.node.complete_deferred_dedup, UUID(identity["id"]), checks, meta
+            )
+            done += 1
+            refused += summary["status"] == RegistrationStatus.REFUSED
+        self.relay.wake()
+        return {"checked": done, "refused": refused}
 
 
 def _outcome(summary: dict) -> dict:

@@ -23,6 +23,8 @@ class NodeSettings(BaseSettings):
     #: Load the demo schools and classes (simulations.demo) at start.
     demo_data: bool = True
     outbox_poll_seconds: float = 0.5
+    #: How often registrations waiting for a deferred national dedup are sent to the hub.
+    deferred_dedup_seconds: float = 300.0
     log_level: str = "INFO"
 
     def store_url(self) -> str:

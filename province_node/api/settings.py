@@ -105,3 +105,11 @@ async def working_days(
         "date": add_working_days(start, days).isoformat(),
         "start_is_working_day": is_working_day(start),
     }
+
+
+@router.post("/dedup/run")
+async def run_deferred_dedup(runtime: Runtime, user: CurrentUser, meta: Meta) -> dict:
+    """REG-5 with instant dedup off: ask the hub now for every registration still waiting
+    (the node also does this on its own every few minutes)."""
+    _province_sysadmin(user)
+    return await runtime.registrations.run_deferred_dedup(meta)

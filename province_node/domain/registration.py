@@ -22,6 +22,7 @@ class NationalChecks:
     auth: str = "not_applicable"  # passed | failed | pending | not_applicable
     auth_reason: str | None = None
     auth_failure_blocks: bool = False  # the province switch (SYS-3)
+    dedup_deferred: bool = False  # instant dedup off (SYS-3): the hub is asked later
 
     @property
     def refused_by_authentication(self) -> bool:
@@ -89,6 +90,25 @@ class Registration(Aggregate):
         self.step = 0
         self.decisions: list[dict] = []
         self.warnings: list[str] = []
+
+    @event("DedupDeferred")
+    def defer_dedup(self, chain: list[dict], meta: dict) -> None:
+        """Instant dedup is off: the chain is frozen now, review starts once dedup passes."""
+        self.chain = list(chain)
+
+    def claim_view(self) -> dict:
+        """What the hub needs to decide the dedup of this registration."""
+        return {
+            "id": str(self.id),
+            "dedup_key": self.dedup_key,
+            "id_type": self.id_type,
+            "id_number": self.id_number,
+            "name": self.name,
+            "sex": self.sex,
+            "birth_date": self.birth_date,
+            "school_code": self.school_code,
+            "command_id": self.command_id,
+        }
 
     @event("Flagged")
     def flag(self, warnings: list[str], meta: dict) -> None:

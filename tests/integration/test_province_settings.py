@@ -128,3 +128,53 @@ async def test_reg10_closed_registration_period_refuses_new_registrations(mesh: 
     )
     opened = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
     assert opened.status_code == 201
+
+
+async def test_reg5_instant_dedup_off_defers_the_national_check(mesh: Mesh) -> None:
+    await mesh.patch(
+        "44", "/api/v1/admin/switches", as_="440000_sysadmin", json={"instant_dedup": False}
+    )
+    first = (
+        await mesh.post(
+            "44",
+            "/api/v1/registrations",
+            as_=REGISTRAR["44"],
+            json=registration(JUNIOR_SCHOOL["44"], resident_id(sequence=870)),
+        )
+    ).json()
+    assert (first["status"], first["dedup_status"]) == ("submitted", "pending")
+    assert first["student_number"] is None  # no number, no review before dedup (REG-6)
+    approver = f"{JUNIOR_SCHOOL['44']}_approver"
+    early = await mesh.post(
+        "44", f"/api/v1/registrations/{first['id']}/decisions", as_=approver, json={"approve": True}
+    )
+    assert early.status_code == 409
+
+    # Meanwhile the same person is registered in 34, with instant dedup on there.
+    elsewhere = await mesh.post(
+        "34",
+        "/api/v1/registrations",
+        as_=REGISTRAR["34"],
+        json=registration(JUNIOR_SCHOOL["34"], resident_id(sequence=870)),
+    )
+    assert elsewhere.status_code == 201
+    second = (
+        await mesh.post(
+            "44",
+            "/api/v1/registrations",
+            as_=REGISTRAR["44"],
+            json=registration(JUNIOR_SCHOOL["44"], resident_id(sequence=871)),
+        )
+    ).json()
+
+    swept = await mesh.post("44", "/api/v1/admin/dedup/run", as_="440000_sysadmin")
+    assert swept.json() == {"checked": 2, "refused": 1}
+    refused = (
+        await mesh.get("44", f"/api/v1/registrations/{first['id']}", as_=REGISTRAR["44"])
+    ).json()
+    assert (refused["status"], refused["holder_province"]) == ("refused", "34")
+    passed = (
+        await mesh.get("44", f"/api/v1/registrations/{second['id']}", as_=REGISTRAR["44"])
+    ).json()
+    assert (passed["status"], passed["dedup_status"]) == ("in_review", "passed")
+    assert passed["student_number"] and passed["chain"]
