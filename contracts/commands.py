@@ -39,3 +39,20 @@ class AuthenticateIdentity(ContractModel):
     envelope: Envelope
     id_number: str = Field(min_length=18, max_length=18)
     name: str = Field(min_length=1, max_length=50)
+
+
+class MatchPreschool(ContractModel):
+    """Ask the pre-school registry (学前学籍) which records fit a child (REG-2).
+
+    By resident ID when one is given; otherwise (and for records without one) by name, sex
+    and birth date.
+    """
+
+    kind: Literal["MatchPreschool"] = "MatchPreschool"
+    version: Literal[1] = 1
+    envelope: Envelope
+    province: str = Field(pattern=r"^\d{2}$")
+    name: str = Field(min_length=1, max_length=50)
+    sex: str | None = Field(default=None, pattern=r"^[12]$")
+    birth_date: date | None = None
+    id_number: str | None = Field(default=None, max_length=40)

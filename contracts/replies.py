@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -38,3 +39,23 @@ class IdentityAuthentication(ContractModel):
     version: Literal[1] = 1
     outcome: Literal["match", "mismatch", "not_found"]
     reason: str | None = None
+
+
+class PreschoolCandidate(ContractModel):
+    """One pre-school record (学前学籍) a child may be; the ID number arrives masked."""
+
+    record_id: str = Field(min_length=1, max_length=40)
+    name: str
+    sex: str = Field(pattern=r"^[12]$")
+    birth_date: date
+    masked_id: str | None = None
+    kindergarten: str
+    kindergarten_county: str | None = None
+
+
+class PreschoolMatches(ContractModel):
+    """The registry's candidates: none, one, or several look-alikes to choose from."""
+
+    kind: Literal["PreschoolMatches"] = "PreschoolMatches"
+    version: Literal[1] = 1
+    candidates: list[PreschoolCandidate] = Field(default_factory=list, max_length=50)

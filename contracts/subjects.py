@@ -48,3 +48,10 @@ def province_event(province: str, aggregate: str, event: str) -> str:
 def province_of_event_subject(subject: str) -> str:
     """The province code an event subject belongs to (its third token)."""
     return subject.split(".")[2]
+
+
+RPC_PRESCHOOL_PREFIX = "xueji.rpc.preschool"
+
+#: The pre-school registry stand-in (REG-2): candidates for a child of the archive list.
+PRESCHOOL_MATCH = f"{RPC_PRESCHOOL_PREFIX}.match"
+PRESCHOOL_QUEUE = "preschool"

@@ -12,11 +12,13 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from province_node.api import health, problems, registrations, schools, students
+from province_node.api import health, preschool, problems, registrations, schools, students
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
+from province_node.preschool import PreschoolService
+from province_node.preschool_client import PreschoolClient
 from province_node.registrations import RegistrationService
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
@@ -65,6 +67,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         admin,
         schools.router,
         registrations.router,
+        preschool.router,
         students.router,
         settings_api.router,
         problems.router,
@@ -102,7 +105,11 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     service = RegistrationService(node, writer, hub, registry, relay, clock, org)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)
-    return NodeRuntime(settings, node, writer, bus, relay, service, org, access, clock, imports)
+    archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
+    preschool_service = PreschoolService(node, writer, archive, service, clock)
+    return NodeRuntime(
+        settings, node, writer, bus, relay, service, org, access, clock, imports, preschool_service
+    )
 
 
 async def _sweep_deferred_dedup(runtime: NodeRuntime) -> None:

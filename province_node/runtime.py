@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from contracts.org import OrgTree
 from province_node.application import ProvinceNode
 from province_node.imports import ImportService
+from province_node.preschool import PreschoolService
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
 from xueji.access.service import AccessService
@@ -28,3 +29,4 @@ class NodeRuntime:
     access: AccessService
     clock: Clock
     imports: ImportService
+    preschool: PreschoolService

@@ -77,6 +77,21 @@ def registry(
     asyncio.run(run(url, provinces.split(","), people))
 
 
+@app.command()
+def preschool(
+    provinces: Annotated[str, typer.Option(help="Whose children it knows")] = DEMO_PROVINCES,
+    children: Annotated[int, typer.Option(help="Pre-school records per province")] = 5_000,
+) -> None:
+    """Run the pre-school registry stand-in 学前学籍 (REG-2) on XUEJI_NATS_URL."""
+    import asyncio
+    import os
+
+    from simulations.preschool import run
+
+    url = os.environ.get("XUEJI_NATS_URL", "nats://127.0.0.1:4222")
+    asyncio.run(run(url, provinces.split(","), children))
+
+
 @bench_app.command("outbox")
 def bench_outbox(
     events: Annotated[int, typer.Option(help="Events to store, then publish")] = 20_000,

@@ -44,6 +44,9 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
         services["registry"] = _spawn(
             ["registry", "--provinces", ",".join(provinces)], env, var / "logs" / "registry.log"
         )
+        services["preschool"] = _spawn(
+            ["preschool", "--provinces", ",".join(provinces)], env, var / "logs" / "preschool.log"
+        )
         services["hub"] = _spawn(
             ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
         )

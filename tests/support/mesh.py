@@ -20,13 +20,14 @@ from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
 from simulations.demo import DEMO_PASSWORD
+from simulations.preschool import PreschoolRegistry
 from simulations.registry import PopulationRegistry
 from xueji.bus import Bus
 from xueji.clock import SHANGHAI, FixedClock
 
 TODAY = date(2026, 11, 22)
 REGISTRY_PEOPLE = 200
-REGISTRY_PEOPLE = 200
+PRESCHOOL_CHILDREN = 200
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
 
 
@@ -37,6 +38,7 @@ class Mesh:
         self._lifespans: dict[str, AbstractAsyncContextManager] = {}
         self._tokens: dict[tuple[str, str], str] = {}
         self._registry_bus: Bus | None = None
+        self._preschool_bus: Bus | None = None
         #: The one clock of the whole mesh: tests move it instead of sleeping.
         self.clock = FixedClock(NOW)
 
@@ -76,8 +78,16 @@ class Mesh:
         self._registry_bus.start()
         await self._registry_bus.ready.wait()
 
+    async def start_preschool(self) -> None:
+        """The pre-school registry stand-in (REG-2), with its look-alikes."""
+        self.preschool = PreschoolRegistry.seeded(self.provinces, PRESCHOOL_CHILDREN)
+        self._preschool_bus = Bus(self.nats_url, "preschool", on_connect=[self.preschool.serve])
+        self._preschool_bus.start()
+        await self._preschool_bus.ready.wait()
+
     async def start_all(self) -> None:
         await self.start_registry()
+        await self.start_preschool()
         for service in ["hub", *self.provinces]:
             await self.start(service)
         await self.wait_until(
@@ -89,6 +99,8 @@ class Mesh:
             await self.stop(service)
         if self._registry_bus is not None:
             await self._registry_bus.close()
+        if self._preschool_bus is not None:
+            await self._preschool_bus.close()
 
     def runtime(self, service: str):
         return self.apps[service].state.runtime

@@ -1,0 +1,151 @@
+"""Pre-school archive list 学前调档名单 (REG-2) and supplementary entry 学前档案信息补录 (REG-3).
+
+Only the registrar of the school itself works on its list: everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.errors import Forbidden
+from contracts.ids import IdGroup
+from province_node.api.deps import Meta, Runtime
+from province_node.api.registrations import XLSX, GuardianIn
+from province_node.domain.preschool import STATES, ChildIdentity
+from xueji.access.api import CurrentUser, require_role
+from xueji.access.sessions import Session
+
+router = APIRouter(prefix="/api/v1/preschool", tags=["preschool"])
+
+
+class EntryIn(BaseModel):
+    """Add, or modify (the whole identity again, as the form shows it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id_type: Literal["1", "6", "7", "8", "9", "A", "Z"]
+    id_number: str | None = Field(default=None, max_length=40)
+    name: str = Field(max_length=60)
+    sex: Literal["1", "2"] | None = None
+    birth_date: date | None = None
+    guardian: GuardianIn | None = None
+
+    def child(self) -> ChildIdentity:
+        return ChildIdentity(**self.model_dump(exclude={"guardian"}))
+
+    def guardian_dict(self) -> dict | None:
+        return self.guardian.model_dump() if self.guardian else None
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_id: str | None = Field(max_length=40)  # null: none of the candidates is this child
+
+
+class CompleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ethnicity: str | None = Field(default=None, max_length=2)
+    class_code: str = Field(max_length=7)
+    guardians: list[GuardianIn] = Field(default_factory=list, max_length=6)
+
+
+def _school_registrar(user: Session) -> None:
+    require_role(user, "registrar")
+    if user.level != "school":
+        raise Forbidden("学前调档名单由学校学籍管理员管理", code="school_registrar_only")
+
+
+@router.post("/entries", status_code=201)
+async def add_entry(body: EntryIn, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    """REG-2 新增: stored, then matched against the pre-school records at once."""
+    _school_registrar(user)
+    return await runtime.preschool.add(body.child(), body.guardian_dict(), meta)
+
+
+@router.get("/entries")
+async def list_entries(
+    runtime: Runtime, user: CurrentUser, state: Literal[STATES] | None = None
+) -> dict:
+    _school_registrar(user)
+    items = await runtime.preschool.entries(user.unit_code, state)
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/entries/{entry_id}")
+async def get_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    _school_registrar(user)
+    return await runtime.preschool.entry(entry_id, meta)
+
+
+@router.patch("/entries/{entry_id}")
+async def modify_entry(
+    entry_id: UUID, body: EntryIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-2 修改: matched again; refused (409 `locked`) once registration has started."""
+    _school_registrar(user)
+    return await runtime.preschool.modify(entry_id, body.child(), body.guardian_dict(), meta)
+
+
+@router.delete("/entries/{entry_id}")
+async def delete_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    _school_registrar(user)
+    return await runtime.preschool.delete(entry_id, meta)
+
+
+@router.post("/entries/{entry_id}/match")
+async def match_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    """Asks the pre-school registry again (after it was unreachable: `待查询学前学籍`)."""
+    _school_registrar(user)
+    return await runtime.preschool.match(entry_id, meta)
+
+
+@router.post("/entries/{entry_id}/confirm")
+async def confirm_entry(
+    entry_id: UUID, body: ConfirmIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-2 学前学籍确认: one of the candidates, or `null` for "none of them"."""
+    _school_registrar(user)
+    return await runtime.preschool.confirm(entry_id, body.record_id, meta)
+
+
+@router.post("/entries/{entry_id}/complete")
+async def complete_entry(
+    entry_id: UUID, body: CompleteIn, runtime: Runtime, meta: Meta, user: CurrentUser
+) -> dict:
+    """REG-3 补录: checked with the registration rules (class of this school, guardians)."""
+    _school_registrar(user)
+    completion = body.model_dump(exclude={"guardians"})
+    completion["guardians"] = [g.model_dump() for g in body.guardians]
+    return await runtime.preschool.complete(entry_id, completion, meta)
+
+
+@router.post("/entries/{entry_id}/register")
+async def register_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    """REG-3: the completed entry becomes a primary new student's registration (REG-5, REG-6)."""
+    _school_registrar(user)
+    return await runtime.preschool.start_registration(entry_id, meta)
+
+
+@router.get("/export/{id_group}")
+async def export_entries(
+    id_group: Literal["resident", "hmt_foreign", "no_document"],
+    runtime: Runtime,
+    user: CurrentUser,
+    ids: Annotated[list[UUID] | None, Query()] = None,
+) -> Response:
+    """REG-2 调档学生导出: per document group, in that group's registration import template.
+    Without `ids` the whole group minus what may not be exported; with `ids` exactly those
+    (409 `locked` if one is in registration)."""
+    _school_registrar(user)
+    data = await runtime.preschool.export(user.unit_code, IdGroup(id_group), ids)
+    name = quote(f"学前调档名单_{id_group}.xlsx")
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )

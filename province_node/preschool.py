@@ -1,0 +1,158 @@
+"""Pre-school archive list use cases (REG-2) and supplementary entry then registration (REG-3).
+
+Store calls run on the writer thread; the pre-school registry is asked between them, so a
+registry outage never blocks the list: the entry waits as `待查询学前学籍` and is matched
+again on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from uuid import UUID, uuid5
+
+from contracts.errors import ContractError
+from contracts.ids import IdGroup, normalize_name
+from contracts.meta import CommandMeta
+from province_node.application import ProvinceNode
+from province_node.domain.preschool import ChildIdentity, check_identity
+from province_node.domain.registration_rules import (
+    UNDER_AGE,
+    RegistrationForm,
+    ValidRegistration,
+    is_under_age,
+    validate_registration,
+)
+from province_node.excel.archive_list import export_entries
+from province_node.preschool_client import PreschoolClient
+from province_node.preschool_store import PreschoolStore
+from province_node.registrations import RegistrationService
+from xueji.clock import Clock
+from xueji.store import Writer
+
+
+class PreschoolService:
+    def __init__(
+        self,
+        node: ProvinceNode,
+        writer: Writer,
+        client: PreschoolClient,
+        registrations: RegistrationService,
+        clock: Clock,
+    ) -> None:
+        self.node, self.writer, self.client = node, writer, client
+        self.store = PreschoolStore(node)
+        self.registrations, self.clock = registrations, clock
+
+    # --- REG-2: the list ------------------------------------------------------------------
+
+    async def add(self, child: ChildIdentity, guardian: dict | None, meta: CommandMeta) -> dict:
+        """Idempotent by command id: a repeated POST returns the entry it made."""
+        child = check_identity(child, self.clock.today())
+        entry_id = await self.writer(self.store.add, child, _guardian(guardian), meta)
+        return await self.match(entry_id, meta)
+
+    async def modify(
+        self, entry_id: UUID, child: ChildIdentity, guardian: dict | None, meta: CommandMeta
+    ) -> dict:
+        child = check_identity(child, self.clock.today())
+        await self.writer(self.store.modify, entry_id, child, _guardian(guardian), meta)
+        return await self.match(entry_id, meta)
+
+    async def match(self, entry_id: UUID, meta: CommandMeta) -> dict:
+        """Asks the pre-school registry; unreachable → the entry stays `待查询学前学籍`."""
+        view = await self.entry(entry_id, meta)
+        fields = ("id_type", "name", "sex", "birth_date", "id_number")
+        child = ChildIdentity(**{k: view[k] for k in fields} | {"birth_date": _date(view)})
+        found = await self.client.match(child, meta)
+        if found is None:
+            return view
+        candidates = [c.model_dump(mode="json") for c in found.candidates]
+        return await self.writer(self.store.matched, entry_id, candidates, meta)
+
+    async def delete(self, entry_id: UUID, meta: CommandMeta) -> dict:
+        return await self.writer(self.store.delete, entry_id, meta)
+
+    async def confirm(self, entry_id: UUID, record_id: str | None, meta: CommandMeta) -> dict:
+        return await self.writer(self.store.confirm, entry_id, record_id, meta)
+
+    async def entry(self, entry_id: UUID, meta: CommandMeta) -> dict:
+        return await self.writer(lambda: self.store.own(entry_id, meta).view())
+
+    async def entries(self, school_code: str, state: str | None) -> list[dict]:
+        views = await self.writer(self.store.views, school_code)
+        return [v for v in views if state is None or v["state"] == state]
+
+    async def export(self, school_code: str, id_group: IdGroup, ids: list[UUID] | None) -> bytes:
+        """The group's entries in its registration import template, to complete and import."""
+        if id_group is IdGroup.NO_DOCUMENT:
+            raise ContractError(
+                "id_group", "not_exportable", "无身份证件的学生不支持学籍导入，不能导出"
+            )
+        views = await self.writer(self.store.exportable, school_code, id_group, ids)
+        return export_entries(id_group, views)
+
+    # --- REG-3: supplementary entry, then registration -----------------------------------
+
+    async def complete(self, entry_id: UUID, completion: dict, meta: CommandMeta) -> dict:
+        """Checked with the registration rules now, so registering later finds no surprise."""
+        view = await self.writer(self.store.completable, entry_id, meta)
+        await self.writer(self.node.check_placement, view["school_code"], completion["class_code"])
+        valid = _valid_primary(_form(view, completion), self.clock.today(), False)
+        checked = {k: getattr(valid.form, k) for k in ("ethnicity", "class_code", "guardians")}
+        return await self.writer(self.store.complete, entry_id, checked, meta)
+
+    async def start_registration(self, entry_id: UUID, meta: CommandMeta) -> dict:
+        """Hands the completed entry to the normal registration as a primary new student."""
+        view = await self.writer(self.store.registrable, entry_id, meta)
+        switches = (await self.writer(self.node.settings)).switches()
+        form = _form(view, view["completion"])
+        valid = _valid_primary(form, self.clock.today(), switches.under_age_blocks)
+        # One registration per entry: a repeat (or a retry after a crash) finds the first.
+        run = replace(meta, command_id=str(uuid5(UUID(view["id"]), "registration")))
+        summary = await self.registrations.register_valid(valid, run)
+        await self.writer(self.store.started, entry_id, summary["id"], meta)
+        return summary
+
+
+def _guardian(raw: dict | None) -> dict | None:
+    if not raw:
+        return None
+    return raw | {"name": normalize_name(str(raw.get("name") or ""), field="guardian.name")}
+
+
+def _date(view: dict) -> date:
+    return date.fromisoformat(view["birth_date"])
+
+
+def _form(view: dict, completion: dict) -> RegistrationForm:
+    return RegistrationForm(
+        entry="primary",
+        id_type=view["id_type"],
+        name=view["name"],
+        school_code=view["school_code"],
+        class_code=completion["class_code"],
+        id_number=view["id_number"],
+        sex=view["sex"],
+        birth_date=_date(view),
+        ethnicity=completion.get("ethnicity"),
+        guardians=completion.get("guardians") or ([view["guardian"]] if view["guardian"] else []),
+    )
+
+
+def _valid_primary(
+    form: RegistrationForm, today: date, under_age_blocks: bool
+) -> ValidRegistration:
+    """REG-1 refuses primary entrants with a document at single entry (they come by Excel);
+    the pre-school list is their other way in, so check as non-primary and put the entry back,
+    exactly as an import row does (province_node/excel/rows.py)."""
+    valid = validate_registration(replace(form, entry="non_primary"), today=today)
+    warnings: tuple[str, ...] = ()
+    if is_under_age("primary", valid.form.birth_date, today):  # REG-8 for primary only
+        if under_age_blocks:
+            raise ContractError(
+                "birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）"
+            )
+        warnings = (UNDER_AGE,)
+    primary = replace(valid.form, entry="primary")
+    return ValidRegistration(form=primary, dedup_key=valid.dedup_key, warnings=warnings)
