@@ -26,6 +26,7 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
+from xueji.blobs import BlobStore
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
@@ -102,7 +103,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
-    service = RegistrationService(node, writer, hub, registry, relay, clock, org)
+    blobs = BlobStore(settings.blob_dir())
+    service = RegistrationService(node, writer, hub, registry, relay, clock, org, blobs)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)

@@ -63,6 +63,13 @@ class RegistrationUseCases:
         )
         if valid.warnings:
             registration.flag(warnings=list(valid.warnings), meta=m)
+        if valid.proof is not None:
+            registration.attach_proof(
+                sha256=valid.proof.sha256,
+                size=valid.proof.size,
+                content_type=valid.proof.content_type,
+                meta=m,
+            )
         registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
         if checks.refused_by_authentication:
             registration.refuse_unauthenticated(meta=m)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from province_node.domain.registration_rules import (
     validate_registration,
 )
 from province_node.messaging import HubClient, RegistryClient
+from xueji.blobs import BlobStore
 from xueji.clock import Clock
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
@@ -40,9 +42,10 @@ class RegistrationService:
         relay: OutboxRelay,
         clock: Clock,
         org: OrgTree,
+        blobs: BlobStore,
     ) -> None:
         self.node, self.writer, self.hub, self.registry = node, writer, hub, registry
-        self.relay, self.clock, self.org = relay, clock, org
+        self.relay, self.clock, self.org, self.blobs = relay, clock, org, blobs
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
@@ -64,6 +67,8 @@ class RegistrationService:
 
     async def _register_new(self, valid: ValidRegistration, meta: CommandMeta) -> dict:
         form = valid.form
+        if form.proof:  # content-addressed: storing it before the event that names it is safe
+            await asyncio.to_thread(self.blobs.put, form.proof)
         switches = (await self.writer(self.node.settings)).switches()
         if not switches.registration_open:  # REG-10
             raise DomainError("本省新生学籍注册当前未开放", code="registration_closed")

@@ -27,5 +27,11 @@ class NodeSettings(BaseSettings):
     deferred_dedup_seconds: float = 300.0
     log_level: str = "INFO"
 
+    #: Where uploaded materials (proofs) are kept, by content hash; default `var/blobs/prov<code>`.
+    blobs_dir: Path | None = None
+
+    def blob_dir(self) -> Path:
+        return self.blobs_dir or self.var_dir / "blobs" / f"prov{self.province}"
+
     def store_url(self) -> str:
         return self.db_url or sqlite_url(self.var_dir / f"prov{self.province}.sqlite")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Level
-from contracts.errors import Forbidden, NotFound
+from contracts.errors import ContractError, Forbidden, NotFound
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime, ensure_within
 from province_node.domain.registration_rules import RegistrationForm
@@ -41,6 +43,8 @@ class RegistrationCreate(BaseModel):
     school_code: str = Field(max_length=20)
     class_code: str = Field(max_length=7)
     guardians: list[GuardianIn] = Field(default_factory=list, max_length=6)
+    #: Proof material as base64 (JPG/PNG ≤ 2 MB, required for students without a document).
+    proof: str | None = Field(default=None, max_length=4_000_000)
 
 
 @router.post("", status_code=201)
@@ -53,7 +57,9 @@ async def create_registration(
     if user.unit_code != body.school_code:
         raise Forbidden("只能为本校学生注册学籍", code="outside_jurisdiction", field="school_code")
     form = RegistrationForm(
-        **body.model_dump(exclude={"guardians"}), guardians=[g.model_dump() for g in body.guardians]
+        **body.model_dump(exclude={"guardians", "proof"}),
+        guardians=[g.model_dump() for g in body.guardians],
+        proof=_decoded(body.proof),
     )
     return await runtime.registrations.register(form, meta)
 
@@ -76,6 +82,15 @@ class ReportIn(BaseModel):
 
 def _schools_in_sight(runtime: Runtime, user: CurrentUser) -> list[str]:
     return [u.code for u in runtime.org.within(user.unit_code, Level.SCHOOL)]
+
+
+def _decoded(proof: str | None) -> bytes | None:
+    if proof is None:
+        return None
+    try:
+        return base64.b64decode(proof, validate=True)
+    except (binascii.Error, ValueError):
+        raise ContractError("proof", "bad_base64", "证明材料须为 base64 编码的图片") from None
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -90,6 +90,12 @@ class Registration(Aggregate):
         self.step = 0
         self.decisions: list[dict] = []
         self.warnings: list[str] = []
+        self.proof: dict | None = None
+
+    @event("ProofAttached")
+    def attach_proof(self, sha256: str, content_type: str, size: int, meta: dict) -> None:
+        """ID-7/REG-6: the proof material, kept in the blob store under its hash."""
+        self.proof = {"sha256": sha256, "content_type": content_type, "size": size}
 
     @event("DedupDeferred")
     def defer_dedup(self, chain: list[dict], meta: dict) -> None:
@@ -273,6 +279,7 @@ class Registration(Aggregate):
             "chain": self.chain,
             "history": self.decisions,
             "warnings": self.warnings,
+            "proof": self.proof,
         }
 
 

@@ -16,6 +16,7 @@ from contracts.ids import (
     normalize_name,
     parse_resident_id,
 )
+from province_node.domain.proof import Proof, check_proof
 from province_node.domain.workflow import BusinessType
 
 ENTRIES = ("primary", "non_primary")
@@ -34,6 +35,7 @@ class RegistrationForm:
     birth_date: date | None = None
     ethnicity: str | None = None
     guardians: list[dict] = field(default_factory=list)
+    proof: bytes | None = None  # the uploaded proof material, if any (ID-7)
 
 
 UNDER_AGE = "入学年龄不符合要求"
@@ -44,6 +46,7 @@ class ValidRegistration:
     form: RegistrationForm
     dedup_key: str
     warnings: tuple[str, ...] = ()  # flagged, not blocking (REG-8 unless the switch is on)
+    proof: Proof | None = None
 
     def person(self) -> dict:
         """The student's identity and placement, as registration and record both keep them."""
@@ -78,6 +81,8 @@ def validate_registration(
         raise ContractError(
             "guardians", "guardian_required", "无证件学生须至少填写一名持居民身份证的监护人"
         )
+    # REG-6: a document-less student needs an uploaded proof; any proof must be an image.
+    proof = check_proof(form.proof or b"") if form.proof or doc is DocumentType.NONE else None
     key = dedup_key(doc, form.id_number, form.name, Sex(form.sex), form.birth_date)
     warnings = ()
     if is_under_age(form.entry, form.birth_date, today):
@@ -86,7 +91,7 @@ def validate_registration(
                 "birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）"
             )
         warnings = (UNDER_AGE,)
-    return ValidRegistration(form=form, dedup_key=key, warnings=warnings)
+    return ValidRegistration(form=form, dedup_key=key, warnings=warnings, proof=proof)
 
 
 def is_under_age(entry: str, born: date | None, today: date) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from simulations.demo import school_code
 from simulations.population import person
 from tests.support.excel import filled
-from tests.support.people import resident_id
+from tests.support.people import PNG_BASE64, resident_id
 from tests.support.up import start_up
 
 PORT_PREFIX = 191  # 19144: away from a developer's `make up` and the other e2e test
@@ -162,6 +162,7 @@ def test_reg1_one_student_of_each_of_the_six_kinds_gets_a_number(mesh: Mesh) -> 
             {
                 "entry": "primary",
                 "id_type": "Z",
+                "proof": PNG_BASE64,
                 "name": "无证甲",
                 "sex": "2",
                 "birth_date": "2020-04-04",
@@ -199,6 +200,7 @@ def test_reg1_one_student_of_each_of_the_six_kinds_gets_a_number(mesh: Mesh) -> 
             {
                 "entry": "non_primary",
                 "id_type": "Z",
+                "proof": PNG_BASE64,
                 "name": "无证丁",
                 "sex": "1",
                 "birth_date": "2013-08-08",

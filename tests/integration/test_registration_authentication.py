@@ -9,7 +9,14 @@ import pytest
 from contracts.ids import mod11_2_check_char
 from simulations.population import person
 from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
+from tests.support.people import (
+    JUNIOR_SCHOOL,
+    MINISTRY,
+    PNG_BASE64,
+    REGISTRAR,
+    registration,
+    resident_id,
+)
 
 PATH = "/api/v1/registrations"
 
@@ -96,6 +103,7 @@ async def test_id3_document_less_student_gets_a_j_number(mesh: Mesh) -> None:
         None,
         name="无证学生",
         id_type="Z",
+        proof=PNG_BASE64,
         sex="2",
         birth_date="2014-06-01",
         guardians=[{"name": "家长", "relation": "母亲", "id_type": "1", "id_number": guardian}],

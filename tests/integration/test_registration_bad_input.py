@@ -3,6 +3,8 @@ the service keeps running."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from contracts.ids import mod11_2_check_char
@@ -25,6 +27,16 @@ def store_urls(tmp_path) -> dict[str, str]:  # input checks do not depend on the
 def _body(**changes: object) -> dict:
     return registration(JUNIOR_SCHOOL["44"], GOOD_ID) | changes
 
+
+_GUARDIAN = {
+    "name": "家长",
+    "relation": "父亲",
+    "id_type": "1",
+    "id_number": resident_id(sequence=711),
+}
+_NO_DOCUMENT = _body(
+    id_type="Z", id_number=None, sex="1", birth_date="2014-01-01", guardians=[_GUARDIAN]
+)
 
 BAD_INPUT = [
     (
@@ -60,6 +72,14 @@ BAD_INPUT = [
         "guardian_required",
     ),
     ("reg1_primary_resident_id_single_entry", _body(entry="primary"), "entry", "entry_not_allowed"),
+    ("reg6_no_document_without_proof", _NO_DOCUMENT, "proof", "proof_required"),
+    (
+        "id7_proof_not_an_image",
+        _NO_DOCUMENT | {"proof": base64.b64encode(b"GIF89a...").decode()},
+        "proof",
+        "proof_not_image",
+    ),
+    ("id7_proof_not_base64", _NO_DOCUMENT | {"proof": "***"}, "proof", "bad_base64"),
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from simulations.population import person
 from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, REGISTRAR, registration, resident_id
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 3440106002, supervised by county 440106
 APPROVER, COUNTY = f"{SCHOOL}_approver", "440106_registrar"
@@ -88,6 +88,7 @@ async def test_reg6_no_document_student_goes_up_to_the_province(mesh: Mesh) -> N
         mesh,
         0,
         id_type="Z",
+        proof=PNG_BASE64,
         id_number=None,
         sex="1",
         birth_date="2014-02-02",

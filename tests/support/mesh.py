@@ -7,10 +7,12 @@ starting it again on the same database is a restart.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -41,6 +43,7 @@ class Mesh:
         self._preschool_bus: Bus | None = None
         #: The one clock of the whole mesh: tests move it instead of sleeping.
         self.clock = FixedClock(NOW)
+        self.blobs = Path(tempfile.mkdtemp(prefix="xueji-blobs-"))
 
     async def start(self, service: str) -> FastAPI:
         """Starts `hub` or a province code, on its database (kept across restarts)."""
@@ -57,6 +60,7 @@ class Mesh:
                     db_url=self.store_urls[service],
                     nats_url=self.nats_url,
                     outbox_poll_seconds=0.1,
+                    blobs_dir=self.blobs / service,
                 ),
                 clock=self.clock,
             )

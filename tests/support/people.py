@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 from contracts.ids import mod11_2_check_char
@@ -37,3 +38,10 @@ JUNIOR_SCHOOL = {
 #: Demo accounts (simulations.demo): the registrars of those schools, and the ministry's.
 REGISTRAR = {province: f"{school}_registrar" for province, school in JUNIOR_SCHOOL.items()}
 MINISTRY = "moe_registrar"
+
+#: The smallest real PNG: a proof material (ID-7) for students without a document.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201b1e4e0a60000000049454e44ae426082"
+)
+PNG_BASE64 = base64.b64encode(PNG).decode()

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.errors import ContractError
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
-from tests.support.people import resident_id
+from tests.support.people import PNG, resident_id
 
 TODAY = date(2026, 11, 22)
 GUARDIAN = {
@@ -58,9 +58,32 @@ def test_reg1_primary_entrant_without_document_may_use_single_entry() -> None:
         sex="2",
         birth_date=date(2020, 5, 1),
         guardians=[GUARDIAN],
+        proof=PNG,
     )
     valid = validate_registration(form, today=TODAY)
     assert valid.dedup_key == "nsb:张三|2|2020-05-01"
+    assert valid.proof is not None and valid.proof.content_type == "image/png"
+
+
+def test_reg6_no_document_needs_a_proof_image_checked_by_content() -> None:
+    base = {
+        "entry": "non_primary",
+        "id_type": "Z",
+        "id_number": None,
+        "sex": "1",
+        "birth_date": date(2014, 1, 1),
+        "guardians": [GUARDIAN],
+    }
+    cases = {
+        None: "proof_required",
+        b"GIF89a not allowed": "proof_not_image",
+        b"\xff\xd8\xff" + b"0" * (2 * 2**20): "proof_too_large",
+    }
+    for data, code in cases.items():
+        error = _refused(_form(**base, proof=data))
+        assert (error.field, error.code) == ("proof", code)
+    jpeg = validate_registration(_form(**base, proof=b"\xff\xd8\xff\xe0 jpeg body"), today=TODAY)
+    assert jpeg.proof.content_type == "image/jpeg"
 
 
 def test_reg5_hmt_foreign_dedup_by_document_number() -> None:
@@ -96,7 +119,13 @@ def test_id2_declared_sex_must_agree_with_id() -> None:
 
 def _primary_no_document(born: date) -> RegistrationForm:
     return _form(
-        entry="primary", id_type="Z", id_number=None, sex="1", birth_date=born, guardians=[GUARDIAN]
+        entry="primary",
+        id_type="Z",
+        id_number=None,
+        sex="1",
+        birth_date=born,
+        guardians=[GUARDIAN],
+        proof=PNG,
     )
 
 
