@@ -19,6 +19,7 @@ from contracts.regions import region
 from province_node.domain.errors import NotFound
 from province_node.domain.problem import ProblemRecord
 from province_node.domain.registration import (
+    OPEN_SHARDS,
     NationalChecks,
     OpenRegistrations,
     Registration,
@@ -77,7 +78,7 @@ class RegistrationUseCases:
             return registration.summary()
         if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
             registration.defer_dedup(chain=chain, meta=m)
-            open_ones = self._open(form.school_code)
+            open_ones = self._open(form.school_code, registration.id)
             open_ones.add(registration_id=registration.id)
             self.save(registration, open_ones)
             return registration.summary()
@@ -106,7 +107,7 @@ class RegistrationUseCases:
         new_entry: bool,
     ) -> list:
         """Refused and closed (dedup conflict), or numbered and put in review."""
-        open_ones = self._open(registration.school_code)
+        open_ones = self._open(registration.school_code, registration.id)
         if checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,
@@ -152,11 +153,15 @@ class RegistrationUseCases:
     def _all_open(self) -> list[Registration]:
         return [r for code in self.school_codes() for r in self._of_school(code)]
 
-    def _open(self, school_code: str) -> OpenRegistrations:
+    def _open(self, school_code: str, registration_id: UUID) -> OpenRegistrations:
+        """The shard of the school's open list that holds (or will hold) this registration."""
+        return self._shard(school_code, OpenRegistrations.shard_of(registration_id))
+
+    def _shard(self, school_code: str, shard: int) -> OpenRegistrations:
         try:
-            return self.repository.get(OpenRegistrations.create_id(school_code))
+            return self.repository.get(OpenRegistrations.create_id(school_code, shard))
         except AggregateNotFoundError:
-            return OpenRegistrations(school_code=school_code)
+            return OpenRegistrations(school_code=school_code, shard=shard)
 
     # --- review (REG-6, REG-7) ----------------------------------------------------------------
 
@@ -230,7 +235,7 @@ class RegistrationUseCases:
         registration = self._registration(registration_id)
         registration.check_deletable(meta.unit_code)
         registration.delete(meta=meta.as_dict())
-        open_ones = self._open(registration.school_code)
+        open_ones = self._open(registration.school_code, registration.id)
         open_ones.close(registration_id=registration.id)
         self.save(registration, open_ones)
         return registration.summary()
@@ -257,7 +262,11 @@ class RegistrationUseCases:
 
     def _of_school(self, school_code: str) -> list[Registration]:
         """The school's registrations still in progress."""
-        return [self.repository.get(i) for i in self._open(school_code).registration_ids]
+        return [
+            self.repository.get(i)
+            for shard in range(OPEN_SHARDS)
+            for i in self._shard(school_code, shard).registration_ids
+        ]
 
     def _enrol_if(
         self, condition: bool, registration: Registration, meta: CommandMeta
@@ -278,11 +287,12 @@ class RegistrationUseCases:
 
     def _close_finished(self, registrations: list[Registration]) -> list[OpenRegistrations]:
         """Registered entries leave their school's open list (one list per school, once)."""
-        lists: dict[str, OpenRegistrations] = {}
+        lists: dict[tuple[str, int], OpenRegistrations] = {}
         for registration in registrations:
             if registration.status == RegistrationStatus.REGISTERED:
                 school = registration.school_code
-                lists.setdefault(school, self._open(school)).close(registration_id=registration.id)
+                key = (school, OpenRegistrations.shard_of(registration.id))
+                lists.setdefault(key, self._shard(*key)).close(registration_id=registration.id)
         return list(lists.values())
 
     # --- numbers and problems ------------------------------------------------------------------

@@ -103,5 +103,17 @@ def bench_outbox(
     main(events, work)
 
 
+@bench_app.command("registration")
+def bench_registration(
+    identities: Annotated[int, typer.Option(help="Identities in the hub's index")] = 1_000_000,
+    rows: Annotated[int, typer.Option(help="Rows of the imported Excel file")] = 10_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-registration"),
+) -> None:
+    """Excel import into a node while the national index is full, next to raw SQLite and NATS."""
+    from simulations.bench.registration import main
+
+    main(identities, rows, work)
+
+
 if __name__ == "__main__":
     app()

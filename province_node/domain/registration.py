@@ -283,20 +283,29 @@ class Registration(Aggregate):
         }
 
 
-class OpenRegistrations(Aggregate):
-    """The registrations of one school still in progress, for its pending lists.
+OPEN_SHARDS = 16
 
-    Closed ones (registered, deleted) leave it, so it stays as small as the open work; lists
-    of everything arrive with the read models (QRY).
+
+class OpenRegistrations(Aggregate):
+    """One shard of a school's registrations still in progress, for its pending lists.
+
+    Closed ones (registered, deleted) leave it. A school's open work is spread over
+    `OPEN_SHARDS` aggregates by registration id, because every read of an aggregate copies it:
+    one list per school made a 10,000-row import quadratic. Lists of everything arrive with
+    the read models (QRY).
     """
 
     @staticmethod
-    def create_id(school_code: str) -> UUID:
-        return uuid5(_NS, f"open:{school_code}")
+    def create_id(school_code: str, shard: int) -> UUID:
+        return uuid5(_NS, f"open:{school_code}:{shard}")
+
+    @staticmethod
+    def shard_of(registration_id: UUID) -> int:
+        return registration_id.int % OPEN_SHARDS
 
     @event("Opened")
-    def __init__(self, school_code: str) -> None:
-        self.school_code = school_code
+    def __init__(self, school_code: str, shard: int) -> None:
+        self.school_code, self.shard = school_code, shard
         self.registration_ids: list[UUID] = []
 
     @event("RegistrationAdded")
