@@ -1,4 +1,6 @@
-"""Accounts, sessions and security (SEC-1…SEC-4, SYS-5) over HTTP, clock-driven."""
+"""Accounts, sessions and security over HTTP, clock-driven: SEC-1 (one session per account),
+SEC-2 (passwords, resets, lockout, no secrets in logs), SEC-3 (online users), SEC-4 (second-
+account export confirmation), SYS-5 (inactive accounts)."""
 
 from __future__ import annotations
 

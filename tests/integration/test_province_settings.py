@@ -1,4 +1,5 @@
-"""Province configuration over HTTP: workflow rules (SYS-1), calendar (SYS-2), switches (SYS-3)."""
+"""Province configuration over HTTP: workflow rules (SYS-1), calendar (SYS-2), switches (SYS-3),
+the registration period switch (REG-10) and deferred dedup (REG-5)."""
 
 from __future__ import annotations
 

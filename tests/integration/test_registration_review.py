@@ -185,3 +185,16 @@ async def test_reg9_a_formal_number_cannot_be_deleted(mesh: Mesh) -> None:
         json={"reason": "删除"},
     )
     assert refused.status_code == 409 and refused.json()["code"] == "formal_number"
+
+
+async def test_sec6_every_stored_change_names_its_actor_and_unit(mesh: Mesh) -> None:
+    """SEC-6 / AUD-1: the record's history says who did what, from which unit."""
+    entry = await _submit(mesh, 340)
+    done = await approve_fully(mesh, "44", entry["id"])
+    history = (
+        await mesh.get("44", f"/api/v1/students/{done['student_number']}/history", as_=COUNTY)
+    ).json()["items"]
+    assert history[0]["type"] == "Registered"
+    assert (history[0]["actor"], history[0]["unit"]) == (COUNTY, "440106")  # the last approver
+    decisions = done["history"]
+    assert [d["account"] for d in decisions] == [APPROVER, COUNTY]
