@@ -22,6 +22,7 @@ from province_node.domain.registration_rules import (
     business_type_of,
     validate_registration,
 )
+from province_node.domain.settings import ProvinceSettings
 from province_node.messaging import HubClient, RegistryClient
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
@@ -69,7 +70,8 @@ class RegistrationService:
         form = valid.form
         if form.proof:  # content-addressed: storing it before the event that names it is safe
             await asyncio.to_thread(self.blobs.put, form.proof)
-        switches = (await self.writer(self.node.settings)).switches()
+        settings = await self.writer(self.node.settings)  # read once per registration
+        switches = settings.switches()
         if not switches.registration_open:  # REG-10
             raise DomainError("本省新生学籍注册当前未开放", code="registration_closed")
         await self.writer(self.node.check_placement, form.school_code, form.class_code)
@@ -85,7 +87,7 @@ class RegistrationService:
             identity = valid.person() | {"dedup_key": valid.dedup_key}
             registration_id = str(Registration.create_id(meta.command_id))
             checks = await self._claim(registration_id, identity, checks, meta)
-        chain = await self._chain(valid.form)
+        chain = await self._chain(valid.form, settings)
         try:
             summary = await self.writer(self.node.record_registration, valid, checks, chain, meta)
         except IntegrityError:  # the same command ran concurrently and won the race
@@ -100,9 +102,8 @@ class RegistrationService:
         )
         return summary
 
-    async def _chain(self, form: RegistrationForm) -> list[dict]:
+    async def _chain(self, form: RegistrationForm, settings: ProvinceSettings) -> list[dict]:
         """SYS-1: the approval chain in force now, frozen on the registration."""
-        settings = await self.writer(self.node.settings)
         school = await self.writer(self.node.school, form.school_code)
         frozen = settings.workflow().freeze(
             business_type_of(form),
