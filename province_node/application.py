@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date
 from uuid import UUID
 
@@ -26,7 +25,6 @@ class ProvinceNode(RegistrationUseCases, Application[UUID]):
         self.province = province
         self.name = f"prov{province}"  # [a-z0-9_] only, short: PostgreSQL pitfalls, DESIGN §3
         super().__init__(env)
-        self._rng = random.Random()
 
     def construct_recorder(self) -> ProcessRecorder:
         # A process recorder also gives us the tracking table the outbox relay keeps its place in.

@@ -8,7 +8,6 @@ date, different kindergartens, no ID number) so that "several matches" really ha
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,7 +25,7 @@ from contracts.ids import Sex, mod11_2_check_char
 from contracts.regions import children
 from contracts.replies import PreschoolCandidate, PreschoolMatches
 from simulations.population import person
-from xueji.bus import Bus, serve
+from xueji.bus import serve, serve_until_stopped
 from xueji.logs import configure_logging, get_logger
 
 log = get_logger("simulations.preschool")
@@ -155,10 +154,5 @@ async def run(nats_url: str, provinces: list[str], per_province: int) -> None:
     """`xueji preschool`: serve until stopped."""
     configure_logging()
     registry = PreschoolRegistry.seeded(provinces, per_province)
-    bus = Bus(nats_url, "preschool-registry", on_connect=[registry.serve])
-    bus.start()
     log.info("preschool_registry_started", records=len(registry.records), provinces=provinces)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await bus.close()
+    await serve_until_stopped(nats_url, "preschool-registry", [registry.serve])

@@ -6,7 +6,6 @@ contract (`AuthenticateIdentity` → `IdentityAuthentication`); nothing else kno
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 
 from nats.aio.client import Client
@@ -17,7 +16,7 @@ from contracts.commands import AuthenticateIdentity
 from contracts.envelope import decode
 from contracts.replies import IdentityAuthentication
 from simulations.population import Person, population
-from xueji.bus import Bus, serve
+from xueji.bus import serve, serve_until_stopped
 from xueji.logs import configure_logging, get_logger
 
 log = get_logger("simulations.registry")
@@ -34,6 +33,9 @@ class PopulationRegistry:
         cls, provinces: list[str], per_province: int = PEOPLE_PER_PROVINCE
     ) -> PopulationRegistry:
         return cls(p for province in provinces for p in population(province, per_province))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
 
     def add(self, person: Person) -> None:
         self._by_id[person.id_number] = person
@@ -57,10 +59,5 @@ async def run(nats_url: str, provinces: list[str], per_province: int) -> None:
     """`xueji registry`: serve until stopped."""
     configure_logging()
     registry = PopulationRegistry.seeded(provinces, per_province)
-    bus = Bus(nats_url, "population-registry", on_connect=[registry.serve])
-    bus.start()
-    log.info("registry_started", people=len(registry._by_id), provinces=provinces)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await bus.close()
+    log.info("registry_started", people=len(registry), provinces=provinces)
+    await serve_until_stopped(nats_url, "population-registry", [registry.serve])

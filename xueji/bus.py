@@ -151,3 +151,13 @@ async def ensure_stream(nc: Client, name: str, subjects: list[str]) -> None:
         await js.add_stream(config)
     except BadRequestError:
         await js.update_stream(config)
+
+
+async def serve_until_stopped(url: str, name: str, on_connect: list[Hook]) -> None:
+    """Runs a bus-only service (the registry stand-ins) until its task is cancelled."""
+    bus = Bus(url, name, on_connect=on_connect)
+    bus.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await bus.close()

@@ -49,7 +49,7 @@ def main(events: int, work: Path) -> None:
 async def _measure(events: int, work: Path, url: str) -> dict[str, float]:
     figures = {"raw_sqlite_commits": raw.sqlite_single_row_commits(work / "raw.sqlite", events)}
     figures["raw_jetstream_publishes"] = await raw.jetstream_publishes(url, "RAW", events)
-    figures["raw_rtt_ms"] = await raw.request_reply_rtt(url, 2000)
+    _, figures["raw_rtt_ms"] = await raw.request_reply(url, 2000)
 
     node = ProvinceNode("44", store_env(sqlite_url(work / "prov44.sqlite")))
     meta = CommandMeta.new("bench", "44", "registrar")

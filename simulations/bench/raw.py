@@ -9,9 +9,14 @@ from pathlib import Path
 
 import nats
 
+_INSERT = (
+    "INSERT INTO events (originator_id, originator_version, topic, state) VALUES (?, 1, 'bench', ?)"
+)
+_PAYLOAD_BYTES = 600  # about the size of a stored Student.Registered
 
-def sqlite_single_row_commits(path: Path, rows: int) -> float:
-    """Rows/s of one INSERT + COMMIT each, with the event store's pragmas (WAL, default sync)."""
+
+def _events_table(path: Path) -> sqlite3.Connection:
+    """A fresh table shaped like the event store's, with its pragmas (WAL, default sync)."""
     path.unlink(missing_ok=True)
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -19,16 +24,30 @@ def sqlite_single_row_commits(path: Path, rows: int) -> float:
         "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, originator_id BLOB, "
         "originator_version INTEGER, topic TEXT, state BLOB)"
     )
-    payload = os.urandom(600)  # about the size of a stored Student.Registered
+    return connection
+
+
+def sqlite_single_row_commits(path: Path, rows: int) -> float:
+    """Rows/s of one INSERT + COMMIT each."""
+    connection, payload = _events_table(path), os.urandom(_PAYLOAD_BYTES)
     started = time.perf_counter()
     for index in range(rows):
         connection.execute("BEGIN")
-        connection.execute(
-            "INSERT INTO events (originator_id, originator_version, topic, state) "
-            "VALUES (?, 1, 'bench', ?)",
-            (index.to_bytes(16, "big"), payload),
-        )
+        connection.execute(_INSERT, (index.to_bytes(16, "big"), payload))
         connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return rows / elapsed
+
+
+def sqlite_bulk_inserts(path: Path, rows: int) -> float:
+    """Rows/s of one executemany INSERT in one transaction."""
+    connection, payload = _events_table(path), os.urandom(_PAYLOAD_BYTES)
+    values = [(index.to_bytes(16, "big"), payload) for index in range(rows)]
+    started = time.perf_counter()
+    connection.execute("BEGIN")
+    connection.executemany(_INSERT, values)
+    connection.execute("COMMIT")
     elapsed = time.perf_counter() - started
     connection.close()
     return rows / elapsed
@@ -49,8 +68,8 @@ async def jetstream_publishes(url: str, stream: str, messages: int) -> float:
         await nc.close()
 
 
-async def request_reply_rtt(url: str, requests: int) -> float:
-    """Median round trip (ms) of a core NATS request/reply on the same server."""
+async def request_reply(url: str, requests: int) -> tuple[float, float]:
+    """Sequential core NATS request/reply on the same server: (round trips/s, p50 in ms)."""
     nc = await nats.connect(url)
     try:
 
@@ -64,6 +83,6 @@ async def request_reply_rtt(url: str, requests: int) -> float:
             await nc.request("bench.echo", b"x" * 300, timeout=2)
             samples.append(time.perf_counter() - started)
         samples.sort()
-        return samples[len(samples) // 2] * 1000
+        return len(samples) / sum(samples), samples[len(samples) // 2] * 1000
     finally:
         await nc.close()

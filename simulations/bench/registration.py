@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
-import sqlite3
 import time
 from datetime import date, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 import httpx
-import nats
 from fastapi import FastAPI
-from openpyxl import load_workbook
 
 from contracts.ids import IdGroup, mod11_2_check_char
 from contracts.meta import CommandMeta
@@ -37,6 +32,7 @@ from province_node.excel.templates import build_template
 from province_node.settings import NodeSettings
 from simulations.bench import raw
 from simulations.demo import DEMO_PASSWORD, school_code
+from simulations.excel import filled
 from simulations.population import person
 from simulations.registry import PopulationRegistry
 from xueji.bus import Bus
@@ -59,7 +55,7 @@ def run(identities: int, rows: int, work: Path) -> dict[str, float]:
     """The figures of one run (rates in /s, RTT in ms, counts of rows)."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    figures = {"raw_sqlite_bulk": raw_sqlite_bulk_inserts(work / "raw.sqlite", max(rows, 100_000))}
+    figures = {"raw_sqlite_bulk": raw.sqlite_bulk_inserts(work / "raw.sqlite", max(rows, 100_000))}
     figures["seeded_per_s"] = seed_identities(work / "hub.sqlite", identities)
     port = free_port()
     nats_server = start_nats(port, work / "nats")
@@ -68,50 +64,6 @@ def run(identities: int, rows: int, work: Path) -> dict[str, float]:
     finally:
         stop(nats_server)
     return figures
-
-
-# --- raw limits ------------------------------------------------------------------------------
-
-
-def raw_sqlite_bulk_inserts(path: Path, rows: int) -> float:
-    """Rows/s of one executemany INSERT in one transaction (WAL, default sync, as the store)."""
-    path.unlink(missing_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, originator_id BLOB, "
-        "originator_version INTEGER, topic TEXT, state BLOB)"
-    )
-    payload = os.urandom(600)  # the same row as raw.sqlite_single_row_commits
-    values = [(index.to_bytes(16, "big"), payload) for index in range(rows)]
-    started = time.perf_counter()
-    connection.execute("BEGIN")
-    connection.executemany(
-        "INSERT INTO events (originator_id, originator_version, topic, state) "
-        "VALUES (?, 1, 'bench', ?)",
-        values,
-    )
-    connection.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    connection.close()
-    return rows / elapsed
-
-
-async def request_reply_rate(url: str, requests: int) -> float:
-    """Sequential core NATS request/reply round trips per second on the same server."""
-    nc = await nats.connect(url)
-    try:
-
-        async def echo(msg) -> None:
-            await msg.respond(msg.data)
-
-        await nc.subscribe("bench.echo.rate", cb=echo)
-        started = time.perf_counter()
-        for _ in range(requests):
-            await nc.request("bench.echo.rate", b"x" * 300, timeout=2)
-        return requests / (time.perf_counter() - started)
-    finally:
-        await nc.close()
 
 
 # --- the national index ----------------------------------------------------------------------
@@ -161,8 +113,8 @@ def _identity(index: int, regions: list[str], meta: dict) -> NationalIdentity:
 
 
 async def _measure(rows: int, work: Path, url: str) -> dict[str, float]:
-    figures = {"raw_rr_per_s": await request_reply_rate(url, 5_000)}
-    figures["raw_rtt_ms"] = await raw.request_reply_rtt(url, 2_000)
+    rate, rtt_ms = await raw.request_reply(url, 5_000)
+    figures = {"raw_rr_per_s": rate, "raw_rtt_ms": rtt_ms}
     registry = PopulationRegistry.seeded(["44"], rows)
     registry_bus = Bus(url, "registry", on_connect=[registry.serve])
     registry_bus.start()
@@ -208,20 +160,7 @@ def _excel(rows: int) -> bytes:
         }
         for p in people
     ]
-    return _filled(build_template(IdGroup.RESIDENT, "primary"), cells)
-
-
-def _filled(template: bytes, rows: list[dict[str, str]]) -> bytes:
-    """The template with `rows` (by column title) from row 2 on, as a registrar fills it."""
-    workbook = load_workbook(BytesIO(template))
-    sheet = workbook["学籍注册"]
-    columns = {cell.value: cell.column for cell in sheet[1]}
-    for number, row in enumerate(rows, start=2):
-        for title, value in row.items():
-            sheet.cell(row=number, column=columns[title], value=value)
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return filled(build_template(IdGroup.RESIDENT, "primary"), cells)
 
 
 async def _import(node_app: FastAPI, data: bytes) -> dict[str, float]:

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from simulations.demo import school_code
+from simulations.excel import filled
 from simulations.population import person
-from tests.support.excel import filled
 from tests.support.people import PNG_BASE64, resident_id
 from tests.support.up import start_up
 

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from simulations.demo import school_code
-from tests.support.excel import filled
+from simulations.excel import filled
 from tests.support.mesh import Mesh
 from tests.support.people import resident_id
 

@@ -1,4 +1,4 @@
-"""Filling a downloaded registration template the way a registrar would."""
+"""Filling a registration template the way a registrar would (tests, benchmarks, demos)."""
 
 from __future__ import annotations
 
