@@ -50,8 +50,12 @@ class Mesh:
         if service == "hub":
             app = create_hub(
                 HubSettings(
-                    db_url=self.store_urls["hub"], nats_url=self.nats_url, provinces=self.provinces
-                )
+                    db_url=self.store_urls["hub"],
+                    nats_url=self.nats_url,
+                    provinces=self.provinces,
+                    outbox_poll_seconds=0.1,
+                ),
+                clock=self.clock,
             )
         else:
             app = create_node(
