@@ -4,10 +4,11 @@ to the hub's questions about its students (`xueji.rpc.prov.<prov>.case.prepare`)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts import subjects
@@ -55,10 +56,17 @@ class NoticeFollower:
             stream=subjects.HUB_OUT_STREAM,
             config=config,
         )
+        try:
+            await self._follow(sub)
+        finally:  # a pending fetch would hold up the connection's drain at shutdown
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _follow(self, sub) -> None:
         while True:
             try:
                 messages = await sub.fetch(batch=50, timeout=1)
-            except TimeoutError:
+            except (TimeoutError, NatsTimeout):  # nats-py raises either: no news
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away: the client reconnects
                 log.warning("notice_fetch_failed", error=str(exc))
