@@ -24,8 +24,8 @@ from contracts.cases import (
     NationalAnswer,
     NationalQuery,
 )
-from contracts.codes import ClassCode
-from contracts.errors import ContractError, Forbidden
+from contracts.codes import ClassCode, Stage
+from contracts.errors import ContractError, DomainError, Forbidden
 from contracts.meta import CommandMeta
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import _decoded
@@ -89,8 +89,10 @@ def case_router(prefix: str, flow: Flow) -> APIRouter:
         grade = runtime.cases.grade_of(school, body.target_class_code)
         if body.target_grade not in (None, grade):
             raise ContractError("target_grade", "grade_mismatch", "转入年级与所选班级不符")
-        proof = await _stored_proof(runtime, body.proof)
         stage = ClassCode.parse(body.target_class_code).stage
+        if flow == "enrollment" and stage is not Stage.SENIOR:
+            raise DomainError("毕业后跨省就学只能录取到高中年级", code="not_eligible")
+        proof = await _stored_proof(runtime, body.proof)
         command = InitiateCase(
             envelope=meta.envelope(),
             flow=flow,

@@ -36,6 +36,7 @@ async def initiate(
     province: str = "34",
     path: str = TRANSFERS,
     class_code: str = "2026201",
+    registrar: str | None = None,
     **extra,
 ):
     body = {
@@ -45,7 +46,7 @@ async def initiate(
         "reason": "随父母工作调动",
         "proof": PNG_BASE64,
     } | extra
-    return await mesh.post(province, path, as_=REGISTRAR[province], json=body)
+    return await mesh.post(province, path, as_=registrar or REGISTRAR[province], json=body)
 
 
 def decider(step: dict) -> str:
