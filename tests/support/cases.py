@@ -81,7 +81,9 @@ async def approve_all(mesh: Mesh, case: dict, path: str = TRANSFERS) -> dict:
     return case
 
 
-async def case_now(mesh: Mesh, case_id: str, province: str = "34", path: str = TRANSFERS) -> dict:
-    response = await mesh.get(province, f"{path}/{case_id}", as_=REGISTRAR[province])
+async def case_now(
+    mesh: Mesh, case_id: str, province: str = "34", path: str = TRANSFERS, as_: str | None = None
+) -> dict:
+    response = await mesh.get(province, f"{path}/{case_id}", as_=as_ or REGISTRAR[province])
     assert response.status_code == 200, response.text
     return response.json()
