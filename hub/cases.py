@@ -155,7 +155,8 @@ class CaseUseCases:
         """AUD-2: the case as it was at `at` (replayed from its events)."""
         version = None
         for domain_event in self.events.get(case_id):
-            if domain_event.timestamp > at:
+            # Case events carry the hub clock's time (`at`): the time the case itself shows.
+            if getattr(domain_event, "at", domain_event.timestamp) > at:
                 break
             version = domain_event.originator_version
         if version is None:

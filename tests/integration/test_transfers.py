@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from contracts import subjects
+from contracts.cases import DecideCase
+from contracts.meta import CommandMeta
 from tests.support.cases import (
     TRANSFERS,
     approve_all,
@@ -172,3 +177,73 @@ async def _locked(mesh: Mesh, number: str, case_id: str | None) -> bool:
 async def _noticed(mesh: Mesh, number: str) -> bool:
     record = (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()
     return bool(record["notices"])
+
+
+async def test_qry4_national_query_is_rate_limited_per_account(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 506)
+    params = {"name": "李四", "student_number": number}
+    answers = [
+        (await mesh.get("34", "/api/v1/national/students", as_=REGISTRAR["34"], params=params))
+        for _ in range(31)
+    ]
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    assert answers[30].status_code == 429 and answers[30].json()["code"] == "too_many_queries"
+    other = await mesh.get("34", "/api/v1/national/students", as_="340104_registrar", params=params)
+    assert other.status_code == 200  # the limit is per account
+    wrong = await mesh.get(
+        "34",
+        "/api/v1/national/students",
+        as_="340104_registrar",
+        params={"name": "王五", "student_number": number},
+    )
+    assert wrong.status_code == 404  # the name must match the number
+
+
+async def test_xpt5_tracking_by_jurisdiction_and_the_ministry_sees_all(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 507)
+    case = (await initiate(mesh, number)).json()
+    mesh.clock.advance(hours=1)
+    decided = (await decide(mesh, case)).json()
+    for province, user in (("34", "340000_registrar"), ("44", "440106_registrar")):
+        listed = await mesh.get(province, TRANSFERS, as_=user)
+        assert [c["id"] for c in listed.json()["items"]] == [case["id"]]
+    outsider = await mesh.get("44", TRANSFERS, as_="440103_registrar")  # another county
+    assert outsider.json()["items"] == []
+    hidden = await mesh.get("44", f"{TRANSFERS}/{case['id']}", as_="440103_registrar")
+    assert hidden.status_code == 404
+    ministry = await mesh.get("hub", TRANSFERS, as_="moe_registrar", params={"to_province": "34"})
+    assert [c["id"] for c in ministry.json()["items"]] == [case["id"]]
+    before = await mesh.get(  # AUD-2: the case as it was before the school decided
+        "hub",
+        f"{TRANSFERS}/{case['id']}",
+        as_="moe_registrar",
+        params={"as_of": decided["history"][0]["at"]},
+    )
+    assert before.json()["step"] == "in_school" and decided["step"] == "in_bureau"
+    who = decided["history"][1]
+    assert (who["step"], who["account"], who["decision"]) == (
+        "in_school",
+        f"{IN_SCHOOL}_approver",
+        "approved",
+    )
+
+
+async def test_bus1_forged_province_cannot_decide_another_province_s_step(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 508)
+    case = (await initiate(mesh, number)).json()
+    case = (await decide(mesh, case)).json()
+    case = (await decide(mesh, case)).json()
+    assert case["step"] == "out_school"  # awaits 44's school
+    nc = mesh.runtime("34").bus.nc
+    forged = DecideCase(  # node 34 claims to speak for 44's school
+        envelope=CommandMeta.new(f"{OUT_SCHOOL}_approver", OUT_SCHOOL, "approver").envelope(),
+        province="34",
+        case_id=case["id"],
+        approve=True,
+        opinion="同意",
+    )
+    reply = await nc.request(subjects.HUB_CASE_DECIDE, forged.model_dump_json().encode(), timeout=5)
+    assert json.loads(reply.data)["error"]["code"] == "not_your_step"
+    garbage = await nc.request(subjects.HUB_CASE_DECIDE, b'{"kind": "DecideCase"}', timeout=5)
+    assert json.loads(garbage.data)["error"]["status"] == 422
+    assert (await case_now(mesh, case["id"]))["step"] == "out_school"
