@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import SpanKind
 
 from contracts import subjects
@@ -16,7 +11,7 @@ from contracts.commands import ClaimIdentity
 from contracts.envelope import decode
 from contracts.replies import IdentityClaimReply
 from hub.application import NationalHub
-from xueji.bus import ensure_stream, serve
+from xueji.bus import ensure_stream, follow_durable, serve
 from xueji.logs import bind_command, get_logger
 from xueji.store import Writer
 from xueji.telemetry import context_from, tracer
@@ -49,39 +44,15 @@ class ProvinceFollower:
     async def run(self, nc: Client) -> None:
         stream = subjects.province_stream(self.province)
         await ensure_stream(nc, stream, [subjects.province_events(self.province)])
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=ACK_WAIT_SECONDS,
-            deliver_policy=DeliverPolicy.ALL,
-            max_deliver=-1,
-        )
-        sub = await nc.jetstream().pull_subscribe(
+        await follow_durable(
+            nc,
+            stream,
             subjects.province_events(self.province),
-            durable=subjects.HUB_DURABLE,
-            stream=stream,
-            config=config,
+            subjects.HUB_DURABLE,
+            self._handle_batch,
+            batch=self.batch_size,
+            ack_wait=ACK_WAIT_SECONDS,
         )
-        try:
-            await self._follow(sub)
-        finally:  # a pending fetch would hold up the connection's drain at shutdown
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-
-    async def _follow(self, sub) -> None:
-        while True:
-            try:
-                messages = await sub.fetch(batch=self.batch_size, timeout=1)
-            except (TimeoutError, NatsTimeout):  # nats-py raises either: no news
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
-                log.warning("province_fetch_failed", province=self.province, error=str(exc))
-                await asyncio.sleep(1)
-                continue
-            try:
-                await self._handle_batch(messages)
-            except Exception:  # the store failed: unacked messages come back after ack_wait
-                log.exception("province_apply_failed", province=self.province)
-                await asyncio.sleep(1)
 
     async def _handle_batch(self, messages: list[Msg]) -> None:
         for index, msg in enumerate(messages):

@@ -3,20 +3,15 @@ to the hub's questions about its students (`xueji.rpc.prov.<prov>.case.prepare`)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts import subjects
 from contracts.cases import PrepareCaseOut, decode_notice
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from province_node.cases import CaseService
-from xueji.bus import ensure_stream, serve
+from xueji.bus import ensure_stream, follow_durable, serve
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.telemetry import context_from, tracer
@@ -44,36 +39,19 @@ class NoticeFollower:
 
     async def run(self, nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=ACK_WAIT_SECONDS,
-            deliver_policy=DeliverPolicy.ALL,
-            max_deliver=-1,
-        )
-        sub = await nc.jetstream().pull_subscribe(
+        await follow_durable(
+            nc,
+            subjects.HUB_OUT_STREAM,
             subjects.hub_out_for(self.province),
-            durable=subjects.hub_out_durable(self.province),
-            stream=subjects.HUB_OUT_STREAM,
-            config=config,
+            subjects.hub_out_durable(self.province),
+            self._handle_all,
+            batch=50,
+            ack_wait=ACK_WAIT_SECONDS,
         )
-        try:
-            await self._follow(sub)
-        finally:  # a pending fetch would hold up the connection's drain at shutdown
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
 
-    async def _follow(self, sub) -> None:
-        while True:
-            try:
-                messages = await sub.fetch(batch=50, timeout=1)
-            except (TimeoutError, NatsTimeout):  # nats-py raises either: no news
-                continue
-            except Exception as exc:  # noqa: BLE001 - NATS away: the client reconnects
-                log.warning("notice_fetch_failed", error=str(exc))
-                await asyncio.sleep(1)
-                continue
-            for msg in messages:
-                await self._handle(msg)
+    async def _handle_all(self, messages: list[Msg]) -> None:
+        for msg in messages:
+            await self._handle(msg)
 
     async def _handle(self, msg: Msg) -> None:
         with tracer().start_as_current_span(

@@ -7,6 +7,7 @@ business while NATS is down (DESIGN §2) and its hooks run once the link is up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -15,8 +16,8 @@ import nats
 import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import NoRespondersError, TimeoutError
-from nats.js.api import StreamConfig
+from nats.errors import NoRespondersError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
@@ -158,6 +159,52 @@ async def ensure_stream(nc: Client, name: str, subjects: list[str]) -> None:
         await js.add_stream(config)
     except BadRequestError:
         await js.update_stream(config)
+
+
+BatchHandler = Callable[[list[Msg]], Awaitable[None]]
+
+
+async def follow_durable(
+    nc: Client,
+    stream: str,
+    subject: str,
+    durable: str,
+    handle: BatchHandler,
+    batch: int = 100,
+    ack_wait: float = 5.0,
+) -> None:
+    """Feeds batches of a durable pull consumer to `handle` until cancelled (BUS-4).
+
+    Acks are `handle`'s: a message it leaves unacked comes back after `ack_wait`. A handler
+    that raises (the store failed) is logged and the loop goes on after a pause.
+    """
+    config = ConsumerConfig(
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=-1,
+    )
+    sub = await nc.jetstream().pull_subscribe(
+        subject, durable=durable, stream=stream, config=config
+    )
+    try:
+        while True:
+            try:
+                messages = await sub.fetch(batch=batch, timeout=1)
+            except TimeoutError:  # nats-py raises its own or the builtin one: no news
+                continue
+            except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
+                log.warning("fetch_failed", stream=stream, durable=durable, error=str(exc))
+                await asyncio.sleep(1)
+                continue
+            try:
+                await handle(messages)
+            except Exception:  # unacked messages come back after ack_wait
+                log.exception("consume_failed", stream=stream, durable=durable)
+                await asyncio.sleep(1)
+    finally:  # a pending fetch would hold up the connection's drain at shutdown
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
 
 
 async def serve_until_stopped(url: str, name: str, on_connect: list[Hook]) -> None:

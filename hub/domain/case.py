@@ -208,10 +208,9 @@ class CrossProvinceCase(Aggregate):
     @event("StepOverdue")
     def record_overdue(self, at: datetime) -> None:
         step = self.steps[self.current]
-        self.overdue.append(
-            {"index": self.current, "step": step["step"], "at": at}
-            | {"unit_code": step["unit_code"], "province": step["province"]}
-        )
+        overdue = {"index": self.current, "step": step["step"], "at": at}
+        overdue.update(unit_code=step["unit_code"], province=step["province"])
+        self.overdue.append(overdue)
 
     @event("Cancelled")
     def cancel(self, at: datetime) -> None:
@@ -236,7 +235,5 @@ def _entry(step: str, unit_code: str, meta: dict, at: datetime, opinion: str | N
 
 
 def _system_entry(step: str, at: datetime, opinion: str) -> dict:
-    return {"step": step, "unit_code": "000000", "account": "system", "decision": None} | {
-        "opinion": opinion,
-        "at": at,
-    }
+    """An entry of the hub's own doing (a deadline), by the ministry's system account."""
+    return _entry(step, "000000", {"account": "system"}, at, opinion)
