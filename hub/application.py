@@ -23,6 +23,7 @@ from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
+from xueji.chain import seen
 from xueji.store import DateAsISO
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
@@ -106,7 +107,9 @@ class NationalHub(EventSourcedProjection[UUID]):
         except ContractError as error:
             self.process_event(Rejection(province, sequence, subject, error, data), tracking)
             return "rejected"
-        self.process_event(message, tracking)
+        # AUD-4: the province's chain head is recorded with the tracking record.
+        source = message.source
+        self.process_event(message, seen(tracking, source.notification_id, source.chain_hash))
         return "applied"
 
     def position(self, province: str) -> int:

@@ -75,6 +75,7 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         aggregate_id=event.originator_id,
         aggregate_version=event.originator_version,
         occurred_at=event.timestamp,
+        chain_hash=getattr(notification, "chain_hash", None),  # AUD-4, see xueji/chain.py
     )
     if isinstance(event, Student.Deleted):
         deleted = StudentDeleted(

@@ -1,4 +1,4 @@
-"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`."""
+"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`, `verify-log`, `audit …`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from xueji.audit_cli import audit_app, verify_log
+
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
 app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
+app.command("verify-log")(verify_log)
 
 DEMO_PROVINCES = "34,37,44"
 
