@@ -1,7 +1,7 @@
 """Tamper evidence (AUD-4): every stored event is chained by hash in its own transaction.
 
-The recorders of eventsourcing-sqlalchemy are subclassed and selected through
-`PERSISTENCE_MODULE` (xueji/store.py), so every `save(*aggregates)` and every hub
+The recorders of eventsourcing-sqlalchemy are subclassed (xueji/chained_store.py) and
+selected through `PERSISTENCE_MODULE` (xueji/store.py), so every `save(*aggregates)` and every hub
 `process_event` goes through them. After the library has inserted and flushed a save's
 events (ids known, table locked on PostgreSQL, write lock held on SQLite), one row per
 event goes into `<app>_chain` (notification id, hash), with
@@ -16,17 +16,10 @@ hub's view of each province), written with the tracking record in the same trans
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent, Tracking
-from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
-from eventsourcing_sqlalchemy.recorders import (
-    SQLAlchemyApplicationRecorder,
-    SQLAlchemyProcessRecorder,
-)
+from eventsourcing.persistence import Notification, Tracking
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -35,11 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    insert,
-    select,
-    update,
 )
-from sqlalchemy.orm import Session
 
 #: The `prev_hash` of a log's first event.
 GENESIS = bytes(32)
@@ -100,129 +89,3 @@ def chain_tables(prefix: str, schema: str | None) -> tuple[Table, Table]:
         Column("hash", String(64), nullable=False),
     )
     return chain, heads
-
-
-class _Chained:
-    """Mixin over the library's application/process recorders (see the module docstring)."""
-
-    events_table_name: str
-    schema_name: str | None
-    tables: list[Table]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        prefix = self.events_table_name.removesuffix("_events")
-        self.chain, self.heads = chain_tables(prefix, self.schema_name)
-        self.tables += [self.chain, self.heads]
-
-    def create_table(self) -> None:
-        super().create_table()  # type: ignore[misc]
-        with self.transaction(commit=True) as session:  # type: ignore[attr-defined]
-            if session.execute(select(self.chain.c.notification_id).limit(1)).first() is None:
-                self._seal_existing(session)
-
-    def _seal_existing(self, session: Session) -> None:
-        """A store from before the chain existed gets its links once, at first start."""
-        records = session.query(self.events_record_cls).order_by(self.events_record_cls.id)
-        self._append_links(session, [(r.id, _stored(r)) for r in records])
-
-    def _insert_stored_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int]:
-        ids = super()._insert_stored_events(session, stored_events, **kwargs)  # type: ignore[misc]
-        if stored_events:
-            self._append_links(session, list(zip(ids, stored_events, strict=True)))
-        return ids
-
-    def _append_links(self, session: Session, new: list[tuple[int, StoredEvent]]) -> None:
-        if not new:
-            return
-        new.sort(key=lambda pair: pair[0])
-        last = select(self.chain.c.hash).order_by(self.chain.c.notification_id.desc()).limit(1)
-        prev = session.execute(last).scalar() or GENESIS
-        rows = []
-        for notification_id, e in new:
-            prev = link_hash(prev, e.topic, e.originator_id, e.originator_version, e.state)
-            rows.append({"notification_id": notification_id, "hash": prev})
-        session.execute(insert(self.chain), rows)
-
-    def _insert_events(
-        self, session: Session, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        super()._insert_events(session, stored_events, **kwargs)  # type: ignore[misc]
-        tracking = kwargs.get("tracking")
-        if isinstance(tracking, SeenTracking):
-            self._record_head(session, tracking)
-
-    def _record_head(self, session: Session, tracking: SeenTracking) -> None:
-        values = {
-            "sequence": tracking.notification_id,
-            "notification_id": tracking.source_notification_id,
-            "hash": tracking.chain_hash,
-        }
-        stream = self.heads.c.stream
-        changed = session.execute(
-            update(self.heads).where(stream == tracking.application_name).values(values)
-        )
-        if changed.rowcount == 0:
-            session.execute(insert(self.heads).values(stream=tracking.application_name, **values))
-
-    def select_notifications(self, *args: Any, **kwargs: Any) -> list[Notification]:
-        """The library's notifications, each with its chain hash (one extra query per page)."""
-        notifications = super().select_notifications(*args, **kwargs)  # type: ignore[misc]
-        if not notifications:
-            return notifications
-        ids = [n.id for n in notifications]
-        with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            query = select(self.chain).where(self.chain.c.notification_id.in_(ids))
-            hashes = {row.notification_id: row.hash.hex() for row in session.execute(query)}
-        return [_with_hash(n, hashes.get(n.id)) for n in notifications]
-
-    def select_links(self, after: int, limit: int) -> list[tuple[Notification, bytes | None]]:
-        """Events after notification `after` in log order, each with its stored link."""
-        record = self.events_record_cls
-        with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            query = (
-                session.query(record, self.chain.c.hash)
-                .outerjoin(self.chain, self.chain.c.notification_id == record.id)
-                .filter(record.id > after)
-                .order_by(record.id)
-                .limit(limit)
-            )
-            return [(_notification(r), h) for r, h in query]
-
-    def seen_heads(self) -> dict[str, dict]:
-        """Per followed stream: the latest source position and chain hash recorded."""
-        with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            rows = session.execute(select(self.heads)).mappings()
-            return {row["stream"]: dict(row) for row in rows}
-
-
-def _stored(record: Any) -> StoredEvent:
-    state = bytes(record.state) if isinstance(record.state, memoryview) else record.state
-    return StoredEvent(record.originator_id, record.originator_version, record.topic, state)
-
-
-def _notification(record: Any) -> Notification:
-    e = _stored(record)
-    return Notification(e.originator_id, e.originator_version, e.topic, e.state, id=record.id)
-
-
-def _with_hash(notification: Notification, chain_hash: str | None) -> ChainedNotification:
-    fields = {k: getattr(notification, k) for k in Notification.__dataclass_fields__}
-    return ChainedNotification(**fields, chain_hash=chain_hash)
-
-
-class ChainedApplicationRecorder(_Chained, SQLAlchemyApplicationRecorder):
-    pass
-
-
-class ChainedProcessRecorder(_Chained, SQLAlchemyProcessRecorder):
-    pass
-
-
-class Factory(SQLAlchemyFactory):
-    """eventsourcing-sqlalchemy with hash-chained event logs (`PERSISTENCE_MODULE`)."""
-
-    application_recorder_class = ChainedApplicationRecorder
-    process_recorder_class = ChainedProcessRecorder

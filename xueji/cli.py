@@ -119,5 +119,16 @@ def bench_registration(
     main(identities, rows, work)
 
 
+@bench_app.command("chain")
+def bench_chain(
+    events: Annotated[int, typer.Option(help="Registrations per store")] = 3_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-chain"),
+) -> None:
+    """Hash-chain cost (AUD-4): plain vs chained store A/B, verify-log and audit read rates."""
+    from simulations.bench.chain import main
+
+    main(events, work)
+
+
 if __name__ == "__main__":
     app()

@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.utils import Environment
 from sqlalchemy import create_engine, inspect
 
-from xueji.chain import ChainedProcessRecorder, Factory
+from xueji.chained_store import ChainedProcessRecorder, Factory
 from xueji.store import store_env
 
 #: Fields every stored event has; the rest is the event's own data.

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from xueji.chain import GENESIS, ChainedProcessRecorder, link_hash
+from xueji.chain import GENESIS, link_hash
+from xueji.chained_store import ChainedProcessRecorder
 from xueji.eventlog import open_recorder
 
 
