@@ -93,3 +93,34 @@ def unit(
 ) -> None:  # fmt: skip
     """Every event whose actor acted for this unit (e.g. the county's decisions in March)."""
     _run("unit", code, url, app, start, to, type_, as_json)
+
+
+@audit_app.command()
+def record(
+    number: str,
+    url: Url,
+    as_of: Annotated[str, typer.Option("--as-of", help="ISO date/time (Beijing if no zone)")],
+    app: App = None,
+) -> None:
+    """AUD-2: a student's record as it was at a moment, replayed from a node's store (JSON)."""
+    from contracts.errors import NotFound
+    from province_node.application import ProvinceNode
+    from xueji.audit import parse_time
+    from xueji.eventlog import StoreNotFound, open_recorder
+    from xueji.store import store_env
+
+    try:
+        at = parse_time(as_of)
+        name, _ = open_recorder(store_url(url), app)
+    except (ValueError, StoreNotFound) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    env = {**store_env(store_url(url)), "CREATE_TABLE": "n"}
+    node = ProvinceNode(name.removeprefix("prov"), env)
+    try:
+        typer.echo(json.dumps(node.student_as_of(number, at), ensure_ascii=False, default=str))
+    except NotFound as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        node.close()

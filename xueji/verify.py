@@ -8,7 +8,7 @@ still be the one the hub saw.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from xueji.chain import GENESIS, link_hash
 from xueji.chained_store import ChainedProcessRecorder
@@ -45,6 +45,8 @@ class Verdict:
     head_hash: str | None
     hub_head: HubHead | None
     broken: BrokenLink | None
+    #: For the hub: the province chain heads it has recorded (AUD-4), by stream.
+    heads_seen: dict[str, dict] | None = None
 
     @property
     def intact(self) -> bool:
@@ -65,7 +67,8 @@ def hub_head(hub_url: str, app: str) -> HubHead | None:
 def verify_log(url: str, app: str | None = None, hub_url: str | None = None) -> Verdict:
     app, recorder = open_recorder(url, app)
     head = hub_head(hub_url, app) if hub_url else None
-    return walk(app, recorder, head)
+    verdict = walk(app, recorder, head)
+    return replace(verdict, heads_seen=recorder.seen_heads() or None)
 
 
 def walk(
@@ -80,14 +83,14 @@ def walk(
             if broken is not None:
                 where = {"aggregate_id": str(n.originator_id), "version": n.originator_version}
                 broken = BrokenLink(n.id, **where, topic=n.topic, **broken)
-                return Verdict(app, checked, last, _hex(prev), head, broken)
+                return Verdict(app, checked, last, prev.hex(), head, broken)
             hub_checked = hub_checked or n.id == head.notification_id
             prev, last, checked = expected, n.id, checked + 1
     if not hub_checked:  # the event the hub saw is gone from the log
         assert head is not None
         missing = BrokenLink(head.notification_id, None, None, None, "missing_event", head.hash)
-        return Verdict(app, checked, last, _hex(prev), head, missing)
-    return Verdict(app, checked, last, _hex(prev) if last else None, head, None)
+        return Verdict(app, checked, last, prev.hex(), head, missing)
+    return Verdict(app, checked, last, prev.hex() if last else None, head, None)
 
 
 def _check(
@@ -100,10 +103,6 @@ def _check(
     if head is not None and notification_id == head.notification_id and head.hash != stored.hex():
         return {"reason": "differs_from_hub", "expected": head.hash, "found": stored.hex()}
     return None
-
-
-def _hex(value: bytes) -> str:
-    return value.hex()
 
 
 REASONS = {
@@ -120,6 +119,8 @@ def describe(verdict: Verdict) -> str:
     if verdict.hub_head is not None:
         h = verdict.hub_head
         hub = f"; hub saw #{h.notification_id} {h.hash[:12]}… (stream seq {h.sequence})"
+    for stream, seen in sorted((verdict.heads_seen or {}).items()):
+        hub += f"\n  {stream}: saw #{seen['notification_id']} {seen['hash'][:12]}…"
     if verdict.broken is None:
         head = f"#{verdict.head_id} {verdict.head_hash[:12]}…" if verdict.head_id else "empty"
         return f"{verdict.app}: chain intact — {verdict.checked} events, head {head}{hub}"

@@ -114,9 +114,10 @@ async def test_aud4_rewritten_history_is_caught_against_the_hub_heads(
     assert verdict["broken"]["expected"] == head["hash"]
     hub_log = cli("verify-log", "--url", store_urls["hub"], "--app", "hub")
     assert hub_log.exit_code == 0 and "hub: chain intact" in hub_log.output
+    assert f"prov_44: saw #{nid} {head['hash'][:12]}" in hub_log.output
 
 
-async def test_aud2_student_as_of_a_moment(mesh: Mesh) -> None:
+async def test_aud2_student_as_of_a_moment(mesh: Mesh, store_urls: dict[str, str]) -> None:
     before = datetime.now(UTC)
     number = await _student(mesh, 333)
     registered = datetime.now(UTC)
@@ -139,6 +140,11 @@ async def test_aud2_student_as_of_a_moment(mesh: Mesh) -> None:
     assert missing.status_code == 404 and missing.json()["field"] == "as_of"
     bad = await as_of("yesterday")
     assert bad.status_code == 422 and bad.json()["field"] == "as_of"
+
+    args = ["audit", "record", number, "--url", store_urls["44"], "--as-of"]
+    offline = cli(*args, registered.isoformat())
+    assert offline.exit_code == 0 and json.loads(offline.output) == then.json()
+    assert cli(*args, before.isoformat()).exit_code == 1
 
 
 async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]) -> None:
