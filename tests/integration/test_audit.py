@@ -154,8 +154,8 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
     await _delete(mesh, number)
     url = store_urls["44"]
 
-    def audit(*args: str) -> list[dict]:
-        result = cli("audit", *args, "--url", url, "--json")
+    def audit(*args: str, store: str = url) -> list[dict]:
+        result = cli("audit", *args, "--url", store, "--json")
         assert result.exit_code == 0, result.output
         return json.loads(result.output)["events"]
 
@@ -186,6 +186,13 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
     assert all(e["outcome"] == "approved" for e in county)
     school = audit("school", SCHOOL, "--type", "Student.")
     assert {e["subject"] for e in school} == {f"学籍号 {kept}", f"学籍号 {number}"}
+
+    # The hub's log reads the same way, though this module knows none of its aggregates.
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("44") == 3)  # two registered, one deleted
+    national = audit("student", number, "--app", "hub", store=store_urls["hub"])
+    assert {e["type"].split(".")[0] for e in national} == {"NationalIdentity", "StudentNumberEntry"}
+    assert national[-1]["account"] == COUNTY and national[-1]["unit"] == COUNTY_UNIT
 
     text = cli("audit", "student", number, "--url", url)
     assert text.exit_code == 0 and "Student.Deleted" in text.output and "核实无误" in text.output
