@@ -93,10 +93,12 @@ class _Chained:
         notifications = super().select_notifications(*args, **kwargs)  # type: ignore[misc]
         if not notifications:
             return notifications
-        ids = [n.id for n in notifications]
+        ids, hashes = [n.id for n in notifications], {}
         with self.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            query = select(self.chain).where(self.chain.c.notification_id.in_(ids))
-            hashes = {row.notification_id: row.hash.hex() for row in session.execute(query)}
+            for start in range(0, len(ids), 1000):  # bounded IN lists, whatever the page size
+                chunk = self.chain.c.notification_id.in_(ids[start : start + 1000])
+                rows = session.execute(select(self.chain).where(chunk))
+                hashes.update({row.notification_id: row.hash.hex() for row in rows})
         return [_with_hash(n, hashes.get(n.id)) for n in notifications]
 
     def select_links(self, after: int, limit: int) -> list[tuple[Notification, bytes | None]]:
