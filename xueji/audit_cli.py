@@ -28,20 +28,42 @@ def verify_log(
     hub_url: Annotated[
         str | None, typer.Option(help="The hub's store: compare with the heads it recorded")
     ] = None,
+    hub_head: Annotated[
+        str | None,
+        typer.Option(help="<notification id>:<hash> as the hub's /national/chain-heads gives"),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Walk the hash chain (AUD-4); name the first broken link. Exit 0 intact, 1 broken."""
     from xueji.eventlog import StoreNotFound
-    from xueji.verify import describe
+    from xueji.verify import HubHead, describe
     from xueji.verify import verify_log as verify
 
+    head = None
+    if hub_head:
+        notification_id, _, digest = hub_head.partition(":")
+        if not notification_id.isdigit() or len(digest) != 64:
+            raise typer.BadParameter(
+                "expected <notification id>:<64 hex digits>", param_hint="--hub-head"
+            )
+        head = HubHead("given", int(notification_id), digest.lower(), 0)
     try:
-        verdict = verify(store_url(url), app, store_url(hub_url) if hub_url else None)
+        verdict = verify(store_url(url), app, store_url(hub_url) if hub_url else None, head)
     except StoreNotFound as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(verdict.as_dict(), ensure_ascii=False) if as_json else describe(verdict))
     raise typer.Exit(0 if verdict.intact else 1)
+
+
+def _given_head(value: str):  # -> xueji.verify.HubHead, imported late like the rest
+    from xueji.verify import HubHead
+
+    notification_id, _, digest = value.partition(":")
+    if not notification_id.isdigit() or len(digest) != 64:
+        hint = "expected <notification id>:<64 hex digits>"
+        raise typer.BadParameter(hint, param_hint="--hub-head")
+    return HubHead("given", int(notification_id), digest.lower(), 0)
 
 
 def _run(kind: str, key: str, url: str, app: str | None, start, end, type_, as_json) -> None:

@@ -64,9 +64,13 @@ def hub_head(hub_url: str, app: str) -> HubHead | None:
     return HubHead(**row) if row else None
 
 
-def verify_log(url: str, app: str | None = None, hub_url: str | None = None) -> Verdict:
+def verify_log(
+    url: str, app: str | None = None, hub_url: str | None = None, head: HubHead | None = None
+) -> Verdict:
+    """Walks `app`'s chain in the store at `url`, checked against the hub's recorded head
+    (read from the hub's store at `hub_url`, or given)."""
     app, recorder = open_recorder(url, app)
-    head = hub_head(hub_url, app) if hub_url else None
+    head = hub_head(hub_url, app) if hub_url else head
     verdict = walk(app, recorder, head)
     return replace(verdict, heads_seen=recorder.seen_heads() or None)
 

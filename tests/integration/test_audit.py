@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 from xueji.chain import GENESIS, link_hash
 from xueji.cli import app
 from xueji.clock import SHANGHAI
@@ -112,6 +112,11 @@ async def test_aud4_rewritten_history_is_caught_against_the_hub_heads(
     assert verdict["broken"]["reason"] == "differs_from_hub"
     assert verdict["broken"]["notification_id"] == nid
     assert verdict["broken"]["expected"] == head["hash"]
+    heads = (await mesh.get("hub", "/api/v1/national/chain-heads", as_=MINISTRY)).json()
+    assert heads["items"] == [{"province": "44", **{k: head[k] for k in head if k != "stream"}}]
+    given = f"{nid}:{head['hash']}"
+    by_api = cli("verify-log", "--url", store_urls["44"], "--hub-head", given)
+    assert by_api.exit_code == 1 and "history rewritten" in by_api.output
     hub_log = cli("verify-log", "--url", store_urls["hub"], "--app", "hub")
     assert hub_log.exit_code == 0 and "hub: chain intact" in hub_log.output
     assert f"prov_44: saw #{nid} {head['hash'][:12]}" in hub_log.output
