@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.utils import Environment
@@ -45,6 +46,9 @@ class StoreNotFound(Exception):
 
 def app_names(url: str) -> list[str]:
     """The applications whose chained logs the database holds (`<app>_chain` tables)."""
+    path = url.removeprefix("sqlite:///")
+    if path != url and not Path(path).is_file():  # connecting would create an empty file
+        raise StoreNotFound(f"no SQLite file at {path}")
     engine = create_engine(_sqlalchemy_url(url))
     try:
         names = inspect(engine).get_table_names()
