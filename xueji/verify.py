@@ -83,12 +83,12 @@ def walk(
     while page := recorder.select_links(last or 0, batch):
         for n, stored in page:
             expected = link_hash(prev, n.topic, n.originator_id, n.originator_version, n.state)
-            broken = _check(n.id, expected, stored, head)
-            if broken is not None:
+            problem = _check(n.id, expected, stored, head)
+            if problem is not None:
                 where = {"aggregate_id": str(n.originator_id), "version": n.originator_version}
-                broken = BrokenLink(n.id, **where, topic=n.topic, **broken)
+                broken = BrokenLink(n.id, **where, topic=n.topic, **problem)
                 return Verdict(app, checked, last, prev.hex(), head, broken)
-            hub_checked = hub_checked or n.id == head.notification_id
+            hub_checked = hub_checked or (head is not None and n.id == head.notification_id)
             prev, last, checked = expected, n.id, checked + 1
     if not hub_checked:  # the event the hub saw is gone from the log
         assert head is not None

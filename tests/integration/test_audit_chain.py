@@ -10,7 +10,7 @@ from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from simulations.demo import demo_schools
 from xueji.store import sqlite_url, store_env
-from xueji.verify import verify_log
+from xueji.verify import HubHead, verify_log
 
 META = CommandMeta.new("t", "44", "registrar")
 
@@ -54,3 +54,20 @@ def test_aud4_a_store_from_before_the_chain_is_sealed_at_first_start(tmp_path: P
     with sqlite3.connect(tmp_path / "prov44.sqlite") as db:
         events = db.execute("SELECT count(*) FROM prov44_events").fetchone()[0]
     assert verdict.intact and verdict.checked == events > 0
+
+
+def test_aud4_a_truncated_log_is_caught_against_the_hub_head(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "prov44.sqlite")
+    node = ProvinceNode("44", store_env(url))
+    node.load_schools(_schools(2), META)
+    last = node.recorder.select_notifications(start=1, limit=1000)[-1]
+    node.close()
+    with sqlite3.connect(tmp_path / "prov44.sqlite") as db:  # the tail and its links, gone
+        db.execute("DELETE FROM prov44_events WHERE id > ?", (last.id - 3,))
+        db.execute("DELETE FROM prov44_chain WHERE notification_id > ?", (last.id - 3,))
+
+    assert verify_log(url).intact  # what is left is consistent
+    seen = HubHead("prov_44", last.id, last.chain_hash, 1)
+    verdict = verify_log(url, head=seen)
+    assert verdict.broken is not None
+    assert (verdict.broken.notification_id, verdict.broken.reason) == (last.id, "missing_event")
