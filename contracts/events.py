@@ -22,6 +22,9 @@ class EventSource(ContractModel):
     aggregate_id: UUID
     aggregate_version: int = Field(ge=1)
     occurred_at: datetime
+    #: AUD-4: the node's chain hash at this notification (hex sha256); the hub records the
+    #: latest per province. Optional: messages from before the chain still decode.
+    chain_hash: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class StudentRegistered(ContractModel):

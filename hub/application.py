@@ -31,6 +31,7 @@ from contracts.replies import IdentityClaimReply
 from hub.cases import CaseUseCases
 from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
+from xueji.chain import seen
 from xueji.store import DateAsISO
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
@@ -120,7 +121,9 @@ class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
             self.process_event(Rejection(province, sequence, subject, error, data), tracking)
             return "rejected"
         self._touched = []
-        self.process_event(message, tracking)
+        # AUD-4: the province's chain head is recorded with the tracking record.
+        source = message.source
+        self.process_event(message, seen(tracking, source.notification_id, source.chain_hash))
         for case in self._touched:  # committed: the read model may show it now
             self.board.put(case)
         return "applied"

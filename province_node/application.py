@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,6 +18,7 @@ from province_node.domain.student import Student, StudentNumberIndex
 from province_node.history import history_item
 from province_node.registering import RegistrationUseCases
 from xueji.store import DateAsISO
+from xueji.timetravel import state_as_of
 
 
 class ProvinceNode(RegistrationUseCases, CaseRecords, Application[UUID]):
@@ -120,6 +122,13 @@ class ProvinceNode(RegistrationUseCases, CaseRecords, Application[UUID]):
 
     def student(self, student_number: str) -> dict:
         return self._student(student_number).record()
+
+    def student_as_of(self, student_number: str, at: datetime) -> dict:
+        """AUD-2: the record as it was at `at`; NotFound before it existed."""
+        past = state_as_of(self, self._student(student_number).id, at)
+        if past is None:
+            raise NotFound(f"学籍号 {student_number} 在 {at.isoformat()} 尚不存在", field="as_of")
+        return past.record()
 
     def student_history(self, student_number: str) -> list[dict]:
         student = self._student(student_number)

@@ -86,6 +86,7 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         aggregate_id=event.originator_id,
         aggregate_version=event.originator_version,
         occurred_at=event.timestamp,
+        chain_hash=getattr(notification, "chain_hash", None),  # AUD-4, see xueji/chain.py
     )
     if isinstance(event, Student.TransferredOut | Student.TransferredIn):
         return _case_event(app, event, meta, source)

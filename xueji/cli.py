@@ -1,4 +1,4 @@
-"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`."""
+"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`, `verify-log`, `audit …`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from xueji.audit_cli import audit_app, verify_log
+
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
 app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
+app.command("verify-log")(verify_log)
 
 DEMO_PROVINCES = "34,37,44"
 
@@ -124,6 +128,17 @@ def bench_transfer(
     from simulations.bench.transfer import main
 
     main(transfers, work)
+
+
+@bench_app.command("chain")
+def bench_chain(
+    events: Annotated[int, typer.Option(help="Registrations per store")] = 3_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-chain"),
+) -> None:
+    """Hash-chain cost (AUD-4): plain vs chained store A/B, verify-log and audit read rates."""
+    from simulations.bench.chain import main
+
+    main(events, work)
 
 
 if __name__ == "__main__":

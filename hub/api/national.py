@@ -28,3 +28,15 @@ async def national_students(
     if found is None:
         raise NotFound("未查到符合条件的学生")
     return found
+
+
+@router.get("/chain-heads")
+async def chain_heads(runtime: Runtime, user: CurrentUser) -> dict:
+    """AUD-4: per province, the latest (notification id, chain hash) the hub has applied;
+    `xueji verify-log --url <node store> --hub-head <id>:<hash>` checks a node against it."""
+    heads = await runtime.writer(runtime.hub.recorder.seen_heads)
+    items = []
+    for stream, head in sorted(heads.items()):
+        fields = {k: v for k, v in head.items() if k != "stream"}
+        items.append({"province": stream.removeprefix("prov_"), **fields})
+    return {"items": items}

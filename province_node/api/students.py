@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
@@ -13,11 +16,21 @@ router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
 
 @router.get("/{student_number}")
-async def get_student(student_number: str, runtime: Runtime, user: CurrentUser) -> dict:
-    """The full record of one student of the caller's jurisdiction."""
+async def get_student(
+    student_number: str,
+    runtime: Runtime,
+    user: CurrentUser,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="AUD-2: the record as it was then (ISO; naive = Beijing)"),
+    ] = None,
+) -> dict:
+    """The full record of one student of the caller's jurisdiction (now, or `as_of` then)."""
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
     ensure_within(runtime, user, record["school_code"])
+    if as_of is not None:
+        return await runtime.writer(runtime.node.student_as_of, number, as_of)
     return record
 
 
