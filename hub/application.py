@@ -16,12 +16,12 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
-from contracts.commands import ClaimIdentity
+from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.errors import ContractError
 from contracts.events import StudentDeleted, StudentRegistered, decode_event
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
-from contracts.replies import IdentityClaimReply
+from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
 from xueji.store import DateAsISO
 
@@ -50,37 +50,63 @@ class NationalHub(EventSourcedProjection[UUID]):
 
     def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
         """REG-5: the first registration to claim an identity holds it; repeats are free."""
-        identity = self._identity(command.dedup_key)
+        reply, changed = self._claim(command, {})
+        if changed is not None:
+            self.save(changed)
+        return reply
+
+    def claim_identities(self, command: ClaimIdentities) -> IdentityClaimsReply:
+        """REG-5 for an import chunk: each item as `claim_identity`, in order (of two items
+        of one person the first wins), every change saved in one transaction."""
+        claimed: dict[str, NationalIdentity] = {}  # this batch's claims, by dedup key
+        replies = []
+        for item in command.items:
+            reply, changed = self._claim(item, claimed)
+            if changed is not None:
+                claimed[item.dedup_key] = changed
+            replies.append(reply)
+        if claimed:
+            self.save(*claimed.values())
+        return IdentityClaimsReply(replies=replies)
+
+    def _claim(
+        self, command: ClaimIdentity, claimed: dict[str, NationalIdentity]
+    ) -> tuple[IdentityClaimReply, NationalIdentity | None]:
+        """The answer, and the identity if this claim changed it (not saved yet)."""
+        meta = CommandMeta.from_envelope(command.envelope).as_dict()
+        registration_id = str(command.registration_id)
+        identity = claimed.get(command.dedup_key) or self._identity(command.dedup_key)
+        changed = None
         if identity is None:
-            identity = NationalIdentity(
+            changed = identity = NationalIdentity(
                 dedup_key=command.dedup_key,
                 province=command.province,
-                registration_id=str(command.registration_id),
+                registration_id=registration_id,
                 id_type=command.id_type,
                 id_number=command.id_number,
                 name=command.name,
                 sex=command.sex,
                 birth_date=command.birth_date,
                 school_code=command.school_code,
-                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+                meta=meta,
             )
-            self.save(identity)
         if identity.status == "released":  # REG-9: its record was deleted
             identity.reclaim(
                 province=command.province,
-                registration_id=str(command.registration_id),
+                registration_id=registration_id,
                 school_code=command.school_code,
                 name=command.name,
-                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+                meta=meta,
             )
-            self.save(identity)
-        if identity.is_held_by(str(command.registration_id)):
-            return IdentityClaimReply(outcome="free")
-        return IdentityClaimReply(
+            changed = identity
+        if identity.is_held_by(registration_id):
+            return IdentityClaimReply(outcome="free"), changed
+        reply = IdentityClaimReply(
             outcome="conflict",
             holder_province=identity.province,
             holder_student_number=identity.student_number,
         )
+        return reply, changed
 
     # --- province streams ------------------------------------------------------------------
 
