@@ -23,7 +23,7 @@ from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
-from xueji.store import DateAsISO
+from xueji.store import DateAsISO, existing_originators
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
 
@@ -50,7 +50,7 @@ class NationalHub(EventSourcedProjection[UUID]):
 
     def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
         """REG-5: the first registration to claim an identity holds it; repeats are free."""
-        reply, changed = self._claim(command, {})
+        reply, changed = self._claim(command, self._identity(command.dedup_key))
         if changed is not None:
             self.save(changed)
         return reply
@@ -59,9 +59,17 @@ class NationalHub(EventSourcedProjection[UUID]):
         """REG-5 for an import chunk: each item as `claim_identity`, in order (of two items
         of one person the first wins), every change saved in one transaction."""
         claimed: dict[str, NationalIdentity] = {}  # this batch's claims, by dedup key
+        stored = existing_originators(
+            self.recorder, [NationalIdentity.create_id(i.dedup_key) for i in command.items]
+        )  # one query instead of one per item: most identities of an import are new
         replies = []
         for item in command.items:
-            reply, changed = self._claim(item, claimed)
+            identity = claimed.get(item.dedup_key)
+            if identity is None and (
+                stored is None or NationalIdentity.create_id(item.dedup_key) in stored
+            ):
+                identity = self._identity(item.dedup_key)
+            reply, changed = self._claim(item, identity)
             if changed is not None:
                 claimed[item.dedup_key] = changed
             replies.append(reply)
@@ -70,12 +78,12 @@ class NationalHub(EventSourcedProjection[UUID]):
         return IdentityClaimsReply(replies=replies)
 
     def _claim(
-        self, command: ClaimIdentity, claimed: dict[str, NationalIdentity]
+        self, command: ClaimIdentity, identity: NationalIdentity | None
     ) -> tuple[IdentityClaimReply, NationalIdentity | None]:
-        """The answer, and the identity if this claim changed it (not saved yet)."""
+        """The answer given the identity as it stands, and the identity if this claim
+        changed it (not saved yet)."""
         meta = CommandMeta.from_envelope(command.envelope).as_dict()
         registration_id = str(command.registration_id)
-        identity = claimed.get(command.dedup_key) or self._identity(command.dedup_key)
         changed = None
         if identity is None:
             changed = identity = NationalIdentity(

@@ -86,8 +86,8 @@ class ImportChecks:
         return aggregates
 
     def _prepare(self, rows: list[ImportRow]) -> None:
-        """On the writer thread: repeats, the open period, placement and the chain (SYS-1),
-        with the settings and each school read once per chunk."""
+        """On the writer thread: the open period, placement and the chain (SYS-1), with the
+        settings and each class read once per chunk."""
         node = self.svc.node
         settings = node.settings()
         switches = settings.switches()
@@ -96,10 +96,7 @@ class ImportChecks:
             dedup_deferred=not switches.instant_dedup,
         )
         chains: dict[tuple, list[dict]] = {}
-        for row in rows:
-            row.summary = node.find_registration(row.meta.command_id)
-            if row.summary is not None:
-                continue
+        for row in rows:  # a row recorded before makes the chunk's transaction collide
             try:
                 if not switches.registration_open:  # REG-10
                     raise DomainError("本省新生学籍注册当前未开放", code="registration_closed")

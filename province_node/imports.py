@@ -107,14 +107,15 @@ class ImportService:
         log.info("import_finished", file_id=str(file_id), rows=len(rows))
 
     def _record_chunk(self, file_id: UUID, chunk: list[ImportRow], done: int) -> None:
-        """One transaction. If it collides (the same rows recorded meanwhile, a random `L`
-        number drawn twice), the chunk is recorded row by row instead."""
+        """One transaction. If it collides (rows recorded before — a repeated import —, a
+        random `L` number drawn twice), the chunk is recorded row by row instead."""
         aggregates = self.checks.build(chunk)
         record = self._record(file_id)
         record.progress(done=done, problems=[p for r in chunk if (p := r.refusal())])
         try:
             self.node.save(*aggregates, record)
         except IntegrityError:
+            log.info("import_chunk_row_by_row", file_id=str(file_id), done=done)
             self._record_rows(file_id, chunk, done)
 
     def _record_rows(self, file_id: UUID, chunk: list[ImportRow], done: int) -> None:

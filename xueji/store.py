@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import Transcoding
 
@@ -46,6 +47,20 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def existing_originators(recorder: object, ids: Collection[UUID]) -> set[UUID] | None:
+    """Which of `ids` have stored events, in one query: a batch that mostly creates new
+    aggregates need not ask for each. None when the recorder cannot say in one query (the
+    in-memory store of unit tests): ask one by one."""
+    record = getattr(recorder, "events_record_cls", None)
+    if record is None or not ids:
+        return None
+    with recorder.transaction(commit=False) as session:
+        found = session.query(record.originator_id).filter(
+            record.originator_id.in_(list(ids)), record.originator_version == 1
+        )
+        return {i if isinstance(i, UUID) else UUID(str(i)) for (i,) in found}
 
 
 class Writer:
