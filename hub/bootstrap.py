@@ -25,7 +25,7 @@ from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock, SystemClock
 from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks
+from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
@@ -43,6 +43,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime, tasks = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
+        tune_garbage_collection()
         try:
             yield
         finally:

@@ -27,7 +27,7 @@ def store_env(db_url: str) -> dict[str, str]:
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
     return {
-        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "PERSISTENCE_MODULE": "xueji.persistence:Factory",
         "SQLALCHEMY_URL": db_url,
         # One writer process per database (DESIGN §3) keeps an in-process cache coherent,
         # so aggregates need not be replayed, nor fast-forwarded, on every command.
