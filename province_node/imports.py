@@ -28,7 +28,7 @@ log = get_logger("province_node.imports")
 _NS = uuid5(NAMESPACE_URL, "xueji:province:import")
 
 INLINE_ROWS = 200  # up to this many rows the upload answers with the final result
-CHUNK_ROWS = 200  # rows per registry request, hub request and node transaction
+CHUNK_ROWS = 500  # rows per registry request, hub request and node transaction
 
 
 class ImportService:

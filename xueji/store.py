@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import functools
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,11 @@ from uuid import UUID
 from eventsourcing.persistence import Transcoding
 
 T = TypeVar("T")
+
+# The repository deep-copies every aggregate it hands out of its cache. UUIDs are immutable,
+# yet `deepcopy` rebuilds each one through `__reduce_ex__`: for the open-work shards, lists of
+# registration ids copied on every read, that was most of the copy. Copy them as they are.
+copy._deepcopy_dispatch.setdefault(UUID, copy._deepcopy_atomic)  # type: ignore[attr-defined]
 
 
 def sqlite_url(path: Path) -> str:
