@@ -204,3 +204,41 @@ async def test_reg4_a_chunk_with_rows_recorded_before_is_recorded_row_by_row(mes
         start=1, limit=1000, topics=["province_node.domain.registration:Registration.Submitted"]
     )
     assert len(submitted) == 2  # the early single entry and row 3; row 2 was not stored again
+
+
+async def _switch(mesh: Mesh, **switches: bool) -> None:
+    changed = await mesh.patch("44", "/api/v1/admin/switches", as_="440000_sysadmin", json=switches)
+    assert changed.status_code == 200, changed.text
+
+
+async def test_reg10_closed_period_refuses_every_imported_row(mesh: Mesh) -> None:
+    await _switch(mesh, registration_open=False)
+    record = await _import(mesh, [_row(person("44", 41)), _row(person("44", 42))])
+    assert (record["passed"], record["failed"]) == (0, 2)
+    assert all("未开放" in p["messages"][0] for p in record["problems"])
+    assert (
+        await mesh.runtime("44").writer(mesh.runtime("44").node.registrations_of, [PRIMARY], None)
+        == []
+    )
+
+
+async def test_reg5_import_with_instant_dedup_off_defers_every_row(mesh: Mesh) -> None:
+    await _switch(mesh, instant_dedup=False)
+    record = await _import(mesh, [_row(person("44", 43))])
+    assert (record["passed"], record["failed"]) == (1, 0)
+    runtime = mesh.runtime("44")
+    [stored] = await runtime.writer(runtime.node.registrations_of, [PRIMARY], None)
+    assert (stored["status"], stored["dedup_status"], stored["auth_status"]) == (
+        "submitted",
+        "pending",
+        "passed",
+    )
+
+
+async def test_reg5_import_while_the_hub_is_away_stores_nothing_and_says_so(mesh: Mesh) -> None:
+    await mesh.stop("hub")
+    record = await _import(mesh, [_row(person("44", 44)), _row(person("44", 45))])
+    assert (record["passed"], record["failed"]) == (0, 2)
+    assert all("暂时无法连接全国查重服务" in p["messages"][0] for p in record["problems"])
+    runtime = mesh.runtime("44")
+    assert await runtime.writer(runtime.node.registrations_of, [PRIMARY], None) == []
