@@ -49,7 +49,10 @@ class ImportService:
             return existing
         school = await self.writer(self.node.school, meta.unit_code)
         switches = (await self.writer(self.node.settings)).switches()
-        parsed = read_registration_file(
+        # Off the event loop: a 10,000-row file takes seconds to read, and the node's other
+        # requests and bus traffic must not wait for it.
+        parsed = await asyncio.to_thread(
+            read_registration_file,
             data,
             filename=filename,
             id_group=IdGroup(id_group),
