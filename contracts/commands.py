@@ -31,6 +31,20 @@ class ClaimIdentity(ContractModel):
     school_code: str = Field(min_length=1, max_length=20)
 
 
+#: Most items one batch message may carry (an import chunk is smaller).
+MAX_BATCH = 1000
+
+
+class ClaimIdentities(ContractModel):
+    """Several claims in one request (an import chunk, REG-4/REG-5): each item is handled as
+    a single `ClaimIdentity`, in order, so of two items of one person the first wins."""
+
+    kind: Literal["ClaimIdentities"] = "ClaimIdentities"
+    version: Literal[1] = 1
+    envelope: Envelope
+    items: list[ClaimIdentity] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class AuthenticateIdentity(ContractModel):
     """Ask the population registry (国家人口基础信息库) whether a resident ID and name agree."""
 
@@ -39,6 +53,15 @@ class AuthenticateIdentity(ContractModel):
     envelope: Envelope
     id_number: str = Field(min_length=18, max_length=18)
     name: str = Field(min_length=1, max_length=50)
+
+
+class AuthenticateIdentities(ContractModel):
+    """Several authentications in one request; answered item by item, in order."""
+
+    kind: Literal["AuthenticateIdentities"] = "AuthenticateIdentities"
+    version: Literal[1] = 1
+    envelope: Envelope
+    items: list[AuthenticateIdentity] = Field(min_length=1, max_length=MAX_BATCH)
 
 
 class MatchPreschool(ContractModel):

@@ -34,6 +34,14 @@ class IdentityClaimReply(ContractModel):
     holder_student_number: str | None = None
 
 
+class IdentityClaimsReply(ContractModel):
+    """The answers to `ClaimIdentities`, one per item, in the items' order."""
+
+    kind: Literal["IdentityClaimsReply"] = "IdentityClaimsReply"
+    version: Literal[1] = 1
+    replies: list[IdentityClaimReply]
+
+
 class IdentityAuthentication(ContractModel):
     """The registry's answer: `match`, `mismatch` (name differs) or `not_found`."""
 
@@ -41,6 +49,14 @@ class IdentityAuthentication(ContractModel):
     version: Literal[1] = 1
     outcome: Literal["match", "mismatch", "not_found"]
     reason: str | None = None
+
+
+class IdentityAuthentications(ContractModel):
+    """The answers to `AuthenticateIdentities`, one per item, in the items' order."""
+
+    kind: Literal["IdentityAuthentications"] = "IdentityAuthentications"
+    version: Literal[1] = 1
+    replies: list[IdentityAuthentication]
 
 
 class PreschoolCandidate(ContractModel):

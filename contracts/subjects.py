@@ -13,11 +13,15 @@ RPC_HUB_PREFIX = "xueji.rpc.hub"
 
 #: The hub's near-real-time national dedup (REG-5): claim an identity for a registration.
 HUB_IDENTITY_CLAIM = f"{RPC_HUB_PREFIX}.identity.claim"
+#: The same for a chunk of an Excel import: many claims, one request, one hub transaction.
+HUB_IDENTITY_CLAIM_BATCH = f"{RPC_HUB_PREFIX}.identity.claim_batch"
 
 RPC_POP_PREFIX = "xueji.rpc.pop"
 
 #: The population registry stand-in (REG-5): authenticate a resident ID against a name.
 POP_AUTHENTICATE = f"{RPC_POP_PREFIX}.authenticate"
+#: The same for a chunk of an Excel import, answered item by item.
+POP_AUTHENTICATE_BATCH = f"{RPC_POP_PREFIX}.authenticate_batch"
 POP_QUEUE = "pop"
 
 #: Deduplication window of every stream (DESIGN §5: explicit, at least one hour).

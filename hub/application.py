@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
-from contracts.commands import ClaimIdentity
+from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.errors import ContractError
 from contracts.events import (
     StudentDeleted,
@@ -27,12 +27,12 @@ from contracts.events import (
 )
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
-from contracts.replies import IdentityClaimReply
+from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.cases import CaseUseCases
 from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
 from xueji.chain import seen
-from xueji.store import DateAsISO
+from xueji.store import DateAsISO, existing_originators
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
 
@@ -64,37 +64,71 @@ class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
 
     def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
         """REG-5: the first registration to claim an identity holds it; repeats are free."""
-        identity = self._identity(command.dedup_key)
+        reply, changed = self._claim(command, self._identity(command.dedup_key))
+        if changed is not None:
+            self.save(changed)
+        return reply
+
+    def claim_identities(self, command: ClaimIdentities) -> IdentityClaimsReply:
+        """REG-5 for an import chunk: each item as `claim_identity`, in order (of two items
+        of one person the first wins), every change saved in one transaction."""
+        claimed: dict[str, NationalIdentity] = {}  # this batch's claims, by dedup key
+        stored = existing_originators(
+            self.recorder, [NationalIdentity.create_id(i.dedup_key) for i in command.items]
+        )  # one query instead of one per item: most identities of an import are new
+        replies = []
+        for item in command.items:
+            identity = claimed.get(item.dedup_key)
+            if identity is None and (
+                stored is None or NationalIdentity.create_id(item.dedup_key) in stored
+            ):
+                identity = self._identity(item.dedup_key)
+            reply, changed = self._claim(item, identity)
+            if changed is not None:
+                claimed[item.dedup_key] = changed
+            replies.append(reply)
+        if claimed:
+            self.save(*claimed.values())
+        return IdentityClaimsReply(replies=replies)
+
+    def _claim(
+        self, command: ClaimIdentity, identity: NationalIdentity | None
+    ) -> tuple[IdentityClaimReply, NationalIdentity | None]:
+        """The answer given the identity as it stands, and the identity if this claim
+        changed it (not saved yet)."""
+        meta = CommandMeta.from_envelope(command.envelope).as_dict()
+        registration_id = str(command.registration_id)
+        changed = None
         if identity is None:
-            identity = NationalIdentity(
+            changed = identity = NationalIdentity(
                 dedup_key=command.dedup_key,
                 province=command.province,
-                registration_id=str(command.registration_id),
+                registration_id=registration_id,
                 id_type=command.id_type,
                 id_number=command.id_number,
                 name=command.name,
                 sex=command.sex,
                 birth_date=command.birth_date,
                 school_code=command.school_code,
-                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+                meta=meta,
             )
-            self.save(identity)
         if identity.status == "released":  # REG-9: its record was deleted
             identity.reclaim(
                 province=command.province,
-                registration_id=str(command.registration_id),
+                registration_id=registration_id,
                 school_code=command.school_code,
                 name=command.name,
-                meta=CommandMeta.from_envelope(command.envelope).as_dict(),
+                meta=meta,
             )
-            self.save(identity)
-        if identity.is_held_by(str(command.registration_id)):
-            return IdentityClaimReply(outcome="free")
-        return IdentityClaimReply(
+            changed = identity
+        if identity.is_held_by(registration_id):
+            return IdentityClaimReply(outcome="free"), changed
+        reply = IdentityClaimReply(
             outcome="conflict",
             holder_province=identity.province,
             holder_student_number=identity.student_number,
         )
+        return reply, changed
 
     # --- province streams ------------------------------------------------------------------
 

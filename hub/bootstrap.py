@@ -28,7 +28,7 @@ from xueji.access.service import AccessService
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks
+from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer, store_env
@@ -47,6 +47,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime, tasks = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
+        tune_garbage_collection()
         try:
             yield
         finally:

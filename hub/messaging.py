@@ -7,9 +7,9 @@ from nats.aio.msg import Msg
 from opentelemetry.trace import SpanKind
 
 from contracts import subjects
-from contracts.commands import ClaimIdentity
+from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import decode
-from contracts.replies import IdentityClaimReply
+from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.application import NationalHub
 from xueji.bus import ensure_stream, follow_durable, serve
 from xueji.logs import bind_command, get_logger
@@ -29,7 +29,14 @@ async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
         bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
         return await writer(hub.claim_identity, command)
 
+    async def claim_batch(msg: Msg) -> IdentityClaimsReply:
+        command = decode(ClaimIdentities, msg.data)
+        actor = command.envelope.actor
+        bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
+        return await writer(hub.claim_identities, command)
+
     await serve(nc, subjects.HUB_IDENTITY_CLAIM, subjects.HUB_QUEUE, claim)
+    await serve(nc, subjects.HUB_IDENTITY_CLAIM_BATCH, subjects.HUB_QUEUE, claim_batch)
 
 
 class ProvinceFollower:

@@ -40,7 +40,7 @@ from xueji.blobs import BlobStore
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks
+from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer, store_env
@@ -59,6 +59,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await _start(settings, clock or SystemClock())
         app.state.runtime = runtime
+        tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
         try:

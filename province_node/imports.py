@@ -9,16 +9,17 @@ from dataclasses import replace
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
-from contracts.errors import DomainError
+from contracts.errors import ContractError, DomainError
 from contracts.ids import IdGroup
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.import_file import FAILED, NOT_TEMPLATE, SUCCEEDED, ImportFile
 from province_node.domain.registration_rules import ValidRegistration
 from province_node.excel.reader import RESULT_NOT_TEMPLATE, read_registration_file
+from province_node.import_rows import ImportChecks, ImportRow
 from province_node.registrations import RegistrationService
-from xueji.bus import BusUnavailable
 from xueji.clock import Clock
 from xueji.logs import get_logger
 from xueji.store import Writer
@@ -27,7 +28,7 @@ log = get_logger("province_node.imports")
 _NS = uuid5(NAMESPACE_URL, "xueji:province:import")
 
 INLINE_ROWS = 200  # up to this many rows the upload answers with the final result
-PROGRESS_EVERY = 50
+CHUNK_ROWS = 500  # rows per registry request, hub request and node transaction
 
 
 class ImportService:
@@ -35,6 +36,7 @@ class ImportService:
         self, node: ProvinceNode, writer: Writer, registrations: RegistrationService, clock: Clock
     ) -> None:
         self.node, self.writer, self.registrations, self.clock = node, writer, registrations, clock
+        self.checks = ImportChecks(registrations)
         self._running: set[asyncio.Task] = set()
 
     async def import_file(
@@ -47,7 +49,10 @@ class ImportService:
             return existing
         school = await self.writer(self.node.school, meta.unit_code)
         switches = (await self.writer(self.node.settings)).switches()
-        parsed = read_registration_file(
+        # Off the event loop: a 10,000-row file takes seconds to read, and the node's other
+        # requests and bus traffic must not wait for it.
+        parsed = await asyncio.to_thread(
+            read_registration_file,
             data,
             filename=filename,
             id_group=IdGroup(id_group),
@@ -90,32 +95,47 @@ class ImportService:
     async def _process(
         self, file_id: UUID, rows: list[tuple[int, ValidRegistration]], meta: CommandMeta
     ) -> None:
-        """Rows go through the checks `PROGRESS_EVERY` at a time, concurrently: their round
-        trips to the registry and the hub overlap while the one writer keeps the store
-        serial. Each chunk then records its progress."""
-        for start in range(0, len(rows), PROGRESS_EVERY):
-            chunk = rows[start : start + PROGRESS_EVERY]
-            outcomes = await asyncio.gather(
-                *(self._row(file_id, row, valid, meta) for row, valid in chunk)
-            )
-            refused = [problem for problem in outcomes if problem is not None]
-            await self.writer(self._progress, file_id, start + len(chunk), refused)
+        """`CHUNK_ROWS` rows at a time: one registry request, one hub request and one node
+        transaction per chunk (rows, their open-list shards and the file's progress)."""
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = [
+                ImportRow(row, valid, replace(meta, command_id=str(uuid5(file_id, str(row)))))
+                for row, valid in rows[start : start + CHUNK_ROWS]
+            ]
+            await self.checks.check(chunk, meta)
+            await self.writer(self._record_chunk, file_id, chunk, start + len(chunk))
+            self.registrations.relay.wake()
+            log.info("import_chunk_recorded", file_id=str(file_id), done=start + len(chunk))
         await self.writer(self._finish, file_id)
         log.info("import_finished", file_id=str(file_id), rows=len(rows))
 
-    async def _row(
-        self, file_id: UUID, row: int, valid: ValidRegistration, meta: CommandMeta
-    ) -> dict | None:
-        """One row through the same flow as a single entry; its problem, if refused."""
-        row_meta = replace(meta, command_id=str(uuid5(file_id, str(row))))
+    def _record_chunk(self, file_id: UUID, chunk: list[ImportRow], done: int) -> None:
+        """One transaction. If it collides (rows recorded before — a repeated import —, a
+        random `L` number drawn twice), the chunk is recorded row by row instead."""
+        aggregates = self.checks.build(chunk)
+        record = self._record(file_id)
+        record.progress(done=done, problems=[p for r in chunk if (p := r.refusal())])
         try:
-            await self.registrations.register_valid(valid, row_meta)
-        except DomainError as error:  # dedup conflict, closed period …: this row only
-            return {"row": row, "messages": [f"第{row}行: {error.message}"], "blocking": True}
-        except BusUnavailable:
-            message = f"第{row}行: 暂时无法连接全国查重服务，请稍后重新导入"
-            return {"row": row, "messages": [message], "blocking": True}
-        return None
+            self.node.save(*aggregates, record)
+        except IntegrityError:
+            log.info("import_chunk_row_by_row", file_id=str(file_id), done=done)
+            self._record_rows(file_id, chunk, done)
+
+    def _record_rows(self, file_id: UUID, chunk: list[ImportRow], done: int) -> None:
+        for row in chunk:
+            if row.checks is None or row.problem is not None:
+                continue
+            row.summary = self.node.find_registration(row.meta.command_id)
+            if row.summary is None:
+                try:
+                    row.summary = self.node.record_registration(
+                        row.valid, row.checks, row.chain, row.meta
+                    )
+                except (DomainError, ContractError) as error:
+                    row.problem = error.message
+        record = self._record(file_id)
+        record.progress(done=done, problems=[p for r in chunk if (p := r.refusal())])
+        self.node.save(record)
 
     def _record(self, file_id: UUID) -> ImportFile:
         return self.node.repository.get(ImportFile.create_id(file_id))

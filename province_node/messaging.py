@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from contracts import subjects
-from contracts.commands import AuthenticateIdentity, ClaimIdentity
+from contracts.commands import (
+    AuthenticateIdentities,
+    AuthenticateIdentity,
+    ClaimIdentities,
+    ClaimIdentity,
+)
 from contracts.events import (
     EventSource,
     StudentDeleted,
@@ -16,7 +23,12 @@ from contracts.events import (
     StudentTransferredOut,
 )
 from contracts.meta import CommandMeta
-from contracts.replies import IdentityAuthentication, IdentityClaimReply
+from contracts.replies import (
+    IdentityAuthentication,
+    IdentityAuthentications,
+    IdentityClaimReply,
+    IdentityClaimsReply,
+)
 from province_node.domain.student import Student
 from xueji.bus import Bus, BusUnavailable
 from xueji.logs import get_logger
@@ -44,15 +56,31 @@ class HubClient:
     ) -> IdentityClaimReply:
         """REG-5 dedup: `identity` holds dedup_key, id_type, id_number, name, sex, birth_date
         and school_code (a form's `person()` plus its key, or a stored registration's)."""
+        command = self._claim(registration_id, identity, meta)
+        return await self.bus.ask(
+            subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
+        )
+
+    async def claim_identities(
+        self, claims: list[tuple[str, dict, CommandMeta]], meta: CommandMeta
+    ) -> list[IdentityClaimReply]:
+        """The same for an import chunk, one request: (registration_id, identity, row meta)
+        per row; the answers in the same order."""
+        command = ClaimIdentities(
+            envelope=meta.envelope(), items=[self._claim(*claim) for claim in claims]
+        )
+        reply = await self.bus.ask(
+            subjects.HUB_IDENTITY_CLAIM_BATCH, command, IdentityClaimsReply, self.timeout
+        )
+        return reply.replies
+
+    def _claim(self, registration_id: str, identity: dict, meta: CommandMeta) -> ClaimIdentity:
         fields = ("dedup_key", "id_type", "id_number", "name", "sex", "birth_date", "school_code")
-        command = ClaimIdentity(
+        return ClaimIdentity(
             envelope=meta.envelope(),
             province=self.province,
             registration_id=registration_id,
             **{f: identity[f] for f in fields},
-        )
-        return await self.bus.ask(
-            subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
         )
 
 
@@ -73,6 +101,26 @@ class RegistryClient:
         except BusUnavailable:
             log.warning("population_registry_unavailable")
             return None
+
+    async def authenticate_many(
+        self, queries: list[tuple[str, str, CommandMeta]], meta: CommandMeta
+    ) -> list[IdentityAuthentication | None]:
+        """(id_number, name, row meta) per row, one request; a registry without the batch
+        subject (or unreachable) is asked row by row, None where it cannot answer."""
+        batch = AuthenticateIdentities(
+            envelope=meta.envelope(),
+            items=[
+                AuthenticateIdentity(envelope=m.envelope(), id_number=i, name=n)
+                for i, n, m in queries
+            ],
+        )
+        try:
+            reply = await self.bus.ask(
+                subjects.POP_AUTHENTICATE_BATCH, batch, IdentityAuthentications, self.timeout
+            )
+        except BusUnavailable:
+            return list(await asyncio.gather(*(self.authenticate(*q) for q in queries)))
+        return list(reply.replies)
 
 
 def translate(app: Application, notification: Notification) -> Outgoing:

@@ -16,7 +16,7 @@ from contracts.errors import ContractError
 from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
 from contracts.regions import region
-from province_node.domain.errors import NotFound
+from province_node.domain.errors import DomainError, NotFound
 from province_node.domain.problem import ProblemRecord
 from province_node.domain.registration import (
     OPEN_SHARDS,
@@ -53,6 +53,39 @@ class RegistrationUseCases:
         self, valid: ValidRegistration, checks: NationalChecks, chain: list[dict], meta: CommandMeta
     ) -> dict:
         """Stores the registration, its number and its review: one transaction."""
+        registration, new = self._new_registration(valid, checks, chain, meta, {})
+        self.save(*new)
+        return registration.summary()
+
+    def registrations_to_record(
+        self, entries: list[tuple[ValidRegistration, NationalChecks, list[dict], CommandMeta]]
+    ) -> tuple[list[dict | DomainError | ContractError], list]:
+        """`record_registration` for many rows (an import chunk, REG-4), left to the caller to
+        save in one transaction: a summary per row, or the error of a row a rule refused,
+        which leaves nothing behind. The rows share their open-list shards."""
+        shards: dict[tuple[str, int], OpenRegistrations] = {}
+        results: list[dict | DomainError | ContractError] = []
+        new: dict[UUID, object] = {}  # by id: a shard shared by rows is saved once
+        for entry in entries:
+            try:
+                registration, aggregates = self._new_registration(*entry, shards)
+            except (DomainError, ContractError) as error:
+                results.append(error)
+                continue
+            results.append(registration.summary())
+            new |= {aggregate.id: aggregate for aggregate in aggregates}
+        return results, list(new.values())
+
+    def _new_registration(
+        self,
+        valid: ValidRegistration,
+        checks: NationalChecks,
+        chain: list[dict],
+        meta: CommandMeta,
+        shards: dict[tuple[str, int], OpenRegistrations],
+    ) -> tuple[Registration, list]:
+        """The registration and the aggregates to save with it. The shared shard changes
+        last, once nothing else can refuse the row."""
         form, m = valid.form, meta.as_dict()
         registration = Registration(
             command_id=meta.command_id,
@@ -74,16 +107,14 @@ class RegistrationUseCases:
         registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
         if checks.refused_by_authentication:
             registration.refuse_unauthenticated(meta=m)
-            self.save(registration)
-            return registration.summary()
+            return registration, [registration]
         if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
             registration.defer_dedup(chain=chain, meta=m)
-            open_ones = self._open(form.school_code, registration.id)
+            open_ones = self._open(form.school_code, registration.id, shards)
             open_ones.add(registration_id=registration.id)
-            self.save(registration, open_ones)
-            return registration.summary()
-        self.save(*self._conclude_dedup(registration, checks, chain, m, new_entry=True))
-        return registration.summary()
+            return registration, [registration, open_ones]
+        new = self._conclude_dedup(registration, checks, chain, m, new_entry=True, shards=shards)
+        return registration, new
 
     def complete_deferred_dedup(
         self, registration_id: UUID, checks: NationalChecks, meta: CommandMeta
@@ -105,9 +136,10 @@ class RegistrationUseCases:
         chain: list[dict],
         m: dict,
         new_entry: bool,
+        shards: dict[tuple[str, int], OpenRegistrations] | None = None,
     ) -> list:
         """Refused and closed (dedup conflict), or numbered and put in review."""
-        open_ones = self._open(registration.school_code, registration.id)
+        open_ones = self._open(registration.school_code, registration.id, shards)
         if checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,
@@ -153,9 +185,20 @@ class RegistrationUseCases:
     def _all_open(self) -> list[Registration]:
         return [r for code in self.school_codes() for r in self._of_school(code)]
 
-    def _open(self, school_code: str, registration_id: UUID) -> OpenRegistrations:
-        """The shard of the school's open list that holds (or will hold) this registration."""
-        return self._shard(school_code, OpenRegistrations.shard_of(registration_id))
+    def _open(
+        self,
+        school_code: str,
+        registration_id: UUID,
+        shards: dict[tuple[str, int], OpenRegistrations] | None = None,
+    ) -> OpenRegistrations:
+        """The shard of the school's open list that holds (or will hold) this registration;
+        `shards` keeps one copy per shard for the rows of one transaction."""
+        key = (school_code, OpenRegistrations.shard_of(registration_id))
+        if shards is None:
+            return self._shard(*key)
+        if key not in shards:
+            shards[key] = self._shard(*key)
+        return shards[key]
 
     def _shard(self, school_code: str, shard: int) -> OpenRegistrations:
         try:

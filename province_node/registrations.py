@@ -57,14 +57,14 @@ class RegistrationService:
                 form, today=self.clock.today(), under_age_blocks=switches.under_age_blocks
             )
             summary = await self._register_new(valid, meta)
-        return _outcome(summary)
+        return outcome_of(summary)
 
     async def register_valid(self, valid: ValidRegistration, meta: CommandMeta) -> dict:
         """The same for a form already validated (a row of an Excel import, REG-4)."""
         summary = await self.writer(self.node.find_registration, meta.command_id)
         if summary is None:
             summary = await self._register_new(valid, meta)
-        return _outcome(summary)
+        return outcome_of(summary)
 
     async def _register_new(self, valid: ValidRegistration, meta: CommandMeta) -> dict:
         form = valid.form
@@ -105,14 +105,7 @@ class RegistrationService:
     async def _chain(self, form: RegistrationForm, settings: ProvinceSettings) -> list[dict]:
         """SYS-1: the approval chain in force now, frozen on the registration."""
         school = await self.writer(self.node.school, form.school_code)
-        frozen = settings.workflow().freeze(
-            business_type_of(form),
-            form.school_code,
-            SchoolType(school["school_type"]),
-            ClassCode.parse(form.class_code).stage,
-            self.org,
-        )
-        return [step.model_dump(mode="json") for step in frozen.steps]
+        return frozen_chain(form, settings, school["school_type"], self.org)
 
     async def _authenticate(
         self, form: RegistrationForm, meta: CommandMeta
@@ -154,7 +147,22 @@ class RegistrationService:
         return {"checked": done, "refused": refused}
 
 
-def _outcome(summary: dict) -> dict:
+def frozen_chain(
+    form: RegistrationForm, settings: ProvinceSettings, school_type: str, org: OrgTree
+) -> list[dict]:
+    """SYS-1: the approval chain in force now for this form, to freeze on its registration."""
+    frozen = settings.workflow().freeze(
+        business_type_of(form),
+        form.school_code,
+        SchoolType(school_type),
+        ClassCode.parse(form.class_code).stage,
+        org,
+    )
+    return [step.model_dump(mode="json") for step in frozen.steps]
+
+
+def outcome_of(summary: dict) -> dict:
+    """The summary of a registration that went on; a refused one raises its reason."""
     if summary["status"] == RegistrationStatus.REFUSED and summary["dedup_status"] != "conflict":
         raise DomainError(
             f"身份认证未通过（{summary['auth_reason']}），本省规定认证不通过不予注册",

@@ -1,7 +1,9 @@
 """The population registry stand-in (国家人口基础信息库), a service of its own on the bus.
 
 A real registry replaces it by answering `xueji.rpc.pop.authenticate` with the same
-contract (`AuthenticateIdentity` → `IdentityAuthentication`); nothing else knows it exists.
+contract (`AuthenticateIdentity` → `IdentityAuthentication`), and
+`xueji.rpc.pop.authenticate_batch` (`AuthenticateIdentities` → `IdentityAuthentications`)
+for import chunks; nothing else knows it exists.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from contracts import subjects
-from contracts.commands import AuthenticateIdentity
+from contracts.commands import AuthenticateIdentities, AuthenticateIdentity
 from contracts.envelope import decode
-from contracts.replies import IdentityAuthentication
+from contracts.replies import IdentityAuthentication, IdentityAuthentications
 from simulations.population import Person, population
 from xueji.bus import serve, serve_until_stopped
 from xueji.logs import configure_logging, get_logger
@@ -52,7 +54,12 @@ class PopulationRegistry:
         async def handle(msg: Msg) -> IdentityAuthentication:
             return self.authenticate(decode(AuthenticateIdentity, msg.data))
 
+        async def handle_batch(msg: Msg) -> IdentityAuthentications:
+            batch = decode(AuthenticateIdentities, msg.data)
+            return IdentityAuthentications(replies=[self.authenticate(q) for q in batch.items])
+
         await serve(nc, subjects.POP_AUTHENTICATE, subjects.POP_QUEUE, handle)
+        await serve(nc, subjects.POP_AUTHENTICATE_BATCH, subjects.POP_QUEUE, handle_batch)
 
 
 async def run(nats_url: str, provinces: list[str], per_province: int) -> None:

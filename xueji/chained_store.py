@@ -15,6 +15,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from xueji.chain import GENESIS, ChainedNotification, SeenTracking, chain_tables, link_hash
+from xueji.persistence import BulkInsert
 
 
 class _Chained:
@@ -136,11 +137,11 @@ def _with_hash(notification: Notification, chain_hash: str | None) -> ChainedNot
     return ChainedNotification(**fields, chain_hash=chain_hash)
 
 
-class ChainedApplicationRecorder(_Chained, SQLAlchemyApplicationRecorder):
+class ChainedApplicationRecorder(_Chained, BulkInsert, SQLAlchemyApplicationRecorder):
     pass
 
 
-class ChainedProcessRecorder(_Chained, SQLAlchemyProcessRecorder):
+class ChainedProcessRecorder(_Chained, BulkInsert, SQLAlchemyProcessRecorder):
     pass
 
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.persistence import Transcoding
 
 T = TypeVar("T")
+
+# The repository deep-copies every aggregate it hands out of its cache. UUIDs are immutable,
+# yet `deepcopy` rebuilds each one through `__reduce_ex__`: for the open-work shards, lists of
+# registration ids copied on every read, that was most of the copy. Copy them as they are.
+copy._deepcopy_dispatch.setdefault(UUID, copy._deepcopy_atomic)  # type: ignore[attr-defined]
 
 
 def sqlite_url(path: Path) -> str:
@@ -26,7 +33,8 @@ def store_env(db_url: str) -> dict[str, str]:
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
     return {
-        # eventsourcing-sqlalchemy whose recorders hash-chain every stored event (AUD-4).
+        # eventsourcing-sqlalchemy whose recorders hash-chain every stored event (AUD-4) and
+        # insert a transaction's events with one executemany on SQLite (xueji/persistence.py).
         "PERSISTENCE_MODULE": "xueji.chained_store:Factory",
         "SQLALCHEMY_URL": db_url,
         # One writer process per database (DESIGN §3) keeps an in-process cache coherent,
@@ -47,6 +55,20 @@ class DateAsISO(Transcoding):
 
     def decode(self, data: str) -> date:
         return date.fromisoformat(data)
+
+
+def existing_originators(recorder: object, ids: Collection[UUID]) -> set[UUID] | None:
+    """Which of `ids` have stored events, in one query: a batch that mostly creates new
+    aggregates need not ask for each. None when the recorder cannot say in one query (the
+    in-memory store of unit tests): ask one by one."""
+    record = getattr(recorder, "events_record_cls", None)
+    if record is None or not ids:
+        return None
+    with recorder.transaction(commit=False) as session:
+        found = session.query(record.originator_id).filter(
+            record.originator_id.in_(list(ids)), record.originator_version == 1
+        )
+        return {i if isinstance(i, UUID) else UUID(str(i)) for (i,) in found}
 
 
 class Writer:

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from contracts.commands import ClaimIdentity
+from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import Actor, Envelope
 from contracts.events import EventSource, StudentRegistered
 from hub.application import NationalHub
@@ -109,3 +109,51 @@ def test_bus1_malformed_and_forged_messages_are_rejected_and_tracked(hub: Nation
     )
     assert [json.loads(n.state)["code"] for n in rejected] == ["malformed", "forged_province"]
     assert hub.position("44") == 2
+
+
+def _batch(*claims: ClaimIdentity) -> ClaimIdentities:
+    return ClaimIdentities(envelope=_envelope(), items=list(claims))
+
+
+def _other(province: str, registration_id=None) -> ClaimIdentity:
+    """A claim of another person than `_claim`'s."""
+    number = resident_id(sequence=102)
+    return _claim(province, registration_id).model_copy(
+        update={"dedup_key": f"id:{number}", "id_number": number}
+    )
+
+
+def _claimed_events(hub: NationalHub) -> int:
+    return len(
+        hub.recorder.select_notifications(
+            start=1, limit=100, topics=["hub.domain.identity:NationalIdentity.Claimed"]
+        )
+    )
+
+
+def test_reg5_batch_claim_first_row_wins(hub: NationalHub) -> None:
+    """Two rows of one person in one import chunk: the first holds the identity."""
+    first, second = uuid4(), uuid4()
+    replies = hub.claim_identities(
+        _batch(_claim("44", first), _claim("44", second), _other("44"))
+    ).replies
+    assert [r.outcome for r in replies] == ["free", "conflict", "free"]
+    assert replies[1].holder_province == "44"
+    assert hub.claim_identity(_claim("44", first)).outcome == "free"  # the first holds it
+    assert hub.claim_identity(_claim("44", second)).outcome == "conflict"
+    assert _claimed_events(hub) == 2
+
+
+def test_reg5_repeated_batch_claim_answers_the_same(hub: NationalHub) -> None:
+    """BUS-2: the same chunk asked again answers the same and stores nothing new."""
+    batch = _batch(_claim("44"), _claim("44"), _other("44"))
+    first = hub.claim_identities(batch)
+    assert hub.claim_identities(batch) == first
+    assert _claimed_events(hub) == 2
+
+
+def test_reg5_batch_claim_meets_earlier_claims_like_single_ones(hub: NationalHub) -> None:
+    held = uuid4()
+    hub.claim_identity(_claim("34", held))
+    replies = hub.claim_identities(_batch(_claim("44"), _claim("34", held))).replies
+    assert [(r.outcome, r.holder_province) for r in replies] == [("conflict", "34"), ("free", None)]
