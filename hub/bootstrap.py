@@ -13,7 +13,7 @@ from contracts.codes import MINISTRY_UNIT, Level
 from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
-from hub.api import health, national
+from hub.api import health, national, statistics
 from hub.application import NationalHub
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
@@ -54,7 +54,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, "hub")
-    for router in (health.router, auth, admin, national.router):
+    for router in (health.router, auth, admin, national.router, statistics.router):
         app.include_router(router)
     return app
 
