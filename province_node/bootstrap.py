@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,9 +13,19 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from province_node.api import health, preschool, problems, registrations, schools, students
+from projections.node import node_views
+from province_node.api import (
+    health,
+    preschool,
+    problems,
+    queries,
+    registrations,
+    schools,
+    students,
+)
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.counting import serve_counts
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
 from province_node.preschool import PreschoolService
@@ -51,12 +62,14 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         app.state.runtime = runtime
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
+        views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task])
+            await stop_tasks([relay_task, sweep_task, views_task])
             await runtime.bus.close()
             runtime.writer.shutdown()
+            runtime.views.close()
             log.info("node_stopped", province=settings.province)
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
@@ -69,6 +82,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         schools.router,
         registrations.router,
         preschool.router,
+        queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
         problems.router,
@@ -89,6 +103,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         log.info("demo_schools_loaded", province=province, added=added)
     org = OrgTree.for_province(province, await writer(node.schools))
     access = AccessService(node, writer, org, clock)
+    views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     if settings.demo_data:
         added = await writer(access.load_accounts, _demo_accounts(org))
         log.info("demo_accounts_loaded", province=province, added=added)
@@ -98,7 +113,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
             nc, subjects.province_stream(province), [subjects.province_events(province)]
         )
 
-    bus = Bus(settings.nats_url, f"prov{province}", on_connect=[declare_stream])
+    counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
+    bus = Bus(settings.nats_url, f"prov{province}", on_connect=[declare_stream, counts])
     bus.start()
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
@@ -110,7 +126,18 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     return NodeRuntime(
-        settings, node, writer, bus, relay, service, org, access, clock, imports, preschool_service
+        settings,
+        node,
+        writer,
+        bus,
+        relay,
+        service,
+        org,
+        access,
+        clock,
+        imports,
+        preschool_service,
+        views,
     )
 
 

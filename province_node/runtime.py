@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.org import OrgTree
+from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.imports import ImportService
 from province_node.preschool import PreschoolService
@@ -30,3 +31,4 @@ class NodeRuntime:
     clock: Clock
     imports: ImportService
     preschool: PreschoolService
+    views: Views  # the read models (QRY)

@@ -92,6 +92,22 @@ def preschool(
     asyncio.run(run(url, provinces.split(","), children))
 
 
+@app.command()
+def rebuild(
+    view: Annotated[str, typer.Argument(help="students, registrations, or all")],
+    province: Annotated[str, typer.Option(help="Two-digit province code")] = "44",
+) -> None:
+    """AUD-3: drop a read model of a (stopped) node and rebuild it from the event log."""
+    from projections.rebuild import rebuild as run_rebuild
+
+    try:
+        done = run_rebuild(province, view)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    for name, events, seconds in done:
+        typer.echo(f"{name}: {events} events read in {seconds:.1f} s")
+
+
 @bench_app.command("outbox")
 def bench_outbox(
     events: Annotated[int, typer.Option(help="Events to store, then publish")] = 20_000,

@@ -1,0 +1,210 @@
+"""A view, the batch it is written in, and the projector that follows a notification log.
+
+Reused from the libraries: the application's `recorder.select_notifications` (polled: SQLite
+has no `subscribe`), its `mapper` (stored event → domain event), and eventsourcing-sqlalchemy's
+`SQLAlchemyTrackingRecorder` (tracking table, `max_tracking_id`, `wait`, and a transaction that
+the view's Core statements join). Not reused: `eventsourcing.projection.ProjectionRunner`
+(needs `subscribe`) and `Projection.process_event` (one transaction per event): a batch of
+events and its tracking position commit together here, which is just as exactly-once and
+is what makes a replay of millions of events affordable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.utils import get_topic
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from sqlalchemy import Column, MetaData, String, Table, delete, insert, select
+from sqlalchemy.orm import Session
+
+from xueji.logs import get_logger
+
+log = get_logger("projections")
+
+Row = dict[str, Any]
+Handler = Callable[["Batch", Any], None]
+_CHUNK = 500  # bound parameters per IN (...) / DELETE: far below SQLite's limit
+
+
+@dataclass
+class View:
+    """Tables plus one small handler function per domain event class it follows."""
+
+    name: str
+    metadata: MetaData
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def on(self, *event_classes: type) -> Callable[[Handler], Handler]:
+        """Registers a handler: adding an event type to a view is one decorated function."""
+
+        def register(handler: Handler) -> Handler:
+            for cls in event_classes:
+                self.handlers[get_topic(cls)] = handler
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self.handlers)
+
+    @property
+    def signature(self) -> str:
+        """Changes when a handler or a column is added: the stored view is then rebuilt."""
+        columns = [f"{t.name}.{c.name}" for t in self.metadata.sorted_tables for c in t.columns]
+        return hashlib.sha256(" ".join(self.topics + columns).encode()).hexdigest()[:16]
+
+    def table(self, suffix: str) -> Table:
+        return next(t for t in self.metadata.sorted_tables if t.name.endswith(f"_{suffix}"))
+
+
+class Batch:
+    """The rows one batch of events reads and writes; written once, at `flush`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[Table, dict[Any, Row | None]] = {}
+        self._dirty: dict[Table, set] = {}
+
+    def get(self, table: Table, key: Any) -> Row | None:
+        rows = self._rows.setdefault(table, {})
+        if key not in rows:
+            self.prefetch(table, [key])
+        return rows[key]
+
+    def prefetch(self, table: Table, keys: Iterable[Any]) -> None:
+        rows, pk = self._rows.setdefault(table, {}), _pk(table)
+        wanted = [k for k in dict.fromkeys(keys) if k not in rows]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows.update(dict.fromkeys(chunk))
+            found = self.session.execute(select(table).where(pk.in_(chunk))).mappings()
+            rows.update({r[pk.name]: dict(r) for r in found})
+
+    def put(self, table: Table, row: Row) -> None:
+        key = row[_pk(table).name]
+        self._rows.setdefault(table, {})[key] = row
+        self._dirty.setdefault(table, set()).add(key)
+
+    def flush(self) -> int:
+        """Replaces every changed row (delete + insert: the same on SQLite and PostgreSQL)."""
+        written = 0
+        for table, keys in self._dirty.items():
+            pk, ordered = _pk(table), sorted(keys)
+            for start in range(0, len(ordered), _CHUNK):
+                self.session.execute(delete(table).where(pk.in_(ordered[start : start + _CHUNK])))
+            rows = [self._rows[table][k] for k in ordered]
+            self.session.execute(insert(table), rows)
+            written += len(rows)
+        self._dirty.clear()
+        return written
+
+
+def _pk(table: Table) -> Any:
+    return next(iter(table.primary_key.columns))
+
+
+class Projector:
+    """Follows `app`'s log for one view; position and rows commit in one transaction."""
+
+    def __init__(self, app: Application, view: View, tracking: SQLAlchemyTrackingRecorder) -> None:
+        self.app, self.view, self.tracking = app, view, tracking
+        self.engine = tracking.datastore.engine
+        self._signatures = Table(
+            tracking.tracking_table_name.replace("_tracking", "_signatures"),
+            MetaData(),
+            Column("name", String(32), primary_key=True),
+            Column("signature", String(16)),
+        )
+        self.position = 0
+        #: Tests set this to fail between the view write and the commit (a crash there).
+        self.fault: Callable[[], None] | None = None
+
+    def create(self) -> None:
+        """Creates the tables; a view stored with another signature is dropped first."""
+        self._signatures.create(self.engine, checkfirst=True)
+        with self.engine.begin() as connection:
+            stored = connection.scalar(
+                select(self._signatures.c.signature).where(
+                    self._signatures.c.name == self.view.name
+                )
+            )
+        if stored not in (None, self.view.signature):
+            log.info("view_outdated", view=self.view.name)
+            self.drop()
+            return
+        self.view.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(self._signatures).where(self._signatures.c.name == self.view.name)
+            )
+            connection.execute(
+                insert(self._signatures),
+                [{"name": self.view.name, "signature": self.view.signature}],
+            )
+        self.position = self.tracking.max_tracking_id(self.view.name) or 0
+
+    def drop(self) -> None:
+        """AUD-3: the view and its position go; `catch_up` builds it again from the log."""
+        self.view.metadata.drop_all(self.engine)
+        with self.tracking.transaction(commit=True) as session:
+            record = self.tracking.tracking_record_cls
+            session.query(record).filter_by(application_name=self.view.name).delete()
+            session.execute(
+                delete(self._signatures).where(self._signatures.c.name == self.view.name)
+            )
+        self.create()
+
+    def lag(self) -> int:
+        return (self.app.recorder.max_notification_id() or 0) - self.position
+
+    def catch_up(self, batch_size: int = 1000) -> int:
+        """Processes batches until the log's current end; returns how many events it read."""
+        read = 0
+        while True:
+            count, done = self.run_once(batch_size)
+            read += count
+            if done:
+                return read
+
+    def run_once(self, batch_size: int = 1000) -> tuple[int, bool]:
+        """One batch: (events read, reached the end of the log as it was)."""
+        top = self.app.recorder.max_notification_id() or 0
+        if top <= self.position:
+            return 0, True
+        notifications = self.app.recorder.select_notifications(
+            start=self.position,
+            limit=batch_size,
+            stop=top,
+            topics=self.view.topics,
+            inclusive_of_start=False,
+        )
+        done = len(notifications) < batch_size
+        # Past the last event of ours up to `top` nothing else is ours: skip to `top`.
+        new_position = top if done else notifications[-1].id
+        self._apply(notifications, new_position)
+        self.position = new_position
+        return len(notifications), done
+
+    def _apply(self, notifications: list[Notification], position: int) -> None:
+        with self.tracking.transaction(commit=True) as session:
+            batch = Batch(session)
+            self._handle(batch, notifications)
+            batch.flush()
+            if self.fault is not None:
+                self.fault()
+            self.tracking._insert_tracking(session, Tracking(self.view.name, position))  # noqa: SLF001 - joins our transaction
+
+    def _handle(self, batch: Batch, notifications: list[Notification]) -> None:
+        # Only the view's topics are selected: event types it has no handler for (new ones
+        # from other features) never reach it; adding a handler changes `signature`, which
+        # rebuilds the view at the next start so that their past events count too.
+        mapper, handlers = self.app.mapper, self.view.handlers
+        for notification in notifications:
+            handlers[notification.topic](batch, mapper.to_domain_event(notification))

@@ -1,0 +1,188 @@
+"""The `students` view (QRY-1, QRY-2, QRY-6): one row per student record, every field of it.
+
+Schools and classes are followed too, so that a row carries its school's region codes and its
+class's grade when it is written. `event_count` is incremented per event on purpose: it is the
+one non-idempotent column, so an event applied twice shows (`event_count != version`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+
+from contracts.codes import StudentStatus
+from projections.machinery import Batch, Row, View
+from province_node.domain.school import School
+from province_node.domain.student import DELETED, Student
+
+
+def _str(name: str, length: int = 40, **kw: Any) -> Column:
+    return Column(name, String(length), **kw)
+
+
+def students_view(prefix: str) -> View:
+    metadata = MetaData()
+    Table(
+        f"{prefix}_v_schools",
+        metadata,
+        _str("school_id", 36, primary_key=True),  # a ClassOpened event knows only this id
+        _str("school_code", 20),
+        *[_str(n, 60) for n in ("school_name", "school_type", "school_system")],
+        *[_str(n, 12) for n in ("region_code", "city_code", "province_code")],
+        *[_str(n, 12) for n in ("supervising_unit", "locality_unit")],
+    )
+    Table(
+        f"{prefix}_v_classes",
+        metadata,
+        _str("key", 30, primary_key=True),  # school code + class code: class codes repeat
+        *[_str(n, 30) for n in ("class_name", "grade", "stage", "entry_year")],
+    )
+    students = Table(
+        f"{prefix}_v_students",
+        metadata,
+        _str("student_id", 36, primary_key=True),
+        *[_str(n) for n in ("student_number", "number_kind", "name", "sex", "birth_date")],
+        *[_str(n) for n in ("id_type", "id_number", "ethnicity", "dedup_key")],
+        *[_str(n, 60) for n in ("school_code", "school_name", "school_type", "school_system")],
+        *[_str(n, 12) for n in ("region_code", "city_code", "province_code")],
+        *[_str(n, 12) for n in ("supervising_unit", "locality_unit")],
+        *[_str(n, 30) for n in ("class_code", "class_name", "grade", "stage", "entry_year")],
+        *[_str(n) for n in ("status", "auth_status", "registration_id")],
+        Column("has_photo", Boolean, nullable=False),
+        *[Column(n, Boolean) for n in ("migrant", "left_behind", "special_needs")],
+        Column("guardians_count", Integer, nullable=False),
+        *[_str(n, 60) for n in ("guardian_name", "guardian_relation", "guardian_id_number")],
+        *[_str(n, 40) for n in ("registered_at", "registered_by", "registered_unit")],
+        *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
+        Column("deletion_requested", Boolean, nullable=False),
+        _str("deletion_reason", 500),
+        _str("deleted_at"),
+        Column("version", Integer, nullable=False),
+        Column("event_count", Integer, nullable=False),
+    )
+    for columns in (
+        ("school_code", "student_number"),
+        ("student_number",),
+        ("id_number",),
+        ("name",),
+        ("status", "region_code"),
+        ("region_code", "grade"),
+    ):
+        Index(f"{students.name}_{'_'.join(columns)}_idx", *[students.c[c] for c in columns])
+    view = View("students", metadata)
+    _follow(view)
+    return view
+
+
+def _follow(view: View) -> None:
+    schools, classes, students = (
+        view.table("schools"),
+        view.table("classes"),
+        view.table("students"),
+    )
+
+    @view.on(School.Registered)
+    def _school(batch: Batch, e: Any) -> None:
+        region = e.region_code
+        batch.put(
+            schools,
+            {
+                "school_id": str(e.originator_id),
+                "school_code": e.school_code,
+                "school_name": e.name,
+                "school_type": e.school_type,
+                "school_system": e.school_system,
+                "region_code": region,
+                "city_code": region[:4] + "00",
+                "province_code": region[:2] + "0000",
+                "supervising_unit": e.supervising_unit,
+                "locality_unit": e.locality_unit,
+            },
+        )
+
+    @view.on(School.ClassOpened)
+    def _class(batch: Batch, e: Any) -> None:
+        school = batch.get(schools, str(e.originator_id))["school_code"]
+        batch.put(
+            classes,
+            {
+                "key": f"{school}:{e.class_code}",
+                "class_name": e.name,
+                "grade": e.grade,
+                "stage": e.class_code[4:5],
+                "entry_year": e.class_code[:4],
+            },
+        )
+
+    @view.on(Student.Registered)
+    def _registered(batch: Batch, e: Any) -> None:
+        school = batch.get(schools, str(School.create_id(e.school_code))) or {}
+        klass = batch.get(classes, f"{e.school_code}:{e.class_code}") or {}
+        first = e.guardians[0] if e.guardians else {}
+        row = {c.name: None for c in students.columns} | school | klass
+        del row["key"], row["school_id"]
+        row |= {
+            "student_id": str(e.originator_id),
+            "registration_id": str(e.registration_id),
+            "number_kind": e.student_number[0],
+            "birth_date": e.birth_date.isoformat(),
+            "status": StudentStatus.ENROLLED.value,
+            "has_photo": False,
+            "guardians_count": len(e.guardians),
+            "guardian_name": first.get("name"),
+            "guardian_relation": first.get("relation"),
+            "guardian_id_number": first.get("id_number"),
+            "registered_at": e.timestamp.isoformat(),
+            "registered_by": e.meta.get("account"),
+            "registered_unit": e.meta.get("unit_code"),
+            "deletion_requested": False,
+            "event_count": 0,
+        }
+        row |= {k: getattr(e, k) for k in _COPIED}
+        batch.put(students, _changed(row, e))
+
+    @view.on(Student.DeletionRequested)
+    def _deletion_requested(batch: Batch, e: Any) -> None:
+        _update(batch, students, e, deletion_requested=True, deletion_reason=e.reason)
+
+    @view.on(Student.DeletionRefused)
+    def _deletion_refused(batch: Batch, e: Any) -> None:
+        _update(batch, students, e, deletion_requested=False, deletion_reason=None)
+
+    @view.on(Student.Deleted)
+    def _deleted(batch: Batch, e: Any) -> None:
+        _update(
+            batch, students, e, status=DELETED, deleted_at=e.timestamp.isoformat(),
+            deletion_requested=False,
+        )  # fmt: skip
+
+
+_COPIED = (
+    "student_number",
+    "name",
+    "sex",
+    "id_type",
+    "id_number",
+    "ethnicity",
+    "dedup_key",
+    "school_code",
+    "class_code",
+    "auth_status",
+)
+
+
+def _update(batch: Batch, table: Table, e: Any, **changes: Any) -> None:
+    row = batch.get(table, str(e.originator_id))
+    if row is not None:
+        batch.put(table, _changed(row | changes, e))
+
+
+def _changed(row: Row, e: Any) -> Row:
+    meta = getattr(e, "meta", None) or {}
+    row["version"] = e.originator_version
+    row["event_count"] += 1
+    row["last_change_at"] = e.timestamp.isoformat()
+    row["last_change_type"] = type(e).__name__
+    row["last_change_by"] = meta.get("account")
+    return row
