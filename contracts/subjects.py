@@ -55,3 +55,15 @@ RPC_PRESCHOOL_PREFIX = "xueji.rpc.preschool"
 #: The pre-school registry stand-in (REG-2): candidates for a child of the archive list.
 PRESCHOOL_MATCH = f"{RPC_PRESCHOOL_PREFIX}.match"
 PRESCHOOL_QUEUE = "preschool"
+
+RPC_PROVINCE_PREFIX = "xueji.rpc.prov"
+
+
+def province_count_students(province: str) -> str:
+    """QRY-6: the hub asks a province node for its student counts (`CountStudents`)."""
+    return f"{RPC_PROVINCE_PREFIX}.{province}.students.count"
+
+
+#: Queue group of a province node's RPC subjects (several node processes could share them).
+def province_queue(province: str) -> str:
+    return f"prov{province}"
