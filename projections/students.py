@@ -61,12 +61,15 @@ def students_view(prefix: str) -> View:
         Column("version", Integer, nullable=False),
         Column("event_count", Integer, nullable=False),
     )
+    # The default sort and its tie-break walk an index (a page needs no sort of the table);
+    # the jurisdiction (school IN …) and the counts (status …) are covered by the others.
     for columns in (
-        ("school_code", "student_number"),
-        ("student_number",),
-        ("id_number",),
-        ("name",),
+        ("student_number", "student_id"),
+        ("school_code", "status", "student_number"),
         ("status", "region_code"),
+        ("birth_date", "student_id"),
+        ("name", "student_id"),
+        ("id_number",),
         ("region_code", "grade"),
     ):
         Index(f"{students.name}_{'_'.join(columns)}_idx", *[students.c[c] for c in columns])

@@ -131,5 +131,28 @@ def bench_registration(
     main(identities, rows, work)
 
 
+@bench_app.command("replay")
+def bench_replay(
+    events: Annotated[int, typer.Option(help="Events in the seeded log")] = 1_000_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-replay"),
+) -> None:
+    """AUD-3 rebuild of every view (events/s) next to a raw sqlite3 scan of the same table."""
+    from simulations.bench.replay import main
+
+    main(events, work)
+
+
+@bench_app.command("query")
+def bench_query(
+    students: Annotated[int, typer.Option(help="Students in the province")] = 200_000,
+    requests: Annotated[int, typer.Option(help="Requests per query shape")] = 40,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-query"),
+) -> None:
+    """p95 of the students query endpoints (QRY-1/2/6) next to the same SQL run raw."""
+    from simulations.bench.query import main
+
+    main(students, requests, work)
+
+
 if __name__ == "__main__":
     app()

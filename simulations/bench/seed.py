@@ -4,7 +4,7 @@ Each student is walked through the events the registration flow records (submitt
 authenticated, dedup passed, numbered, review, school approval, report, county approval,
 student created; then `Student.Registered` and the number index) — 11 events — or, with
 `full=False`, only submitted + student created + `Student.Registered` (3 events). The events
-go straight to the recorder, `BATCH` students per transaction: no command handling, no
+go straight into the recorder's table, `BATCH` students per transaction: no command handling, no
 aggregate reloads, which would make seeding millions of events take hours.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+
+from sqlalchemy import insert
 
 from contracts.ids import mod11_2_check_char
 from contracts.meta import CommandMeta
@@ -38,9 +40,28 @@ def seed(node: ProvinceNode, students: int, full: bool = True) -> int:
         for index in range(first, min(first + BATCH, students)):
             school, klass = placements[index % len(placements)]
             events += _student_events(node.province, index, school, klass, full)
-        node.recorder.insert_events([node.mapper.to_stored_event(e) for e in events])
-        stored += len(events)
+        stored += _insert(node, events)
     return stored
+
+
+def _insert(node: ProvinceNode, events: list) -> int:
+    """One transaction of Core inserts into the recorder's table: the ORM unit of work of
+    `recorder.insert_events` tripled the seeding time, and nothing here needs its ids."""
+    table = node.recorder.events_record_cls.__table__
+    rows = []
+    for e in events:
+        stored = node.mapper.to_stored_event(e)
+        rows.append(
+            {
+                "originator_id": stored.originator_id,
+                "originator_version": stored.originator_version,
+                "topic": stored.topic,
+                "state": stored.state,
+            }
+        )
+    with node.recorder.datastore.engine.begin() as connection:
+        connection.execute(insert(table), rows)
+    return len(rows)
 
 
 def _student_events(province: str, index: int, school: str, klass: str, full: bool) -> list:
