@@ -65,7 +65,7 @@ def students_view(prefix: str) -> View:
     # the jurisdiction (school IN …) and the counts (status …) are covered by the others.
     for columns in (
         ("student_number", "student_id"),
-        ("school_code", "status", "student_number"),
+        ("school_code", "status", "student_number", "student_id"),
         ("status", "region_code"),
         ("birth_date", "student_id"),
         ("name", "student_id"),
