@@ -36,6 +36,14 @@ class StudentQuery:
     page_size: int = 20
 
 
+@dataclass
+class Join:
+    """More columns for a page (QRY-2: the registration's), from `source` (a join)."""
+
+    source: Any
+    columns: list[Any]
+
+
 def where(table: Table, q: StudentQuery) -> list[ColumnElement]:
     clauses: list[ColumnElement] = []
     if q.schools is not None:
@@ -98,7 +106,7 @@ def order(table: Table, sort: str) -> list[ColumnElement]:
 
 
 def search(
-    connection: Connection, table: Table, q: StudentQuery, extra: Any = None
+    connection: Connection, table: Table, q: StudentQuery, extra: Join | None = None
 ) -> dict[str, Any]:
     """One page (`items`) and the number of matching rows (`total`)."""
     clauses = where(table, q)

@@ -6,12 +6,14 @@ here for every status (the open-work lists only hold open ones).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table
 
-from projections.machinery import Batch, Row, View
+from projections.batch import Batch, Row
+from projections.machinery import View
 from province_node.domain.registration import Registration as R
 from province_node.domain.registration import RegistrationStatus as S
 
@@ -86,47 +88,51 @@ _SETS: dict[type, Callable[[Any], Row]] = {
 
 
 def _follow(view: View, table: Table) -> None:
-    @view.on(R.Submitted)
-    def _submitted(batch: Batch, e: Any) -> None:
-        row = {c.name: None for c in table.columns}
-        row |= {k: getattr(e, k) for k in ("entry", "id_type", "id_number", "name", "sex")}
-        row |= {k: getattr(e, k) for k in ("school_code", "class_code")}
-        row.pop("sex")
-        row |= {
-            "id": str(e.originator_id),
-            "status": S.SUBMITTED,
-            "dedup_status": "pending",
-            "auth_status": "pending",
-            "step": 0,
-            "chain": [],
-            "history": [],
-            "warnings": [],
-            "event_count": 0,
-            "submitted_at": e.timestamp.isoformat(),
-        }
-        batch.put(table, _changed(row, e))
+    view.on(R.Submitted)(functools.partial(_submitted, table))
+    view.on(*_SETS)(functools.partial(_set, table))
+    view.on(R.Decided)(functools.partial(_decided, table))
 
-    @view.on(*_SETS)
-    def _set(batch: Batch, e: Any) -> None:
-        _update(batch, table, e, _SETS[type(e)](e))
 
-    @view.on(R.Decided)
-    def _decided(batch: Batch, e: Any) -> None:
-        row = batch.get(table, str(e.originator_id))
-        if row is None:
-            return
-        step = row["chain"][row["step"]]
-        decision = {"step": step["level"], "unit_code": step["unit_code"]}
-        decision |= {"account": e.meta["account"], "approve": e.approve}
-        decision |= {"opinion": e.opinion, "at": e.at}
-        changes: Row = {"history": [*row["history"], decision]}
-        if not e.approve:
-            changes["status"] = S.RETURNED
-        elif row["step"] == 0:
-            changes["status"] = S.SCHOOL_APPROVED
-        elif row["step"] != len(row["chain"]) - 1:
-            changes["step"] = row["step"] + 1
-        _update(batch, table, e, changes)
+def _submitted(table: Table, batch: Batch, e: Any) -> None:
+    row = {c.name: None for c in table.columns}
+    row |= {k: getattr(e, k) for k in ("entry", "id_type", "id_number", "name")}
+    row |= {k: getattr(e, k) for k in ("school_code", "class_code")}
+    row |= {
+        "id": str(e.originator_id),
+        "status": S.SUBMITTED,
+        "dedup_status": "pending",
+        "auth_status": "pending",
+        "step": 0,
+        "chain": [],
+        "history": [],
+        "warnings": [],
+        "event_count": 0,
+        "submitted_at": e.timestamp.isoformat(),
+    }
+    batch.put(table, _changed(row, e))
+
+
+def _set(table: Table, batch: Batch, e: Any) -> None:
+    _update(batch, table, e, _SETS[type(e)](e))
+
+
+def _decided(table: Table, batch: Batch, e: Any) -> None:
+    """Mirrors `Registration.decide`: back to the school, school-approved, or the next step."""
+    row = batch.get(table, str(e.originator_id))
+    if row is None:
+        return
+    step = row["chain"][row["step"]]
+    decision = {"step": step["level"], "unit_code": step["unit_code"]}
+    decision |= {"account": e.meta["account"], "approve": e.approve}
+    decision |= {"opinion": e.opinion, "at": e.at}
+    changes: Row = {"history": [*row["history"], decision]}
+    if not e.approve:
+        changes["status"] = S.RETURNED
+    elif row["step"] == 0:
+        changes["status"] = S.SCHOOL_APPROVED
+    elif row["step"] != len(row["chain"]) - 1:
+        changes["step"] = row["step"] + 1
+    _update(batch, table, e, changes)
 
 
 def _update(batch: Batch, table: Table, e: Any, changes: Row) -> None:

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
 from contracts.codes import StudentStatus
-from projections.machinery import Batch, Row, View
+from projections.batch import Batch, Row
+from projections.machinery import View
 from province_node.domain.school import School
 from province_node.domain.student import DELETED, Student
 
@@ -23,6 +24,14 @@ def _str(name: str, length: int = 40, **kw: Any) -> Column:
 
 def students_view(prefix: str) -> View:
     metadata = MetaData()
+    _school_tables(prefix, metadata)
+    _index(_students_table(prefix, metadata))
+    view = View("students", metadata)
+    _Handlers(view)
+    return view
+
+
+def _school_tables(prefix: str, metadata: MetaData) -> None:
     Table(
         f"{prefix}_v_schools",
         metadata,
@@ -38,7 +47,10 @@ def students_view(prefix: str) -> View:
         _str("key", 30, primary_key=True),  # school code + class code: class codes repeat
         *[_str(n, 30) for n in ("class_name", "grade", "stage", "entry_year")],
     )
-    students = Table(
+
+
+def _students_table(prefix: str, metadata: MetaData) -> Table:
+    return Table(
         f"{prefix}_v_students",
         metadata,
         _str("student_id", 36, primary_key=True),
@@ -61,6 +73,9 @@ def students_view(prefix: str) -> View:
         Column("version", Integer, nullable=False),
         Column("event_count", Integer, nullable=False),
     )
+
+
+def _index(students: Table) -> None:
     # The default sort and its tie-break walk an index (a page needs no sort of the table);
     # the jurisdiction (school IN …) and the counts (status …) are covered by the others.
     for columns in (
@@ -73,23 +88,25 @@ def students_view(prefix: str) -> View:
         ("region_code", "grade"),
     ):
         Index(f"{students.name}_{'_'.join(columns)}_idx", *[students.c[c] for c in columns])
-    view = View("students", metadata)
-    _follow(view)
-    return view
 
 
-def _follow(view: View) -> None:
-    schools, classes, students = (
-        view.table("schools"),
-        view.table("classes"),
-        view.table("students"),
-    )
+class _Handlers:
+    """One method per event type followed; `__init__` registers them with the view."""
 
-    @view.on(School.Registered)
-    def _school(batch: Batch, e: Any) -> None:
+    def __init__(self, view: View) -> None:
+        self.schools, self.classes = view.table("schools"), view.table("classes")
+        self.students = view.table("students")
+        view.on(School.Registered)(self.school)
+        view.on(School.ClassOpened)(self.klass)
+        view.on(Student.Registered)(self.registered)
+        view.on(Student.DeletionRequested)(self.deletion_requested)
+        view.on(Student.DeletionRefused)(self.deletion_refused)
+        view.on(Student.Deleted)(self.deleted)
+
+    def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
         batch.put(
-            schools,
+            self.schools,
             {
                 "school_id": str(e.originator_id),
                 "school_code": e.school_code,
@@ -104,11 +121,10 @@ def _follow(view: View) -> None:
             },
         )
 
-    @view.on(School.ClassOpened)
-    def _class(batch: Batch, e: Any) -> None:
-        school = batch.get(schools, str(e.originator_id))["school_code"]
+    def klass(self, batch: Batch, e: Any) -> None:
+        school = batch.get(self.schools, str(e.originator_id))["school_code"]
         batch.put(
-            classes,
+            self.classes,
             {
                 "key": f"{school}:{e.class_code}",
                 "class_name": e.name,
@@ -118,13 +134,12 @@ def _follow(view: View) -> None:
             },
         )
 
-    @view.on(Student.Registered)
-    def _registered(batch: Batch, e: Any) -> None:
-        school = batch.get(schools, str(School.create_id(e.school_code))) or {}
-        klass = batch.get(classes, f"{e.school_code}:{e.class_code}") or {}
+    def registered(self, batch: Batch, e: Any) -> None:
+        school = batch.get(self.schools, str(School.create_id(e.school_code))) or {}
+        klass = batch.get(self.classes, f"{e.school_code}:{e.class_code}") or {}
         first = e.guardians[0] if e.guardians else {}
-        row = {c.name: None for c in students.columns} | school | klass
-        del row["key"], row["school_id"]
+        row = {c.name: None for c in self.students.columns} | school | klass
+        row.pop("key", None), row.pop("school_id", None)  # lookup keys, not columns
         row |= {
             "student_id": str(e.originator_id),
             "registration_id": str(e.registration_id),
@@ -143,22 +158,17 @@ def _follow(view: View) -> None:
             "event_count": 0,
         }
         row |= {k: getattr(e, k) for k in _COPIED}
-        batch.put(students, _changed(row, e))
+        batch.put(self.students, _changed(row, e))
 
-    @view.on(Student.DeletionRequested)
-    def _deletion_requested(batch: Batch, e: Any) -> None:
-        _update(batch, students, e, deletion_requested=True, deletion_reason=e.reason)
+    def deletion_requested(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, deletion_requested=True, deletion_reason=e.reason)
 
-    @view.on(Student.DeletionRefused)
-    def _deletion_refused(batch: Batch, e: Any) -> None:
-        _update(batch, students, e, deletion_requested=False, deletion_reason=None)
+    def deletion_refused(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, deletion_requested=False, deletion_reason=None)
 
-    @view.on(Student.Deleted)
-    def _deleted(batch: Batch, e: Any) -> None:
-        _update(
-            batch, students, e, status=DELETED, deleted_at=e.timestamp.isoformat(),
-            deletion_requested=False,
-        )  # fmt: skip
+    def deleted(self, batch: Batch, e: Any) -> None:
+        changes = {"status": DELETED, "deleted_at": e.timestamp.isoformat()}
+        _update(batch, self.students, e, deletion_requested=False, **changes)
 
 
 _COPIED = (

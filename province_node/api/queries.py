@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from contracts.codes import Level, StudentStatus
 from contracts.errors import ContractError, Forbidden, NotFound
 from projections import excel
-from projections.queries import StudentQuery, fields, rows, search
+from projections.queries import Join, StudentQuery, fields, rows, search
 from projections.registrations import summary
 from projections.statistics import count
 from province_node.api.deps import Runtime, ensure_within
@@ -95,7 +95,7 @@ async def student_info(runtime: Runtime, q: Filters) -> dict:
     await views.caught_up()
     students = views.view("students").table("students")
     registrations = views.view("registrations").table("registrations")
-    join = _Join(
+    join = Join(
         students.outerjoin(registrations, students.c.registration_id == registrations.c.id),
         [
             registrations.c.status.label("registration_status"),
@@ -107,11 +107,6 @@ async def student_info(runtime: Runtime, q: Filters) -> dict:
     for item in result["items"]:
         item["has_problem_record"] = item["problem_record_id"] is not None
     return result
-
-
-class _Join:
-    def __init__(self, source: object, columns: list) -> None:
-        self.source, self.columns = source, columns
 
 
 @router.get("/students/export")
@@ -134,9 +129,8 @@ async def export_students(
     if not (x_export_confirmer and x_export_confirmer_password):
         raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
     purpose = f"学生信息导出: {','.join(chosen)}"
-    await runtime.access.confirm_export(
-        user, x_export_confirmer, x_export_confirmer_password, purpose
-    )
+    confirmer, password = x_export_confirmer, x_export_confirmer_password
+    await runtime.access.confirm_export(user, confirmer, password, purpose)
     q.statuses = q.statuses or [StudentStatus.ENROLLED.value]
     await views.caught_up()
     found = await views.read(rows, table, q, chosen, EXPORT_LIMIT)

@@ -74,32 +74,9 @@ def _student_events(province: str, index: int, school: str, klass: str, full: bo
     number = f"G{id_number}" if index % 10 else f"L{county}{born:%Y%m%d}{index % 1000:03d}X"
     registrar = CommandMeta.new(f"{school}_registrar", school, "registrar").as_dict()
     county_meta = CommandMeta.new(f"{county}_registrar", county, "registrar").as_dict()
-    registration = Registration(
-        command_id=f"bench-{province}-{index}",
-        province=province,
-        entry="non_primary",
-        id_type="1",
-        id_number=id_number,
-        name=rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2)))),
-        sex="1" if index % 2 else "2",
-        birth_date=born,
-        ethnicity=f"{rng.choice((1, 1, 1, 1, 2, 3, 5, 8)):02d}",
-        school_code=school,
-        class_code=klass,
-        guardians=[{"name": "家长", "relation": "父亲", "id_type": "1", "id_number": None}],
-        dedup_key=f"1:{id_number}",
-        meta=registrar,
-    )
+    registration = _registration(province, index, school, klass, rng, id_number, born, registrar)
     if full:
-        chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
-        chain.append({"level": "county", "unit_code": county, "unit_name": "区县"})
-        registration.record_authentication("passed", None, registrar)
-        registration.pass_dedup(registrar)
-        registration.assign_number(number, registrar)
-        registration.start_review(chain, registrar)
-        registration.decide(True, "同意", TODAY.isoformat(), registrar | {"account": "approver"})
-        registration.report(registrar)
-        registration.decide(True, "同意", TODAY.isoformat(), county_meta)
+        _review(registration, number, school, county, registrar, county_meta)
     registration.create_student(number, county_meta)
     student = Student(
         registration_id=registration.id,
@@ -113,3 +90,46 @@ def _student_events(province: str, index: int, school: str, klass: str, full: bo
     if full:
         events += StudentNumberIndex(number, student.id).collect_events()
     return events
+
+
+def _registration(
+    province: str,
+    index: int,
+    school: str,
+    klass: str,
+    rng: random.Random,
+    id_number: str,
+    born: date,
+    meta: dict,
+) -> Registration:
+    return Registration(
+        command_id=f"bench-{province}-{index}",
+        province=province,
+        entry="non_primary",
+        id_type="1",
+        id_number=id_number,
+        name=rng.choice(_SURNAMES) + "".join(rng.choices(_GIVEN, k=rng.choice((1, 2)))),
+        sex="1" if index % 2 else "2",
+        birth_date=born,
+        ethnicity=f"{rng.choice((1, 1, 1, 1, 2, 3, 5, 8)):02d}",
+        school_code=school,
+        class_code=klass,
+        guardians=[{"name": "家长", "relation": "父亲", "id_type": "1", "id_number": None}],
+        dedup_key=f"1:{id_number}",
+        meta=meta,
+    )
+
+
+def _review(
+    registration: Registration, number: str, school: str, county: str, meta: dict, county_meta: dict
+) -> None:
+    """The checks, numbering and two-step review a registration goes through (REG-5, REG-6)."""
+    chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
+    chain.append({"level": "county", "unit_code": county, "unit_name": "区县"})
+    registration.record_authentication("passed", None, meta)
+    registration.pass_dedup(meta)
+    registration.assign_number(number, meta)
+    registration.start_review(chain, meta)
+    registration.decide(True, "同意", TODAY.isoformat(), meta | {"account": "approver"})
+    registration.report(meta)
+    registration.decide(True, "同意", TODAY.isoformat(), county_meta)
