@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Integer, Table, and_, func, select
+from sqlalchemy import Boolean, Connection, Integer, Table, and_, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts.errors import ContractError
@@ -118,8 +118,10 @@ def search(
         select(table.c.student_id)
         .where(and_(True, *clauses))
         .order_by(*order(table, q.sort))
-        .limit(q.page_size)
-        .offset((q.page - 1) * q.page_size)
+        # Literal, not bound: with `LIMIT ?` SQLite plans for any size and walks the whole
+        # sort index (a county's page: 40-70 ms instead of 0.3 ms). Both are checked ints.
+        .limit(literal_column(str(int(q.page_size))))
+        .offset(literal_column(str(int((q.page - 1) * q.page_size))))
     )
     page = (
         select(*columns)
@@ -140,6 +142,6 @@ def rows(
         select(*[table.c[n] for n in columns])
         .where(and_(True, *where(table, q)))
         .order_by(*order(table, q.sort))
-        .limit(limit)
+        .limit(literal_column(str(int(limit))))
     )
     return [tuple(r) for r in connection.execute(statement)]
