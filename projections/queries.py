@@ -100,9 +100,12 @@ def order(table: Table, sort: str) -> list[ColumnElement]:
     name = sort.removeprefix("-")
     if name not in fields(table):
         raise ContractError("sort", "unknown_field", f"未知的排序字段 {name}")
-    column = table.c[name]
-    # The primary key breaks ties, so pages never overlap or skip.
-    return [column.desc() if sort.startswith("-") else column.asc(), table.c.student_id]
+    column, key = table.c[name], table.c.student_id
+    # The primary key breaks ties, so pages never overlap or skip; in the same direction, so
+    # that one index (column, student_id) read backwards serves a descending sort.
+    if sort.startswith("-"):
+        return [column.desc(), key.desc()]
+    return [column.asc(), key.asc()]
 
 
 def search(

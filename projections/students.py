@@ -83,7 +83,7 @@ def _index(students: Table) -> None:
         ("school_code", "status", "student_number", "student_id"),
         ("status", "region_code"),
         ("birth_date", "student_id"),
-        ("name", "student_id"),
+        ("status", "name", "student_number", "student_id"),  # name part: count and keys
         ("id_number",),
         ("region_code", "grade"),
     ):
