@@ -93,3 +93,13 @@ def hub_out_for(province: str) -> str:
 
 def hub_out_durable(province: str) -> str:
     return f"prov{province}"
+
+
+def province_count_students(province: str) -> str:
+    """QRY-6: the hub asks a province node for its student counts (`CountStudents`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.students.count"
+
+
+#: Queue group of a province node's RPC subjects (several node processes could share them).
+def province_queue(province: str) -> str:
+    return f"prov{province}"

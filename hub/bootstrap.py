@@ -15,7 +15,7 @@ from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
-from hub.api import cases, health, national
+from hub.api import cases, health, national, statistics
 from hub.application import NationalHub
 from hub.case_rpc import serve_case_rpc
 from hub.messaging import ProvinceFollower, serve_rpc
@@ -59,7 +59,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, "hub")
-    for router in (health.router, auth, admin, national.router, *cases.routers):
+    for router in (health.router, auth, admin, national.router, statistics.router, *cases.routers):
         app.include_router(router)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,11 +13,13 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from projections.node import node_views
 from province_node.api import (
     cases,
     health,
     preschool,
     problems,
+    queries,
     registrations,
     schools,
     students,
@@ -24,6 +27,7 @@ from province_node.api import (
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.cases import CaseService
+from province_node.counting import serve_counts
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
 from province_node.notices import NoticeFollower, serve_prepare
@@ -62,12 +66,14 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
+        views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task, *runtime.background])
+            await stop_tasks([relay_task, sweep_task, views_task, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
+            runtime.views.close()
             log.info("node_stopped", province=settings.province)
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
@@ -80,6 +86,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         schools.router,
         registrations.router,
         preschool.router,
+        queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
         problems.router,
@@ -101,6 +108,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         log.info("demo_schools_loaded", province=province, added=added)
     org = OrgTree.for_province(province, await writer(node.schools))
     access = AccessService(node, writer, org, clock)
+    views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     if settings.demo_data:
         added = await writer(access.load_accounts, _demo_accounts(org))
         log.info("demo_accounts_loaded", province=province, added=added)
@@ -116,7 +124,9 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
 
     background: list[asyncio.Task] = []
-    bus = Bus(settings.nats_url, f"prov{province}", on_connect=[declare_stream, serve_cases])
+    counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
+    hooks = [declare_stream, counts, serve_cases]
+    bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     case_service = CaseService(node, writer, bus, org, clock, settings.hub_timeout_seconds)
     bus.start()
@@ -140,6 +150,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         clock,
         imports,
         preschool_service,
+        views,
         case_service,
         background,
     )

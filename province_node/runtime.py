@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contracts.org import OrgTree
+from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.cases import CaseService
 from province_node.imports import ImportService
@@ -31,6 +32,7 @@ class NodeRuntime:
     clock: Clock
     imports: ImportService
     preschool: PreschoolService
+    views: Views  # the read models (QRY)
     cases: CaseService
     #: Tasks started once NATS is up (the hub-notice follower), stopped with the node.
     background: list = field(default_factory=list)

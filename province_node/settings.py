@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projections.service import views_url
 from xueji.store import sqlite_url
 
 
@@ -27,11 +28,19 @@ class NodeSettings(BaseSettings):
     deferred_dedup_seconds: float = 300.0
     log_level: str = "INFO"
 
+    #: SQLAlchemy URL of the read models (QRY); default: `<store>_views.sqlite` next to a
+    #: SQLite store, the store's own database on PostgreSQL (projections/service.py says why).
+    views_url: str | None = None
+    views_poll_seconds: float = 0.2
+
     #: Where uploaded materials (proofs) are kept, by content hash; default `var/blobs/prov<code>`.
     blobs_dir: Path | None = None
 
     def blob_dir(self) -> Path:
         return self.blobs_dir or self.var_dir / "blobs" / f"prov{self.province}"
+
+    def views_store_url(self) -> str:
+        return self.views_url or views_url(self.store_url())
 
     def store_url(self) -> str:
         return self.db_url or sqlite_url(self.var_dir / f"prov{self.province}.sqlite")

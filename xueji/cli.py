@@ -96,6 +96,22 @@ def preschool(
     asyncio.run(run(url, provinces.split(","), children))
 
 
+@app.command()
+def rebuild(
+    view: Annotated[str, typer.Argument(help="students, registrations, or all")],
+    province: Annotated[str, typer.Option(help="Two-digit province code")] = "44",
+) -> None:
+    """AUD-3: drop a read model of a (stopped) node and rebuild it from the event log."""
+    from projections.rebuild import rebuild as run_rebuild
+
+    try:
+        done = run_rebuild(province, view)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    for name, events, seconds in done:
+        typer.echo(f"{name}: {events} events read in {seconds:.1f} s")
+
+
 @bench_app.command("outbox")
 def bench_outbox(
     events: Annotated[int, typer.Option(help="Events to store, then publish")] = 20_000,
@@ -139,6 +155,29 @@ def bench_chain(
     from simulations.bench.chain import main
 
     main(events, work)
+
+
+@bench_app.command("replay")
+def bench_replay(
+    events: Annotated[int, typer.Option(help="Events in the seeded log")] = 1_000_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-replay"),
+) -> None:
+    """AUD-3 rebuild of every view (events/s) next to a raw sqlite3 scan of the same table."""
+    from simulations.bench.replay import main
+
+    main(events, work)
+
+
+@bench_app.command("query")
+def bench_query(
+    students: Annotated[int, typer.Option(help="Students in the province")] = 200_000,
+    requests: Annotated[int, typer.Option(help="Requests per query shape")] = 40,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-query"),
+) -> None:
+    """p95 of the students query endpoints (QRY-1/2/6) next to the same SQL run raw."""
+    from simulations.bench.query import main
+
+    main(students, requests, work)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -27,5 +29,6 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "nats": nats,
         "store": store,
         "outbox_published": runtime.relay.published,
+        "views": await asyncio.to_thread(runtime.views.lags),  # lag = log max id − position
     }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -16,6 +16,7 @@ from contracts.codes import Level
 from contracts.errors import ContractError, Forbidden, NotFound
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime, ensure_within
+from province_node.api.queries import registrations_in_sight
 from province_node.domain.registration_rules import RegistrationForm
 from province_node.excel.templates import build_template
 from xueji.access.api import CurrentUser, require_role
@@ -146,10 +147,9 @@ async def import_file(file_id: UUID, runtime: Runtime, user: CurrentUser) -> dic
 async def list_registrations(
     runtime: Runtime, user: CurrentUser, status: str | None = None
 ) -> dict:
-    """Registrations of the caller's jurisdiction, optionally of one status."""
-    items = await runtime.writer(
-        runtime.node.registrations_of, _schools_in_sight(runtime, user), status
-    )
+    """Registrations of the caller's jurisdiction, optionally of one status (any status:
+    answered from the registrations view)."""
+    items = await registrations_in_sight(runtime, user, status)
     return {"items": items, "total": len(items)}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -91,3 +92,34 @@ async def request_reply_samples(url: str, requests: int) -> list[float]:
         return sorted(samples)
     finally:
         await nc.close()
+
+
+def sqlite_scan(path: Path, table: str, decode: bool = False) -> float:
+    """Rows/s of reading a whole events table in id order (what a replay reads), with
+    `decode`: also parsing each row's JSON state (the least a replay must do per event)."""
+    connection = sqlite3.connect(path)
+    statement = (
+        f"SELECT id, originator_id, originator_version, topic, state FROM {table} ORDER BY id"
+    )
+    started, count = time.perf_counter(), 0
+    for row in connection.execute(statement):
+        if decode:
+            json.loads(row[4])
+        count += 1
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return count / elapsed
+
+
+def sqlite_query_p95(path: Path, statements: list[str], repeat: int) -> float:
+    """p95 in ms of running `statements` (one query's SQL) directly with sqlite3."""
+    connection = sqlite3.connect(path)
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for statement in statements:
+            connection.execute(statement).fetchall()
+        samples.append(time.perf_counter() - started)
+    connection.close()
+    samples.sort()
+    return samples[int(len(samples) * 0.95) - 1] * 1000

@@ -72,6 +72,8 @@ async def test_xpt1_seed_flow_four_decisions_then_pull_moves_the_record(mesh: Me
     left = (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()
     assert left["status"] == "转出"
     await mesh.wait_until(lambda: _noticed(mesh, number))  # the out-school is told
+    await mesh.wait_until(lambda: _listed(mesh, "34", number, "在校"))  # the read models follow
+    await mesh.wait_until(lambda: _listed(mesh, "44", number, "转出"))
     moved = await mesh.get(
         "44",
         "/api/v1/national/students",
@@ -247,3 +249,13 @@ async def test_bus1_forged_province_cannot_decide_another_province_s_step(mesh: 
     garbage = await nc.request(subjects.HUB_CASE_DECIDE, b'{"kind": "DecideCase"}', timeout=5)
     assert json.loads(garbage.data)["error"]["status"] == 422
     assert (await case_now(mesh, case["id"]))["step"] == "out_school"
+
+
+async def _listed(mesh: Mesh, province: str, number: str, status: str) -> bool:
+    found = await mesh.get(
+        province,
+        "/api/v1/students/info",
+        as_=f"{province}0000_registrar",
+        params={"student_number": number},
+    )
+    return [item["status"] for item in found.json()["items"]] == [status]

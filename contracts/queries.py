@@ -1,0 +1,38 @@
+"""Queries the hub asks every province node (request/reply, never captured by a stream)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.envelope import ContractModel, Envelope
+
+#: QRY-6 dimensions a count can be broken down by.
+Dimension = Literal["region", "stage", "grade", "sex", "ethnicity", "flags", "status"]
+
+
+class CountStudents(ContractModel):
+    """QRY-6: how many students of the province, by one dimension (enrolled ones by default)."""
+
+    kind: Literal["CountStudents"] = "CountStudents"
+    version: Literal[1] = 1
+    envelope: Envelope
+    by: Dimension
+    statuses: list[str] = Field(default_factory=lambda: ["在校"], max_length=20)
+
+
+class CountGroup(ContractModel):
+    key: str | None
+    count: int = Field(ge=0)
+
+
+class StudentCounts(ContractModel):
+    """A province's answer: one count per value of the dimension, and the total."""
+
+    kind: Literal["StudentCounts"] = "StudentCounts"
+    version: Literal[1] = 1
+    province: str = Field(pattern=r"^\d{2}$")
+    by: Dimension
+    groups: list[CountGroup] = Field(max_length=10_000)
+    total: int = Field(ge=0)

@@ -1,0 +1,212 @@
+"""The `students` view (QRY-1, QRY-2, QRY-6): one row per student record, every field of it.
+
+Schools and classes are followed too, so that a row carries its school's region codes and its
+class's grade when it is written. `event_count` is incremented per event on purpose: it is the
+one non-idempotent column, so an event applied twice shows (`event_count != version`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+
+from contracts.codes import StudentStatus
+from projections.batch import Batch, Row
+from projections.machinery import View
+from province_node.domain.school import School
+from province_node.domain.student import DELETED, Student
+
+
+def _str(name: str, length: int = 40, **kw: Any) -> Column:
+    return Column(name, String(length), **kw)
+
+
+def students_view(prefix: str) -> View:
+    metadata = MetaData()
+    _school_tables(prefix, metadata)
+    _index(_students_table(prefix, metadata))
+    view = View("students", metadata)
+    _Handlers(view)
+    return view
+
+
+def _school_tables(prefix: str, metadata: MetaData) -> None:
+    Table(
+        f"{prefix}_v_schools",
+        metadata,
+        _str("school_id", 36, primary_key=True),  # a ClassOpened event knows only this id
+        _str("school_code", 20),
+        *[_str(n, 60) for n in ("school_name", "school_type", "school_system")],
+        *[_str(n, 12) for n in ("region_code", "city_code", "province_code")],
+        *[_str(n, 12) for n in ("supervising_unit", "locality_unit")],
+    )
+    Table(
+        f"{prefix}_v_classes",
+        metadata,
+        _str("key", 30, primary_key=True),  # school code + class code: class codes repeat
+        *[_str(n, 30) for n in ("class_name", "grade", "stage", "entry_year")],
+    )
+
+
+def _students_table(prefix: str, metadata: MetaData) -> Table:
+    return Table(
+        f"{prefix}_v_students",
+        metadata,
+        _str("student_id", 36, primary_key=True),
+        *[_str(n) for n in ("student_number", "number_kind", "name", "sex", "birth_date")],
+        *[_str(n) for n in ("id_type", "id_number", "ethnicity", "dedup_key")],
+        *[_str(n, 60) for n in ("school_code", "school_name", "school_type", "school_system")],
+        *[_str(n, 12) for n in ("region_code", "city_code", "province_code")],
+        *[_str(n, 12) for n in ("supervising_unit", "locality_unit")],
+        *[_str(n, 30) for n in ("class_code", "class_name", "grade", "stage", "entry_year")],
+        *[_str(n) for n in ("status", "auth_status", "registration_id")],
+        Column("has_photo", Boolean, nullable=False),
+        *[Column(n, Boolean) for n in ("migrant", "left_behind", "special_needs")],
+        Column("guardians_count", Integer, nullable=False),
+        *[_str(n, 60) for n in ("guardian_name", "guardian_relation", "guardian_id_number")],
+        *[_str(n, 40) for n in ("registered_at", "registered_by", "registered_unit")],
+        *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
+        Column("deletion_requested", Boolean, nullable=False),
+        _str("deletion_reason", 500),
+        _str("deleted_at"),
+        Column("version", Integer, nullable=False),
+        Column("event_count", Integer, nullable=False),
+    )
+
+
+def _index(students: Table) -> None:
+    # The default sort and its tie-break walk an index (a page needs no sort of the table);
+    # the jurisdiction (school IN …) and the counts (status …) are covered by the others.
+    for columns in (
+        ("student_number", "student_id"),
+        ("school_code", "status", "student_number", "student_id"),
+        ("status", "region_code"),
+        ("birth_date", "student_id"),
+        ("status", "name", "student_number", "student_id"),  # name part: count and keys
+        ("id_number",),
+        ("region_code", "grade"),
+    ):
+        Index(f"{students.name}_{'_'.join(columns)}_idx", *[students.c[c] for c in columns])
+
+
+class _Handlers:
+    """One method per event type followed; `__init__` registers them with the view."""
+
+    def __init__(self, view: View) -> None:
+        self.schools, self.classes = view.table("schools"), view.table("classes")
+        self.students = view.table("students")
+        view.on(School.Registered)(self.school)
+        view.on(School.ClassOpened)(self.klass)
+        view.on(Student.Registered)(self.registered)
+        view.on(Student.DeletionRequested)(self.deletion_requested)
+        view.on(Student.DeletionRefused)(self.deletion_refused)
+        view.on(Student.Deleted)(self.deleted)
+        # XPT-6: a student arriving from another province is a new row; one leaving stays.
+        view.on(Student.TransferredIn)(self.registered)
+        view.on(Student.TransferredOut)(self.transferred_out)
+        for case_event in (Student.CaseOpened, Student.CaseClosed, Student.CaseCompletedNoticed):
+            view.on(case_event)(self.touched)
+
+    def school(self, batch: Batch, e: Any) -> None:
+        region = e.region_code
+        batch.put(
+            self.schools,
+            {
+                "school_id": str(e.originator_id),
+                "school_code": e.school_code,
+                "school_name": e.name,
+                "school_type": e.school_type,
+                "school_system": e.school_system,
+                "region_code": region,
+                "city_code": region[:4] + "00",
+                "province_code": region[:2] + "0000",
+                "supervising_unit": e.supervising_unit,
+                "locality_unit": e.locality_unit,
+            },
+        )
+
+    def klass(self, batch: Batch, e: Any) -> None:
+        school = batch.get(self.schools, str(e.originator_id))["school_code"]
+        batch.put(
+            self.classes,
+            {
+                "key": f"{school}:{e.class_code}",
+                "class_name": e.name,
+                "grade": e.grade,
+                "stage": e.class_code[4:5],
+                "entry_year": e.class_code[:4],
+            },
+        )
+
+    def registered(self, batch: Batch, e: Any) -> None:
+        school = batch.get(self.schools, str(School.create_id(e.school_code))) or {}
+        klass = batch.get(self.classes, f"{e.school_code}:{e.class_code}") or {}
+        first = e.guardians[0] if e.guardians else {}
+        row = {c.name: None for c in self.students.columns} | school | klass
+        row.pop("key", None), row.pop("school_id", None)  # lookup keys, not columns
+        row |= {
+            "student_id": str(e.originator_id),
+            "registration_id": str(e.registration_id),
+            "number_kind": e.student_number[0],
+            "birth_date": e.birth_date.isoformat(),
+            "status": StudentStatus.ENROLLED.value,
+            "has_photo": False,
+            "guardians_count": len(e.guardians),
+            "guardian_name": first.get("name"),
+            "guardian_relation": first.get("relation"),
+            "guardian_id_number": first.get("id_number"),
+            "registered_at": e.timestamp.isoformat(),
+            "registered_by": e.meta.get("account"),
+            "registered_unit": e.meta.get("unit_code"),
+            "deletion_requested": False,
+            "event_count": 0,
+        }
+        row |= {k: getattr(e, k) for k in _COPIED}
+        batch.put(self.students, _changed(row, e))
+
+    def transferred_out(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, status=StudentStatus.TRANSFERRED_OUT.value)
+
+    def touched(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e)
+
+    def deletion_requested(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, deletion_requested=True, deletion_reason=e.reason)
+
+    def deletion_refused(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, deletion_requested=False, deletion_reason=None)
+
+    def deleted(self, batch: Batch, e: Any) -> None:
+        changes = {"status": DELETED, "deleted_at": e.timestamp.isoformat()}
+        _update(batch, self.students, e, deletion_requested=False, **changes)
+
+
+_COPIED = (
+    "student_number",
+    "name",
+    "sex",
+    "id_type",
+    "id_number",
+    "ethnicity",
+    "dedup_key",
+    "school_code",
+    "class_code",
+    "auth_status",
+)
+
+
+def _update(batch: Batch, table: Table, e: Any, **changes: Any) -> None:
+    row = batch.get(table, str(e.originator_id))
+    if row is not None:
+        batch.put(table, _changed(row | changes, e))
+
+
+def _changed(row: Row, e: Any) -> Row:
+    meta = getattr(e, "meta", None) or {}
+    row["version"] = e.originator_version
+    row["event_count"] += 1
+    row["last_change_at"] = e.timestamp.isoformat()
+    row["last_change_type"] = type(e).__name__
+    row["last_change_by"] = meta.get("account")
+    return row
