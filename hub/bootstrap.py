@@ -15,6 +15,7 @@ from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub.api import health, national
 from hub.application import NationalHub
+from hub.console import install as install_console
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
@@ -56,6 +57,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     install_log_context(app, "hub")
     for router in (health.router, auth, admin, national.router):
         app.include_router(router)
+    install_console(app)  # the ministry's console at `/` (issue 7)
     return app
 
 

@@ -1,0 +1,122 @@
+"""The consoles over HTTP (no browser): every page renders for its users, refusals are pages.
+
+The browser suite (`tests/browser`) drives the main flows; these check the wiring quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from tests.support.mesh import Mesh, approve_fully
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+
+pytestmark = pytest.mark.parametrize("store_urls", ["sqlite"], indirect=True)
+
+
+@asynccontextmanager
+async def _console(mesh: Mesh, service: str, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A logged-in console user (the session cookie, as a browser keeps it)."""
+    async with mesh.client(service) as client:
+        response = await client.post(
+            "/login", data={"username": username, "password": "Xueji@2026"}
+        )
+        assert response.status_code == 303, response.text
+        client.cookies.set("xueji_session", response.cookies["xueji_session"])
+        yield client
+
+
+async def test_console_pages_render_for_a_school_registrar(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        for path in (
+            "/",
+            "/registration/new",
+            "/registration/import",
+            "/registration/report",
+            "/registration/list",
+            "/students",
+            "/students?name=张",
+            "/password",
+            "/transfers/new",
+            "/transfers/pending",
+            "/enrollments/query",
+            "/national",
+        ):
+            page = await client.get(path, headers={"accept": "text/html"})
+            assert page.status_code == 200, (path, page.text[:2000])
+            assert "天河区" in page.text and REGISTRAR["44"] in page.text, path
+        menu = (await client.get("/")).text
+        assert "学籍注册录入" in menu and "跨省转学申请" in menu
+        assert "学籍注册审核" not in menu  # a registrar reports, the approver reviews
+        transfer = (await client.get("/transfers/pending")).text
+        assert "暂未开通" in transfer
+        missing = await client.get("/no-such-page", headers={"accept": "text/html"})
+        assert missing.status_code == 404 and "页面不存在" in missing.text
+        check = await client.post(
+            "/registration/check-id", data={"id_type": "1", "id_number": resident_id()}
+        )
+        assert "校验通过" in check.text and "2015-03-09" in check.text
+        bad = await client.post(
+            "/registration/check-id", data={"id_type": "1", "id_number": "440106201503091230"}
+        )
+        assert "校验位不正确" in bad.text
+
+
+async def test_console_enters_a_student_and_the_approver_sees_it(mesh: Mesh) -> None:
+    school = JUNIOR_SCHOOL["44"]
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        page = await client.post(
+            "/registration/new",
+            data={
+                "entry": "non_primary",
+                "id_type": "1",
+                "id_number": resident_id(sequence=321),
+                "name": "陈小东",
+                "class_code": "2026201",
+            },
+        )
+        assert page.status_code == 200, page.text
+        assert "已提交 陈小东" in page.text
+        refused = await client.post(
+            "/registration/new",
+            data={
+                "entry": "non_primary",
+                "id_type": "1",
+                "id_number": "44010620150309123",
+                "name": "错号",
+                "class_code": "2026201",
+            },
+        )
+        assert refused.status_code == 422 and "18位" in refused.text
+    async with _console(mesh, "44", f"{school}_approver") as client:
+        review = (await client.get("/registration/review")).text
+        assert "陈小东" in review and "学籍注册审核" in review
+
+
+async def test_console_detail_outside_the_jurisdiction_is_refused(mesh: Mesh) -> None:
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=246), name="林一")
+    created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    number = created.json()["student_number"]
+    await approve_fully(mesh, "44", created.json()["id"])
+    async with _console(mesh, "44", "440106_registrar") as client:
+        page = await client.get(f"/students/{number}")
+        assert page.status_code == 200 and "林一" in page.text
+        found = await client.get("/students", params={"student_number": number})
+        assert "林一" in found.text
+    async with _console(mesh, "44", "440103_registrar") as client:
+        page = await client.get(f"/students/{number}")
+        assert page.status_code == 403 and "林一" not in page.text
+        found = await client.get("/students", params={"student_number": number})
+        assert "林一" not in found.text
+
+
+async def test_hub_console_national_query(mesh: Mesh) -> None:
+    async with _console(mesh, "hub", "moe_registrar") as client:
+        for path in ("/", "/national", "/monitoring"):
+            page = await client.get(path)
+            assert page.status_code == 200 and "教育部" in page.text, path
+        empty = await client.get("/national", params={"name": "无此人", "number": resident_id()})
+        assert "未查到" in empty.text
