@@ -1,33 +1,55 @@
-"""Browser fixtures: the mesh over HTTP and Debian's chromium driven by Playwright.
+"""Browser fixtures: one mesh over HTTP per module and Debian's chromium driven by Playwright.
 
 Playwright's own browser downloads are never used: `make test` installs Debian's `chromium`
-when `/usr/bin/chromium` is absent.
+when `/usr/bin/chromium` is absent. Tests share the mesh (each uses its own people) and get
+a fresh browser context (cookies) per user.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 
 from tests.support.mesh import Mesh
+from tests.support.nats import NatsServer
 from tests.support.served import CHROMIUM_ARGS, chromium_path, served
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
-
-@pytest.fixture
-def store_urls(tmp_path) -> dict[str, str]:
-    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+PROVINCES = ["34", "44"]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
+    stores = tmp_path_factory.mktemp("stores")
+    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
+    mesh = Mesh(module_nats.url, urls, PROVINCES)
+    await mesh.start_all()
+    try:
+        yield mesh
+    finally:
+        await mesh.stop_all()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def urls(mesh: Mesh) -> AsyncIterator[dict[str, str]]:
     async with served(mesh) as urls:
         yield urls
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[object]:
     path = chromium_path()
     if path is None:
@@ -40,7 +62,7 @@ async def browser() -> AsyncIterator[object]:
             await browser.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def new_page(browser):
     """A fresh browser context (its own cookies) per user."""
     contexts = []

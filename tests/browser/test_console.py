@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from contracts.ids import IdGroup
 from province_node.excel.templates import build_template
 from simulations.demo import school_code
@@ -12,6 +14,8 @@ from simulations.excel import filled
 from tests.browser.conftest import log_in, menu
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 天河区 (440106)
 PRIMARY = school_code("440106", 1)
@@ -80,7 +84,9 @@ async def test_reg4_import_shows_the_bad_row(mesh: Mesh, urls, new_page) -> None
 
 async def test_a_county_never_sees_another_countys_student(mesh: Mesh, urls, new_page) -> None:
     body = registration(SCHOOL, resident_id(sequence=246), name="林一")
-    created = (await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)).json()
+    created = (
+        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    ).json()
     await approve_fully(mesh, "44", created["id"])
     number = created["student_number"]
 

@@ -40,7 +40,9 @@ async def served(mesh: Mesh) -> AsyncIterator[dict[str, str]]:
     servers, tasks, urls = [], [], {}
     for service, app in mesh.apps.items():
         port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
         server = uvicorn.Server(config)
         servers.append(server)
         tasks.append(asyncio.create_task(server.serve()))
@@ -50,5 +52,5 @@ async def served(mesh: Mesh) -> AsyncIterator[dict[str, str]]:
         yield urls
     finally:
         for server in servers:
-            server.should_exit = True
+            server.should_exit = server.force_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
