@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint format bench-outbox clean
+.PHONY: up test lint format bench-outbox clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "xueji needs Python >= 3.11"'
@@ -18,9 +18,20 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(BIN)/xueji up
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium (never Playwright's downloaded browsers).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+# PNGs of the main console pages with demo data, for README's tour.
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.support.screenshots docs/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
