@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
+from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
@@ -120,3 +121,60 @@ async def test_hub_console_national_query(mesh: Mesh) -> None:
             assert page.status_code == 200 and "教育部" in page.text, path
         empty = await client.get("/national", params={"name": "无此人", "number": resident_id()})
         assert "未查到" in empty.text
+
+
+async def test_transfer_pages_follow_the_api_contract(mesh: Mesh) -> None:
+    """XPT pages against a stand-in of the transfer API (wired through `client_for`)."""
+    fake = FakeCrossProvince()
+    number = "G" + resident_id(region="340104", sequence=77)
+    fake.national[number] = {"name": "皖小明", "student_number": number, "province": "34"}
+    mesh.apps["44"].state.cross_province_client = fake.as_
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        found = await client.get("/transfers/new", params={"name": "皖小明", "number": number})
+        assert "第二步：填写申请" in found.text
+        missing = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "皖小明",
+                "student_number": number,
+                "target_class_code": "",
+                "reason": "",
+            },
+        )
+        assert missing.status_code == 422 and "请选择转入班级" in missing.text
+        created = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "皖小明",
+                "student_number": number,
+                "target_class_code": "2026201",
+                "reason": "随父母工作调动",
+            },
+        )
+        assert "已发起跨省转学申请" in created.text
+    (case_id,) = fake.cases
+    async with _console(mesh, "44", f"{JUNIOR_SCHOOL['44']}_approver") as client:
+        pending = await client.get("/transfers/pending")
+        assert "皖小明" in pending.text
+        refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
+        assert "须填写核办意见" in refused.text and fake.cases[case_id]["status"] == "in_progress"
+        await client.post(f"/transfers/{case_id}/decision", data={"approve": "1"})
+        detail = (await client.get(f"/transfers/{case_id}")).text
+        assert "转入学校核办" in detail and "转入地教育局核办" in detail and "办理中" in detail
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        revoke = await client.get("/transfers/revoke")
+        assert "撤销" in revoke.text and "皖小明" in revoke.text
+        done = await client.post(f"/transfers/{case_id}/revoke")
+        assert "已撤销" in done.text
+
+
+async def test_pages_say_when_the_central_platform_is_unreachable(mesh: Mesh, nats_server) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        nats_server.stop()
+        await mesh.wait_until(lambda: not mesh.runtime("44").bus.connected)
+        home = await client.get("/")
+        assert "中央平台暂不可达" in home.text and "照常可用" in home.text
+        assert (await client.get("/registration/report")).status_code == 200  # local work goes on
+        nats_server.start()
+        await mesh.wait_until(lambda: mesh.runtime("44").bus.connected, timeout=30)
+        assert "中央平台暂不可达" not in (await client.get("/")).text
