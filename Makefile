@@ -22,12 +22,15 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-# The browser tests drive Debian's chromium (never Playwright's downloaded browsers).
+# The browser tests drive Debian's chromium (never Playwright's downloaded browsers), with a
+# Chinese font so that pages and screenshots show characters.
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@test -x $(CHROMIUM) -a -f $(CJK_FONT) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	  chromium fonts-wqy-microhei; }
 
 # PNGs of the main console pages with demo data, for README's tour.
 screenshots: $(STAMP) chromium

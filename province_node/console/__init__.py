@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from province_node.console import registration, review, students, transfers
+from province_node.console import imports, national, registration, review, students, transfers
 from xueji.console import install_console
 from xueji.console.kit import Console
 from xueji.console.menu import PROVINCE_MENU
@@ -34,5 +34,12 @@ def install(app: FastAPI, province: str) -> None:
         hub_down_note=HUB_DOWN_NOTE,
     )
     # The transfer routes (`/{kind}/…`) go last: they must not shadow the fixed paths.
-    routers = (registration.router, review.router, students.router, transfers.router)
+    routers = (
+        registration.router,
+        imports.router,
+        review.router,
+        students.router,
+        national.router,
+        transfers.router,
+    )
     install_console(app, console, *routers)

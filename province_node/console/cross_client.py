@@ -15,9 +15,12 @@ from fastapi import Request
 
 from xueji.access.sessions import Session
 from xueji.console.kit import FeatureUnavailable
+from xueji.console.labels import STEPS
 
 Kind = Literal["transfers", "enrollments"]
-__all__ = ["CrossProvinceClient", "FeatureUnavailable", "Kind", "client_for"]
+__all__ = ["CrossProvinceClient", "FeatureUnavailable", "Kind", "client_for", "timeline"]
+
+DEFAULT_STEPS = ("in_school", "in_bureau", "out_school", "out_bureau", "archive_pull")
 
 
 class CrossProvinceClient(Protocol):
@@ -72,3 +75,23 @@ def client_for(request: Request, user: Session) -> CrossProvinceClient:
     if ready is not None:
         return ready(request, user) if callable(ready) else ready
     return NotYetAvailable()
+
+
+def timeline(case: dict) -> list[dict]:
+    """Every step in order: decided (who, when, opinion), current, or still to come."""
+    history = case.get("history") or []
+    steps = list(DEFAULT_STEPS)
+    for entry in history:
+        if entry.get("step") and entry["step"] not in steps:
+            steps.insert(max(len(steps) - 1, 0), entry["step"])
+    rows = []
+    for step in steps:
+        done = [h for h in history if h.get("step") == step]
+        state = "todo"
+        if done:
+            decision = str(done[-1].get("decision", "")).lower()
+            state = "no" if decision in ("reject", "rejected", "false", "0") else "done"
+        elif step == case.get("step") and case.get("status") in ("in_progress", "approved"):
+            state = "current"
+        rows.append({"step": step, "label": STEPS.get(step, step), "state": state, "entries": done})
+    return rows

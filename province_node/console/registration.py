@@ -1,26 +1,21 @@
-"""学籍注册 pages: single entry with live ID checks, Excel template, import with progress."""
+"""学籍注册录入: single entry with live ID checks (ID-2), as the school registrar."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
-from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from contracts.errors import ContractError, Forbidden
-from contracts.ids import IdGroup, parse_resident_id
+from contracts.ids import parse_resident_id
 from province_node.domain.registration_rules import RegistrationForm
-from province_node.excel.templates import build_template
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of
 from xueji.console.labels import ENTRIES, ID_TYPES
 
 router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_schema=False)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_UPLOAD_BYTES = 10 * 2**20
 MAX_PROOF_BYTES = 2 * 2**20
 FIELDS = (
     "entry",
@@ -38,7 +33,7 @@ FIELDS = (
 )
 
 
-def _school_registrar(user: User) -> None:
+def school_registrar(user: User) -> None:
     if user.level != "school" or user.role != "registrar":
         raise Forbidden("学籍注册由学校学籍管理员办理", code="school_registrar_only")
 
@@ -68,7 +63,7 @@ def _form_page(request: Request, classes, values: dict, errors: dict, **extra) -
 
 @router.get("/new")
 async def new_form(request: Request, user: User) -> Response:
-    _school_registrar(user)
+    school_registrar(user)
     values = {"entry": "non_primary", "id_type": "1", "g_id_type": "1"}
     return _form_page(request, await _classes(request, user.unit_code), values, {})
 
@@ -99,7 +94,7 @@ async def check_id(
 
 @router.post("/new")
 async def submit(request: Request, user: User, proof: UploadFile | None = None) -> Response:
-    _school_registrar(user)
+    school_registrar(user)
     raw = await request.form()
     values = {k: str(raw.get(k, "")).strip() for k in FIELDS}
     classes = await _classes(request, user.unit_code)
@@ -158,71 +153,3 @@ async def submit(request: Request, user: User, proof: UploadFile | None = None) 
         "class_code": values["class_code"],
     }
     return _form_page(request, classes, fresh, {}, created=result, created_name=form.name)
-
-
-@router.get("/template/{id_group}")
-async def template(id_group: str, user: User, entry: str = "primary") -> Response:
-    """REG-4: the Excel template of a document-type group, with drop-down lists."""
-    if id_group not in ("resident", "hmt_foreign") or entry not in ENTRIES:
-        raise ContractError("id_group", "bad_template", "没有该模板")
-    name = quote(f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx")
-    return Response(
-        build_template(IdGroup(id_group), entry),
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
-
-
-@router.get("/import")
-async def import_form(request: Request, user: User) -> Response:
-    _school_registrar(user)
-    return console_of(request).page(
-        request,
-        "registration_import.html",
-        title="学籍注册导入",
-        errors={},
-        entries=list(ENTRIES.items()),
-    )
-
-
-@router.post("/import")
-async def upload(
-    request: Request,
-    user: User,
-    file: UploadFile | None = None,
-    entry: Annotated[str, Form()] = "non_primary",
-    id_group: Annotated[str, Form()] = "resident",
-) -> Response:
-    """Upload → the file record; large files go on in the background (progress polls)."""
-    _school_registrar(user)
-    console = console_of(request)
-    if file is None or not file.filename:
-        return console.page(
-            request,
-            "registration_import.html",
-            status=422,
-            title="学籍注册导入",
-            errors={"file": "请选择要导入的 Excel 文件（.xlsx）"},
-            entries=list(ENTRIES.items()),
-        )
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    runtime = request.app.state.runtime
-    record = await runtime.imports.import_file(data, file.filename, entry, id_group, meta_of(user))
-    return console.page(
-        request,
-        "registration_import.html",
-        title="学籍注册导入",
-        errors={},
-        entries=list(ENTRIES.items()),
-        record=record,
-    )
-
-
-@router.get("/imports/{file_id}")
-async def progress(request: Request, user: User, file_id: UUID) -> Response:
-    """The import file record as a fragment, polled while the file is being processed."""
-    runtime = request.app.state.runtime
-    record = await runtime.imports.file(file_id)
-    if record is None or not runtime.org.is_within(record["school_code"], user.unit_code):
-        raise Forbidden("导入文件不存在或不在本单位管辖范围内")
-    return console_of(request).page(request, "_import_record.html", record=record)

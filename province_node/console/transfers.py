@@ -11,14 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
-from province_node.console.cross_client import client_for
+from province_node.console.cross_client import client_for, timeline
+from province_node.console.national import look_up, query_errors
 from xueji.console.kit import ConsoleRoute, FeatureUnavailable, User, console_of, field_errors
-from xueji.console.labels import STEPS
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 TITLES = {"transfers": "跨省转学", "enrollments": "毕业后跨省就学"}
-DEFAULT_STEPS = ("in_school", "in_bureau", "out_school", "out_bureau", "archive_pull")
 MAX_PROOF_BYTES = 2 * 2**20
 
 
@@ -41,50 +40,6 @@ async def _classes(request: Request, user: User) -> list[dict]:
     return (await runtime.writer(runtime.node.school, user.unit_code))["classes"]
 
 
-@router.get("/national")
-async def national(request: Request, user: User, name: str = "", number: str = "") -> Response:
-    """QRY-4 from the province: name plus national student number or ID number."""
-    found, errors = None, {}
-    if name or number:
-        errors = _query_errors(name, number)
-        if not errors:
-            found = await _look_up(request, user, name, number, errors)
-    return console_of(request).page(
-        request,
-        "national.html",
-        title="全国学籍查询",
-        name=name,
-        number=number,
-        found=found,
-        errors=errors,
-    )
-
-
-def _query_errors(name: str, number: str) -> dict[str, str]:
-    errors = {}
-    if not name.strip():
-        errors["name"] = "请输入姓名"
-    if not number.strip():
-        errors["number"] = "请输入全国学籍号或身份证件号"
-    return errors
-
-
-async def _look_up(request: Request, user: User, name: str, number: str, errors: dict):
-    number = number.strip().upper()
-    by_number = number[:1] in ("G", "J", "L") and len(number) == 19
-    try:
-        return await client_for(request, user).national_student(
-            name.strip(),
-            student_number=number if by_number else None,
-            id_number=None if by_number else number,
-        )
-    except Exception as refused:  # noqa: BLE001 - said next to the number
-        if isinstance(refused, FeatureUnavailable):
-            raise
-        errors.update({"number": field_errors(refused).popitem()[1]})
-        return None
-
-
 @router.get("/{kind}/new")
 async def apply_form(
     request: Request, user: User, kind: str, name: str = "", number: str = ""
@@ -92,9 +47,9 @@ async def apply_form(
     """XPT-2: look the student up nationally, then fill in the application."""
     found, errors = None, {}
     if name or number:
-        errors = _query_errors(name, number)
+        errors = query_errors(name, number)
         if not errors:
-            found = await _look_up(request, user, name, number, errors)
+            found = await look_up(request, user, name, number, errors)
     return _page(
         request,
         kind,
@@ -257,23 +212,3 @@ async def act(request: Request, user: User, kind: str, case_id: str, action: str
     else:
         raise HTTPException(404)
     return await detail(request, user, kind, case_id, done=done)
-
-
-def timeline(case: dict) -> list[dict]:
-    """Every step in order: decided (who, when, opinion), current, or still to come."""
-    history = case.get("history") or []
-    steps = list(DEFAULT_STEPS)
-    for entry in history:
-        if entry.get("step") and entry["step"] not in steps:
-            steps.insert(max(len(steps) - 1, 0), entry["step"])
-    rows = []
-    for step in steps:
-        done = [h for h in history if h.get("step") == step]
-        state = "todo"
-        if done:
-            decision = str(done[-1].get("decision", "")).lower()
-            state = "no" if decision in ("reject", "rejected", "false", "0") else "done"
-        elif step == case.get("step") and case.get("status") in ("in_progress", "approved"):
-            state = "current"
-        rows.append({"step": step, "label": STEPS.get(step, step), "state": state, "entries": done})
-    return rows

@@ -126,7 +126,7 @@ async def test_reg6_registrar_enters_and_approver_approves(mesh: Mesh, urls, new
     await log_in(approver, urls["44"], f"{SCHOOL}_approver")
     await menu(approver, "学籍注册审核")
     row = approver.get_by_role("row").filter(has_text="陈小东")
-    await row.get_by_role("button", name="审核").click()
+    await row.get_by_role("button", name="审核", exact=True).click()
     dialog = approver.get_by_role("dialog")
     await dialog.get_by_role("button", name="审核不通过").click()  # no opinion given
     dialog = approver.get_by_role("dialog")

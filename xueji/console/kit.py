@@ -59,6 +59,7 @@ class Console:
             "console": self,
             "user": user,
             "unit_name": self.unit_name(request, user.unit_code) if user else "",
+            "unit": lambda code: self.unit_name(request, code) if code else "—",
             "menu": menu,
             "active": active_path(menu, request.url.path),
             "hub_down": not self.hub_reachable(request),

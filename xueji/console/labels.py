@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from contracts.errors import ContractError
+from contracts.regions import region
+
 LEVELS = {
     "ministry": "教育部",
     "province": "省级",
@@ -77,6 +80,25 @@ def _label(table: dict[str, str]):
     return label
 
 
+DECISIONS = {
+    "approve": "通过",
+    "approved": "通过",
+    "true": "通过",
+    "reject": "不通过",
+    "rejected": "不通过",
+    "false": "不通过",
+}
+
+
+def province(value: object) -> str:
+    """A 2-digit province code as its name (广东省)."""
+    code = str(value or "")
+    try:
+        return region(f"{code}0000").name if len(code) == 2 else (code or "—")
+    except ContractError:
+        return code
+
+
 def when(value: object) -> str:
     """ISO timestamps as 2026-11-22 10:00."""
     if not value:
@@ -99,5 +121,7 @@ FILTERS = {
     "action": _label(ACTIONS),
     "event": _label(EVENTS),
     "when": when,
+    "province": province,
+    "decision": _label(DECISIONS),
     "dash": _label({}),
 }
