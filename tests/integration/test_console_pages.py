@@ -178,3 +178,17 @@ async def test_pages_say_when_the_central_platform_is_unreachable(mesh: Mesh, na
         nats_server.start()
         await mesh.wait_until(lambda: mesh.runtime("44").bus.connected, timeout=30)
         assert "中央平台暂不可达" not in (await client.get("/")).text
+
+
+async def test_sec1_a_new_login_elsewhere_ends_the_console_session(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as browser:
+        elsewhere = await mesh.post(
+            "44",
+            "/api/v1/auth/login",
+            json={"username": REGISTRAR["44"], "password": "Xueji@2026"},
+        )
+        assert elsewhere.status_code == 200
+        page = await browser.get("/students")
+        assert page.status_code == 303 and "session_replaced" in page.headers["location"]
+        login = await browser.get(page.headers["location"])
+        assert "该账号已在别处登录" in login.text

@@ -41,6 +41,7 @@ STATUSES = {
     "failed": "未通过",
     "pending": "处理中",
     "deferred": "待查重",
+    "enrolled": "在校",
     "unavailable": "暂不可用",
     # cross-province cases
     "in_progress": "核办中",
