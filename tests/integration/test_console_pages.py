@@ -192,3 +192,16 @@ async def test_sec1_a_new_login_elsewhere_ends_the_console_session(mesh: Mesh) -
         assert page.status_code == 303 and "session_replaced" in page.headers["location"]
         login = await browser.get(page.headers["location"])
         assert "该账号已在别处登录" in login.text
+
+
+async def test_sec3_sysadmin_forces_a_user_offline(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as registrar:
+        async with _console(mesh, "44", "440106_sysadmin") as admin:
+            listed = await admin.get("/admin/online-users")
+            assert REGISTRAR["44"] in listed.text
+            done = await admin.post(f"/admin/online-users/{REGISTRAR['44']}/force-offline")
+            assert "已强制 1 个用户下线" in done.text
+        ended = await registrar.get("/")
+        assert "forced_offline" in ended.headers["location"]
+        refused = await registrar.get("/admin/online-users")
+        assert refused.status_code == 303  # logged out first; a registrar is refused anyway

@@ -74,6 +74,11 @@ def _cross_province(kind: str, title: str) -> Item:
     )
 
 
+SYSTEM = (
+    Item("在线用户", "/admin/online-users", roles=frozenset({"sysadmin"})),
+    Item("修改密码", "/password"),
+)
+
 PROVINCE_MENU: tuple[Item, ...] = (
     Item(
         "学籍管理",
@@ -99,13 +104,13 @@ PROVINCE_MENU: tuple[Item, ...] = (
             Item(
                 "综合查询",
                 children=(
-                    Item("在校生查询", "/students"),
+                    Item("在校生查询", "/students", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
                 ),
             ),
         ),
     ),
-    Item("系统管理", children=(Item("修改密码", "/password"),)),
+    Item("系统管理", children=SYSTEM),
 )
 
 HUB_MENU: tuple[Item, ...] = (
@@ -116,5 +121,5 @@ HUB_MENU: tuple[Item, ...] = (
             Item("跨省转学监控", "/monitoring"),
         ),
     ),
-    Item("系统管理", children=(Item("修改密码", "/password"),)),
+    Item("系统管理", children=SYSTEM),
 )
