@@ -89,6 +89,8 @@ async def check_id(
         message=message,
         id_type=id_type,
         checked=bool(id_number.strip()),
+        # a changed document type makes sex and birth date editable again (typing does not)
+        type_changed=request.headers.get("hx-trigger") == "f-id_type",
     )
 
 

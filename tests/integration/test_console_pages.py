@@ -64,6 +64,13 @@ async def test_console_pages_render_for_a_school_registrar(mesh: Mesh) -> None:
             "/registration/check-id", data={"id_type": "1", "id_number": "440106201503091230"}
         )
         assert "校验位不正确" in bad.text
+        passport = {"id_type": "A", "id_number": "E12345678"}
+        typing = await client.post("/registration/check-id", data=passport)
+        assert "手工填写" in typing.text and "hx-swap-oob" not in typing.text
+        changed = await client.post(
+            "/registration/check-id", data=passport, headers={"hx-trigger": "f-id_type"}
+        )
+        assert "hx-swap-oob" in changed.text and "readonly" not in changed.text
 
 
 async def test_console_enters_a_student_and_the_approver_sees_it(mesh: Mesh) -> None:
