@@ -49,3 +49,13 @@ class TooManyAttempts(DomainError):
     """Locked for a while after repeated failures (HTTP 429)."""
 
     code = "account_locked"
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status of a refusal, also carried in typed bus replies (API.md "Errors")."""
+    if isinstance(getattr(error, "status", None), int):
+        return error.status
+    for kind, status in ((NotFound, 404), (Unauthorized, 401), (Forbidden, 403)):
+        if isinstance(error, kind):
+            return status
+    return 429 if isinstance(error, TooManyAttempts) else 409

@@ -54,10 +54,38 @@ class StudentDeleted(ContractModel):
     dedup_key: str
 
 
+class StudentTransferredOut(ContractModel):
+    """XPT-6: the out-province node exported the full record for a case and marked the
+    student transferred out; `archive` is every field, the guardians and the history."""
+
+    kind: Literal["StudentTransferredOut"] = "StudentTransferredOut"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    case_id: UUID
+    student_number: str = Field(min_length=19, max_length=19)
+    archive: dict
+
+
+class StudentTransferredIn(ContractModel):
+    """XPT-6: the in-province node created the student from the archive: the case is done."""
+
+    kind: Literal["StudentTransferredIn"] = "StudentTransferredIn"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    case_id: UUID
+    student_number: str = Field(min_length=19, max_length=19)
+    school_code: str
+    class_code: str
+
+
 #: Every integration event, by its `kind`.
 INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentRegistered": StudentRegistered,
     "StudentDeleted": StudentDeleted,
+    "StudentTransferredOut": StudentTransferredOut,
+    "StudentTransferredIn": StudentTransferredIn,
 }
 
 

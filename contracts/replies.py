@@ -14,6 +14,8 @@ class BusError(ContractModel):
     code: str
     message: str
     field: str | None = None
+    #: The HTTP status the refusal maps to (a rule refused on the hub is a 409 at the node).
+    status: int | None = Field(default=None, ge=400, le=599)
 
 
 class ErrorReply(ContractModel):

@@ -55,3 +55,37 @@ RPC_PRESCHOOL_PREFIX = "xueji.rpc.preschool"
 #: The pre-school registry stand-in (REG-2): candidates for a child of the archive list.
 PRESCHOOL_MATCH = f"{RPC_PRESCHOOL_PREFIX}.match"
 PRESCHOOL_QUEUE = "preschool"
+
+#: Cross-province cases (XPT, PGE): node → hub request/reply, one subject per command kind.
+HUB_CASE_INITIATE = f"{RPC_HUB_PREFIX}.case.initiate"
+HUB_CASE_DECIDE = f"{RPC_HUB_PREFIX}.case.decide"
+HUB_CASE_ACT = f"{RPC_HUB_PREFIX}.case.act"
+HUB_CASE_QUERY = f"{RPC_HUB_PREFIX}.case.query"
+HUB_CASE_MONITOR = f"{RPC_HUB_PREFIX}.case.monitor"
+#: QRY-4 national student query, asked by any node on behalf of its user.
+HUB_NATIONAL_QUERY = f"{RPC_HUB_PREFIX}.national.query"
+
+RPC_PROV_PREFIX = "xueji.rpc.prov"
+PROV_QUEUE = "prov"
+
+#: Hub → province work (stream `HUB_OUT`, one durable consumer per province).
+HUB_OUT_STREAM = "HUB_OUT"
+HUB_OUT_PREFIX = "xueji.hub.out"
+
+
+def prov_case_prepare(province: str) -> str:
+    """The hub asks a province node about the student of a new case (request/reply)."""
+    return f"{RPC_PROV_PREFIX}.{province}.case.prepare"
+
+
+def hub_out(province: str, notice: str) -> str:
+    return f"{HUB_OUT_PREFIX}.{province}.{notice}"
+
+
+def hub_out_for(province: str) -> str:
+    """Every hub → `province` subject: the filter of that node's durable consumer."""
+    return f"{HUB_OUT_PREFIX}.{province}.>"
+
+
+def hub_out_durable(province: str) -> str:
+    return f"prov{province}"

@@ -18,10 +18,18 @@ from eventsourcing.projection import EventSourcedProjection
 
 from contracts.commands import ClaimIdentity
 from contracts.errors import ContractError
-from contracts.events import StudentDeleted, StudentRegistered, decode_event
+from contracts.events import (
+    StudentDeleted,
+    StudentRegistered,
+    StudentTransferredIn,
+    StudentTransferredOut,
+    decode_event,
+)
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply
+from hub.cases import CaseUseCases
+from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
 from xueji.store import DateAsISO
 
@@ -39,8 +47,13 @@ class Rejection:
     payload: bytes
 
 
-class NationalHub(EventSourcedProjection[UUID]):
+class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
     name = "hub"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._touched: list[CrossProvinceCase] = []
+        self.rebuild_board()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -106,7 +119,10 @@ class NationalHub(EventSourcedProjection[UUID]):
         except ContractError as error:
             self.process_event(Rejection(province, sequence, subject, error, data), tracking)
             return "rejected"
+        self._touched = []
         self.process_event(message, tracking)
+        for case in self._touched:  # committed: the read model may show it now
+            self.board.put(case)
         return "applied"
 
     def position(self, province: str) -> int:
@@ -166,6 +182,38 @@ class NationalHub(EventSourcedProjection[UUID]):
             meta=CommandMeta.from_envelope(event.envelope).as_dict(),
         )
         processing_event.collect_events(identity)
+
+    @policy.register(StudentTransferredOut)
+    def _(self, event: StudentTransferredOut, processing_event: ProcessingEvent) -> None:
+        """XPT-6: the archive arrived from the out side; the hub hands it to the in side."""
+        case = self._case(event.case_id)
+        if case.archive is not None or case.out_side["province"] != event.source.province:
+            return  # a repeat, or not the province that holds the record
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        case.receive_archive(archive=event.archive, at=event.source.occurred_at, meta=meta)
+        processing_event.collect_events(case)
+        self._touched.append(case)
+
+    @policy.register(StudentTransferredIn)
+    def _(self, event: StudentTransferredIn, processing_event: ProcessingEvent) -> None:
+        """XPT-6: the student exists in the new province: the case is done, the index moves."""
+        case = self._case(event.case_id)
+        if case.status != "approved" or case.in_side["province"] != event.source.province:
+            return
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        case.complete(at=event.source.occurred_at, meta=meta)
+        identity = self._by_number(event.student_number)
+        if identity is not None:
+            identity.transfer_to(
+                province=event.source.province,
+                school_code=event.school_code,
+                class_code=event.class_code,
+                case_id=str(case.id),
+                meta=meta,
+            )
+            processing_event.collect_events(identity)
+        processing_event.collect_events(case)
+        self._touched.append(case)
 
     @policy.register(Rejection)
     def _(self, rejection: Rejection, processing_event: ProcessingEvent) -> None:

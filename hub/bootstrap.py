@@ -9,12 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from nats.aio.client import Client
 
+from contracts import subjects
 from contracts.codes import MINISTRY_UNIT, Level
 from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
-from hub.api import health, national
+from hub import notices
+from hub.api import cases, health, national
 from hub.application import NationalHub
+from hub.case_rpc import serve_case_rpc
 from hub.console import install as install_console
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
@@ -23,11 +26,12 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
-from xueji.bus import Bus
+from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks
 from xueji.logs import configure_logging, get_logger
+from xueji.outbox import OutboxRelay
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
@@ -55,7 +59,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app, ERROR_STATUSES)
     install_log_context(app, "hub")
-    for router in (health.router, auth, admin, national.router):
+    for router in (health.router, auth, admin, national.router, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
     return app
@@ -64,6 +68,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
 async def _start(settings: HubSettings, clock: Clock) -> tuple[HubRuntime, list[asyncio.Task]]:
     writer = Writer("hub")
     hub = await writer(NationalHub, store_env(settings.store_url()))
+    hub.auto_pull = settings.auto_pull
     access = AccessService(hub, writer, MinistryJurisdiction(), clock)
     if settings.demo_data:
         added = await writer(access.load_accounts, _demo_accounts())
@@ -72,14 +77,38 @@ async def _start(settings: HubSettings, clock: Clock) -> tuple[HubRuntime, list[
     tasks: list[asyncio.Task] = []
 
     async def on_connect(nc: Client) -> None:
+        await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
         await serve_rpc(nc, hub, writer)
+        await serve_case_rpc(nc, runtime)
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
     bus = Bus(settings.nats_url, "hub", on_connect=[on_connect])
+    relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
+    runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay)
+    tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
+    tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
-    return HubRuntime(settings, hub, writer, bus, followers, access, clock), tasks
+    return runtime, tasks
+
+
+async def _deadlines(runtime: HubRuntime) -> None:
+    """XPT-6/XPT-7 on the hub clock: overdue steps, unpulled and stale cases."""
+    while True:
+        await asyncio.sleep(runtime.settings.deadline_poll_seconds)
+        try:
+            await run_deadlines(runtime)
+        except Exception:  # the store is busy or failing: try at the next tick
+            log.exception("deadlines_failed")
+
+
+async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:
+    counts = await runtime.writer(runtime.hub.run_deadlines, runtime.clock.now())
+    if any(counts.values()):
+        runtime.relay.wake()
+        log.info("deadlines_applied", **counts)
+    return counts
 
 
 class MinistryJurisdiction:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.trace import SpanKind
 
@@ -60,10 +61,17 @@ class ProvinceFollower:
             stream=stream,
             config=config,
         )
+        try:
+            await self._follow(sub)
+        finally:  # a pending fetch would hold up the connection's drain at shutdown
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _follow(self, sub) -> None:
         while True:
             try:
                 messages = await sub.fetch(batch=self.batch_size, timeout=1)
-            except TimeoutError:
+            except (TimeoutError, NatsTimeout):  # nats-py raises either: no news
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
                 log.warning("province_fetch_failed", province=self.province, error=str(exc))

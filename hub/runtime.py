@@ -10,6 +10,7 @@ from hub.settings import HubSettings
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
+from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
 
@@ -22,3 +23,4 @@ class HubRuntime:
     followers: list[ProvinceFollower]
     access: AccessService
     clock: Clock
+    relay: OutboxRelay

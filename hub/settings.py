@@ -23,6 +23,12 @@ class HubSettings(BaseSettings):
     #: Create the ministry's demo accounts at start.
     demo_data: bool = True
     log_level: str = "INFO"
+    #: XPT-6: pull a transfer's archive as soon as it is approved (post-graduation
+    #: enrollment always pulls by itself, [002 §19]).
+    auto_pull: bool = False
+    #: How often the deadline scheduler looks at open cases (XPT-6, XPT-7).
+    deadline_poll_seconds: float = 60.0
+    outbox_poll_seconds: float = 0.2
 
     @field_validator("provinces", mode="before")
     @classmethod

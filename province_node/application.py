@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -10,15 +9,17 @@ from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
 from contracts.errors import ContractError
 from contracts.meta import CommandMeta
+from province_node.case_records import CaseRecords
 from province_node.domain.errors import DomainError, NotFound
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
+from province_node.history import history_item
 from province_node.registering import RegistrationUseCases
 from xueji.store import DateAsISO
 
 
-class ProvinceNode(RegistrationUseCases, Application[UUID]):
+class ProvinceNode(RegistrationUseCases, CaseRecords, Application[UUID]):
     """Stores a province's events in its own database (`prov<code>_events`)."""
 
     def __init__(self, province: str, env: dict[str, str]) -> None:
@@ -122,7 +123,8 @@ class ProvinceNode(RegistrationUseCases, Application[UUID]):
 
     def student_history(self, student_number: str) -> list[dict]:
         student = self._student(student_number)
-        return [_history_item(e) for e in self.events.get(student.id)]
+        local = [history_item(e) for e in self.events.get(student.id)]
+        return [*student.imported_history(), *local]
 
     def request_student_deletion(self, student_number: str, reason: str, meta: CommandMeta) -> dict:
         """REG-9: the school applies to delete a wrongly registered student."""
@@ -154,19 +156,3 @@ class ProvinceNode(RegistrationUseCases, Application[UUID]):
             return self.repository.get(index.student_id)
         except AggregateNotFoundError:
             raise NotFound(f"学籍号 {student_number} 不存在", field="student_number") from None
-
-
-def _history_item(domain_event: object) -> dict:
-    data = {
-        k: v
-        for k, v in vars(domain_event).items()
-        if k not in {"originator_id", "originator_version", "timestamp", "meta"}
-    }
-    meta = getattr(domain_event, "meta", {}) or {}
-    return {
-        "at": domain_event.timestamp.isoformat(),
-        "type": type(domain_event).__name__,
-        "actor": meta.get("account"),
-        "unit": meta.get("unit_code"),
-        "data": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()},
-    }

@@ -12,12 +12,22 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from province_node.api import health, preschool, problems, registrations, schools, students
+from province_node.api import (
+    cases,
+    health,
+    preschool,
+    problems,
+    registrations,
+    schools,
+    students,
+)
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
+from province_node.notices import NoticeFollower, serve_prepare
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.registrations import RegistrationService
@@ -55,7 +65,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task])
+            await stop_tasks([relay_task, sweep_task, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             log.info("node_stopped", province=settings.province)
@@ -74,6 +84,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         settings_api.router,
         problems.router,
         settings_api.calendar,
+        *cases.routers,
     )
     for router in routers:
         app.include_router(router)
@@ -100,9 +111,16 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
             nc, subjects.province_stream(province), [subjects.province_events(province)]
         )
 
-    bus = Bus(settings.nats_url, f"prov{province}", on_connect=[declare_stream])
-    bus.start()
+    async def serve_cases(nc: Client) -> None:
+        await serve_prepare(nc, case_service)
+        follower = NoticeFollower(case_service, relay)
+        background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
+
+    background: list[asyncio.Task] = []
+    bus = Bus(settings.nats_url, f"prov{province}", on_connect=[declare_stream, serve_cases])
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
+    case_service = CaseService(node, writer, bus, org, clock, settings.hub_timeout_seconds)
+    bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
     blobs = BlobStore(settings.blob_dir())
@@ -112,7 +130,19 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     return NodeRuntime(
-        settings, node, writer, bus, relay, service, org, access, clock, imports, preschool_service
+        settings,
+        node,
+        writer,
+        bus,
+        relay,
+        service,
+        org,
+        access,
+        clock,
+        imports,
+        preschool_service,
+        case_service,
+        background,
     )
 
 

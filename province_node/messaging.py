@@ -8,7 +8,13 @@ from eventsourcing.utils import get_topic
 
 from contracts import subjects
 from contracts.commands import AuthenticateIdentity, ClaimIdentity
-from contracts.events import EventSource, StudentDeleted, StudentRegistered
+from contracts.events import (
+    EventSource,
+    StudentDeleted,
+    StudentRegistered,
+    StudentTransferredIn,
+    StudentTransferredOut,
+)
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityAuthentication, IdentityClaimReply
 from province_node.domain.student import Student
@@ -19,7 +25,12 @@ from xueji.outbox import Outgoing
 log = get_logger("province_node.messaging")
 
 #: Stored event types the outbox publishes; everything else stays in the province.
-PUBLISHED_TOPICS = [get_topic(Student.Registered), get_topic(Student.Deleted)]
+PUBLISHED_TOPICS = [
+    get_topic(Student.Registered),
+    get_topic(Student.Deleted),
+    get_topic(Student.TransferredOut),
+    get_topic(Student.TransferredIn),
+]
 
 
 class HubClient:
@@ -76,6 +87,8 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         aggregate_version=event.originator_version,
         occurred_at=event.timestamp,
     )
+    if isinstance(event, Student.TransferredOut | Student.TransferredIn):
+        return _case_event(app, event, meta, source)
     if isinstance(event, Student.Deleted):
         deleted = StudentDeleted(
             envelope=meta.envelope(),
@@ -100,4 +113,30 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         class_code=event.class_code,
     )
     subject = subjects.province_event(app.province, "student", "registered")
+    return Outgoing(subject=subject, message=message, traceparent=meta.traceparent)
+
+
+def _case_event(
+    app: Application, event: object, meta: CommandMeta, source: EventSource
+) -> Outgoing:
+    """XPT-6: the archive leaving this province, or the student arriving in it."""
+    if isinstance(event, Student.TransferredOut):
+        message = StudentTransferredOut(
+            envelope=meta.envelope(),
+            source=source,
+            case_id=event.case_id,
+            student_number=app.repository.get(event.originator_id).student_number,
+            archive=app.archive_of(event.originator_id, event.originator_version),
+        )
+        subject = subjects.province_event(app.province, "student", "transferred_out")
+    else:
+        message = StudentTransferredIn(
+            envelope=meta.envelope(),
+            source=source,
+            case_id=event.case_id,
+            student_number=event.student_number,
+            school_code=event.school_code,
+            class_code=event.class_code,
+        )
+        subject = subjects.province_event(app.province, "student", "transferred_in")
     return Outgoing(subject=subject, message=message, traceparent=meta.traceparent)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contracts.org import OrgTree
 from province_node.application import ProvinceNode
+from province_node.cases import CaseService
 from province_node.imports import ImportService
 from province_node.preschool import PreschoolService
 from province_node.registrations import RegistrationService
@@ -30,3 +31,6 @@ class NodeRuntime:
     clock: Clock
     imports: ImportService
     preschool: PreschoolService
+    cases: CaseService
+    #: Tasks started once NATS is up (the hub-notice follower), stopped with the node.
+    background: list = field(default_factory=list)

@@ -1,8 +1,9 @@
 """Demo schools and classes for `make up` and the tests: real region codes, stable codes.
 
-Every county of a demo province gets an experimental primary school, a junior middle school
-and a nine-year school (primary + junior, 5-4 system in the second county of each city, so
-both school systems appear); classes exist in every grade the school teaches.
+Every county of a demo province gets an experimental primary school, a junior middle school,
+a nine-year school (primary + junior) and a senior high school; the second county of each
+city runs the 5-4 system, so both school systems appear. Classes exist in every grade the
+school teaches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ _SCHOOL_KINDS: list[tuple[str, list[Stage]]] = [
     ("实验小学", [Stage.PRIMARY]),
     ("第一初级中学", [Stage.JUNIOR]),
     ("九年一贯制学校", [Stage.PRIMARY, Stage.JUNIOR]),
+    ("第一高级中学", [Stage.SENIOR]),  # admits junior graduates (PGE)
 ]
 
 

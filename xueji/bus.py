@@ -22,7 +22,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from contracts.envelope import decode
-from contracts.errors import ContractError
+from contracts.errors import ContractError, DomainError, http_status
 from contracts.replies import BusError, ErrorReply
 from contracts.subjects import DUPLICATE_WINDOW_SECONDS
 from xueji.lifecycle import stop_tasks
@@ -46,6 +46,7 @@ class RemoteError(Exception):
     def __init__(self, error: BusError) -> None:
         super().__init__(f"{error.code}: {error.message}")
         self.code, self.field, self.message = error.code, error.field, error.message
+        self.status = error.status
 
 
 class Bus:
@@ -137,7 +138,13 @@ async def _answer(handler: Handler, msg: Msg) -> BaseModel:
         return await handler(msg)
     except ContractError as exc:
         log.warning("rpc_bad_message", subject=msg.subject, field=exc.field, code=exc.code)
-        return ErrorReply(error=BusError(code=exc.code, field=exc.field, message=exc.message))
+        error = BusError(code=exc.code, field=exc.field, message=exc.message, status=422)
+        return ErrorReply(error=error)
+    except DomainError as exc:
+        log.info("rpc_refused", subject=msg.subject, code=exc.code)
+        status = http_status(exc)
+        error = BusError(code=exc.code, field=exc.field, message=exc.message, status=status)
+        return ErrorReply(error=error)
     except Exception:
         log.exception("rpc_handler_failed", subject=msg.subject)
         return ErrorReply(error=BusError(code="internal_error", message="服务内部错误，请稍后重试"))

@@ -115,5 +115,16 @@ def bench_registration(
     main(identities, rows, work)
 
 
+@bench_app.command("transfer")
+def bench_transfer(
+    transfers: Annotated[int, typer.Option(help="Complete transfers to run")] = 200,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-transfer"),
+) -> None:
+    """Cross-province transfers/s and decision → pending-list latency next to raw NATS."""
+    from simulations.bench.transfer import main
+
+    main(transfers, work)
+
+
 if __name__ == "__main__":
     app()

@@ -90,8 +90,10 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
 
     @app.exception_handler(RemoteError)
     async def _remote(_: Request, exc: RemoteError) -> JSONResponse:
-        log.error("remote_error", code=exc.code, field=exc.field, message=exc.message)
-        return problem(502, exc.code, exc.message, field=exc.field)
+        """A typed refusal from the hub keeps its status; anything else is a bad gateway."""
+        if exc.status is None or exc.status >= 500:
+            log.error("remote_error", code=exc.code, field=exc.field, message=exc.message)
+        return problem(exc.status or 502, exc.code, exc.message, field=exc.field)
 
     for error_class, status in domain_errors.items():
         app.add_exception_handler(error_class, _domain_handler(status))

@@ -34,8 +34,8 @@ class Outgoing:
     traceparent: str | None
 
 
-#: Turns one stored notification into the message to publish.
-Translate = Callable[[Application, Notification], Outgoing]
+#: Turns one stored notification into the message to publish (None: nothing to publish).
+Translate = Callable[[Application, Notification], Outgoing | None]
 
 
 class OutboxRelay:
@@ -71,29 +71,31 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publishes one batch of unpublished events; returns how many."""
-        notifications = await self.writer(self._next_batch)
-        if not notifications:
+        batch = await self.writer(self._next_batch)
+        if not batch:
             return 0
         js = self.bus.nc.jetstream()
-        for notification in notifications:
-            out = self.translate(self.app, notification)
+        for notification, out in batch:
+            if out is None:
+                continue
             headers = trace_headers(out.traceparent)
             headers["Nats-Msg-Id"] = f"{self.app.name}:{notification.id}"
             await js.publish(out.subject, out.message.model_dump_json().encode(), headers=headers)
-        last = Tracking(application_name=RELAY_NAME, notification_id=notifications[-1].id)
+        last = Tracking(application_name=RELAY_NAME, notification_id=batch[-1][0].id)
         await self.writer(self.app.recorder.insert_tracking, last)
-        self.published += len(notifications)
-        return len(notifications)
+        self.published += len(batch)
+        return len(batch)
 
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_NAME) or 0
 
-    def _next_batch(self) -> list[Notification]:
-        return list(
-            self.app.recorder.select_notifications(
-                start=self.position(),
-                limit=self.batch_size,
-                topics=self.topics,
-                inclusive_of_start=False,
-            )
+    def _next_batch(self) -> list[tuple[Notification, Outgoing | None]]:
+        """The next notifications and their messages, translated on the writer thread (a
+        translation may read the store, e.g. a student's archive)."""
+        notifications = self.app.recorder.select_notifications(
+            start=self.position(),
+            limit=self.batch_size,
+            topics=self.topics,
+            inclusive_of_start=False,
         )
+        return [(n, self.translate(self.app, n)) for n in notifications]

@@ -1,4 +1,4 @@
-"""The hub's console (跨省业务统一办理平台): national query (QRY-4) and monitoring."""
+"""The hub's console (跨省业务统一办理平台): national query (QRY-4), monitoring (XPT-10)."""
 
 from __future__ import annotations
 
@@ -54,17 +54,30 @@ async def national(request: Request, user: User, name: str = "", number: str = "
 
 
 @router.get("/monitoring")
-async def monitoring(request: Request, user: User) -> Response:
-    """XPT-10: a placeholder until the transfer read models exist; shows the sync positions."""
+async def monitoring(
+    request: Request, user: User, flow: str = "transfer", province: str = ""
+) -> Response:
+    """XPT-10: per deciding unit, pending and overdue steps and average decision time."""
     runtime = request.app.state.runtime
+    flow = flow if flow in ("transfer", "enrollment") else "transfer"
+    rows: list[dict] | None = None
+    if hasattr(runtime.hub, "monitoring"):  # the hub's case read model (XPT-10)
+        rows = await runtime.writer(runtime.hub.monitoring, province or None, flow)
     positions = {}
-    for province in runtime.settings.provinces:
+    for code in runtime.settings.provinces:
         try:
-            positions[province] = await runtime.writer(runtime.hub.position, province)
+            positions[code] = await runtime.writer(runtime.hub.position, code)
         except Exception:  # noqa: BLE001 - a missing position reads "—"
-            positions[province] = None
+            positions[code] = None
     return console_of(request).page(
-        request, "monitoring.html", title="跨省转学监控", positions=positions
+        request,
+        "monitoring.html",
+        title="跨省业务监控",
+        rows=rows,
+        flow=flow,
+        province=province,
+        provinces=runtime.settings.provinces,
+        positions=positions,
     )
 
 

@@ -78,6 +78,13 @@ class NationalIdentity(Aggregate):
         self.school_code, self.class_code, self.name = school_code, class_code, name
         self.status = "enrolled"
 
+    @event("TransferredTo")
+    def transfer_to(
+        self, province: str, school_code: str, class_code: str, case_id: str, meta: dict
+    ) -> None:
+        """XPT-6: the record now lives in another province, under the same number."""
+        self.province, self.school_code, self.class_code = province, school_code, class_code
+
     @event("DuplicateObserved")
     def observe_duplicate(
         self, province: str, student_number: str, registration_id: str, meta: dict

@@ -1,9 +1,9 @@
 """The cross-province calls the console needs, one per API.md endpoint (XPT, PGE, QRY-4).
 
-The transfer API (`/api/v1/transfers…`, `/api/v1/enrollments…`, `/api/v1/national/students`
-forwarded to the hub) is being built on its own branch. The pages depend only on
-`CrossProvinceClient`; wiring them is filling in `client_for` (the one function to change)
-with an implementation calling the node's transfer service. Until then every call raises
+The pages depend only on `CrossProvinceClient`; `client_for` (the one place that wires it)
+returns `NodeCases`, which calls the node's own API endpoint functions for
+`/api/v1/transfers…`, `/api/v1/enrollments…` and `/api/v1/national/students` in-process
+(province_node/console/node_cases.py). On a node without that API every call raises
 `FeatureUnavailable` and the pages say the feature is not available yet.
 """
 
@@ -69,16 +69,22 @@ def client_for(request: Request, user: Session) -> CrossProvinceClient:
     """THE place to wire the transfer API: return an object calling the node's transfer
     service as `user` (the same objects its JSON routers use, never HTTP to itself).
 
-    Tests and screenshots may put a ready client on `app.state.cross_province_client`.
+    Tests may put another client factory on `app.state.cross_province_client`.
     """
     ready = getattr(request.app.state, "cross_province_client", None)
     if ready is not None:
-        return ready(request, user) if callable(ready) else ready
-    return NotYetAvailable()
+        return ready(request, user)
+    try:
+        from province_node.console.node_cases import NodeCases
+    except ImportError:  # a node built without the transfer API
+        return NotYetAvailable()
+    return NodeCases(request, user)
 
 
 def timeline(case: dict) -> list[dict]:
     """Every step in order: decided (who, when, opinion), current, or still to come."""
+    if case.get("steps"):
+        return _from_steps(case)
     history = case.get("history") or []
     steps = list(DEFAULT_STEPS)
     for entry in history:
@@ -94,4 +100,42 @@ def timeline(case: dict) -> list[dict]:
         elif step == case.get("step") and case.get("status") in ("in_progress", "approved"):
             state = "current"
         rows.append({"step": step, "label": STEPS.get(step, step), "state": state, "entries": done})
+    return rows
+
+
+def _from_steps(case: dict) -> list[dict]:
+    """The hub's own step list (unit, decision, opinion, times), then the archive pull."""
+    rows = []
+    for step in case["steps"]:
+        decision = step.get("decision")
+        state = {"approved": "done", "rejected": "no"}.get(decision or "", "todo")
+        if state == "todo" and step.get("started_at") and case.get("status") == "in_progress":
+            state = "current"
+        entry = {
+            "at": step.get("decided_at"),
+            "unit_code": step.get("unit_code"),
+            "account": step.get("account"),
+            "decision": decision,
+            "opinion": step.get("opinion"),
+        }
+        rows.append(
+            {
+                "step": step["step"],
+                "label": STEPS.get(step["step"], step["step"]),
+                "unit_name": step.get("unit_name"),
+                "state": state,
+                "entries": [entry] if decision else [],
+            }
+        )
+    pulled = case.get("status") == "completed"
+    awaiting = case.get("status") == "approved"
+    rows.append(
+        {
+            "step": "archive_pull",
+            "label": STEPS["archive_pull"],
+            "unit_name": None,
+            "state": "done" if pulled else "current" if awaiting else "todo",
+            "entries": [],
+        }
+    )
     return rows

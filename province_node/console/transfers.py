@@ -76,10 +76,10 @@ async def apply(
     proof: UploadFile | None = None,
 ) -> Response:
     classes = await _classes(request, user)
-    grades = {c["class_code"]: c["grade"] for c in classes}
+    known = {c["class_code"] for c in classes}
     values = {"target_class_code": target_class_code, "reason": reason}
     errors = {}
-    if target_class_code not in grades:
+    if target_class_code not in known:
         errors["target_class_code"] = "请选择转入班级"
     if not reason.strip():
         errors["reason"] = "请填写转学理由"
@@ -88,10 +88,9 @@ async def apply(
         errors["proof"] = "证明材料不能超过 2 MB"
     found = {"name": student_name, "student_number": student_number}
     if not errors:
-        body = {
+        body = {  # `target_grade` omitted: the target class's grade (XPT-9)
             "student_name": student_name,
             "student_number": student_number,
-            "target_grade": grades[target_class_code],
             "target_class_code": target_class_code,
             "reason": reason.strip(),
         }

@@ -12,6 +12,8 @@ from contracts.errors import DomainError, Forbidden
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
 DELETED = "已删除"  # REG-9: removed after the bureau confirmed a mistaken registration
+#: XPT-2: statuses that may transfer across provinces [002 §18]; 休学 must resume first.
+TRANSFER_ELIGIBLE = {"在校", "其他离校", "出境", "退学", "开除", "毕业"}
 
 
 class Student(Aggregate):
@@ -54,6 +56,74 @@ class Student(Aggregate):
         self.auth_status = auth_status
         self.status = StudentStatus.ENROLLED.value
         self.deletion_reason: str | None = None
+        self.case_id: str | None = None  # a cross-province case in flight (CHG-3)
+        self.transferred_in: dict | None = None
+        self.left_by_case: str | None = None
+        self.notices: list[dict] = []
+
+    class TransferredIn(Aggregate.Created):
+        """XPT-6: created from another province's archive, same number, its history kept."""
+
+        registration_id: UUID
+        student_number: str
+        dedup_key: str
+        id_type: str
+        id_number: str | None
+        name: str
+        sex: str
+        birth_date: date
+        ethnicity: str | None
+        school_code: str
+        class_code: str
+        guardians: list[dict]
+        auth_status: str
+        meta: dict
+        case_id: str
+        from_province: str
+        history: list[dict]
+
+        def apply(self, aggregate: Student) -> None:
+            aggregate.transferred_in = {
+                "case_id": self.case_id,
+                "from_province": self.from_province,
+                "history": self.history,
+            }
+
+    # --- cross-province cases (XPT-2, XPT-6) ------------------------------------------------
+
+    def check_case_eligible(self, flow: str, national_grade: int, stage: str) -> None:
+        """XPT-2 / PGE-1, judged by the province that holds the record."""
+        if self.case_id is not None or self.deletion_reason is not None:
+            raise DomainError("该学生有正在办理的业务", code="business_in_flight")
+        if self.status == StudentStatus.SUSPENDED.value:
+            raise DomainError("休学学生须先办理复学，才能跨省转学", code="not_eligible")
+        if flow == "transfer" and self.status not in TRANSFER_ELIGIBLE:
+            raise DomainError(f"学籍状态为“{self.status}”的学生不能跨省转学", code="not_eligible")
+        graduating = self.status == StudentStatus.ENROLLED.value and national_grade == 9
+        if flow == "enrollment" and not (
+            stage == "2" and (self.status == StudentStatus.GRADUATED.value or graduating)
+        ):
+            raise DomainError("只有初中毕业生可以办理毕业后跨省就学", code="not_eligible")
+
+    @event("CaseOpened")
+    def open_case(self, case_id: str, flow: str, meta: dict) -> None:
+        self.case_id = case_id
+
+    @event("CaseClosed")
+    def close_case(self, case_id: str, outcome: str, meta: dict) -> None:
+        self.case_id = None
+
+    @event("TransferredOut")
+    def transfer_out(self, case_id: str, flow: str, to_province: str, meta: dict) -> None:
+        """The archive leaves (published with the full record); the record stays here."""
+        self.status = StudentStatus.TRANSFERRED_OUT.value
+        self.case_id = None
+        self.left_by_case = case_id
+
+    @event("CaseCompletedNoticed")
+    def notice_completed(self, case_id: str, to_province: str, meta: dict) -> None:
+        """XPT-6: the out-school is told the student arrived in the new province."""
+        self.notices.append({"case_id": case_id, "to_province": to_province})
 
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
@@ -62,7 +132,8 @@ class Student(Aggregate):
             raise Forbidden("只能为本校学生申请删除", code="outside_jurisdiction")
         if self.student_number[0] in "GJ":
             raise DomainError("已获得正式学籍号的学生不能删除", code="formal_number")
-        if self.status != StudentStatus.ENROLLED.value or self.deletion_reason is not None:
+        busy = self.deletion_reason is not None or self.case_id is not None
+        if self.status != StudentStatus.ENROLLED.value or busy:
             raise DomainError("该学生当前不能申请删除", code="business_in_flight")
 
     @event("DeletionRequested")
@@ -91,6 +162,14 @@ class Student(Aggregate):
     def _deletion_refused(self, opinion: str | None, meta: dict) -> None:
         self.deletion_reason = None
 
+    def imported_history(self) -> list[dict]:
+        """The history the record brought from its previous province (XPT-6)."""
+        return list(self.transferred_in["history"]) if self.transferred_in else []
+
+    def full_record(self) -> dict:
+        """Everything a province needs to carry the record on (the archive, XPT-6)."""
+        return self.record() | {"dedup_key": self.dedup_key}
+
     def record(self) -> dict:
         return {
             "id": str(self.id),
@@ -109,7 +188,16 @@ class Student(Aggregate):
             "registration_id": str(self.registration_id),
             "version": self.version,
             "deletion_requested": self.deletion_reason is not None and self.status != DELETED,
+            "case_id": self.case_id,
+            "transferred_in": _without_history(self.transferred_in),
+            "notices": list(self.notices),
         }
+
+
+def _without_history(transferred_in: dict | None) -> dict | None:
+    if transferred_in is None:
+        return None
+    return {k: v for k, v in transferred_in.items() if k != "history"}
 
 
 class StudentNumberIndex(Aggregate):
@@ -122,4 +210,9 @@ class StudentNumberIndex(Aggregate):
     @event("Assigned")
     def __init__(self, student_number: str, student_id: UUID) -> None:
         self.student_number = student_number
+        self.student_id = student_id
+
+    @event("Repointed")
+    def repoint(self, student_id: UUID) -> None:
+        """A student who left and came back (XPT-6): the number names the new record."""
         self.student_id = student_id

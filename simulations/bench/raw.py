@@ -70,6 +70,12 @@ async def jetstream_publishes(url: str, stream: str, messages: int) -> float:
 
 async def request_reply(url: str, requests: int) -> tuple[float, float]:
     """Sequential core NATS request/reply on the same server: (round trips/s, p50 in ms)."""
+    samples = await request_reply_samples(url, requests)
+    return len(samples) / sum(samples), samples[len(samples) // 2] * 1000
+
+
+async def request_reply_samples(url: str, requests: int) -> list[float]:
+    """Round-trip times (s, sorted) of sequential core NATS request/reply, 300-byte bodies."""
     nc = await nats.connect(url)
     try:
 
@@ -82,7 +88,6 @@ async def request_reply(url: str, requests: int) -> tuple[float, float]:
             started = time.perf_counter()
             await nc.request("bench.echo", b"x" * 300, timeout=2)
             samples.append(time.perf_counter() - started)
-        samples.sort()
-        return len(samples) / sum(samples), samples[len(samples) // 2] * 1000
+        return sorted(samples)
     finally:
         await nc.close()

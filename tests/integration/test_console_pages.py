@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
+from tests.support.cases import enrolled_student
 from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
@@ -53,7 +54,7 @@ async def test_console_pages_render_for_a_school_registrar(mesh: Mesh) -> None:
         assert "学籍注册录入" in menu and "跨省转学申请" in menu
         assert "学籍注册审核" not in menu  # a registrar reports, the approver reviews
         transfer = (await client.get("/transfers/pending")).text
-        assert "暂未开通" in transfer
+        assert "暂无待本单位核办的申请" in transfer  # an empty list is a page, not an error
         missing = await client.get("/no-such-page", headers={"accept": "text/html"})
         assert missing.status_code == 404 and "页面不存在" in missing.text
         check = await client.post(
@@ -212,3 +213,34 @@ async def test_sec3_sysadmin_forces_a_user_offline(mesh: Mesh) -> None:
         assert "forced_offline" in ended.headers["location"]
         refused = await registrar.get("/admin/online-users")
         assert refused.status_code == 303  # logged out first; a registrar is refused anyway
+
+
+async def test_transfer_pages_on_the_real_transfer_api(mesh: Mesh) -> None:
+    """The console drives the node's own transfer endpoints (XPT-2, XPT-3, XPT-5)."""
+    number = await enrolled_student(mesh, "44", 431, name="粤小华")
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        found = await client.get("/transfers/new", params={"name": "粤小华", "number": number})
+        assert "第二步：填写申请" in found.text and "广东省" in found.text
+        created = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "粤小华",
+                "student_number": number,
+                "target_class_code": "2026201",
+                "reason": "随父母工作调动",
+            },
+        )
+        assert "已发起跨省转学申请" in created.text, created.text
+        listed = await client.get("/transfers/query")
+        assert "粤小华" in listed.text and "核办中" in listed.text
+    async with _console(mesh, "34", f"{JUNIOR_SCHOOL['34']}_approver") as client:
+        pending = await client.get("/transfers/pending")
+        assert "粤小华" in pending.text
+        case_id = pending.text.split('action="/transfers/')[1].split("/")[0]
+        refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
+        assert "须填写核办意见" in refused.text
+        await client.post(
+            f"/transfers/{case_id}/decision", data={"approve": "1", "opinion": "同意"}
+        )
+        detail = (await client.get(f"/transfers/{case_id}")).text
+        assert "转入学校核办" in detail and "通过" in detail and "办理中" in detail

@@ -46,7 +46,7 @@ class FakeCrossProvince:
             "from_province": found.get("province"),
             "to_province": self.unit_code[1:3],
             "reason": body["reason"],
-            "created_at": datetime.now().isoformat(),
+            "initiated_at": datetime.now().isoformat(),
             "history": [],
         }
         self.cases[case["id"]] = case

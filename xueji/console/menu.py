@@ -118,7 +118,7 @@ HUB_MENU: tuple[Item, ...] = (
         "跨省业务统一办理平台",
         children=(
             Item("全国学籍查询", "/national"),
-            Item("跨省转学监控", "/monitoring"),
+            Item("跨省业务监控", "/monitoring"),
         ),
     ),
     Item("系统管理", children=SYSTEM),

@@ -1,0 +1,117 @@
+"""The hub's request/reply handlers for cross-province cases and the national query (thin)."""
+
+from __future__ import annotations
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from contracts import subjects
+from contracts.cases import (
+    ActOnCase,
+    CaseOutPreparation,
+    CaseQuery,
+    CaseView,
+    DecideCase,
+    InitiateCase,
+    MonitorQuery,
+    MonitorReply,
+    NationalAnswer,
+    NationalQuery,
+    PrepareCaseOut,
+)
+from contracts.envelope import decode
+from contracts.errors import DomainError, NotFound
+from hub.rate_limit import RateLimiter
+from hub.runtime import HubRuntime
+from xueji.bus import BusUnavailable, RemoteError, serve
+from xueji.logs import bind_command
+
+#: How long the hub waits for an out-province node to describe the student.
+PREPARE_TIMEOUT = 5.0
+
+
+class ProvinceUnavailable(DomainError):
+    code = "province_unavailable"
+    status = 503
+
+
+async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
+    hub, writer, clock = runtime.hub, runtime.writer, runtime.clock
+    limiter = RateLimiter()
+
+    async def initiate(msg: Msg) -> CaseView:
+        command = _bound(decode(InitiateCase, msg.data))
+        existing = await writer(hub.case_by_command, str(command.envelope.command_id))
+        if existing is not None:
+            return CaseView(case=existing)
+        out_province = await writer(hub.out_province_of, command, clock.now())
+        prepared = await _prepare(runtime, out_province, command)
+        return await changed(hub.initiate_case, command, prepared)
+
+    async def decide(msg: Msg) -> CaseView:
+        return await changed(hub.decide_case, _bound(decode(DecideCase, msg.data)))
+
+    async def act(msg: Msg) -> CaseView:
+        return await changed(hub.act_on_case, _bound(decode(ActOnCase, msg.data)))
+
+    async def changed(use_case, *args) -> CaseView:
+        case = await writer(use_case, *args, clock.now())
+        runtime.relay.wake()  # a notice may be due to a province now
+        return CaseView(case=case)
+
+    async def query(msg: Msg):
+        return await writer(hub.query_cases, _bound(decode(CaseQuery, msg.data)))
+
+    async def monitor(msg: Msg) -> MonitorReply:
+        query = _bound(decode(MonitorQuery, msg.data))
+        return MonitorReply(items=await writer(hub.monitoring, query.province, query.flow))
+
+    async def national(msg: Msg) -> NationalAnswer:
+        query = _bound(decode(NationalQuery, msg.data))
+        limiter.check(f"{query.province}:{query.envelope.actor.account}", clock.now())
+        found = await writer(
+            hub.national_student, query.name, query.id_number, query.student_number
+        )
+        if found is None:
+            raise NotFound("未查到符合条件的学生")
+        return NationalAnswer(student=found)
+
+    handlers = {
+        subjects.HUB_CASE_INITIATE: initiate,
+        subjects.HUB_CASE_DECIDE: decide,
+        subjects.HUB_CASE_ACT: act,
+        subjects.HUB_CASE_QUERY: query,
+        subjects.HUB_CASE_MONITOR: monitor,
+        subjects.HUB_NATIONAL_QUERY: national,
+    }
+    for subject, handler in handlers.items():
+        await serve(nc, subject, subjects.HUB_QUEUE, handler)
+
+
+async def _prepare(runtime: HubRuntime, province: str, command: InitiateCase) -> CaseOutPreparation:
+    """Asks the node holding the record: eligible? who decides on that side?"""
+    question = PrepareCaseOut(
+        envelope=command.envelope,
+        flow=command.flow,
+        student_number=command.student_number,
+        student_name=command.student_name,
+    )
+    try:
+        return await runtime.bus.ask(
+            subjects.prov_case_prepare(province), question, CaseOutPreparation, PREPARE_TIMEOUT
+        )
+    except BusUnavailable:
+        raise ProvinceUnavailable(f"学籍所在省（{province}）暂时无法连接，请稍后再发起") from None
+    except RemoteError as exc:  # the record's province refused: pass its reason on
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: RemoteError) -> DomainError:
+    kind = NotFound if exc.status == 404 else DomainError
+    return kind(exc.message, code=exc.code, field=exc.field)
+
+
+def _bound(command):
+    actor = command.envelope.actor
+    bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
+    return command

@@ -1,0 +1,139 @@
+"""Cross-province cases at a province node (XPT, PGE): this province's side of each case.
+
+The node resolves its own side (who decides, SYS-1; who may track it, XPT-5), forwards
+every command to the hub by request/reply, answers the hub's questions about its students,
+and carries out the hub's notices from the durable `HUB_OUT` stream.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from contracts import subjects
+from contracts.cases import (
+    CaseList,
+    CaseOutPreparation,
+    CaseSide,
+    CaseStep,
+    CaseStudent,
+    CaseView,
+    Flow,
+    PrepareCaseOut,
+)
+from contracts.codes import (
+    ClassCode,
+    SchoolSystem,
+    SchoolType,
+    Stage,
+    national_grade,
+    school_year_of,
+)
+from contracts.org import OrgTree
+from province_node.application import ProvinceNode
+from province_node.domain.workflow_defaults import BusinessType, StepLevel
+from xueji.bus import Bus
+from xueji.clock import Clock
+from xueji.store import Writer
+
+R = TypeVar("R", bound=BaseModel)
+#: Which side's chain a flow uses: (transfer-in / admitting, transfer-out / graduating).
+_BUSINESS = {
+    "transfer": (BusinessType.CROSS_PROVINCE_TRANSFER_IN, BusinessType.CROSS_PROVINCE_TRANSFER_OUT),
+    "enrollment": (BusinessType.POST_GRADUATION_ADMITTING, BusinessType.POST_GRADUATION_GRADUATING),
+}
+_STEP = {StepLevel.SUPERVISING: "bureau"}
+
+
+class CaseService:
+    def __init__(
+        self,
+        node: ProvinceNode,
+        writer: Writer,
+        bus: Bus,
+        org: OrgTree,
+        clock: Clock,
+        timeout: float,
+    ) -> None:
+        self.node, self.writer, self.bus, self.org = node, writer, bus, org
+        self.clock, self.timeout = clock, timeout
+
+    async def ask_hub(self, subject: str, message: BaseModel, reply: type[R]) -> R:
+        """One command or query to the hub; 503 when it cannot be reached (xueji.http)."""
+        return await self.bus.ask(subject, message, reply, self.timeout)
+
+    async def view(self, subject: str, message: BaseModel) -> dict:
+        return (await self.ask_hub(subject, message, CaseView)).case
+
+    async def listing(self, message: BaseModel) -> dict:
+        return (await self.ask_hub(subjects.HUB_CASE_QUERY, message, CaseList)).model_dump(
+            include={"items", "total"}
+        )
+
+    # --- this province's side -------------------------------------------------------------
+
+    async def side(self, flow: Flow, school_code: str, stage: Stage, incoming: bool) -> CaseSide:
+        """The school's side of a case: its chain (SYS-1) and the units that oversee it."""
+        school = await self.writer(self.node.school, school_code)
+        business = _BUSINESS[flow][0 if incoming else 1]
+        settings = await self.writer(self.node.settings)
+        chain = settings.workflow().freeze(
+            business, school_code, SchoolType(school["school_type"]), stage, self.org
+        )
+        prefix = "in" if incoming else "out"
+        steps = [
+            CaseStep(
+                step=f"{prefix}_{_STEP.get(s.level, s.level.value)}",
+                unit_code=s.unit_code,
+                unit_name=s.unit_name,
+            )
+            for s in chain.steps
+        ]
+        return CaseSide(
+            province=self.node.province,
+            school_code=school_code,
+            school_name=school["name"],
+            school_system=school["school_system"],
+            steps=steps,
+            units=self._overseers(school_code),
+        )
+
+    def _overseers(self, school_code: str) -> list[str]:
+        """The school and every bureau over it, by supervision or locality (XPT-5)."""
+        school = self.org.unit(school_code)
+        codes = [school.code, *(u.code for u in self.org.ancestors(school.code))]
+        if school.locality and school.locality in self.org:
+            codes += [school.locality, *(u.code for u in self.org.ancestors(school.locality))]
+        return list(dict.fromkeys(c for c in codes if c != "000000"))
+
+    def grade_of(self, school: dict, class_code: str) -> int:
+        """XPT-9: grades across 6-3 and 5-4 systems compare as years of schooling (1–12)."""
+        code = ClassCode.parse(class_code)
+        in_stage = code.grade_in(school_year_of(self.clock.today()))
+        return national_grade(code.stage, in_stage, SchoolSystem(school["school_system"]))
+
+    # --- the hub asks about one of our students --------------------------------------------
+
+    async def prepare_out(self, question: PrepareCaseOut) -> CaseOutPreparation:
+        student = await self.writer(
+            self.node.student_for_case, question.student_number, question.student_name
+        )
+        school = await self.writer(self.node.school, student.school_code)
+        grade = self.grade_of(school, student.class_code)
+        stage = ClassCode.parse(student.class_code).stage
+        student.check_case_eligible(question.flow, grade, stage.value)
+        return CaseOutPreparation(
+            student=CaseStudent(
+                student_number=student.student_number,
+                name=student.name,
+                sex=student.sex,
+                id_type=student.id_type,
+                id_number=student.id_number,
+                status=student.status,
+                stage=stage.value,
+                national_grade=grade,
+                class_code=student.class_code,
+            ),
+            side=await self.side(question.flow, student.school_code, stage, incoming=False),
+        )

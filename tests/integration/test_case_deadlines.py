@@ -1,0 +1,117 @@
+"""Deadlines and windows of cross-province cases on the hub clock (XPT-6, XPT-7, XPT-8,
+XPT-10): the tests move the clock and run the scheduler instead of sleeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from hub.bootstrap import run_deadlines
+from tests.support.cases import TRANSFERS, approve_all, case_now, decide, enrolled_student, initiate
+from tests.support.mesh import Mesh
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR
+from xueji.clock import SHANGHAI
+
+IN_SCHOOL = JUNIOR_SCHOOL["34"]
+YAOHAI = "3340102002_registrar"  # a 6-3 junior school in Hefei
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+def _at(*parts: int) -> datetime:
+    return datetime(*parts, 10, 0, tzinfo=SHANGHAI)
+
+
+async def test_xpt7_step_overdue_after_10_working_days(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 601)
+    case = (await initiate(mesh, number)).json()  # Sunday 2026-11-22: the in-school step starts
+    hub = mesh.runtime("hub")
+    mesh.clock.set(_at(2026, 12, 4))  # the 10th working day: still in time
+    assert (await run_deadlines(hub))["overdue"] == 0
+    mesh.clock.set(_at(2026, 12, 5))
+    assert (await run_deadlines(hub))["overdue"] == 1
+    assert (await run_deadlines(hub))["overdue"] == 0  # recorded once per step
+    overdue = (await case_now(mesh, case["id"]))["overdue"]
+    assert [(o["step"], o["unit_code"]) for o in overdue] == [("in_school", IN_SCHOOL)]
+
+    monitoring = await mesh.get("34", f"{TRANSFERS}/monitoring", as_=REGISTRAR["34"])
+    rows = {row["unit_code"]: row for row in monitoring.json()["items"]}  # XPT-10
+    assert (rows[IN_SCHOOL]["pending"], rows[IN_SCHOOL]["overdue"]) == (1, 1)
+    assert all(row["province"] == "34" for row in rows.values())  # a province sees its own
+    decided = (await decide(mesh, case)).json()
+    ministry = await mesh.get("hub", f"{TRANSFERS}/monitoring", as_="moe_registrar")
+    rows = {row["unit_code"]: row for row in ministry.json()["items"]}
+    assert rows[IN_SCHOOL]["decided"] == 1 and rows[IN_SCHOOL]["average_decision_hours"] > 0
+    assert rows["340104"]["pending"] == 1 and decided["step"] == "in_bureau"
+
+
+async def test_xpt6_pull_not_done_within_10_working_days_cancels(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 602)
+    case = await approve_all(mesh, (await initiate(mesh, number)).json())
+    await mesh.wait_until(lambda: _locked(mesh, number))
+    mesh.clock.set(_at(2026, 12, 4))
+    assert (await run_deadlines(mesh.runtime("hub")))["cancel"] == 0
+    mesh.clock.set(_at(2026, 12, 5))
+    assert (await run_deadlines(mesh.runtime("hub")))["cancel"] == 1
+    assert (await case_now(mesh, case["id"]))["status"] == "cancelled"
+    late = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
+    assert late.status_code == 409
+    await mesh.wait_until(lambda: _unlocked(mesh, number))  # the out side is free again
+
+
+async def test_xpt7_unfinished_case_cleaned_90_days_after_initiation(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 603)
+    case = (await initiate(mesh, number)).json()
+    case = (await decide(mesh, case)).json()
+    mesh.clock.set(_at(2027, 2, 19))  # 89 days later
+    assert (await run_deadlines(mesh.runtime("hub")))["clean"] == 0
+    mesh.clock.set(_at(2027, 2, 20))
+    assert (await run_deadlines(mesh.runtime("hub")))["clean"] == 1
+    cleaned = await case_now(mesh, case["id"])
+    assert cleaned["status"] == "cleaned" and cleaned["history"][-1]["step"] == "cleaned"
+    await mesh.wait_until(lambda: _unlocked(mesh, number))
+
+
+async def test_xpt7_approved_case_waiting_for_pull_is_not_cleaned(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 604)
+    case = await approve_all(mesh, (await initiate(mesh, number)).json())
+    await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
+    await mesh.wait_until(lambda: _completed(mesh, case["id"]))
+    mesh.clock.set(_at(2027, 3, 1))
+    assert await run_deadlines(mesh.runtime("hub")) == {"overdue": 0, "cancel": 0, "clean": 0}
+
+
+async def test_xpt8_no_new_transfers_from_jul_15_to_aug_14(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 605)
+    mesh.clock.set(_at(2027, 7, 15))
+    frozen = await initiate(mesh, number)
+    assert frozen.status_code == 409 and frozen.json()["code"] == "window_closed"
+    mesh.clock.set(_at(2027, 8, 15))
+    assert (await initiate(mesh, number)).status_code == 201
+
+
+async def test_xpt9_grade_compares_by_years_of_schooling_across_systems(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 606)  # Tianhe is 5-4: junior 1 = grade 6
+    mismatch = await initiate(mesh, number, target_grade=6, registrar=YAOHAI)
+    assert mismatch.status_code == 422 and mismatch.json()["field"] == "target_grade"
+    moved_up = (await initiate(mesh, number, registrar=YAOHAI)).json()  # Yaohai is 6-3: 7
+    assert (moved_up["from_grade"], moved_up["target_grade"]) == (6, 7)
+    assert moved_up["grade_changed"]  # the receiving county consents by deciding (XPT-9)
+    assert moved_up["steps"][1]["unit_code"] == "340102"
+
+
+async def _locked(mesh: Mesh, number: str) -> bool:
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()
+    return record["case_id"] is not None
+
+
+async def _unlocked(mesh: Mesh, number: str) -> bool:
+    return not await _locked(mesh, number)
+
+
+async def _completed(mesh: Mesh, case_id: str) -> bool:
+    return (await case_now(mesh, case_id))["status"] == "completed"

@@ -1,0 +1,94 @@
+"""Post-graduation cross-province enrollment 毕业后跨省就学 (PGE-1…PGE-4): admitting school →
+its bureau → the graduating school's bureau → automatic archive pull [002 §19]."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from simulations.demo import school_code
+from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
+from tests.support.mesh import Mesh
+from tests.support.people import REGISTRAR
+from xueji.clock import SHANGHAI
+
+ENROLLMENTS = "/api/v1/enrollments"
+SENIOR = school_code("340104", 4)
+ADMITTING = f"{SENIOR}_registrar"
+GRADE_NINE = "2023201"  # Tianhe runs 5-4: junior grade 4 = grade 9 in school year 2026
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+async def _apply(mesh: Mesh, number: str, **extra):
+    return await initiate(
+        mesh, number, path=ENROLLMENTS, class_code="2026301", registrar=ADMITTING, **extra
+    )
+
+
+async def test_pge1_flow_three_decisions_then_the_archive_moves_by_itself(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 701, class_code=GRADE_NINE)
+    created = await _apply(mesh, number)
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert [s["step"] for s in case["steps"]] == ["in_school", "in_bureau", "out_bureau"]
+    case = await approve_all(mesh, case, path=ENROLLMENTS)
+    await mesh.wait_until(lambda: _status(mesh, case["id"], "completed"))
+    arrived = await mesh.get("34", f"/api/v1/students/{number}", as_=ADMITTING)
+    assert arrived.json()["school_code"] == SENIOR
+
+
+async def test_pge1_only_junior_graduates(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 702)  # junior grade 1
+    refused = await _apply(mesh, number)
+    assert refused.status_code == 409 and refused.json()["code"] == "not_eligible"
+    graduate = await enrolled_student(mesh, "44", 703, class_code=GRADE_NINE)
+    junior_target = await initiate(
+        mesh, graduate, path=ENROLLMENTS, class_code="2026201", registrar=REGISTRAR["34"]
+    )
+    assert junior_target.status_code == 409 and junior_target.json()["code"] == "not_eligible"
+
+
+async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 704, class_code=GRADE_NINE)
+    mesh.clock.set(datetime(2026, 12, 15, 0, 0, tzinfo=SHANGHAI))
+    closed = await _apply(mesh, number)
+    assert closed.status_code == 409 and closed.json()["code"] == "window_closed"
+    mesh.clock.set(datetime(2027, 3, 1, 0, 0, tzinfo=SHANGHAI))
+    assert (await _apply(mesh, number)).status_code == 201
+
+
+async def test_pge3_graduating_side_may_not_refuse_for_admission_or_scores(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 705, class_code=GRADE_NINE)
+    case = (await _apply(mesh, number)).json()
+    for _ in range(2):
+        case = (await decide(mesh, case, path=ENROLLMENTS)).json()
+    assert case["step"] == "out_bureau"
+    forbidden = await decide(
+        mesh, case, approve=False, opinion="成绩不符", path=ENROLLMENTS, ground="scores"
+    )
+    assert forbidden.status_code == 409 and forbidden.json()["code"] == "ground_not_allowed"
+    allowed = await decide(
+        mesh, case, approve=False, opinion="学生本人放弃", path=ENROLLMENTS, ground="withdrawn"
+    )
+    assert allowed.json()["status"] == "rejected"
+
+
+async def test_pge4_revoke_and_pending_lists_as_for_transfers(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 706, class_code=GRADE_NINE)
+    case = (await _apply(mesh, number)).json()
+    pending = await mesh.get("34", f"{ENROLLMENTS}/pending", as_=f"{SENIOR}_approver")
+    assert [c["id"] for c in pending.json()["items"]] == [case["id"]]
+    transfers = await mesh.get("34", "/api/v1/transfers/pending", as_=f"{SENIOR}_approver")
+    assert transfers.json()["items"] == []  # the flows keep their own lists
+    revoked = await mesh.post("34", f"{ENROLLMENTS}/{case['id']}/revoke", as_=ADMITTING)
+    assert revoked.json()["status"] == "revoked"
+
+
+async def _status(mesh: Mesh, case_id: str, status: str) -> bool:
+    current = await case_now(mesh, case_id, path=ENROLLMENTS, as_=ADMITTING)
+    return current["status"] == status

@@ -1,0 +1,89 @@
+"""Cross-province cases driven through the node APIs as the demo users (XPT, PGE)."""
+
+from __future__ import annotations
+
+from tests.support.mesh import Mesh, approve_fully
+from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, REGISTRAR, registration, resident_id
+
+TRANSFERS = "/api/v1/transfers"
+
+
+async def enrolled_student(
+    mesh: Mesh, province: str, sequence: int, name: str = "李四", class_code: str = "2026201"
+) -> str:
+    """Registers and approves a student at the province's junior school; its number."""
+    person = resident_id(region=JUNIOR_SCHOOL[province][1:7], sequence=sequence)
+    body = registration(JUNIOR_SCHOOL[province], person, name=name, class_code=class_code)
+    response = await mesh.post(
+        province, "/api/v1/registrations", as_=REGISTRAR[province], json=body
+    )
+    assert response.status_code == 201, response.text
+    done = await approve_fully(mesh, province, response.json()["id"])
+    await mesh.wait_until(lambda: _indexed(mesh, done["student_number"]))
+    return done["student_number"]
+
+
+async def _indexed(mesh: Mesh, number: str) -> bool:
+    """The hub knows the student once the node's event reached it (national index)."""
+    hub = mesh.runtime("hub").hub
+    return await mesh.runtime("hub").writer(hub._by_number, number) is not None
+
+
+async def initiate(
+    mesh: Mesh,
+    student_number: str,
+    name: str = "李四",
+    province: str = "34",
+    path: str = TRANSFERS,
+    class_code: str = "2026201",
+    registrar: str | None = None,
+    **extra,
+):
+    body = {
+        "student_name": name,
+        "student_number": student_number,
+        "target_class_code": class_code,
+        "reason": "随父母工作调动",
+        "proof": PNG_BASE64,
+    } | extra
+    return await mesh.post(province, path, as_=registrar or REGISTRAR[province], json=body)
+
+
+def decider(step: dict) -> str:
+    """The demo account that decides a step: a school's approver, a bureau's registrar."""
+    role = "approver" if step["step"].endswith("_school") else "registrar"
+    return f"{step['unit_code']}_{role}"
+
+
+async def decide(
+    mesh: Mesh,
+    case: dict,
+    approve: bool = True,
+    opinion: str | None = "同意",
+    path=TRANSFERS,
+    **extra,
+):
+    step = next(s for s in case["steps"] if s["decided_at"] is None)
+    return await mesh.post(
+        step["province"],
+        f"{path}/{case['id']}/decisions",
+        as_=decider(step),
+        json={"approve": approve, "opinion": opinion} | extra,
+    )
+
+
+async def approve_all(mesh: Mesh, case: dict, path: str = TRANSFERS) -> dict:
+    """Every decision step approved, in order, each by its own unit's demo account."""
+    while case["status"] == "in_progress":
+        response = await decide(mesh, case, path=path)
+        assert response.status_code == 200, response.text
+        case = response.json()
+    return case
+
+
+async def case_now(
+    mesh: Mesh, case_id: str, province: str = "34", path: str = TRANSFERS, as_: str | None = None
+) -> dict:
+    response = await mesh.get(province, f"{path}/{case_id}", as_=as_ or REGISTRAR[province])
+    assert response.status_code == 200, response.text
+    return response.json()
