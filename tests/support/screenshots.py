@@ -2,7 +2,7 @@
 
 Starts a mesh (hub, 34, 44, the registry stand-ins) on a real nats-server, registers demo
 students through the API, imports a file with a bad row, then photographs the pages in
-Debian's chromium. Cross-province pages use the API stand-in until the transfer API lands.
+Debian's chromium, including a cross-province transfer on the real transfer API.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from province_node.excel.templates import build_template
 from simulations.demo import school_code
 from simulations.excel import filled
 from simulations.population import person
-from tests.support.cross_province import FakeCrossProvince
+from tests.support.cases import enrolled_student
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, resident_id
@@ -62,23 +62,9 @@ async def _demo_data(mesh: Mesh) -> list[tuple[str, str]]:
     return numbers
 
 
-def _transfers(mesh: Mesh) -> FakeCrossProvince:
-    fake = FakeCrossProvince()
-    for index in range(2):
-        someone = person("34", index)
-        number = "G" + someone.id_number
-        fake.national[number] = {
-            "name": someone.name,
-            "student_number": number,
-            "id_number": someone.id_number,
-            "province": "34",
-            "status": "在校",
-            "school_code": "3340104002",
-            "class_code": "2025201",
-            "last_change": "2026-09-01T08:00:00",
-        }
-    mesh.apps["44"].state.cross_province_client = fake.as_
-    return fake
+async def _out_of_province_student(mesh: Mesh) -> tuple[str, str]:
+    """A student of 安徽 (34) that a 广东 school will ask to transfer in."""
+    return await enrolled_student(mesh, "34", 88, name="皖小明"), "皖小明"
 
 
 def _import_file() -> bytes:
@@ -109,7 +95,7 @@ async def _log_in(page: Page, base: str, username: str) -> None:
 
 
 async def _tour(
-    urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]], fake
+    urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]], wanted
 ) -> None:
     async def user(username: str, base: str = urls["44"]) -> Page:
         context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 760})
@@ -149,8 +135,8 @@ async def _tour(
     await _shoot(county, out, "07-students-query")
     await county.goto(f"{urls['44']}/students/{student}")
     await _shoot(county, out, "08-student-detail")
-    number, found = next(iter(fake.national.items()))
-    await registrar.goto(f"{urls['44']}/transfers/new?name={found['name']}&number={number}")
+    number, name = wanted
+    await registrar.goto(f"{urls['44']}/transfers/new?name={name}&number={number}")
     await registrar.get_by_label("转入年级和班级").select_option("2026201")
     await registrar.get_by_label("转学理由").fill("随父母工作调动到广州")
     await _shoot(registrar, out, "09-transfer-apply")
@@ -159,11 +145,14 @@ async def _tour(
     await approver.get_by_role("button", name="核办").first.click()
     await _shoot(approver, out, "10-transfer-pending-dialog")
     await approver.get_by_role("button", name="核办通过").click()
-    await registrar.goto(f"{urls['44']}/transfers/{next(iter(fake.cases))}")
+    await registrar.goto(f"{urls['44']}/transfers/query")
+    await registrar.get_by_role("link", name="查看进度").first.click()
     await _shoot(registrar, out, "11-transfer-tracking")
     ministry = await user("moe_registrar", urls["hub"])
     await ministry.goto(f"{urls['hub']}/national?name={student_name}&number={student}")
     await _shoot(ministry, out, "12-hub-national-query")
+    await ministry.goto(f"{urls['hub']}/monitoring")
+    await _shoot(ministry, out, "13-hub-monitoring")
 
 
 async def main(out: Path) -> None:
@@ -176,12 +165,12 @@ async def main(out: Path) -> None:
     try:
         await mesh.start_all()
         numbers = await _demo_data(mesh)
-        fake = _transfers(mesh)
+        wanted = await _out_of_province_student(mesh)
         async with served(mesh) as urls, async_playwright() as p:
             browser = await p.chromium.launch(
                 executable_path=chromium_path(), args=[*CHROMIUM_ARGS, "--lang=zh-CN"]
             )
-            await _tour(urls, browser, out, numbers, fake)
+            await _tour(urls, browser, out, numbers, wanted)
             await browser.close()
     finally:
         await mesh.stop_all()
