@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 
 from contracts.errors import ContractError, DomainError, Forbidden, NotFound, Unauthorized
 from contracts.meta import CommandMeta
@@ -151,6 +152,8 @@ def error_page(request: Request, error: Exception) -> Response:
 
 def describe(error: Exception) -> tuple[int, str, str]:
     """HTTP status, page title and Chinese explanation of a failure."""
+    if isinstance(error, HTTPException):
+        return error.status_code, "出错了", "页面不存在，请从左侧菜单进入。"
     if isinstance(error, BusUnavailable):
         return 503, HUB_DOWN, HUB_UNAVAILABLE + "。"
     if isinstance(error, RemoteError):
