@@ -11,20 +11,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
-from province_node.console.cross_client import client_for, timeline
+from province_node.console.cross_client import client_for
 from province_node.console.national import look_up, query_errors
+from xueji.console.cases import timeline, title_of
 from xueji.console.kit import ConsoleRoute, FeatureUnavailable, User, console_of, field_errors
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
-TITLES = {"transfers": "跨省转学", "enrollments": "毕业后跨省就学"}
 MAX_PROOF_BYTES = 2 * 2**20
 
 
 def _title(kind: str) -> str:
-    if kind not in TITLES:
-        raise HTTPException(404)
-    return TITLES[kind]
+    return title_of(kind)
 
 
 def _page(request: Request, kind: str, template: str, status: int = 200, **context) -> Response:
@@ -187,6 +185,8 @@ async def revoke_list(request: Request, user: User, kind: str) -> Response:
 @router.get("/{kind}/{case_id}")
 async def detail(request: Request, user: User, kind: str, case_id: str, done: str = "") -> Response:
     case = await client_for(request, user).get(kind, case_id)
+    # XPT-4, XPT-6: the initiating school's registrar revokes or pulls (the API decides)
+    initiator = case.get("to_school_code", user.unit_code) == user.unit_code
     return _page(
         request,
         kind,
@@ -195,6 +195,7 @@ async def detail(request: Request, user: User, kind: str, case_id: str, done: st
         case=case,
         timeline=timeline(case),
         done=done,
+        can_act=user.level == "school" and user.role == "registrar" and initiator,
     )
 
 

@@ -244,3 +244,12 @@ async def test_transfer_pages_on_the_real_transfer_api(mesh: Mesh) -> None:
         )
         detail = (await client.get(f"/transfers/{case_id}")).text
         assert "转入学校核办" in detail and "通过" in detail and "办理中" in detail
+        assert "撤销申请" not in detail  # only the initiating school's registrar revokes
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        assert "撤销申请" in (await client.get(f"/transfers/{case_id}")).text
+    async with _console(mesh, "hub", "moe_registrar") as client:
+        listed = (await client.get("/transfers/query")).text
+        assert "粤小华" in listed and "广东省" in listed
+        seen = (await client.get(f"/transfers/{case_id}")).text
+        assert "转出地教育局核办" in seen and "撤销申请" not in seen
+        assert (await client.get("/nothing/query")).status_code == 404

@@ -118,6 +118,8 @@ HUB_MENU: tuple[Item, ...] = (
         "跨省业务统一办理平台",
         children=(
             Item("全国学籍查询", "/national"),
+            Item("跨省转学查询", "/transfers/query"),
+            Item("毕业后跨省就学查询", "/enrollments/query"),
             Item("跨省业务监控", "/monitoring"),
         ),
     ),
