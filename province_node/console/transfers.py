@@ -21,13 +21,9 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 MAX_PROOF_BYTES = 2 * 2**20
 
 
-def _title(kind: str) -> str:
-    return title_of(kind)
-
-
 def _page(request: Request, kind: str, template: str, status: int = 200, **context) -> Response:
     return console_of(request).page(
-        request, template, status=status, kind=kind, kind_title=_title(kind), **context
+        request, template, status=status, kind=kind, kind_title=title_of(kind), **context
     )
 
 
@@ -52,7 +48,7 @@ async def apply_form(
         request,
         kind,
         "cross_new.html",
-        title=f"{_title(kind)}申请",
+        title=f"{title_of(kind)}申请",
         name=name,
         number=number,
         found=found,
@@ -105,7 +101,7 @@ async def apply(
                 request,
                 kind,
                 "cross_new.html",
-                title=f"{_title(kind)}申请",
+                title=f"{title_of(kind)}申请",
                 created=case,
                 found=None,
                 errors={},
@@ -119,7 +115,7 @@ async def apply(
         kind,
         "cross_new.html",
         status=422,
-        title=f"{_title(kind)}申请",
+        title=f"{title_of(kind)}申请",
         found=found,
         errors=errors,
         values=values,
@@ -138,7 +134,7 @@ async def pending_list(request: Request, user: User, kind: str) -> Response:
 async def pending(request: Request, user: User, kind: str, **extra: object) -> Response:
     items = await client_for(request, user).pending(kind)
     return _page(
-        request, kind, "cross_pending.html", title=f"{_title(kind)}核办", items=items, **extra
+        request, kind, "cross_pending.html", title=f"{title_of(kind)}核办", items=items, **extra
     )
 
 
@@ -171,7 +167,7 @@ async def query(request: Request, user: User, kind: str, revoke: bool = False) -
     """XPT-5: the cases of the jurisdiction with their current step."""
     filters = {k: request.query_params.get(k, "") for k in ("name", "student_number", "status")}
     items = await client_for(request, user).query(kind, {k: v for k, v in filters.items() if v})
-    title = f"{_title(kind)}{'撤销' if revoke else '查询'}"
+    title = f"{title_of(kind)}{'撤销' if revoke else '查询'}"
     return _page(
         request, kind, "cross_query.html", title=title, items=items, filters=filters, revoke=revoke
     )
@@ -191,7 +187,7 @@ async def detail(request: Request, user: User, kind: str, case_id: str, done: st
         request,
         kind,
         "cross_detail.html",
-        title=f"{_title(kind)}详情",
+        title=f"{title_of(kind)}详情",
         case=case,
         timeline=timeline(case),
         done=done,
