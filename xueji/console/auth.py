@@ -48,8 +48,13 @@ async def login(
         else:
             target = "/password" if result["must_change_password"] else _safe_next(next)
             response = redirect(request, target)
-            response.set_cookie(
-                COOKIE, result["access_token"], httponly=True, samesite="strict", path="/"
+            response.set_cookie(  # SameSite=Strict also keeps other sites' forms out (CSRF)
+                COOKIE,
+                result["access_token"],
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+                path="/",
             )
             return response
     status = 401 if errors.get("") and not errors.keys() - {""} else 422
