@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint format bench-outbox clean
+.PHONY: up test lint format bench-outbox clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "xueji needs Python >= 3.11"'
@@ -18,9 +18,23 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(BIN)/xueji up
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium (never Playwright's downloaded browsers), with a
+# Chinese font so that pages and screenshots show characters.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x $(CHROMIUM) -a -f $(CJK_FONT) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	  chromium fonts-wqy-microhei; }
+
+# PNGs of the main console pages with demo data, for README's tour.
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tests.support.screenshots docs/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from hub import notices
 from hub.api import cases, health, national, statistics
 from hub.application import NationalHub
 from hub.case_rpc import serve_case_rpc
+from hub.console import install as install_console
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
@@ -61,6 +62,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     install_log_context(app, "hub")
     for router in (health.router, auth, admin, national.router, statistics.router, *cases.routers):
         app.include_router(router)
+    install_console(app)  # the ministry's console at `/` (issue 7)
     return app
 
 

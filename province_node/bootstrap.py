@@ -27,6 +27,7 @@ from province_node.api import (
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.cases import CaseService
+from province_node.console import install as install_console
 from province_node.counting import serve_counts
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
@@ -95,6 +96,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
     )
     for router in routers:
         app.include_router(router)
+    install_console(app, settings.province)  # the operator console at `/` (issue 7)
     return app
 
 

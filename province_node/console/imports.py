@@ -1,0 +1,92 @@
+"""学籍注册导入 pages (REG-4): Excel templates, upload, progress of the file record, problems."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from contracts.errors import ContractError, Forbidden
+from contracts.ids import IdGroup
+from province_node.console.registration import school_registrar
+from province_node.excel.templates import build_template
+from xueji.console.kit import ConsoleRoute, User, console_of, meta_of
+from xueji.console.labels import ENTRIES
+
+router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_schema=False)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 10 * 2**20
+
+
+@router.get("/template/{id_group}")
+async def template(id_group: str, user: User, entry: str = "primary") -> Response:
+    """REG-4: the Excel template of a document-type group, with drop-down lists."""
+    if id_group not in ("resident", "hmt_foreign") or entry not in ENTRIES:
+        raise ContractError("id_group", "bad_template", "没有该模板")
+    name = quote(f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx")
+    return Response(
+        build_template(IdGroup(id_group), entry),
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+@router.get("/import")
+async def import_form(request: Request, user: User) -> Response:
+    school_registrar(user)
+    return console_of(request).page(
+        request,
+        "registration_import.html",
+        title="学籍注册导入",
+        errors={},
+        entries=list(ENTRIES.items()),
+    )
+
+
+@router.post("/import")
+async def upload(
+    request: Request,
+    user: User,
+    file: UploadFile | None = None,
+    entry: Annotated[str, Form()] = "non_primary",
+    id_group: Annotated[str, Form()] = "resident",
+) -> Response:
+    """Upload → the file record; large files go on in the background (progress polls)."""
+    school_registrar(user)
+    console = console_of(request)
+    if file is None or not file.filename:
+        return console.page(
+            request,
+            "registration_import.html",
+            status=422,
+            title="学籍注册导入",
+            errors={"file": "请选择要导入的 Excel 文件（.xlsx）"},
+            entries=list(ENTRIES.items()),
+        )
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    runtime = request.app.state.runtime
+    record = await runtime.imports.import_file(data, file.filename, entry, id_group, meta_of(user))
+    return console.page(
+        request,
+        "registration_import.html",
+        title="学籍注册导入",
+        errors={},
+        entries=list(ENTRIES.items()),
+        record=record,
+        entry=entry,
+        id_group=id_group,
+    )
+
+
+@router.get("/imports/{file_id}")
+async def progress(request: Request, user: User, file_id: UUID) -> Response:
+    """The import file record as a fragment, polled while the file is being processed."""
+    runtime = request.app.state.runtime
+    record = await runtime.imports.file(file_id)
+    if record is None or not runtime.org.is_within(record["school_code"], user.unit_code):
+        raise Forbidden("导入文件不存在或不在本单位管辖范围内")
+    return console_of(request).page(request, "_import_record.html", record=record)

@@ -1,0 +1,255 @@
+"""The consoles over HTTP (no browser): every page renders for its users, refusals are pages.
+
+The browser suite (`tests/browser`) drives the main flows; these check the wiring quickly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from tests.support.cases import enrolled_student
+from tests.support.cross_province import FakeCrossProvince
+from tests.support.mesh import Mesh, approve_fully
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+
+pytestmark = pytest.mark.parametrize("store_urls", ["sqlite"], indirect=True)
+
+
+@asynccontextmanager
+async def _console(mesh: Mesh, service: str, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A logged-in console user (the session cookie, as a browser keeps it)."""
+    async with mesh.client(service) as client:
+        response = await client.post(
+            "/login", data={"username": username, "password": "Xueji@2026"}
+        )
+        assert response.status_code == 303, response.text
+        client.cookies.set("xueji_session", response.cookies["xueji_session"])
+        yield client
+
+
+async def test_console_pages_render_for_a_school_registrar(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        for path in (
+            "/",
+            "/registration/new",
+            "/registration/import",
+            "/registration/report",
+            "/registration/list",
+            "/students",
+            "/students?name=张",
+            "/password",
+            "/transfers/new",
+            "/transfers/pending",
+            "/enrollments/query",
+            "/national",
+        ):
+            page = await client.get(path, headers={"accept": "text/html"})
+            assert page.status_code == 200, (path, page.text[:2000])
+            assert "天河区" in page.text and REGISTRAR["44"] in page.text, path
+        menu = (await client.get("/")).text
+        assert "学籍注册录入" in menu and "跨省转学申请" in menu
+        assert "学籍注册审核" not in menu  # a registrar reports, the approver reviews
+        transfer = (await client.get("/transfers/pending")).text
+        assert "暂无待本单位核办的申请" in transfer  # an empty list is a page, not an error
+        missing = await client.get("/no-such-page", headers={"accept": "text/html"})
+        assert missing.status_code == 404 and "页面不存在" in missing.text
+        check = await client.post(
+            "/registration/check-id", data={"id_type": "1", "id_number": resident_id()}
+        )
+        assert "校验通过" in check.text and "2015-03-09" in check.text
+        bad = await client.post(
+            "/registration/check-id", data={"id_type": "1", "id_number": "440106201503091230"}
+        )
+        assert "校验位不正确" in bad.text
+        passport = {"id_type": "A", "id_number": "E12345678"}
+        typing = await client.post("/registration/check-id", data=passport)
+        assert "手工填写" in typing.text and "hx-swap-oob" not in typing.text
+        changed = await client.post(
+            "/registration/check-id", data=passport, headers={"hx-trigger": "f-id_type"}
+        )
+        assert "hx-swap-oob" in changed.text and "readonly" not in changed.text
+
+
+async def test_console_enters_a_student_and_the_approver_sees_it(mesh: Mesh) -> None:
+    school = JUNIOR_SCHOOL["44"]
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        page = await client.post(
+            "/registration/new",
+            data={
+                "entry": "non_primary",
+                "id_type": "1",
+                "id_number": resident_id(sequence=321),
+                "name": "陈小东",
+                "class_code": "2026201",
+            },
+        )
+        assert page.status_code == 200, page.text
+        assert "已提交 陈小东" in page.text
+        refused = await client.post(
+            "/registration/new",
+            data={
+                "entry": "non_primary",
+                "id_type": "1",
+                "id_number": "44010620150309123",
+                "name": "错号",
+                "class_code": "2026201",
+            },
+        )
+        assert refused.status_code == 422 and "18位" in refused.text
+    async with _console(mesh, "44", f"{school}_approver") as client:
+        review = (await client.get("/registration/review")).text
+        assert "陈小东" in review and "学籍注册审核" in review
+
+
+async def test_console_detail_outside_the_jurisdiction_is_refused(mesh: Mesh) -> None:
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=246), name="林一")
+    created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    number = created.json()["student_number"]
+    await approve_fully(mesh, "44", created.json()["id"])
+    async with _console(mesh, "44", "440106_registrar") as client:
+        page = await client.get(f"/students/{number}")
+        assert page.status_code == 200 and "林一" in page.text
+        found = await client.get("/students", params={"student_number": number})
+        assert "林一" in found.text
+    async with _console(mesh, "44", "440103_registrar") as client:
+        page = await client.get(f"/students/{number}")
+        assert page.status_code == 403 and "林一" not in page.text
+        found = await client.get("/students", params={"student_number": number})
+        assert "林一" not in found.text
+
+
+async def test_hub_console_national_query(mesh: Mesh) -> None:
+    async with _console(mesh, "hub", "moe_registrar") as client:
+        for path in ("/", "/national", "/monitoring"):
+            page = await client.get(path)
+            assert page.status_code == 200 and "教育部" in page.text, path
+        empty = await client.get("/national", params={"name": "无此人", "number": resident_id()})
+        assert "未查到" in empty.text
+
+
+async def test_transfer_pages_follow_the_api_contract(mesh: Mesh) -> None:
+    """XPT pages against a stand-in of the transfer API (wired through `client_for`)."""
+    fake = FakeCrossProvince()
+    number = "G" + resident_id(region="340104", sequence=77)
+    fake.national[number] = {"name": "皖小明", "student_number": number, "province": "34"}
+    mesh.apps["44"].state.cross_province_client = fake.as_
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        found = await client.get("/transfers/new", params={"name": "皖小明", "number": number})
+        assert "第二步：填写申请" in found.text
+        missing = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "皖小明",
+                "student_number": number,
+                "target_class_code": "",
+                "reason": "",
+            },
+        )
+        assert missing.status_code == 422 and "请选择转入班级" in missing.text
+        created = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "皖小明",
+                "student_number": number,
+                "target_class_code": "2026201",
+                "reason": "随父母工作调动",
+            },
+        )
+        assert "已发起跨省转学申请" in created.text
+    (case_id,) = fake.cases
+    async with _console(mesh, "44", f"{JUNIOR_SCHOOL['44']}_approver") as client:
+        pending = await client.get("/transfers/pending")
+        assert "皖小明" in pending.text
+        refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
+        assert "须填写核办意见" in refused.text and fake.cases[case_id]["status"] == "in_progress"
+        await client.post(f"/transfers/{case_id}/decision", data={"approve": "1"})
+        detail = (await client.get(f"/transfers/{case_id}")).text
+        assert "转入学校核办" in detail and "转入地教育局核办" in detail and "办理中" in detail
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        revoke = await client.get("/transfers/revoke")
+        assert "撤销" in revoke.text and "皖小明" in revoke.text
+        done = await client.post(f"/transfers/{case_id}/revoke")
+        assert "已撤销" in done.text
+
+
+async def test_pages_say_when_the_central_platform_is_unreachable(mesh: Mesh, nats_server) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        nats_server.stop()
+        await mesh.wait_until(lambda: not mesh.runtime("44").bus.connected)
+        home = await client.get("/")
+        assert "中央平台暂不可达" in home.text and "照常可用" in home.text
+        assert (await client.get("/registration/report")).status_code == 200  # local work goes on
+        nats_server.start()
+        await mesh.wait_until(lambda: mesh.runtime("44").bus.connected, timeout=30)
+        assert "中央平台暂不可达" not in (await client.get("/")).text
+
+
+async def test_sec1_a_new_login_elsewhere_ends_the_console_session(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as browser:
+        elsewhere = await mesh.post(
+            "44",
+            "/api/v1/auth/login",
+            json={"username": REGISTRAR["44"], "password": "Xueji@2026"},
+        )
+        assert elsewhere.status_code == 200
+        page = await browser.get("/students")
+        assert page.status_code == 303 and "session_replaced" in page.headers["location"]
+        login = await browser.get(page.headers["location"])
+        assert "该账号已在别处登录" in login.text
+
+
+async def test_sec3_sysadmin_forces_a_user_offline(mesh: Mesh) -> None:
+    async with _console(mesh, "44", REGISTRAR["44"]) as registrar:
+        async with _console(mesh, "44", "440106_sysadmin") as admin:
+            listed = await admin.get("/admin/online-users")
+            assert REGISTRAR["44"] in listed.text
+            done = await admin.post(f"/admin/online-users/{REGISTRAR['44']}/force-offline")
+            assert "已强制 1 个用户下线" in done.text
+        ended = await registrar.get("/")
+        assert "forced_offline" in ended.headers["location"]
+        refused = await registrar.get("/admin/online-users")
+        assert refused.status_code == 303  # logged out first; a registrar is refused anyway
+
+
+async def test_transfer_pages_on_the_real_transfer_api(mesh: Mesh) -> None:
+    """The console drives the node's own transfer endpoints (XPT-2, XPT-3, XPT-5)."""
+    number = await enrolled_student(mesh, "44", 431, name="粤小华")
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        found = await client.get("/transfers/new", params={"name": "粤小华", "number": number})
+        assert "第二步：填写申请" in found.text and "广东省" in found.text
+        created = await client.post(
+            "/transfers/new",
+            data={
+                "student_name": "粤小华",
+                "student_number": number,
+                "target_class_code": "2026201",
+                "reason": "随父母工作调动",
+            },
+        )
+        assert "已发起跨省转学申请" in created.text, created.text
+        listed = await client.get("/transfers/query")
+        assert "粤小华" in listed.text and "核办中" in listed.text
+    async with _console(mesh, "34", f"{JUNIOR_SCHOOL['34']}_approver") as client:
+        pending = await client.get("/transfers/pending")
+        assert "粤小华" in pending.text
+        case_id = pending.text.split('action="/transfers/')[1].split("/")[0]
+        refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
+        assert "须填写核办意见" in refused.text
+        await client.post(
+            f"/transfers/{case_id}/decision", data={"approve": "1", "opinion": "同意"}
+        )
+        detail = (await client.get(f"/transfers/{case_id}")).text
+        assert "转入学校核办" in detail and "通过" in detail and "办理中" in detail
+        assert "撤销申请" not in detail  # only the initiating school's registrar revokes
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        assert "撤销申请" in (await client.get(f"/transfers/{case_id}")).text
+    async with _console(mesh, "hub", "moe_registrar") as client:
+        listed = (await client.get("/transfers/query")).text
+        assert "粤小华" in listed and "广东省" in listed
+        seen = (await client.get(f"/transfers/{case_id}")).text
+        assert "转出地教育局核办" in seen and "撤销申请" not in seen
+        assert (await client.get("/nothing/query")).status_code == 404

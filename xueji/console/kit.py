@@ -1,0 +1,178 @@
+"""The console kit both services use: templates, the logged-in user, refusals as pages.
+
+A service builds one `Console` (its menu, its template package, how to name a unit, how to
+tell whether the central platform is reachable) and mounts it with `install_console`.
+Pages call the same application objects as the JSON routers, never HTTP to themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
+
+from contracts.errors import ContractError, DomainError, Forbidden, NotFound, Unauthorized
+from contracts.meta import CommandMeta
+from xueji.access.sessions import Session
+from xueji.bus import BusUnavailable, RemoteError
+from xueji.console.labels import FILTERS
+from xueji.console.menu import Item, active_path, visible
+from xueji.http import HUB_UNAVAILABLE
+from xueji.logs import get_logger
+
+log = get_logger("xueji.console")
+
+COOKIE = "xueji_session"
+HUB_DOWN = "中央平台暂不可达"
+
+
+@dataclass
+class Console:
+    """One service's console: its name, menu, templates and what it says when cut off."""
+
+    title: str
+    menu: tuple[Item, ...]
+    package: str  # the service's own templates: `<package>/templates`
+    unit_name: Callable[[Request, str], str]
+    hub_reachable: Callable[[Request], bool]
+    hub_down_note: str
+
+    def __post_init__(self) -> None:
+        loader = ChoiceLoader(
+            [PackageLoader(self.package, "templates"), PackageLoader("xueji.console", "templates")]
+        )
+        self.env = Environment(loader=loader, autoescape=select_autoescape(["html"]))
+        self.env.filters.update(FILTERS)
+
+    def page(
+        self, request: Request, template: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        user: Session | None = getattr(request.state, "console_user", None)
+        menu = visible(self.menu, user.role, user.level) if user else []
+        context = {
+            "request": request,
+            "console": self,
+            "user": user,
+            "unit_name": self.unit_name(request, user.unit_code) if user else "",
+            "unit": lambda code: self.unit_name(request, code) if code else "—",
+            "menu": menu,
+            "active": active_path(menu, request.url.path),
+            "hub_down": not self.hub_reachable(request),
+            "htmx": request.headers.get("hx-request") == "true",
+        } | context
+        html = self.env.get_template(template).render(context)
+        return HTMLResponse(html, status_code=status)
+
+
+def console_of(request: Request) -> Console:
+    return request.app.state.console
+
+
+class FeatureUnavailable(Exception):  # noqa: N818 - a state of the service, said on the page
+    """A page's backing API is not on this service yet: the page says so, nothing breaks."""
+
+
+class Redirect(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+def redirect(request: Request, location: str) -> Response:
+    """A redirect that also works for htmx requests (which follow `HX-Redirect`)."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+async def console_user(request: Request) -> Session:
+    """The session behind the HttpOnly cookie; the same sessions as the API (SEC-1, SEC-2)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise Redirect(f"/login?next={request.url.path}")
+    try:
+        session = await request.app.state.runtime.access.authenticate(token)
+    except Unauthorized as ended:
+        raise Redirect(f"/login?reason={ended.code}") from None
+    request.state.console_user = session
+    if session.must_change_password and request.url.path != "/password":
+        raise Redirect("/password")
+    return session
+
+
+User = Annotated[Session, Depends(console_user)]
+
+
+def meta_of(user: Session) -> CommandMeta:
+    """Who acts (SEC-6), as the JSON routers record it."""
+    return CommandMeta.new(account=user.username, unit_code=user.unit_code, role=user.role)
+
+
+class ConsoleRoute(APIRoute):
+    """Console pages: refusals become Chinese pages (or fragments for htmx), never JSON."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Redirect as go:
+                return redirect(request, go.location)
+            except FeatureUnavailable:
+                return console_of(request).page(
+                    request,
+                    "unavailable.html",
+                    title="功能暂未开通",
+                    detail="该功能依赖的跨省业务接口暂未开通（建设中），开通后即可在此办理。",
+                    still_works="学籍注册、审核、上报与在校生查询等本省业务。",
+                )
+            except Exception as error:  # noqa: BLE001 - every failure gets a page
+                return error_page(request, error)
+
+        return route
+
+
+def error_page(request: Request, error: Exception) -> Response:
+    status, title, detail = describe(error)
+    if status >= 500 and not isinstance(error, BusUnavailable | RemoteError):
+        log.error("console_error", path=request.url.path, exc_info=error)
+    console = console_of(request)
+    template = "_error.html" if request.headers.get("hx-request") == "true" else "error.html"
+    # htmx swaps only 2xx answers: fragments say what went wrong with a 200.
+    code = 200 if template == "_error.html" else status
+    return console.page(request, template, status=code, title=title, detail=detail, code=status)
+
+
+def describe(error: Exception) -> tuple[int, str, str]:
+    """HTTP status, page title and Chinese explanation of a failure."""
+    if isinstance(error, HTTPException):
+        return error.status_code, "出错了", "页面不存在，请从左侧菜单进入。"
+    if isinstance(error, BusUnavailable):
+        return 503, HUB_DOWN, HUB_UNAVAILABLE + "。"
+    if isinstance(error, RemoteError):
+        return 502, "中央平台返回错误", error.message
+    if isinstance(error, ContractError):
+        return 422, "输入有误", error.message
+    if isinstance(error, NotFound):
+        return 404, "未找到", error.message
+    if isinstance(error, Forbidden):
+        return 403, "无权访问", error.message
+    if isinstance(error, Unauthorized):
+        return 401, "请先登录", error.message
+    if isinstance(error, DomainError):
+        return 409, "无法办理", error.message
+    return 500, "系统错误", "处理请求时发生错误，请稍后重试；如问题持续请联系系统管理员。"
+
+
+def field_errors(error: Exception) -> dict[str, str]:
+    """A refusal as {field: message} for the form that caused it ("" = the whole form)."""
+    if isinstance(error, ContractError | DomainError):
+        return {error.field or "": error.message}
+    return {"": describe(error)[2]}

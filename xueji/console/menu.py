@@ -1,0 +1,127 @@
+"""The original menu tree (`[002]`: 学籍管理 → 学籍注册 / 跨省转学 / 毕业后跨省就学 / 综合查询 …),
+filtered to what the logged-in role and level may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANY = frozenset({"school", "county", "city", "province", "ministry"})
+BUREAUS = frozenset({"county", "city", "province"})
+SCHOOL = frozenset({"school"})
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    href: str = ""
+    roles: frozenset[str] = frozenset({"registrar", "approver", "sysadmin"})
+    levels: frozenset[str] = ANY
+    children: tuple[Item, ...] = field(default_factory=tuple)
+    #: (level, role) pairs excluded although both are allowed on their own.
+    not_for: frozenset[tuple[str, str]] = frozenset()
+
+    def allows(self, role: str, level: str) -> bool:
+        return role in self.roles and level in self.levels and (level, role) not in self.not_for
+
+
+def visible(items: tuple[Item, ...], role: str, level: str) -> list[dict]:
+    """The menu a user sees: leaves they may use, and branches with at least one of them."""
+    shown = []
+    for item in items:
+        if not item.allows(role, level):
+            continue
+        if item.children:
+            kids = visible(item.children, role, level)
+            if kids:
+                shown.append({"label": item.label, "href": item.href, "children": kids})
+        else:
+            shown.append({"label": item.label, "href": item.href, "children": []})
+    return shown
+
+
+def active_path(menu: list[dict], path: str) -> str | None:
+    """The href of the deepest menu entry that the current path falls under."""
+    best = None
+    for item in menu:
+        href = item["href"]
+        if href and (path == href or path.startswith(href.rstrip("/") + "/")):
+            best = href if best is None or len(href) > len(best) else best
+        inner = active_path(item["children"], path)
+        if inner and (best is None or len(inner) > len(best)):
+            best = inner
+    return best
+
+
+REGISTRARS = frozenset({"registrar"})
+DECIDERS = frozenset({"registrar", "approver"})
+WORKERS = frozenset({"registrar", "approver"})
+#: At a school the approver (学籍主管领导) decides and the registrar prepares and reports.
+NOT_SCHOOL_REGISTRAR = frozenset({("school", "registrar")})
+
+
+def _cross_province(kind: str, title: str) -> Item:
+    base = f"/{kind}"
+    return Item(
+        title,
+        roles=WORKERS,
+        levels=SCHOOL | BUREAUS,
+        children=(
+            Item(f"{title}申请", f"{base}/new", roles=REGISTRARS, levels=SCHOOL),
+            Item(f"{title}核办", f"{base}/pending", roles=DECIDERS, not_for=NOT_SCHOOL_REGISTRAR),
+            Item(f"{title}查询", f"{base}/query", roles=WORKERS),
+            Item(f"{title}撤销", f"{base}/revoke", roles=REGISTRARS, levels=SCHOOL),
+        ),
+    )
+
+
+SYSTEM = (
+    Item("在线用户", "/admin/online-users", roles=frozenset({"sysadmin"})),
+    Item("修改密码", "/password"),
+)
+
+PROVINCE_MENU: tuple[Item, ...] = (
+    Item(
+        "学籍管理",
+        children=(
+            Item(
+                "学籍注册",
+                roles=WORKERS,
+                children=(
+                    Item("学籍注册录入", "/registration/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item("学籍注册导入", "/registration/import", roles=REGISTRARS, levels=SCHOOL),
+                    Item("学籍注册上报", "/registration/report", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "学籍注册审核",
+                        "/registration/review",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("学籍注册查询", "/registration/list", roles=WORKERS),
+                ),
+            ),
+            _cross_province("transfers", "跨省转学"),
+            _cross_province("enrollments", "毕业后跨省就学"),
+            Item(
+                "综合查询",
+                children=(
+                    Item("在校生查询", "/students", roles=WORKERS),
+                    Item("全国学籍查询", "/national", roles=WORKERS),
+                ),
+            ),
+        ),
+    ),
+    Item("系统管理", children=SYSTEM),
+)
+
+HUB_MENU: tuple[Item, ...] = (
+    Item(
+        "跨省业务统一办理平台",
+        children=(
+            Item("全国学籍查询", "/national"),
+            Item("跨省转学查询", "/transfers/query"),
+            Item("毕业后跨省就学查询", "/enrollments/query"),
+            Item("跨省业务监控", "/monitoring"),
+        ),
+    ),
+    Item("系统管理", children=SYSTEM),
+)
