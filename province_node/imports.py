@@ -122,6 +122,7 @@ class ImportService:
             self._record_rows(file_id, chunk, done)
 
     def _record_rows(self, file_id: UUID, chunk: list[ImportRow], done: int) -> None:
+        """As a single entry records: a row recorded before is found, not stored again."""
         for row in chunk:
             if row.checks is None or row.problem is not None:
                 continue
