@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -60,9 +61,14 @@ async def test_xpt1_seed_flow_four_decisions_then_pull_moves_the_record(mesh: Me
         case = response.json()
     assert (case["status"], case["step"]) == ("approved", "archive_pull")
 
+    before_pull = datetime.now(UTC).isoformat()
     pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
     assert pulled.status_code == 200, pulled.text
     await mesh.wait_until(lambda: _status(mesh, case["id"], "completed"))
+    then = await mesh.get(  # AUD-2: the record in 44 as it was before the transfer
+        "44", f"/api/v1/students/{number}", as_=REGISTRAR["44"], params={"as_of": before_pull}
+    )
+    assert (then.json()["status"], then.json()["school_code"]) == ("在校", OUT_SCHOOL)
 
     arrived = (await mesh.get("34", f"/api/v1/students/{number}", as_=REGISTRAR["34"])).json()
     assert (arrived["school_code"], arrived["status"]) == (IN_SCHOOL, "在校")
