@@ -12,11 +12,10 @@ from functools import singledispatchmethod
 from typing import Literal
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
-from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.errors import ContractError
 from contracts.events import (
     StudentDeleted,
@@ -25,14 +24,13 @@ from contracts.events import (
     StudentTransferredOut,
     decode_event,
 )
-from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
-from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.cases import CaseUseCases
 from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
+from hub.identities import IdentityUseCases
 from xueji.chain import seen
-from xueji.store import DateAsISO, existing_originators
+from xueji.store import DateAsISO
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
 
@@ -48,7 +46,7 @@ class Rejection:
     payload: bytes
 
 
-class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
+class NationalHub(IdentityUseCases, CaseUseCases, EventSourcedProjection[UUID]):
     name = "hub"
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -59,76 +57,6 @@ class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
-
-    # --- near-real-time dedup (request/reply) -------------------------------------------
-
-    def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
-        """REG-5: the first registration to claim an identity holds it; repeats are free."""
-        reply, changed = self._claim(command, self._identity(command.dedup_key))
-        if changed is not None:
-            self.save(changed)
-        return reply
-
-    def claim_identities(self, command: ClaimIdentities) -> IdentityClaimsReply:
-        """REG-5 for an import chunk: each item as `claim_identity`, in order (of two items
-        of one person the first wins), every change saved in one transaction."""
-        claimed: dict[str, NationalIdentity] = {}  # this batch's claims, by dedup key
-        stored = existing_originators(
-            self.recorder, [NationalIdentity.create_id(i.dedup_key) for i in command.items]
-        )  # one query instead of one per item: most identities of an import are new
-        replies = []
-        for item in command.items:
-            identity = claimed.get(item.dedup_key)
-            if identity is None and (
-                stored is None or NationalIdentity.create_id(item.dedup_key) in stored
-            ):
-                identity = self._identity(item.dedup_key)
-            reply, changed = self._claim(item, identity)
-            if changed is not None:
-                claimed[item.dedup_key] = changed
-            replies.append(reply)
-        if claimed:
-            self.save(*claimed.values())
-        return IdentityClaimsReply(replies=replies)
-
-    def _claim(
-        self, command: ClaimIdentity, identity: NationalIdentity | None
-    ) -> tuple[IdentityClaimReply, NationalIdentity | None]:
-        """The answer given the identity as it stands, and the identity if this claim
-        changed it (not saved yet)."""
-        meta = CommandMeta.from_envelope(command.envelope).as_dict()
-        registration_id = str(command.registration_id)
-        changed = None
-        if identity is None:
-            changed = identity = NationalIdentity(
-                dedup_key=command.dedup_key,
-                province=command.province,
-                registration_id=registration_id,
-                id_type=command.id_type,
-                id_number=command.id_number,
-                name=command.name,
-                sex=command.sex,
-                birth_date=command.birth_date,
-                school_code=command.school_code,
-                meta=meta,
-            )
-        if identity.status == "released":  # REG-9: its record was deleted
-            identity.reclaim(
-                province=command.province,
-                registration_id=registration_id,
-                school_code=command.school_code,
-                name=command.name,
-                meta=meta,
-            )
-            changed = identity
-        if identity.is_held_by(registration_id):
-            return IdentityClaimReply(outcome="free"), changed
-        reply = IdentityClaimReply(
-            outcome="conflict",
-            holder_province=identity.province,
-            holder_student_number=identity.student_number,
-        )
-        return reply, changed
 
     # --- province streams ------------------------------------------------------------------
 
@@ -266,33 +194,3 @@ class NationalHub(CaseUseCases, EventSourcedProjection[UUID]):
                 payload=rejection.payload[:4096].decode(errors="replace"),
             )
         )
-
-    # --- queries ---------------------------------------------------------------------------
-
-    def national_student(
-        self, name: str, id_number: str | None = None, student_number: str | None = None
-    ) -> dict | None:
-        """QRY-4: name plus ID number or national student number; None when no match."""
-        identity = None
-        if id_number:
-            identity = self._identity(
-                dedup_key(DocumentType.RESIDENT_ID, id_number, name, None, None)
-            )
-        elif student_number:
-            identity = self._by_number(student_number)
-        if identity is None or identity.name != name:
-            return None
-        return identity.view()
-
-    def _identity(self, dedup_key: str) -> NationalIdentity | None:
-        try:
-            return self.repository.get(NationalIdentity.create_id(dedup_key))
-        except AggregateNotFoundError:
-            return None
-
-    def _by_number(self, student_number: str) -> NationalIdentity | None:
-        try:
-            entry = self.repository.get(StudentNumberEntry.create_id(student_number))
-        except AggregateNotFoundError:
-            return None
-        return self.repository.get(entry.identity_id)
