@@ -78,7 +78,6 @@ def _students_table(prefix: str, metadata: MetaData) -> Table:
 def _index(students: Table) -> None:
     # The default sort and its tie-break walk an index (a page needs no sort of the table);
     # the jurisdiction (school IN …) and the counts (status …) are covered by the others.
-    # Names by position: PostgreSQL cuts identifiers at 63 characters.
     for number, columns in enumerate(
         (
             ("student_number", "student_id"),
@@ -90,7 +89,8 @@ def _index(students: Table) -> None:
             ("region_code", "grade"),
         )
     ):
-        Index(f"{students.name}_ix{number}", *[students.c[c] for c in columns])
+        # PostgreSQL allows 63 characters per name: numbered, not spelled out.
+        Index(f"{students.name}_{number}_idx", *[students.c[c] for c in columns])
 
 
 class _Handlers:

@@ -8,11 +8,15 @@ one student deleted after the county confirmed (REG-9), one deletion refused.
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from contracts import subjects
+from contracts.meta import CommandMeta
+from contracts.queries import CountStudents
 from simulations.demo import DEMO_PASSWORD, school_code
 from simulations.population import person
 from tests.support.mesh import Mesh, approve_fully
@@ -277,3 +281,21 @@ async def test_qry1_export_with_chosen_columns_needs_a_second_account(mesh: Mesh
     assert table[0] == ["全国学籍号", "姓名", "年级", "有无照片"]
     assert sorted(r[0] for r in table[1:]) == sorted(ids["liwan"])
     assert all(r[2] == "初中2025级" and r[3] is False for r in table[1:])
+
+
+async def test_qry6_a_bad_count_request_gets_a_typed_error_reply(mesh: Mesh) -> None:
+    """BUS-1 on the node's new subject: unknown version or field → error reply, no crash."""
+    nc = mesh.runtime("hub").bus.nc
+    subject = subjects.province_count_students("44")
+    meta = CommandMeta.new("moe_registrar", "000000", "registrar")
+    valid = CountStudents(envelope=meta.envelope(), by="sex").model_dump(mode="json")
+    for body, code in (
+        (valid | {"version": 2}, "unsupported_version"),
+        (valid | {"extra": 1}, "unknown_field"),
+        (valid | {"by": "shoe_size"}, "bad_message"),
+    ):
+        reply = await nc.request(subject, json.dumps(body).encode(), timeout=5)
+        assert json.loads(reply.data)["error"]["code"] == code
+    views = (await mesh.get("44", "/api/v1/views", as_=PROVINCE)).json()["items"]
+    assert set(views) == {"students", "registrations"}
+    assert all(v["position"] > 0 and v["lag"] >= 0 for v in views.values())
