@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
-from xueji.processes import port_open, start_nats, stop
+from xueji.processes import port_open, spawn_service, start_nats, stop
 
 HEALTH_TIMEOUT_SECONDS = 30
 
@@ -41,17 +41,17 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
         if busy:
             print(f"端口已被占用 / ports in use: {', '.join(busy)}", file=sys.stderr)
             return 1
-        services["registry"] = _spawn(
+        services["registry"] = spawn_service(
             ["registry", "--provinces", ",".join(provinces)], env, var / "logs" / "registry.log"
         )
-        services["preschool"] = _spawn(
+        services["preschool"] = spawn_service(
             ["preschool", "--provinces", ",".join(provinces)], env, var / "logs" / "preschool.log"
         )
-        services["hub"] = _spawn(
+        services["hub"] = spawn_service(
             ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
         )
         for p in provinces:
-            services[p] = _spawn(
+            services[p] = spawn_service(
                 ["node", "--province", p, "--port", str(ports[p])],
                 env,
                 var / "logs" / f"prov{p}.log",
@@ -75,15 +75,6 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
 
 def _raise_interrupt(*_: object) -> None:
     raise KeyboardInterrupt
-
-
-def _spawn(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
-    out = open(log_file, "ab")  # noqa: SIM115 - the child owns it for its lifetime
-    # Own session: Ctrl-C reaches only `xueji up`, which stops services before NATS.
-    command = [sys.executable, "-m", "xueji.cli", *args]
-    return subprocess.Popen(
-        command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
 
 
 def _wait_healthy(ports: dict[str, int], services: dict[str, subprocess.Popen]) -> bool:

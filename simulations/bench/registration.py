@@ -1,32 +1,37 @@
 """`xueji bench registration`: Excel import rows/s against a national index of M identities.
 
 Seeds the hub's national identity index (REG-5) with M `NationalIdentity` aggregates of
-other provinces, starts the hub, province node 44 and the population-registry stand-in on a
-real nats-server, then uploads an N-row Excel (REG-4) to a primary school of 44 and times it
-from upload to done: every row is authenticated (registry round trip), claimed on the hub
-(dedup round trip) and stored. Reports it next to raw limits measured in the same run.
+other provinces, starts a real nats-server, the hub and the population-registry stand-in as
+their own processes (`xueji hub`, `xueji registry`, as `xueji up` runs them) and province
+node 44 in this process, then uploads an N-row Excel (REG-4) to a primary school of 44 and
+times it from upload to done: every row is authenticated (registry round trip), claimed on
+the hub (dedup round trip) and stored. Reports it next to raw limits measured in the same run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import subprocess
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 import httpx
+import nats
 from fastapi import FastAPI
+from nats.errors import NoRespondersError
 
+import xueji
+from contracts import subjects
 from contracts.ids import IdGroup, mod11_2_check_char
 from contracts.meta import CommandMeta
 from contracts.regions import children
 from hub.application import NationalHub
-from hub.bootstrap import create_app as create_hub
 from hub.domain.identity import NationalIdentity
-from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.excel.templates import build_template
 from province_node.settings import NodeSettings
@@ -34,10 +39,8 @@ from simulations.bench import raw
 from simulations.demo import DEMO_PASSWORD, school_code
 from simulations.excel import filled
 from simulations.population import person
-from simulations.registry import PopulationRegistry
-from xueji.bus import Bus
 from xueji.clock import SHANGHAI, FixedClock
-from xueji.processes import free_port, start_nats, stop
+from xueji.processes import free_port, spawn_service, start_nats, stop, wait_healthy
 from xueji.store import sqlite_url, store_env
 
 NOW = datetime(2026, 11, 22, 10, tzinfo=SHANGHAI)
@@ -58,12 +61,40 @@ def run(identities: int, rows: int, work: Path) -> dict[str, float]:
     figures = {"raw_sqlite_bulk": raw.sqlite_bulk_inserts(work / "raw.sqlite", max(rows, 100_000))}
     figures["seeded_per_s"] = seed_identities(work / "hub.sqlite", identities)
     port = free_port()
-    nats_server = start_nats(port, work / "nats")
+    url = f"nats://127.0.0.1:{port}"
+    nats_server = start_nats(port, work / "nats", work / "nats.log")
+    services: list[subprocess.Popen] = []
     try:
-        figures |= asyncio.run(_measure(rows, work, f"nats://127.0.0.1:{port}"))
+        figures |= asyncio.run(_raw_request_reply(url))
+        hub_port = free_port()
+        env = _service_env(url, work)
+        services.append(
+            spawn_service(
+                ["registry", "--provinces", "44", "--people", str(rows)], env, work / "registry.log"
+            )
+        )
+        services.append(spawn_service(["hub", "--port", str(hub_port)], env, work / "hub.log"))
+        wait_healthy(f"http://127.0.0.1:{hub_port}/healthz", services[1])
+        figures |= asyncio.run(_measure(rows, work, url, services[0]))
     finally:
+        for service in services:
+            stop(service)
         stop(nats_server)
     return figures
+
+
+def _service_env(url: str, work: Path) -> dict[str, str]:
+    """The hub's and the registry's XUEJI_* settings; they run this checkout's code."""
+    root = str(Path(xueji.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "XUEJI_NATS_URL": url,
+        "XUEJI_VAR_DIR": str(work),
+        "XUEJI_DB_URL": sqlite_url(work / "hub.sqlite"),  # the seeded index
+        "XUEJI_PROVINCES": "44",
+    }
 
 
 # --- the national index ----------------------------------------------------------------------
@@ -112,32 +143,41 @@ def _identity(index: int, regions: list[str], meta: dict) -> NationalIdentity:
 # --- the import ------------------------------------------------------------------------------
 
 
-async def _measure(rows: int, work: Path, url: str) -> dict[str, float]:
+async def _raw_request_reply(url: str) -> dict[str, float]:
     rate, rtt_ms = await raw.request_reply(url, 5_000)
-    figures = {"raw_rr_per_s": rate, "raw_rtt_ms": rtt_ms}
-    registry = PopulationRegistry.seeded(["44"], rows)
-    registry_bus = Bus(url, "registry", on_connect=[registry.serve])
-    registry_bus.start()
-    await registry_bus.ready.wait()
-    clock = FixedClock(NOW)
-    hub_app = create_hub(
-        HubSettings(db_url=sqlite_url(work / "hub.sqlite"), nats_url=url, provinces=["44"]),
-        clock=clock,
-    )
+    return {"raw_rr_per_s": rate, "raw_rtt_ms": rtt_ms}
+
+
+async def _measure(rows: int, work: Path, url: str, registry: subprocess.Popen) -> dict[str, float]:
+    await _until_registry_answers(url, registry)
     node_app = create_node(
-        NodeSettings(province="44", db_url=sqlite_url(work / "prov44.sqlite"), nats_url=url),
-        clock=clock,
+        NodeSettings(
+            province="44", db_url=sqlite_url(work / "prov44.sqlite"), nats_url=url, var_dir=work
+        ),
+        clock=FixedClock(NOW),
     )
+    async with node_app.router.lifespan_context(node_app):
+        await _until_connected(node_app)
+        return await _import(node_app, _excel(rows))
+
+
+async def _until_registry_answers(url: str, registry: subprocess.Popen) -> None:
+    """The registry process has no HTTP: up once it answers a request (here with an error)."""
+    nc = await nats.connect(url)
     try:
-        async with (
-            hub_app.router.lifespan_context(hub_app),
-            node_app.router.lifespan_context(node_app),
-        ):
-            await _until_connected(hub_app, node_app)
-            figures |= await _import(node_app, _excel(rows))
+        deadline = time.monotonic() + 60
+        while True:
+            if registry.poll() is not None:
+                raise RuntimeError(f"the registry exited with {registry.returncode}")
+            try:
+                await nc.request(subjects.POP_AUTHENTICATE_BATCH, b"{}", timeout=1)
+                return
+            except (NoRespondersError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the registry did not answer on NATS") from None
+                await asyncio.sleep(0.1)
     finally:
-        await registry_bus.close()
-    return figures
+        await nc.close()
 
 
 async def _until_connected(*apps: FastAPI) -> None:
@@ -205,6 +245,7 @@ async def _until_done(client: httpx.AsyncClient, record: dict) -> dict:
 def _report(identities: int, rows: int, f: dict[str, float]) -> None:
     bulk, rate = f["raw_sqlite_bulk"], f["import_rows_per_s"]
     print(f"xueji bench registration — {rows:,} rows, {identities:,} identities in the index")
+    print("  (hub and registry in their own processes, node 44 in this one)")
     print(f"  raw SQLite bulk insert (1 txn)    {bulk:>10,.0f} rows/s")
     print(
         f"  index seeded ({SEED_BATCH:,}/txn)        {f['seeded_per_s']:>10,.0f} /s"
