@@ -14,7 +14,14 @@ from fastapi.responses import Response
 from province_node.console.cross_client import client_for
 from province_node.console.national import look_up, query_errors
 from xueji.console.cases import timeline, title_of
-from xueji.console.kit import ConsoleRoute, FeatureUnavailable, User, console_of, field_errors
+from xueji.console.kit import (
+    ConsoleRoute,
+    FeatureUnavailable,
+    User,
+    console_of,
+    field_errors,
+    redirect,
+)
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -178,6 +185,10 @@ async def revoke_list(request: Request, user: User, kind: str) -> Response:
     return await query(request, user, kind, revoke=True)
 
 
+#: What an action did, said on the detail page it redirects to (`?done=`).
+DONE = {"revoked": "已撤销", "pulled": "已调档"}
+
+
 @router.get("/{kind}/{case_id}")
 async def detail(request: Request, user: User, kind: str, case_id: str, done: str = "") -> Response:
     case = await client_for(request, user).get(kind, case_id)
@@ -190,21 +201,22 @@ async def detail(request: Request, user: User, kind: str, case_id: str, done: st
         title=f"{title_of(kind)}详情",
         case=case,
         timeline=timeline(case),
-        done=done,
+        done=DONE.get(done, ""),
         can_act=user.level == "school" and user.role == "registrar" and initiator,
     )
 
 
 @router.post("/{kind}/{case_id}/{action}")
 async def act(request: Request, user: User, kind: str, case_id: str, action: str) -> Response:
-    """XPT-4 revoke, XPT-6 archive pull."""
+    """XPT-4 revoke, XPT-6 archive pull; then the detail page (reloading it repeats nothing)."""
     client = client_for(request, user)
+    title_of(kind)
     if action == "revoke":
         await client.revoke(kind, case_id)
-        done = "已撤销"
+        done = "revoked"
     elif action == "archive-pull":
         await client.archive_pull(kind, case_id)
-        done = "已调档"
+        done = "pulled"
     else:
         raise HTTPException(404)
-    return await detail(request, user, kind, case_id, done=done)
+    return redirect(request, f"/{kind}/{case_id}?done={done}")

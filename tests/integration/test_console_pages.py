@@ -173,7 +173,8 @@ async def test_transfer_pages_follow_the_api_contract(mesh: Mesh) -> None:
         revoke = await client.get("/transfers/revoke")
         assert "撤销" in revoke.text and "皖小明" in revoke.text
         done = await client.post(f"/transfers/{case_id}/revoke")
-        assert "已撤销" in done.text
+        assert done.status_code == 303  # then the detail page: a reload repeats nothing
+        assert "已撤销" in (await client.get(done.headers["location"])).text
 
 
 async def test_pages_say_when_the_central_platform_is_unreachable(mesh: Mesh, nats_server) -> None:
