@@ -1,4 +1,5 @@
-"""跨省转学 / 毕业后跨省就学 pages (XPT, PGE): apply, 核办, track, revoke, archive pull.
+"""跨省转学 / 毕业后跨省就学 pages (XPT, PGE): apply, track, revoke, archive pull (核办:
+`decisions.py`).
 
 Everything goes through `cross_client.client_for` (API.md "Cross-province transfer").
 """
@@ -130,43 +131,6 @@ async def apply(
         name=student_name,
         number=student_number,
     )
-
-
-@router.get("/{kind}/pending")
-async def pending_list(request: Request, user: User, kind: str) -> Response:
-    """XPT-3: the cases awaiting the caller's unit, with the 核办 dialog."""
-    return await pending(request, user, kind)
-
-
-async def pending(request: Request, user: User, kind: str, **extra: object) -> Response:
-    items = await client_for(request, user).pending(kind)
-    return _page(
-        request, kind, "cross_pending.html", title=f"{title_of(kind)}核办", items=items, **extra
-    )
-
-
-@router.post("/{kind}/{case_id}/decision")
-async def decide(
-    request: Request,
-    user: User,
-    kind: str,
-    case_id: str,
-    approve: Annotated[str, Form()] = "",
-    opinion: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    approved = approve == "1"
-    if not approved and not opinion.strip():
-        errors = {"opinion": "核办不通过时须填写核办意见"}
-        return await pending(request, user, kind, errors=errors, failed_id=case_id)
-    try:
-        await client_for(request, user).decide(kind, case_id, approved, opinion.strip())
-    except Exception as refused:  # noqa: BLE001
-        if isinstance(refused, FeatureUnavailable):
-            raise
-        return await pending(
-            request, user, kind, errors=field_errors(refused), failed_id=case_id, opinion=opinion
-        )
-    return await pending(request, user, kind, done="核办通过" if approved else "核办不通过")
 
 
 @router.get("/{kind}/query")

@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 
 from projections.excel import XLSX
-from tests.support.cases import enrolled_student
+from simulations.demo import school_code
+from tests.support.cases import case_now, decide, enrolled_student, initiate
 from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
@@ -296,3 +297,41 @@ async def test_qry1_student_query_filters_conditions_and_export(mesh: Mesh) -> N
             "查询甲",
             "查询乙",
         }
+
+
+async def test_pge3_graduating_side_rejection_dialog_sends_the_ground(mesh: Mesh) -> None:
+    """The graduating county's dialog says what is no ground; the hub's refusal is shown."""
+    number = await enrolled_student(mesh, "44", 432, name="粤毕业", class_code="2023201")
+    senior = school_code("340104", 4)
+    path = "/api/v1/enrollments"
+    case = await initiate(
+        mesh,
+        number,
+        name="粤毕业",
+        path=path,
+        class_code="2026301",
+        registrar=f"{senior}_registrar",
+    )
+    case = case.json()
+    async with _console(mesh, "34", f"{senior}_approver") as client:
+        admitting = (await client.get("/enrollments/pending")).text
+        assert "粤毕业" in admitting and "不予通过的理由类别" not in admitting  # admitting side
+    for _ in range(2):
+        case = (await decide(mesh, case, path=path)).json()
+    assert case["step"] == "out_bureau"
+    async with _console(mesh, "44", "440106_registrar") as client:
+        page = (await client.get("/enrollments/pending")).text
+        assert "不得以涉嫌违规招生或考试成绩为由不予通过" in page and 'name="ground"' in page
+        decision = f"/enrollments/{case['id']}/decision"
+        refused = await client.post(
+            decision, data={"approve": "0", "opinion": "成绩不符", "ground": "scores"}
+        )
+        error = refused.text.split(f'id="ge-{case["id"]}"')[1].split("</span>")[0]
+        assert "毕业方不得以“考试成绩”为由不予通过" in error
+        assert "data-open" in refused.text and "成绩不符" in refused.text  # kept in the dialog
+        done = await client.post(
+            decision, data={"approve": "0", "opinion": "学生本人放弃", "ground": "withdrawn"}
+        )
+        assert "核办不通过" in done.text and "粤毕业" not in done.text
+    final = await case_now(mesh, case["id"], path=path, as_=f"{senior}_registrar")
+    assert final["status"] == "rejected"
