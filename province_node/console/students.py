@@ -40,7 +40,7 @@ async def _page(request: Request, user: User, params, info: bool, **context) -> 
     errors = context.pop("errors", {})
     try:
         result = await read_model.search(
-            runtime, user, filters, conds, int(page) if page.isdigit() else 1, info
+            runtime, user, filters, conds, min(int(page), 10**6) if page.isdigit() else 1, info
         )
     except (ContractError, DomainError) as refused:
         errors = field_errors(refused) | errors

@@ -86,7 +86,7 @@ async def test_xpt_transfer_clicked_through_by_six_users(mesh: Mesh, urls, new_p
     assert "办理中" not in timeline and "未开始" not in timeline
 
     await menu(registrar, "在校生查询")
-    await registrar.get_by_label("学籍号").fill(number)
+    await registrar.get_by_label("学籍号", exact=True).fill(number)
     await registrar.get_by_role("button", name="查询").click()
     found = registrar.get_by_role("row").filter(has_text=number)
     assert NAME in await found.inner_text()
