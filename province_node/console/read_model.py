@@ -70,6 +70,7 @@ MORE_LABELS = {
 }
 STATUSES = [s.value for s in StudentStatus] + [DELETED]
 PAGE_SIZE = 20
+LIMITS = {"region": 10, "school_code": 10, "class_code": 7, "student_number": 19, "id_number": 40}
 #: Exported unless the user picks others: what the result table shows.
 DEFAULT_COLUMNS = (
     "student_number",
@@ -99,7 +100,7 @@ def conditions(params) -> tuple[list[dict], list[str]]:
     """The condition rows as typed (to show them again) and as `field:op:value` strings."""
     typed, conds = [], []
     for i in range(CONDITION_ROWS):
-        row = {k: str(params.get(f"c{i}_{k}", "")).strip() for k in ("field", "op", "value")}
+        row = {k: str(params.get(f"c{i}_{k}", "")).strip()[:60] for k in ("field", "op", "value")}
         typed.append(row)
         if row["field"] and row["value"]:
             conds.append(f"{row['field']}:{row['op'] or 'eq'}:{row['value']}")
@@ -111,7 +112,8 @@ def _has_photo(text: str) -> bool | None:
 
 
 async def _query(runtime, user: Session, filters: dict[str, str], conds: list[str], page: int):
-    given = {k: v.strip() or None for k, v in filters.items() if k in FILTERS}
+    # The API's own limits (its Query(max_length=…)), which a direct call does not apply.
+    given = {k: v.strip()[: LIMITS.get(k, 50)] or None for k, v in filters.items() if k in FILTERS}
     given["has_photo"] = _has_photo(filters.get("has_photo", ""))
     return await queries.student_query(
         runtime, user, **given, cond=conds, page=max(page, 1), page_size=PAGE_SIZE
