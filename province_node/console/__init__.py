@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from province_node.console import imports, national, registration, review, students, transfers
+from province_node.console import (
+    decisions,
+    imports,
+    national,
+    registration,
+    review,
+    students,
+    transfers,
+)
 from xueji.console import install_console
 from xueji.console.kit import Console
 from xueji.console.menu import PROVINCE_MENU
@@ -40,6 +48,7 @@ def install(app: FastAPI, province: str) -> None:
         review.router,
         students.router,
         national.router,
+        decisions.router,
         transfers.router,
     )
     install_console(app, console, *routers)

@@ -35,8 +35,10 @@ class CrossProvinceClient(Protocol):
     async def pending(self, kind: Kind) -> list[dict]:
         """GET /api/v1/{kind}/pending → the cases awaiting the caller's unit."""
 
-    async def decide(self, kind: Kind, case_id: str, approve: bool, opinion: str) -> dict:
-        """POST /api/v1/{kind}/{id}/decisions {approve, opinion}."""
+    async def decide(
+        self, kind: Kind, case_id: str, approve: bool, opinion: str, ground: str | None = None
+    ) -> dict:
+        """POST /api/v1/{kind}/{id}/decisions {approve, opinion, ground?} (`ground`: PGE-3)."""
 
     async def revoke(self, kind: Kind, case_id: str) -> dict:
         """POST /api/v1/{kind}/{id}/revoke."""

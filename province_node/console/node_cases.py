@@ -63,9 +63,12 @@ class NodeCases:
         found = await endpoint(runtime=self.runtime, meta=self._meta(), filters=CaseFilters())
         return found["items"]
 
-    async def decide(self, kind: str, case_id: str, approve: bool, opinion: str) -> dict:
+    async def decide(
+        self, kind: str, case_id: str, approve: bool, opinion: str, ground: str | None = None
+    ) -> dict:
         endpoint = self._endpoint("POST", f"/api/v1/{kind}/{{case_id}}/decisions")
-        body = _model(DecisionIn, {"approve": approve, "opinion": opinion or None})
+        body = {"approve": approve, "opinion": opinion or None, "ground": ground}
+        body = _model(DecisionIn, body)
         return await endpoint(
             case_id=_uuid(case_id), body=body, runtime=self.runtime, meta=self._meta()
         )

@@ -1,65 +1,102 @@
-"""综合查询 → 在校生查询: query, export with a second account (SEC-4), detail and history."""
+"""综合查询 → 在校生查询 (QRY-1), 学生信息查询 (QRY-2): query, page, export with a second
+account (SEC-4), detail and history."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from contracts.errors import Forbidden
+from contracts.codes import Level
+from contracts.errors import ContractError, DomainError, Forbidden
 from contracts.ids import parse_student_number
 from province_node.console import read_model
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors
 
 router = APIRouter(prefix="/students", route_class=ConsoleRoute, include_in_schema=False)
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SECOND_ACCOUNT = (
+    ("confirm_username", "请输入本单位另一账号"),
+    ("confirm_password", "请输入该账号的密码"),
+    ("purpose", "请填写导出用途"),
+)
 
 
-def _filters(request: Request) -> dict[str, str]:
-    return {k: request.query_params.get(k, "") for k in read_model.FILTERS}
+def _regions(runtime, user: User) -> list[tuple[str, str]]:
+    """The bureaus of the caller's jurisdiction (region filter), the caller's own first."""
+    units = [runtime.org.unit(user.unit_code)]
+    units += [
+        u for u in runtime.org.within(user.unit_code) if u.level in (Level.CITY, Level.COUNTY)
+    ]
+    return [(u.code, u.name) for u in dict.fromkeys(units) if u.level is not Level.SCHOOL]
+
+
+async def _page(request: Request, user: User, params, info: bool, **context) -> Response:
+    runtime = request.app.state.runtime
+    filters = {k: str(params.get(k, "")).strip() for k in read_model.FILTERS}
+    typed, conds = read_model.conditions(params)
+    page = str(params.get("page", "1"))
+    errors = context.pop("errors", {})
+    try:
+        result = await read_model.search(
+            runtime, user, filters, conds, min(int(page), 10**6) if page.isdigit() else 1, info
+        )
+    except (ContractError, DomainError) as refused:
+        errors = field_errors(refused) | errors
+        result = read_model.Result()
+    kept = {k: v for k, v in filters.items() if v}
+    kept |= {f"c{i}_{k}": v for i, row in enumerate(typed) for k, v in row.items() if v}
+    base = "/students/info" if info else "/students"
+    return console_of(request).page(
+        request,
+        "students.html",
+        status=422 if errors and not context.get("export_open") else 200,
+        title="学生信息查询" if info else "在校生查询",
+        info=info,
+        base=base,
+        filters=filters,
+        conditions=typed,
+        result=result,
+        errors=errors,
+        page_link=lambda n: f"{base}?{urlencode(kept | {'page': n})}",
+        hidden=kept,
+        regions=_regions(runtime, user),
+        fields=read_model.condition_fields(runtime),
+        operators=read_model.OPERATORS,
+        statuses=read_model.STATUSES,
+        columns=read_model.column_choices(),
+        chosen=context.pop("chosen", list(read_model.DEFAULT_COLUMNS)),
+        **context,
+    )
 
 
 @router.get("")
 async def query(request: Request, user: User) -> Response:
-    filters = _filters(request)
-    searched = any(filters.values())
-    result = await read_model.search(request.app.state.runtime, user, filters)
-    return console_of(request).page(
-        request,
-        "students.html",
-        title="在校生查询",
-        filters=filters,
-        result=result,
-        searched=searched,
-        errors={},
-    )
+    return await _page(request, user, request.query_params, info=False)
+
+
+@router.get("/info")
+async def info(request: Request, user: User) -> Response:
+    return await _page(request, user, request.query_params, info=True)
 
 
 @router.post("/export")
-async def export(
-    request: Request,
-    user: User,
-    confirm_username: Annotated[str, Form(max_length=64)] = "",
-    confirm_password: Annotated[str, Form(max_length=128)] = "",
-    purpose: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+async def export(request: Request, user: User) -> Response:
     """SEC-4: a second account of the same unit confirms with its password, then export."""
     form = await request.form()
-    filters = {k: str(form.get(k, "")) for k in read_model.FILTERS}
-    runtime, errors = request.app.state.runtime, {}
-    for key, text in (
-        ("confirm_username", "请输入本单位另一账号"),
-        ("confirm_password", "请输入该账号的密码"),
-        ("purpose", "请填写导出用途"),
-    ):
-        if not str(form.get(key, "")).strip():
-            errors[key] = text
+    runtime, info = request.app.state.runtime, form.get("scope") == "info"
+    values = {k: str(form.get(k, ""))[:200].strip() for k, _ in SECOND_ACCOUNT}
+    errors = {k: text for k, text in SECOND_ACCOUNT if not values[k]}
+    chosen = [str(c) for c in form.getlist("columns")]
+    try:
+        columns = read_model.columns_of(runtime, chosen)
+    except ContractError as refused:
+        errors |= field_errors(refused)
     if not errors:
         try:
             await runtime.access.confirm_export(
-                user, confirm_username.strip(), confirm_password, purpose.strip()
+                user, values["confirm_username"], values["confirm_password"], values["purpose"]
             )
         except Exception as refused:  # noqa: BLE001 - shown in the dialog
             errors = field_errors(refused)
@@ -67,25 +104,18 @@ async def export(
                 errors["confirm_password"] = errors.pop("password")
             if "" in errors:
                 errors["confirm_username"] = errors.pop("")
-    if not errors:
-        data = await read_model.export(runtime, user, filters)
-        if data is not None:
-            return Response(
-                data,
-                media_type=XLSX,
-                headers={"Content-Disposition": "attachment; filename*=UTF-8''students.xlsx"},
-            )
-    result = await read_model.search(runtime, user, filters)
-    return console_of(request).page(
-        request,
-        "students.html",
-        title="在校生查询",
-        filters=filters,
-        result=result,
-        searched=True,
-        errors=errors,
-        export_open=bool(errors),
-        notice=None if errors else "导出已由第二账号确认；Excel 导出将随学生读模型上线，暂不可用。",
+    if errors:
+        return await _page(
+            request, user, form, info, errors=errors, export_open=True, chosen=chosen or None
+        )
+    filters = {k: str(form.get(k, "")) for k in read_model.FILTERS}
+    conds = read_model.conditions(form)[1]
+    data = await read_model.export(runtime, user, filters, conds, columns, info)
+    name = "学生信息查询导出.xlsx" if info else "在校生查询导出.xlsx"
+    return Response(
+        data,
+        media_type=read_model.excel.XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
 
 

@@ -1,4 +1,5 @@
-"""跨省转学 / 毕业后跨省就学 pages (XPT, PGE): apply, 核办, track, revoke, archive pull.
+"""跨省转学 / 毕业后跨省就学 pages (XPT, PGE): apply, track, revoke, archive pull (核办:
+`decisions.py`).
 
 Everything goes through `cross_client.client_for` (API.md "Cross-province transfer").
 """
@@ -14,7 +15,14 @@ from fastapi.responses import Response
 from province_node.console.cross_client import client_for
 from province_node.console.national import look_up, query_errors
 from xueji.console.cases import timeline, title_of
-from xueji.console.kit import ConsoleRoute, FeatureUnavailable, User, console_of, field_errors
+from xueji.console.kit import (
+    ConsoleRoute,
+    FeatureUnavailable,
+    User,
+    console_of,
+    field_errors,
+    redirect,
+)
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -125,43 +133,6 @@ async def apply(
     )
 
 
-@router.get("/{kind}/pending")
-async def pending_list(request: Request, user: User, kind: str) -> Response:
-    """XPT-3: the cases awaiting the caller's unit, with the 核办 dialog."""
-    return await pending(request, user, kind)
-
-
-async def pending(request: Request, user: User, kind: str, **extra: object) -> Response:
-    items = await client_for(request, user).pending(kind)
-    return _page(
-        request, kind, "cross_pending.html", title=f"{title_of(kind)}核办", items=items, **extra
-    )
-
-
-@router.post("/{kind}/{case_id}/decision")
-async def decide(
-    request: Request,
-    user: User,
-    kind: str,
-    case_id: str,
-    approve: Annotated[str, Form()] = "",
-    opinion: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    approved = approve == "1"
-    if not approved and not opinion.strip():
-        errors = {"opinion": "核办不通过时须填写核办意见"}
-        return await pending(request, user, kind, errors=errors, failed_id=case_id)
-    try:
-        await client_for(request, user).decide(kind, case_id, approved, opinion.strip())
-    except Exception as refused:  # noqa: BLE001
-        if isinstance(refused, FeatureUnavailable):
-            raise
-        return await pending(
-            request, user, kind, errors=field_errors(refused), failed_id=case_id, opinion=opinion
-        )
-    return await pending(request, user, kind, done="核办通过" if approved else "核办不通过")
-
-
 @router.get("/{kind}/query")
 async def query(request: Request, user: User, kind: str, revoke: bool = False) -> Response:
     """XPT-5: the cases of the jurisdiction with their current step."""
@@ -178,6 +149,10 @@ async def revoke_list(request: Request, user: User, kind: str) -> Response:
     return await query(request, user, kind, revoke=True)
 
 
+#: What an action did, said on the detail page it redirects to (`?done=`).
+DONE = {"revoked": "已撤销", "pulled": "已调档"}
+
+
 @router.get("/{kind}/{case_id}")
 async def detail(request: Request, user: User, kind: str, case_id: str, done: str = "") -> Response:
     case = await client_for(request, user).get(kind, case_id)
@@ -190,21 +165,22 @@ async def detail(request: Request, user: User, kind: str, case_id: str, done: st
         title=f"{title_of(kind)}详情",
         case=case,
         timeline=timeline(case),
-        done=done,
+        done=DONE.get(done, ""),
         can_act=user.level == "school" and user.role == "registrar" and initiator,
     )
 
 
 @router.post("/{kind}/{case_id}/{action}")
 async def act(request: Request, user: User, kind: str, case_id: str, action: str) -> Response:
-    """XPT-4 revoke, XPT-6 archive pull."""
+    """XPT-4 revoke, XPT-6 archive pull; then the detail page (reloading it repeats nothing)."""
     client = client_for(request, user)
+    title_of(kind)
     if action == "revoke":
         await client.revoke(kind, case_id)
-        done = "已撤销"
+        done = "revoked"
     elif action == "archive-pull":
         await client.archive_pull(kind, case_id)
-        done = "已调档"
+        done = "pulled"
     else:
         raise HTTPException(404)
-    return await detail(request, user, kind, case_id, done=done)
+    return redirect(request, f"/{kind}/{case_id}?done={done}")

@@ -93,7 +93,7 @@ async def test_a_county_never_sees_another_countys_student(mesh: Mesh, urls, new
     tianhe, liwan = await new_page(), await new_page()
     await log_in(tianhe, urls["44"], "440106_registrar")
     await menu(tianhe, "在校生查询")
-    await tianhe.get_by_label("学籍号").fill(number)
+    await tianhe.get_by_label("学籍号", exact=True).fill(number)
     await tianhe.get_by_role("button", name="查询").click()
     await tianhe.get_by_role("link", name=number).click()
     await tianhe.get_by_role("heading", name="学生信息：林一").wait_for()

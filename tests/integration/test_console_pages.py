@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from io import BytesIO
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
-from tests.support.cases import enrolled_student
+from projections.excel import XLSX
+from simulations.demo import school_code
+from tests.support.cases import case_now, decide, enrolled_student, initiate
 from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
@@ -173,7 +177,8 @@ async def test_transfer_pages_follow_the_api_contract(mesh: Mesh) -> None:
         revoke = await client.get("/transfers/revoke")
         assert "撤销" in revoke.text and "皖小明" in revoke.text
         done = await client.post(f"/transfers/{case_id}/revoke")
-        assert "已撤销" in done.text
+        assert done.status_code == 303  # then the detail page: a reload repeats nothing
+        assert "已撤销" in (await client.get(done.headers["location"])).text
 
 
 async def test_pages_say_when_the_central_platform_is_unreachable(mesh: Mesh, nats_server) -> None:
@@ -253,3 +258,80 @@ async def test_transfer_pages_on_the_real_transfer_api(mesh: Mesh) -> None:
         seen = (await client.get(f"/transfers/{case_id}")).text
         assert "转出地教育局核办" in seen and "撤销申请" not in seen
         assert (await client.get("/nothing/query")).status_code == 404
+
+
+async def test_qry1_student_query_filters_conditions_and_export(mesh: Mesh) -> None:
+    """在校生查询 / 学生信息查询 on the read model; the export after a second account (SEC-4)."""
+    for sequence, name in ((611, "查询甲"), (612, "查询乙")):
+        body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=sequence), name=name)
+        created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+        await approve_fully(mesh, "44", created.json()["id"])
+    async with _console(mesh, "44", "440106_registrar") as client:
+        listed = (await client.get("/students", params={"name": "查询"})).text
+        assert "查询甲" in listed and "查询乙" in listed and "共 2 人" in listed
+        by_school = await client.get(
+            "/students",
+            params={"school_code": JUNIOR_SCHOOL["44"], "c0_field": "name", "c0_value": "查询乙"},
+        )
+        assert "查询乙" in by_school.text and "查询甲" not in by_school.text
+        bad = await client.get("/students", params={"c0_field": "has_photo", "c0_value": "也许"})
+        assert bad.status_code == 422 and "true 或 false" in bad.text
+        outside = await client.get("/students", params={"region": "440103"})
+        assert "不在本单位管辖范围内" in outside.text
+        info = (await client.get("/students/info", params={"name": "查询甲"})).text
+        assert "学生信息查询" in info and "查询甲" in info and "注册完成" in info
+        form = {"name": "查询", "columns": ["student_number", "name"], "purpose": "核对"}
+        wrong = await client.post(
+            "/students/export",
+            data=form | {"confirm_username": "440106_approver", "confirm_password": "nope"},
+        )
+        assert "用户名或密码错误" in wrong.text and "data-open" in wrong.text
+        good = await client.post(
+            "/students/export",
+            data=form | {"confirm_username": "440106_approver", "confirm_password": "Xueji@2026"},
+        )
+        assert good.status_code == 200 and good.headers["content-type"].startswith(XLSX)
+        sheet = load_workbook(BytesIO(good.content)).active
+        values = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert values[0] == ["全国学籍号", "姓名"] and {r[1] for r in values[1:]} == {
+            "查询甲",
+            "查询乙",
+        }
+
+
+async def test_pge3_graduating_side_rejection_dialog_sends_the_ground(mesh: Mesh) -> None:
+    """The graduating county's dialog says what is no ground; the hub's refusal is shown."""
+    number = await enrolled_student(mesh, "44", 432, name="粤毕业", class_code="2023201")
+    senior = school_code("340104", 4)
+    path = "/api/v1/enrollments"
+    case = await initiate(
+        mesh,
+        number,
+        name="粤毕业",
+        path=path,
+        class_code="2026301",
+        registrar=f"{senior}_registrar",
+    )
+    case = case.json()
+    async with _console(mesh, "34", f"{senior}_approver") as client:
+        admitting = (await client.get("/enrollments/pending")).text
+        assert "粤毕业" in admitting and "不予通过的理由类别" not in admitting  # admitting side
+    for _ in range(2):
+        case = (await decide(mesh, case, path=path)).json()
+    assert case["step"] == "out_bureau"
+    async with _console(mesh, "44", "440106_registrar") as client:
+        page = (await client.get("/enrollments/pending")).text
+        assert "不得以涉嫌违规招生或考试成绩为由不予通过" in page and 'name="ground"' in page
+        decision = f"/enrollments/{case['id']}/decision"
+        refused = await client.post(
+            decision, data={"approve": "0", "opinion": "成绩不符", "ground": "scores"}
+        )
+        error = refused.text.split(f'id="ge-{case["id"]}"')[1].split("</span>")[0]
+        assert "毕业方不得以“考试成绩”为由不予通过" in error
+        assert "data-open" in refused.text and "成绩不符" in refused.text  # kept in the dialog
+        done = await client.post(
+            decision, data={"approve": "0", "opinion": "学生本人放弃", "ground": "withdrawn"}
+        )
+        assert "核办不通过" in done.text and "粤毕业" not in done.text
+    final = await case_now(mesh, case["id"], path=path, as_=f"{senior}_registrar")
+    assert final["status"] == "rejected"

@@ -57,7 +57,9 @@ class FakeCrossProvince:
             c for c in self.cases.values() if c["kind"] == kind and c["status"] == "in_progress"
         ]
 
-    async def decide(self, kind: str, case_id: str, approve: bool, opinion: str) -> dict:
+    async def decide(
+        self, kind: str, case_id: str, approve: bool, opinion: str, ground: str | None = None
+    ) -> dict:
         case = await self.get(kind, case_id)
         if not approve and not opinion:
             raise ContractError("opinion", "opinion_required", "核办不通过时须填写核办意见")

@@ -56,7 +56,7 @@ async def _demo_data(mesh: Mesh) -> list[tuple[str, str]]:
         )
         if created.status_code != 201:
             continue
-        if index < 3:
+        if index < 4:
             await approve_fully(mesh, "44", created.json()["id"])
             numbers.append((created.json()["student_number"], someone.name))
     return numbers
@@ -131,7 +131,10 @@ async def _tour(
     await _shoot(approver, out, "06-registration-decision-dialog")
     county = await user("440106_registrar")
     student, student_name = numbers[0]
-    await county.goto(f"{urls['44']}/students?student_number={student}")
+    await county.goto(
+        f"{urls['44']}/students?school_code={SCHOOL}&c0_field=grade&c0_op=contains&c0_value=初中"
+    )
+    await county.get_by_role("cell", name=student).first.wait_for()
     await _shoot(county, out, "07-students-query")
     await county.goto(f"{urls['44']}/students/{student}")
     await _shoot(county, out, "08-student-detail")

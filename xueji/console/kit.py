@@ -156,8 +156,10 @@ def describe(error: Exception) -> tuple[int, str, str]:
         return error.status_code, "出错了", "页面不存在，请从左侧菜单进入。"
     if isinstance(error, BusUnavailable):
         return 503, HUB_DOWN, HUB_UNAVAILABLE + "。"
-    if isinstance(error, RemoteError):
-        return 502, "中央平台返回错误", error.message
+    if isinstance(error, RemoteError):  # a typed refusal of the hub keeps its status
+        titles = {403: "无权访问", 404: "未找到", 409: "无法办理", 422: "输入有误"}
+        status = error.status if error.status and error.status < 500 else 502
+        return status, titles.get(status, "中央平台返回错误"), error.message
     if isinstance(error, ContractError):
         return 422, "输入有误", error.message
     if isinstance(error, NotFound):
@@ -173,6 +175,6 @@ def describe(error: Exception) -> tuple[int, str, str]:
 
 def field_errors(error: Exception) -> dict[str, str]:
     """A refusal as {field: message} for the form that caused it ("" = the whole form)."""
-    if isinstance(error, ContractError | DomainError):
+    if isinstance(error, ContractError | DomainError | RemoteError):
         return {error.field or "": error.message}
     return {"": describe(error)[2]}

@@ -105,6 +105,7 @@ PROVINCE_MENU: tuple[Item, ...] = (
                 "综合查询",
                 children=(
                     Item("在校生查询", "/students", roles=WORKERS),
+                    Item("学生信息查询", "/students/info", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
                 ),
             ),
