@@ -265,3 +265,36 @@ async def _listed(mesh: Mesh, province: str, number: str, status: str) -> bool:
         params={"student_number": number},
     )
     return [item["status"] for item in found.json()["items"]] == [status]
+
+
+async def test_qry5_case_queries_and_pending_lists_filter(mesh: Mesh) -> None:
+    first = await enrolled_student(mesh, "44", 509, name="赵一")
+    second = await enrolled_student(mesh, "44", 510, name="钱二")
+    one = (await initiate(mesh, first, name="赵一")).json()
+    mesh.clock.advance(days=2)
+    two = (await initiate(mesh, second, name="钱二")).json()
+    two = (await decide(mesh, two)).json()
+
+    async def ids(path: str, user: str, province: str = "34", **params) -> list[str]:
+        found = await mesh.get(province, path, as_=user, params=params)
+        assert found.status_code == 200, found.text
+        return [c["id"] for c in found.json()["items"]]
+
+    county = "340104_registrar"
+    assert await ids(TRANSFERS, county) == [two["id"], one["id"]]  # newest first
+    assert await ids(TRANSFERS, county, name="赵") == [one["id"]]
+    assert await ids(TRANSFERS, county, student_number=second) == [two["id"]]
+    assert await ids(TRANSFERS, county, from_province="44", to_province="34") == [
+        two["id"],
+        one["id"],
+    ]
+    assert await ids(TRANSFERS, county, from_province="37") == []
+    assert await ids(TRANSFERS, county, date_from=two["initiated_at"][:10]) == [two["id"]]
+    assert await ids(TRANSFERS, county, date_to=one["initiated_at"][:10]) == [one["id"]]
+    assert await ids(TRANSFERS, county, status="rejected") == []
+    assert await ids(f"{TRANSFERS}/pending", county) == [two["id"]]  # awaits the county
+    assert await ids(f"{TRANSFERS}/pending", f"{IN_SCHOOL}_approver", name="赵") == [one["id"]]
+    assert await ids(f"{TRANSFERS}/pending", f"{IN_SCHOOL}_approver", name="钱") == []
+    assert await ids("/api/v1/enrollments", county) == []  # the flows keep their own lists
+    bad = await mesh.get("34", TRANSFERS, as_=county, params={"from_province": "guangdong"})
+    assert bad.status_code == 422 and bad.json()["field"] == "from_province"
