@@ -9,15 +9,13 @@ archive, import it, notify) travels on the durable stream `HUB_OUT` (`HubNotice`
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from contracts.envelope import ContractModel, Envelope, decode
-from contracts.errors import ContractError
+from contracts.envelope import ContractModel, Envelope
 
 Flow = Literal["transfer", "enrollment"]
 Province = Field(pattern=r"^\d{2}$")
@@ -181,16 +179,6 @@ class HubNotice(ContractModel):
     target_school_code: str | None = None
     target_class_code: str | None = None
     archive: dict | None = None
-
-
-def decode_notice(data: bytes) -> HubNotice:
-    try:
-        kind = json.loads(data).get("kind")
-    except (ValueError, AttributeError):
-        raise ContractError("message", "malformed", "消息不是合法的 JSON 对象") from None
-    if kind != "HubNotice":
-        raise ContractError("kind", "unknown_kind", f"未知的消息类型 {kind!r}")
-    return decode(HubNotice, data)
 
 
 class NationalQuery(ContractModel):

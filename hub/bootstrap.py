@@ -28,7 +28,7 @@ from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
-from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
+from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
@@ -58,7 +58,7 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
             log.info("hub_stopped")
 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
-    install_problem_handlers(app, ERROR_STATUSES)
+    install_problem_handlers(app)
     install_log_context(app, "hub")
     for router in (health.router, auth, admin, national.router, statistics.router, *cases.routers):
         app.include_router(router)

@@ -107,8 +107,10 @@ async def _prepare(runtime: HubRuntime, province: str, command: InitiateCase) ->
 
 
 def _refusal(exc: RemoteError) -> DomainError:
-    kind = NotFound if exc.status == 404 else DomainError
-    return kind(exc.message, code=exc.code, field=exc.field)
+    """The record's province refused (not eligible, unknown name …): said as it said it."""
+    refusal = DomainError(exc.message, code=exc.code, field=exc.field)
+    refusal.status = exc.status
+    return refusal
 
 
 def _bound(command):

@@ -44,7 +44,7 @@ from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
-from xueji.http import ERROR_STATUSES, install_log_context, install_problem_handlers
+from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
@@ -78,7 +78,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
             log.info("node_stopped", province=settings.province)
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)
-    install_problem_handlers(app, ERROR_STATUSES)
+    install_problem_handlers(app)
     install_log_context(app, f"province-{settings.province}")
     routers = (
         health.router,

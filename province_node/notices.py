@@ -7,7 +7,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from contracts import subjects
-from contracts.cases import PrepareCaseOut, decode_notice
+from contracts.cases import HubNotice, PrepareCaseOut
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from province_node.cases import CaseService
@@ -58,7 +58,7 @@ class NoticeFollower:
             f"node apply {msg.subject}", context=context_from(msg.headers)
         ):
             try:
-                notice = decode_notice(msg.data)
+                notice = decode(HubNotice, msg.data)
                 outcome = await self.cases.writer(self.cases.node.apply_notice, notice)
             except (ContractError, DomainError) as exc:  # unusable: recorded in the log, dropped
                 log.error("notice_refused", subject=msg.subject, error=str(exc))

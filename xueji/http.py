@@ -8,29 +8,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 
-from contracts.errors import (
-    ContractError,
-    DomainError,
-    Forbidden,
-    NotFound,
-    TooManyAttempts,
-    Unauthorized,
-)
+from contracts.errors import ContractError, DomainError, http_status
 from xueji.bus import BusUnavailable, RemoteError
 from xueji.logs import get_logger
 
 log = get_logger("xueji.http")
 
 HUB_UNAVAILABLE = "暂时无法连接跨省业务统一办理平台（中央），请稍后重试；本省业务不受影响"
-
-#: Shared refusal kinds and their HTTP statuses (API.md "Errors"); subclasses inherit them.
-ERROR_STATUSES: dict[type[Exception], int] = {
-    NotFound: 404,
-    Unauthorized: 401,
-    Forbidden: 403,
-    TooManyAttempts: 429,
-    DomainError: 409,
-}
 
 _TITLES = {
     400: "Bad Request",
@@ -57,12 +41,9 @@ def problem(status: int, code: str, detail: str, **extra: object) -> JSONRespons
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], int]) -> None:
-    """Maps bad input, refused rules and unavailable dependencies to problem responses.
-
-    `domain_errors` maps a service's own exception classes (with `.code`, `.message`,
-    `.field`) to HTTP statuses.
-    """
+def install_problem_handlers(app: FastAPI) -> None:
+    """Maps bad input, refused rules and unavailable dependencies to problem responses; a
+    refusal's status is `contracts.errors.http_status`, the same the bus replies carry."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,16 +76,10 @@ def install_problem_handlers(app: FastAPI, domain_errors: dict[type[Exception], 
             log.error("remote_error", code=exc.code, field=exc.field, message=exc.message)
         return problem(exc.status or 502, exc.code, exc.message, field=exc.field)
 
-    for error_class, status in domain_errors.items():
-        app.add_exception_handler(error_class, _domain_handler(status))
-
-
-def _domain_handler(status: int):
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
+    @app.exception_handler(DomainError)
+    async def _refused(_: Request, exc: DomainError) -> JSONResponse:
         extra = {k: v for k, v in vars(exc).items() if k not in {"message", "code", "field"}}
-        return problem(status, exc.code, exc.message, field=exc.field, **extra)
-
-    return handle
+        return problem(http_status(exc), exc.code, exc.message, field=exc.field, **extra)
 
 
 def install_log_context(app: FastAPI, service: str) -> None:

@@ -24,11 +24,11 @@ from contracts.cases import (
     NationalAnswer,
     NationalQuery,
 )
-from contracts.codes import ClassCode, Stage
+from contracts.codes import ClassCode, Level, Stage
 from contracts.errors import ContractError, DomainError, Forbidden
 from contracts.meta import CommandMeta
 from province_node.api.deps import Meta, Runtime
-from province_node.api.registrations import _decoded
+from province_node.api.registrations import decoded_proof
 from province_node.domain.proof import check_proof
 from xueji.access.api import CurrentUser, require_role
 from xueji.access.sessions import Session
@@ -175,13 +175,16 @@ async def _act(
 def _own_school(runtime, user: Session) -> str:
     """Cases are started and pulled by a school's registrar, for that school."""
     require_role(user, "registrar")
-    if user.unit_code not in runtime.org or runtime.org.unit(user.unit_code).level != "school":
+    if (
+        user.unit_code not in runtime.org
+        or runtime.org.unit(user.unit_code).level is not Level.SCHOOL
+    ):
         raise Forbidden("只有学校学籍管理员可以发起、撤销或调档", code="school_only")
     return user.unit_code
 
 
 async def _stored_proof(runtime, encoded: str | None) -> str | None:
-    data = _decoded(encoded)
+    data = decoded_proof(encoded)
     if data is None:
         return None
     proof = check_proof(data)

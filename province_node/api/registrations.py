@@ -60,7 +60,7 @@ async def create_registration(
     form = RegistrationForm(
         **body.model_dump(exclude={"guardians", "proof"}),
         guardians=[g.model_dump() for g in body.guardians],
-        proof=_decoded(body.proof),
+        proof=decoded_proof(body.proof),
     )
     return await runtime.registrations.register(form, meta)
 
@@ -85,7 +85,7 @@ def _schools_in_sight(runtime: Runtime, user: CurrentUser) -> list[str]:
     return [u.code for u in runtime.org.within(user.unit_code, Level.SCHOOL)]
 
 
-def _decoded(proof: str | None) -> bytes | None:
+def decoded_proof(proof: str | None) -> bytes | None:
     if proof is None:
         return None
     try:

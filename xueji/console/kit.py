@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
-from contracts.errors import ContractError, DomainError, Forbidden, NotFound, Unauthorized
+from contracts.errors import ContractError, DomainError, Unauthorized, http_status
 from contracts.meta import CommandMeta
 from xueji.access.sessions import Session
 from xueji.bus import BusUnavailable, RemoteError
@@ -150,6 +150,16 @@ def error_page(request: Request, error: Exception) -> Response:
     return console.page(request, template, status=code, title=title, detail=detail, code=status)
 
 
+_TITLES = {
+    401: "请先登录",
+    403: "无权访问",
+    404: "未找到",
+    409: "无法办理",
+    422: "输入有误",
+    429: "操作过于频繁",
+}
+
+
 def describe(error: Exception) -> tuple[int, str, str]:
     """HTTP status, page title and Chinese explanation of a failure."""
     if isinstance(error, HTTPException):
@@ -157,19 +167,13 @@ def describe(error: Exception) -> tuple[int, str, str]:
     if isinstance(error, BusUnavailable):
         return 503, HUB_DOWN, HUB_UNAVAILABLE + "。"
     if isinstance(error, RemoteError):  # a typed refusal of the hub keeps its status
-        titles = {403: "无权访问", 404: "未找到", 409: "无法办理", 422: "输入有误"}
         status = error.status if error.status and error.status < 500 else 502
-        return status, titles.get(status, "中央平台返回错误"), error.message
+        return status, _TITLES.get(status, "中央平台返回错误"), error.message
     if isinstance(error, ContractError):
-        return 422, "输入有误", error.message
-    if isinstance(error, NotFound):
-        return 404, "未找到", error.message
-    if isinstance(error, Forbidden):
-        return 403, "无权访问", error.message
-    if isinstance(error, Unauthorized):
-        return 401, "请先登录", error.message
+        return 422, _TITLES[422], error.message
     if isinstance(error, DomainError):
-        return 409, "无法办理", error.message
+        status = http_status(error)
+        return status, _TITLES.get(status, "无法办理"), error.message
     return 500, "系统错误", "处理请求时发生错误，请稍后重试；如问题持续请联系系统管理员。"
 
 
