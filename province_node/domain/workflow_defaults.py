@@ -12,7 +12,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from contracts.codes import SchoolType, Stage
 from contracts.errors import ContractError
@@ -113,6 +113,17 @@ class StepLevel(StrEnum):
         return list(StepLevel).index(self)
 
 
+#: The second side of a two-sided process: it starts when the first side's chain is done, so
+#: it may begin above the school (SYS-1 otherwise requires the school step first).
+CONTINUATION_SIDES = frozenset(
+    {
+        BusinessType.TRANSFER_OUT,
+        BusinessType.CROSS_PROVINCE_TRANSFER_OUT,
+        BusinessType.POST_GRADUATION_GRADUATING,
+    }
+)
+
+
 class ChainRule(BaseModel):
     """One row of the table; None school type or stage means "any"."""
 
@@ -149,6 +160,25 @@ class ChainRule(BaseModel):
                 "审核环节不能为空、不能重复，且须按学校→主管教育局→地市→省级→教育部排列",
             )
         return steps
+
+    @model_validator(mode="after")
+    def _starts_at_the_school(self) -> ChainRule:
+        """SYS-1: a chain always starts at the school, except the side a process reaches only
+        after another one's school has decided (PGE-1's graduating side [002 §19], the
+        transfer-out sides of XPT-1 and CHG-4); and the ministry decides nothing in a
+        province's table (its cross-province work is done on the hub)."""
+        if StepLevel.MINISTRY in self.steps:
+            raise ContractError(
+                "steps", "bad_chain", "省内业务流程的审核环节最高到省级，教育部不参与"
+            )
+        continuation = self.business_type in CONTINUATION_SIDES
+        if not continuation and self.steps[0] is not StepLevel.SCHOOL:
+            raise ContractError(
+                "steps",
+                "must_start_at_school",
+                f"{self.business_type.label}的审核流程须从学校开始（学校→主管教育局→…）",
+            )
+        return self
 
     @field_validator("scope")
     @classmethod

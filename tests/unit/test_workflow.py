@@ -20,6 +20,7 @@ from province_node.domain.workflow import (
     StepLevel,
     WorkflowTable,
 )
+from province_node.domain.workflow_defaults import CONTINUATION_SIDES
 from simulations.demo import demo_schools
 
 S, B, C, P, M = list(StepLevel)
@@ -114,8 +115,8 @@ def test_sys1_school_type_and_stage_specific_rules() -> None:
     )
     assert both.chain_for(suspension, special, senior, TIANHE) == [S, C]
     # ... a narrower scope outranks both, and on a full tie the later rule wins.
-    table = table.with_rule(_rule("440106", [B]), "44")
-    assert table.chain_for(suspension, special, senior, TIANHE) == [B]
+    table = table.with_rule(_rule("440106", [S]), "44")
+    assert table.chain_for(suspension, special, senior, TIANHE) == [S]
     tie = WorkflowTable([_rule("440100", [S]), _rule("440100", [S, B])])
     assert tie.chain_for(suspension, ORDINARY, JUNIOR, TIANHE) == [S, B]
 
@@ -188,14 +189,36 @@ def test_sys1_unknown_level_is_refused() -> None:
     assert _refused(business_type="death", scope="44", steps=[S]).code == "bad_scope"
 
 
-@given(st.lists(st.sampled_from(list(StepLevel)), max_size=6))
+@given(st.lists(st.sampled_from([*StepLevel][:-1]), max_size=6))
 def test_sys1_chain_must_climb_without_repeats(steps: list[StepLevel]) -> None:
     climbing = bool(steps) and all(a.rank < b.rank for a, b in pairwise(steps))
+    side = "post_graduation_graduating"  # a continuation side: any climbing chain is a shape
     if climbing:
-        assert list(ChainRule(business_type="death", scope="*", steps=steps).steps) == steps
+        assert list(ChainRule(business_type=side, scope="*", steps=steps).steps) == steps
     else:
-        error = _refused(business_type="death", scope="*", steps=steps)
+        error = _refused(business_type=side, scope="*", steps=steps)
         assert (error.field, error.code) == ("steps", "bad_chain")
+
+
+@pytest.mark.parametrize("business", [b for b in BusinessType if b not in CONTINUATION_SIDES])
+def test_reg6_sys1_chain_without_a_school_step_is_refused(business: BusinessType) -> None:
+    for steps in ([B], [B, C], [C, P], [P]):
+        error = _refused(business_type=business, scope="440000", steps=steps)
+        assert (error.field, error.code) == ("steps", "must_start_at_school")
+        assert business.label in error.message and "学校" in error.message
+    assert ChainRule(business_type=business, scope="440000", steps=[S, P]).steps == (S, P)
+
+
+def test_sys1_second_sides_may_start_above_the_school() -> None:
+    for business in CONTINUATION_SIDES:
+        assert ChainRule(business_type=business, scope="440000", steps=[B, C]).steps == (B, C)
+
+
+def test_sys1_ministry_decides_nothing_in_a_province_table() -> None:
+    for business in ("death", "cross_province_transfer_out"):
+        error = _refused(business_type=business, scope="440000", steps=[S, B, C, P, M])
+        assert (error.field, error.code) == ("steps", "bad_chain")
+        assert "教育部" in error.message
 
 
 def test_sys1_frozen_chain_survives_config_change(org: OrgTree) -> None:
