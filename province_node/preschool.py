@@ -17,10 +17,8 @@ from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.preschool import ChildIdentity, check_identity
 from province_node.domain.registration_rules import (
-    UNDER_AGE,
     RegistrationForm,
     ValidRegistration,
-    is_under_age,
     validate_registration,
 )
 from province_node.excel.archive_list import export_entries
@@ -143,16 +141,7 @@ def _form(view: dict, completion: dict) -> RegistrationForm:
 def _valid_primary(
     form: RegistrationForm, today: date, under_age_blocks: bool
 ) -> ValidRegistration:
-    """REG-1 refuses primary entrants with a document at single entry (they come by Excel);
-    the pre-school list is their other way in, so check as non-primary and put the entry back,
-    exactly as an import row does (province_node/excel/rows.py)."""
-    valid = validate_registration(replace(form, entry="non_primary"), today=today)
-    warnings: tuple[str, ...] = ()
-    if is_under_age("primary", valid.form.birth_date, today):  # REG-8 for primary only
-        if under_age_blocks:
-            raise ContractError(
-                "birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）"
-            )
-        warnings = (UNDER_AGE,)
-    primary = replace(valid.form, entry="primary")
-    return ValidRegistration(form=primary, dedup_key=valid.dedup_key, warnings=warnings)
+    """The pre-school list is a primary entrant's other way in besides an Excel import."""
+    return validate_registration(
+        form, today=today, under_age_blocks=under_age_blocks, single_entry=False
+    )

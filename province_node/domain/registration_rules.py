@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from contracts.codes import school_year_of
+from contracts.codes import ClassCode
 from contracts.errors import ContractError
 from contracts.ids import (
     DocumentType,
@@ -65,13 +65,21 @@ class ValidRegistration:
 
 
 def validate_registration(
-    form: RegistrationForm, *, today: date, under_age_blocks: bool = False
+    form: RegistrationForm,
+    *,
+    today: date,
+    under_age_blocks: bool = False,
+    single_entry: bool = True,
 ) -> ValidRegistration:
-    """Returns the normalised form, or raises ContractError naming the first bad field."""
+    """Returns the normalised form, or raises ContractError naming the first bad field.
+
+    `single_entry=False` for the ways a primary entrant with a document may come in (an
+    Excel import row, the pre-school list), which REG-1 closes to single entry."""
     if form.entry not in ENTRIES:
         raise ContractError("entry", "bad_entry", "入口须为 primary（小学新生）或 non_primary")
     doc = _document_type(form.id_type)
-    _check_entry_point(form.entry, doc)
+    if single_entry:
+        _check_entry_point(form.entry, doc)
     form = replace(form, name=normalize_name(form.name))
     form = _with_identity(form, doc, today)
     if form.ethnicity is not None and not _ETHNICITY.match(form.ethnicity):
@@ -84,21 +92,32 @@ def validate_registration(
     # REG-6: a document-less student needs an uploaded proof; any proof must be an image.
     proof = check_proof(form.proof or b"") if form.proof or doc is DocumentType.NONE else None
     key = dedup_key(doc, form.id_number, form.name, Sex(form.sex), form.birth_date)
-    warnings = ()
-    if is_under_age(form.entry, form.birth_date, today):
-        if under_age_blocks:
-            raise ContractError(
-                "birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）"
-            )
-        warnings = (UNDER_AGE,)
+    warnings = age_warnings(form.entry, form.birth_date, form.class_code, blocks=under_age_blocks)
     return ValidRegistration(form=form, dedup_key=key, warnings=warnings, proof=proof)
 
 
-def is_under_age(entry: str, born: date | None, today: date) -> bool:
-    """REG-8: a primary entrant must be 6 by August 31 before the school year starts."""
+def age_warnings(
+    entry: str, born: date | None, class_code: str, *, blocks: bool
+) -> tuple[str, ...]:
+    """REG-8, the one rule every way in applies: an under-age primary entrant is flagged, or
+    refused when the province switch says so [003 §三.8], [004 Q104]."""
+    if not is_under_age(entry, born, class_code):
+        return ()
+    if blocks:
+        raise ContractError("birth_date", "under_age", f"{UNDER_AGE}（本省规定未满6周岁不予注册）")
+    return (UNDER_AGE,)
+
+
+def is_under_age(entry: str, born: date | None, class_code: str) -> bool:
+    """REG-8: a primary entrant must be 6 by August 31 of the year its class enters school
+    (class `2026101` → 2026-08-31), whenever the registration is made."""
     if entry != "primary" or born is None:
         return False
-    cutoff = date(school_year_of(today), 8, 31)
+    try:
+        entry_year = ClassCode.parse(class_code).entry_year
+    except ContractError:
+        return False  # a bad class code is refused on its own, with its own message
+    cutoff = date(entry_year, 8, 31)
     age = cutoff.year - born.year - ((cutoff.month, cutoff.day) < (born.month, born.day))
     return age < 6
 

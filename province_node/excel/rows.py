@@ -59,9 +59,11 @@ def check_row(values: dict[str, object], ctx: RowContext) -> RowOutcome:
     valid = _validate(form, ctx, errors)
     ordered = sorted(errors.items(), key=lambda item: _column_position(item[0]))
     messages = [f"{column_title(field)} {message}" for field, message in ordered]
-    warnings: list[str] = []
-    if _under_age(valid.form if valid else form, ctx):
-        (messages if ctx.under_age_blocks else warnings).append(UNDER_AGE)
+    # REG-8 is reported beside the row's other problems, so it is judged on its own here.
+    flagged = _under_age(valid.form if valid else form, ctx)
+    warnings = [UNDER_AGE] if flagged and not ctx.under_age_blocks else []
+    if flagged and ctx.under_age_blocks:
+        messages.append(UNDER_AGE)
     document = (form.id_type, form.id_number.upper()) if form.id_type and form.id_number else None
     return RowOutcome(None if messages else valid, messages, warnings, document)
 
@@ -146,23 +148,22 @@ def _known_class(raw: str, known_classes: frozenset[str]) -> None:
 def _validate(
     form: RegistrationForm, ctx: RowContext, errors: dict[str, str]
 ) -> ValidRegistration | None:
-    # REG-1 refuses primary entrants with a document at single entry because they must come
-    # by Excel, and this is the Excel path: check as non-primary, then put the entry back.
-    probe = replace(form, entry="non_primary")
     # The rules stop at the first bad field; parts already reported get harmless stand-ins so
     # the identity behind them is still checked. Such a row fails anyway.
+    probe = form
     if "name" in errors:
         probe = replace(probe, name=_STAND_IN_NAME)
     if any(field.startswith("guardians") for field in errors):
         probe = replace(probe, guardians=[])
-    valid = _collect(errors, lambda: validate_registration(probe, today=ctx.today))
-    if valid is None or errors:
-        return None
-    return ValidRegistration(form=replace(valid.form, entry=ctx.entry), dedup_key=valid.dedup_key)
+    # The age flag (REG-8) travels with the row; blocking is reported by check_row.
+    valid = _collect(
+        errors, lambda: validate_registration(probe, today=ctx.today, single_entry=False)
+    )
+    return None if valid is None or errors else valid
 
 
 def _under_age(form: RegistrationForm, ctx: RowContext) -> bool:
-    return is_under_age(ctx.entry, form.birth_date or _birth_from_id(form), ctx.today)
+    return is_under_age(ctx.entry, form.birth_date or _birth_from_id(form), form.class_code)
 
 
 def _birth_from_id(form: RegistrationForm) -> date | None:

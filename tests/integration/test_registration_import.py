@@ -124,3 +124,15 @@ async def test_reg4_only_a_school_registrar_imports(mesh: Mesh) -> None:
         data={"entry": "primary", "id_group": "resident"},
     )
     assert refused.status_code == 403
+
+
+async def test_reg8_imported_registration_carries_the_under_age_flag(mesh: Mesh) -> None:
+    rows = [_child(411, born=date(2020, 9, 1)), _child(412, born=date(2020, 8, 31))]
+    record = (await _upload(mesh, filled(await _template(mesh), rows))).json()
+    assert (record["result"], record["passed"]) == ("处理成功", 2)
+    pending = (await mesh.get("44", f"{PATH}/pending", as_=f"{PRIMARY}_approver")).json()
+    flags = {item["id_number"]: item["warnings"] for item in pending["items"]}
+    assert flags == {
+        resident_id(born=date(2020, 9, 1), sequence=411): ["入学年龄不符合要求"],
+        resident_id(born=date(2020, 8, 31), sequence=412): [],
+    }  # shown to every reviewer, exactly as for a single entry

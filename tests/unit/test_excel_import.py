@@ -366,3 +366,17 @@ def test_reg4_hmt_rows_need_sex_and_birth_date_and_their_own_document_types() ->
     ]
     assert [(row, valid.form.id_number) for row, valid in result.valid] == [(5, "H123")]
     assert result.valid[0][1].dedup_key == "doc:6:H123"
+
+
+def test_reg8_imported_row_carries_the_under_age_flag_like_a_single_entry() -> None:
+    young, grown = _child(born=date(2020, 9, 1)), _child(born=date(2020, 8, 31), sequence=125)
+    result = _read(_file(young, grown))
+    flags = {row: valid.warnings for row, valid in result.valid}
+    assert flags == {2: ("入学年龄不符合要求",), 3: ()}
+
+
+def test_reg8_import_before_september_counts_to_aug31_of_the_class_year() -> None:
+    six_by_aug31 = _child(born=date(2020, 7, 1))  # class 2026101, read on 2026-08-25
+    result = _read(_file(six_by_aug31), today=date(2026, 8, 25), under_age_blocks=True)
+    assert (result.result, result.problems) == ("处理成功", [])
+    assert [valid.warnings for _, valid in result.valid] == [()]

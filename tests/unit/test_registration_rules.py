@@ -141,3 +141,16 @@ def test_reg8_under_age_blocks_when_the_province_switch_is_on() -> None:
     with pytest.raises(ContractError) as caught:
         validate_registration(form, today=TODAY, under_age_blocks=True)
     assert (caught.value.field, caught.value.code) == ("birth_date", "under_age")
+
+
+def test_reg8_cutoff_is_aug31_of_the_class_entry_year_not_of_today() -> None:
+    # Registered on 2026-08-25 (still school year 2025) into the class entering in 2026.
+    before_sep = date(2026, 8, 25)
+    six_in_time = replace(_primary_no_document(date(2020, 7, 1)), class_code="2026101")
+    valid = validate_registration(six_in_time, today=before_sep, under_age_blocks=True)
+    assert valid.warnings == ()  # 6 on 2026-08-31: neither flagged nor refused
+    late = replace(six_in_time, birth_date=date(2020, 9, 1))  # 5 on 2026-08-31
+    assert validate_registration(late, today=before_sep).warnings == ("入学年龄不符合要求",)
+    # The class's year rules, not the calendar's: a 2027 class counts to 2027-08-31.
+    next_year = replace(late, class_code="2027101")
+    assert validate_registration(next_year, today=before_sep).warnings == ()
