@@ -7,7 +7,8 @@ again on request.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from dataclasses import asdict, replace
 from datetime import date
 from uuid import UUID, uuid5
 
@@ -92,25 +93,39 @@ class PreschoolService:
 
     # --- REG-3: supplementary entry, then registration -----------------------------------
 
-    async def complete(self, entry_id: UUID, completion: dict, meta: CommandMeta) -> dict:
-        """Checked with the registration rules now, so registering later finds no surprise."""
+    async def complete(
+        self, entry_id: UUID, completion: dict, proof: bytes | None, meta: CommandMeta
+    ) -> dict:
+        """Checked with the registration rules now, so registering later finds no surprise:
+        everything the registration takes beyond the matched identity, the proof included
+        (REG-6: a document-less child needs one)."""
         view = await self.writer(self.store.completable, entry_id, meta)
         await self.writer(self.node.check_placement, view["school_code"], completion["class_code"])
-        valid = _valid_primary(_form(view, completion), self.clock.today(), False)
+        form = replace(_form(view, completion), proof=proof)
+        valid = _valid_primary(form, self.clock.today(), False)
         checked = {k: getattr(valid.form, k) for k in ("ethnicity", "class_code", "guardians")}
+        if valid.proof is not None:  # content-addressed: stored before the event naming it
+            await asyncio.to_thread(self.registrations.blobs.put, proof)
+            checked["proof"] = asdict(valid.proof)
         return await self.writer(self.store.complete, entry_id, checked, meta)
 
     async def start_registration(self, entry_id: UUID, meta: CommandMeta) -> dict:
         """Hands the completed entry to the normal registration as a primary new student."""
         view = await self.writer(self.store.registrable, entry_id, meta)
         switches = (await self.writer(self.node.settings)).switches()
-        form = _form(view, view["completion"])
+        form = replace(_form(view, view["completion"]), proof=await self._proof(view))
         valid = _valid_primary(form, self.clock.today(), switches.under_age_blocks)
         # One registration per entry: a repeat (or a retry after a crash) finds the first.
         run = replace(meta, command_id=str(uuid5(UUID(view["id"]), "registration")))
         summary = await self.registrations.register_valid(valid, run)
         await self.writer(self.store.started, entry_id, summary["id"], meta)
         return summary
+
+    async def _proof(self, view: dict) -> bytes | None:
+        proof = view["completion"].get("proof")
+        if proof is None:
+            return None
+        return await asyncio.to_thread(self.registrations.blobs.get, proof["sha256"])
 
 
 def _guardian(raw: dict | None) -> dict | None:

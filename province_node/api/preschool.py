@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.errors import Forbidden
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
-from province_node.api.registrations import XLSX, GuardianIn
+from province_node.api.registrations import XLSX, GuardianIn, decoded_proof
 from province_node.domain.preschool import STATES, ChildIdentity
 from xueji.access.api import CurrentUser, require_role
 from xueji.access.sessions import Session
@@ -52,6 +52,8 @@ class CompleteIn(BaseModel):
     ethnicity: str | None = Field(default=None, max_length=2)
     class_code: str = Field(max_length=7)
     guardians: list[GuardianIn] = Field(default_factory=list, max_length=6)
+    # base64 JPG/PNG ≤ 2 MB; required for a child without a document (REG-6, ID-7)
+    proof: str | None = Field(default=None, max_length=4_000_000)
 
 
 def _school_registrar(user: Session) -> None:
@@ -119,9 +121,10 @@ async def complete_entry(
 ) -> dict:
     """REG-3 补录: checked with the registration rules (class of this school, guardians)."""
     _school_registrar(user)
-    completion = body.model_dump(exclude={"guardians"})
+    completion = body.model_dump(exclude={"guardians", "proof"})
     completion["guardians"] = [g.model_dump() for g in body.guardians]
-    return await runtime.preschool.complete(entry_id, completion, meta)
+    proof = decoded_proof(body.proof)
+    return await runtime.preschool.complete(entry_id, completion, proof, meta)
 
 
 @router.post("/entries/{entry_id}/register")

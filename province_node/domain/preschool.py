@@ -134,9 +134,20 @@ class PreschoolEntry(Aggregate):
 
     @event("Completed")
     def complete(
-        self, ethnicity: str | None, class_code: str, guardians: list[dict], meta: dict
+        self,
+        ethnicity: str | None,
+        class_code: str,
+        guardians: list[dict],
+        meta: dict,
+        proof: dict | None = None,
     ) -> None:
-        self.completion = {"ethnicity": ethnicity, "class_code": class_code, "guardians": guardians}
+        """REG-3 补录; `proof` names the proof image in the blob store (ID-7), if any."""
+        self.completion = {
+            "ethnicity": ethnicity,
+            "class_code": class_code,
+            "guardians": guardians,
+            "proof": proof,
+        }
 
     def check_registrable(self) -> None:
         self.check_completable()

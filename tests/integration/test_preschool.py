@@ -3,6 +3,7 @@ against the pre-school registry stand-in on the bus."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from io import BytesIO
 
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 from simulations.demo import school_code
 from simulations.preschool import child, lookalikes
 from tests.support.mesh import Mesh
-from tests.support.people import resident_id
+from tests.support.people import PNG_BASE64, resident_id
 
 PRIMARY = school_code("440106", 1)  # 天河区实验小学
 REGISTRAR, APPROVER = f"{PRIMARY}_registrar", f"{PRIMARY}_approver"
@@ -151,6 +152,37 @@ async def test_reg3_completed_entry_registers_as_a_primary_new_student(mesh: Mes
     assert registration["class_code"] == "2026101"
     pending = (await mesh.get("44", "/api/v1/registrations/pending", as_=APPROVER)).json()
     assert {i["id"]: i["action"] for i in pending["items"]} == {registration["id"]: "decide"}
+
+
+async def test_reg3_no_document_entry_is_completed_with_its_proof_then_registered(
+    mesh: Mesh,
+) -> None:
+    twin = lookalikes("44", 1)[0]  # records without an ID number: matched by name, sex, birth
+    body = {"id_type": "Z", "name": twin.name, "sex": twin.sex, "birth_date": str(twin.birth_date)}
+    entry = await _add(mesh, body)
+    confirm = f"{PATH}/entries/{entry['id']}/confirm"
+    record_id = entry["candidates"][0]["record_id"]
+    assert (await mesh.post("44", confirm, as_=REGISTRAR, json={"record_id": record_id})).is_success
+    path = f"{PATH}/entries/{entry['id']}"
+    completion = {"ethnicity": "01", "class_code": "2026101", "guardians": [GUARDIAN]}
+    no_proof = await mesh.post("44", f"{path}/complete", as_=REGISTRAR, json=completion)
+    assert no_proof.status_code == 422, no_proof.text
+    assert (no_proof.json()["field"], no_proof.json()["code"]) == ("proof", "proof_required")
+    not_an_image = completion | {"proof": base64.b64encode(b"GIF89a....").decode()}
+    refused = await mesh.post("44", f"{path}/complete", as_=REGISTRAR, json=not_an_image)
+    assert refused.status_code == 422 and refused.json()["code"] == "proof_not_image"
+    assert (await mesh.get("44", path, as_=REGISTRAR)).json()["completed"] is False
+
+    with_proof = completion | {"proof": PNG_BASE64}
+    completed = await mesh.post("44", f"{path}/complete", as_=REGISTRAR, json=with_proof)
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["completion"]["proof"]["content_type"] == "image/png"
+    registered = await mesh.post("44", f"{path}/register", as_=REGISTRAR)
+    assert registered.status_code == 200, registered.text
+    registration = registered.json()
+    assert registration["proof"]["sha256"] == completed.json()["completion"]["proof"]["sha256"]
+    levels = [step["level"] for step in registration["chain"]]
+    assert levels == ["school", "supervising", "city", "province"]  # REG-6: up to the province
 
 
 BAD_INPUT = [
