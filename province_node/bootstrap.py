@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -30,11 +31,12 @@ from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
 from province_node.imports import ImportService
-from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
+from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.registrations import RegistrationService
+from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
 from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
@@ -67,11 +69,12 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
+        auth_task = asyncio.create_task(_retry_pending_authentications(runtime))
         views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task, views_task, *runtime.background])
+            await stop_tasks([relay_task, sweep_task, auth_task, views_task, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -160,14 +163,61 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
 
 async def _sweep_deferred_dedup(runtime: NodeRuntime) -> None:
     """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.registrations.run_deferred_dedup(meta)
+        return True
+
+    seconds = runtime.settings.deferred_dedup_seconds
+    await _periodically(runtime, "deferred_dedup", sweep, seconds, seconds)
+
+
+async def _retry_pending_authentications(runtime: NodeRuntime) -> None:
+    """REG-5: authentications left pending are retried by themselves — at once when the
+    registry answers again, otherwise after a pause that doubles while it stays away."""
+
+    async def retry(meta: CommandMeta) -> bool:
+        counts = await runtime.registrations.retry_pending_authentications(meta)
+        return counts["pending"] == 0
+
+    settings = runtime.settings
+    await _periodically(
+        runtime,
+        "pending_authentication",
+        retry,
+        settings.auth_retry_seconds,
+        settings.auth_retry_max_seconds,
+        wake=runtime.registrations.registry.returned,
+    )
+
+
+async def _periodically(
+    runtime: NodeRuntime,
+    name: str,
+    job: Callable[[CommandMeta], Awaitable[bool]],
+    pause: float,
+    longest: float,
+    wake: asyncio.Event | None = None,
+) -> None:
+    """Runs `job` as the system after each pause. A run that could not finish (it says so,
+    it failed, or the bus is down: the other side is away) doubles the pause up to
+    `longest`; `wake` ends a pause early (the other side is back)."""
     meta = CommandMeta.new("system", runtime.settings.province, "sysadmin")
+    delay = pause
     while True:
-        await asyncio.sleep(runtime.settings.deferred_dedup_seconds)
+        if wake is None:
+            await asyncio.sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await wake.wait()
+            wake.clear()
+        done = False
         try:
-            if runtime.bus.connected:
-                await runtime.registrations.run_deferred_dedup(meta)
-        except Exception:  # the hub is away: the next sweep tries again
-            log.warning("deferred_dedup_failed", exc_info=True)
+            done = runtime.bus.connected and await job(meta)
+        except Exception:  # the other side is away: the next run tries again
+            log.warning(f"{name}_failed", exc_info=True)
+        delay = pause if done else min(delay * 2, longest)
 
 
 def _demo_accounts(org: OrgTree) -> list[dict]:
