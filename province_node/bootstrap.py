@@ -70,11 +70,14 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
         sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
         auth_task = asyncio.create_task(_retry_pending_authentications(runtime))
+        abandon_task = asyncio.create_task(_abandon_returned(runtime))
         views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task, auth_task, views_task, *runtime.background])
+            await stop_tasks(
+                [relay_task, sweep_task, auth_task, abandon_task, views_task, *runtime.background]
+            )
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -191,6 +194,18 @@ async def _retry_pending_authentications(runtime: NodeRuntime) -> None:
     )
 
 
+async def _abandon_returned(runtime: NodeRuntime) -> None:
+    """REG-5: returned registrations the school let lie end, and release their claims."""
+    settings = runtime.settings
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.registrations.abandon_returned(meta, settings.returned_expiry_days)
+        return True
+
+    seconds = settings.abandon_sweep_seconds
+    await _periodically(runtime, "abandon_returned", sweep, seconds, seconds, needs_bus=False)
+
+
 async def _periodically(
     runtime: NodeRuntime,
     name: str,
@@ -198,6 +213,7 @@ async def _periodically(
     pause: float,
     longest: float,
     wake: asyncio.Event | None = None,
+    needs_bus: bool = True,
 ) -> None:
     """Runs `job` as the system after each pause. A run that could not finish (it says so,
     it failed, or the bus is down: the other side is away) doubles the pause up to
@@ -214,7 +230,7 @@ async def _periodically(
             wake.clear()
         done = False
         try:
-            done = runtime.bus.connected and await job(meta)
+            done = (runtime.bus.connected or not needs_bus) and await job(meta)
         except Exception:  # the other side is away: the next run tries again
             log.warning(f"{name}_failed", exc_info=True)
         delay = pause if done else min(delay * 2, longest)

@@ -4,6 +4,7 @@ registration of this province holds on the hub."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -63,6 +64,20 @@ class PendingCheckUseCases:
         registration.assign_number(student_number=number, meta=m)
         student_id = Student.create_id(registration.id)
         return [StudentNumberIndex(student_number=number, student_id=student_id)]
+
+    def abandon_returned(self, before: datetime, meta: CommandMeta) -> int:
+        """REG-5: returned registrations not resubmitted since `before` are closed by the
+        system (abandoned) and release their claims, in one transaction; how many."""
+        m, shards = meta.as_dict(), {}
+        ended = [r for r in self._all_open() if r.returned_before(before)]
+        for registration in ended:
+            registration.abandon(meta=m)
+            self._open(registration.school_code, registration.id, shards).close(
+                registration_id=registration.id
+            )
+        if ended:
+            self.save(*ended, *shards.values())
+        return len(ended)
 
     def claim_is_lost(self, registration_id: str) -> bool:
         """REG-5: this province's registration the hub names as holding a claim has ended

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -181,6 +182,13 @@ class RegistrationService:
             refused += summary["status"] == RegistrationStatus.REFUSED
         self.relay.wake()
         return {"checked": done, "refused": refused}
+
+    async def abandon_returned(self, meta: CommandMeta, expiry_days: int) -> int:
+        """REG-5: returned entries left longer than `expiry_days` end (abandoned)."""
+        before = self.clock.now() - timedelta(days=expiry_days)
+        abandoned = await self.writer(self.node.abandon_returned, before, meta)
+        self.relay.wake()
+        return abandoned
 
     async def retry_pending_authentications(self, meta: CommandMeta) -> dict:
         """REG-5: ask the population registry again for every authentication left pending

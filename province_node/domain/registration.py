@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -37,10 +37,11 @@ class RegistrationStatus:
     RETURNED = "returned"  # rejected: back with the school registrar
     REGISTERED = "registered"
     DELETED = "deleted"  # REG-9: deleted by the registrar before the report
+    ABANDONED = "abandoned"  # REG-5: returned and not resubmitted in time, closed by the system
 
     OPEN = (SUBMITTED, IN_REVIEW, SCHOOL_APPROVED, RETURNED)
     #: Ended without a student: a national claim it may hold is released (REG-5).
-    ENDED = (REFUSED, DELETED)
+    ENDED = (REFUSED, DELETED, ABANDONED)
 
 
 class Registration(Aggregate):
@@ -231,6 +232,22 @@ class Registration(Aggregate):
     def resubmit(self, meta: dict) -> None:
         self.step = 0
         self.status = RegistrationStatus.IN_REVIEW
+
+    def returned_before(self, moment: datetime) -> bool:
+        """Returned to the school (its last decision) before `moment`, not resubmitted."""
+        if self.status != RegistrationStatus.RETURNED:
+            return False
+        return datetime.fromisoformat(self.decisions[-1]["at"]) < moment
+
+    def abandon(self, meta: dict) -> None:
+        """REG-5: the school let a returned entry lie past the time allowed: it ends, its
+        claim is released."""
+        self._abandoned(meta=meta)
+        self.release_claim(reason="abandoned", meta=meta)
+
+    @event("Abandoned")
+    def _abandoned(self, meta: dict) -> None:
+        self.status = RegistrationStatus.ABANDONED
 
     def check_deletable(self, school_code: str) -> None:
         """REG-9: one entry, by its school, before it was reported."""

@@ -101,3 +101,32 @@ async def test_reg5_retry_after_a_lost_hub_reply_finds_its_own_claim(mesh: Mesh)
     retried = await _register(mesh, "44", child)
     assert retried.status_code == 201, retried.text
     assert retried.json()["dedup_status"] == "passed"
+
+
+async def test_reg5_a_returned_registration_left_lying_is_abandoned_and_frees_its_claim(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Returned to the school and not resubmitted for 30 days (`returned_expiry_days`): the
+    system closes it and releases its claim; one returned since is left alone."""
+    monkeypatch.setenv("XUEJI_ABANDON_SWEEP_SECONDS", "0.2")
+    await mesh.stop("44")
+    await mesh.start("44")
+    await mesh.wait_until(lambda: mesh.runtime("44").bus.connected)
+    approver = f"{JUNIOR_SCHOOL['44']}_approver"
+    child, recent = resident_id(sequence=604), resident_id(sequence=605)
+    old = (await _register(mesh, "44", child)).json()
+    reject = {"approve": False, "opinion": "信息有误"}
+    await mesh.post("44", f"{PATH}/{old['id']}/decisions", as_=approver, json=reject)
+    mesh.clock.advance(days=20)
+    young = (await _register(mesh, "44", recent)).json()
+    await mesh.post("44", f"{PATH}/{young['id']}/decisions", as_=approver, json=reject)
+    mesh.clock.advance(days=11)
+
+    await mesh.wait_until(lambda: _released(mesh, child))
+    entry = await mesh.get("44", f"{PATH}/{old['id']}", as_=REGISTRAR["44"])
+    assert entry.json()["status"] == "abandoned"
+    kept = await mesh.get("44", f"{PATH}/{young['id']}", as_=REGISTRAR["44"])
+    assert kept.json()["status"] == "returned"
+    assert await _national_status(mesh, recent) == "claimed"
+    elsewhere = await _register(mesh, "34", child)
+    assert elsewhere.status_code == 201, elsewhere.text
