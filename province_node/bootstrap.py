@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -39,6 +38,7 @@ from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
+from province_node.sweeps import start_sweeps
 from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
@@ -68,16 +68,12 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         app.state.runtime = runtime
         tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
-        sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
-        auth_task = asyncio.create_task(_retry_pending_authentications(runtime))
-        abandon_task = asyncio.create_task(_abandon_returned(runtime))
+        sweeps = start_sweeps(runtime)
         views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks(
-                [relay_task, sweep_task, auth_task, abandon_task, views_task, *runtime.background]
-            )
+            await stop_tasks([relay_task, *sweeps, views_task, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -162,78 +158,6 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         case_service,
         background,
     )
-
-
-async def _sweep_deferred_dedup(runtime: NodeRuntime) -> None:
-    """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
-
-    async def sweep(meta: CommandMeta) -> bool:
-        await runtime.registrations.run_deferred_dedup(meta)
-        return True
-
-    seconds = runtime.settings.deferred_dedup_seconds
-    await _periodically(runtime, "deferred_dedup", sweep, seconds, seconds)
-
-
-async def _retry_pending_authentications(runtime: NodeRuntime) -> None:
-    """REG-5: authentications left pending are retried by themselves — at once when the
-    registry answers again, otherwise after a pause that doubles while it stays away."""
-
-    async def retry(meta: CommandMeta) -> bool:
-        counts = await runtime.registrations.retry_pending_authentications(meta)
-        return counts["pending"] == 0
-
-    settings = runtime.settings
-    await _periodically(
-        runtime,
-        "pending_authentication",
-        retry,
-        settings.auth_retry_seconds,
-        settings.auth_retry_max_seconds,
-        wake=runtime.registrations.registry.returned,
-    )
-
-
-async def _abandon_returned(runtime: NodeRuntime) -> None:
-    """REG-5: returned registrations the school let lie end, and release their claims."""
-    settings = runtime.settings
-
-    async def sweep(meta: CommandMeta) -> bool:
-        await runtime.registrations.abandon_returned(meta, settings.returned_expiry_days)
-        return True
-
-    seconds = settings.abandon_sweep_seconds
-    await _periodically(runtime, "abandon_returned", sweep, seconds, seconds, needs_bus=False)
-
-
-async def _periodically(
-    runtime: NodeRuntime,
-    name: str,
-    job: Callable[[CommandMeta], Awaitable[bool]],
-    pause: float,
-    longest: float,
-    wake: asyncio.Event | None = None,
-    needs_bus: bool = True,
-) -> None:
-    """Runs `job` as the system after each pause. A run that could not finish (it says so,
-    it failed, or the bus is down: the other side is away) doubles the pause up to
-    `longest`; `wake` ends a pause early (the other side is back)."""
-    meta = CommandMeta.new("system", runtime.settings.province, "sysadmin")
-    delay = pause
-    while True:
-        if wake is None:
-            await asyncio.sleep(delay)
-        else:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await wake.wait()
-            wake.clear()
-        done = False
-        try:
-            done = (runtime.bus.connected or not needs_bus) and await job(meta)
-        except Exception:  # the other side is away: the next run tries again
-            log.warning(f"{name}_failed", exc_info=True)
-        delay = pause if done else min(delay * 2, longest)
 
 
 def _demo_accounts(org: OrgTree) -> list[dict]:
