@@ -29,6 +29,10 @@ class ClaimIdentity(ContractModel):
     sex: str | None = Field(default=None, pattern=r"^[12]$")
     birth_date: date | None = None
     school_code: str = Field(min_length=1, max_length=20)
+    #: REG-5: the registration of the same province that the hub named as the holder and that
+    #: the province knows ended or was never stored (the reply to its claim was lost): the
+    #: claim moves to this registration. The hub allows it only while no student holds it.
+    replaces: UUID | None = None
 
 
 #: Most items one batch message may carry (an import chunk is smaller).

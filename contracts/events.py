@@ -57,6 +57,20 @@ class StudentDeleted(ContractModel):
     dedup_key: str
 
 
+class IdentityReleased(ContractModel):
+    """REG-5/REG-9: a registration ended without a student (deleted before its report,
+    refused once its pending authentication failed, abandoned after its return): the national
+    claim it holds, if it still holds it, is free. Applied once by the hub."""
+
+    kind: Literal["IdentityReleased"] = "IdentityReleased"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    registration_id: UUID
+    dedup_key: str
+    reason: Literal["deleted", "refused", "abandoned"]
+
+
 class StudentTransferredOut(ContractModel):
     """XPT-6: the out-province node exported the full record for a case and marked the
     student transferred out; `archive` is every field, the guardians and the history."""
@@ -89,6 +103,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentDeleted": StudentDeleted,
     "StudentTransferredOut": StudentTransferredOut,
     "StudentTransferredIn": StudentTransferredIn,
+    "IdentityReleased": IdentityReleased,
 }
 
 

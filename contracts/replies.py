@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -32,6 +33,8 @@ class IdentityClaimReply(ContractModel):
     outcome: Literal["free", "conflict"]
     holder_province: str | None = Field(default=None, pattern=r"^\d{2}$")
     holder_student_number: str | None = None
+    #: Told to the holder's own province only, which knows whether that registration lives.
+    holder_registration_id: UUID | None = None
 
 
 class IdentityClaimsReply(ContractModel):

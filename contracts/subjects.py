@@ -49,6 +49,11 @@ def province_event(province: str, aggregate: str, event: str) -> str:
     return f"{EVENT_PREFIX}.{province}.{aggregate}.{event}"
 
 
+def claim_released(province: str) -> str:
+    """REG-5/REG-9: a registration of `province` ended without a student (`IdentityReleased`)."""
+    return province_event(province, "registration", "claim_released")
+
+
 def province_of_event_subject(subject: str) -> str:
     """The province code an event subject belongs to (its third token)."""
     return subject.split(".")[2]

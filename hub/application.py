@@ -18,6 +18,7 @@ from eventsourcing.projection import EventSourcedProjection
 
 from contracts.errors import ContractError
 from contracts.events import (
+    IdentityReleased,
     StudentDeleted,
     StudentRegistered,
     StudentTransferredIn,
@@ -144,6 +145,21 @@ class NationalHub(IdentityUseCases, CaseUseCases, EventSourcedProjection[UUID]):
         identity.release(
             province=event.source.province,
             student_number=event.student_number,
+            meta=CommandMeta.from_envelope(event.envelope).as_dict(),
+        )
+        processing_event.collect_events(identity)
+
+    @policy.register(IdentityReleased)
+    def _(self, event: IdentityReleased, processing_event: ProcessingEvent) -> None:
+        """REG-5/REG-9: exactly once, and only the claim this registration still holds."""
+        identity = self._identity(event.dedup_key)
+        registration_id = str(event.registration_id)
+        if identity is None or not identity.claimed_by(event.source.province, registration_id):
+            return  # never claimed, released already, moved on, or a student holds it
+        identity.release_claim(
+            province=event.source.province,
+            registration_id=registration_id,
+            reason=event.reason,
             meta=CommandMeta.from_envelope(event.envelope).as_dict(),
         )
         processing_event.collect_events(identity)

@@ -52,9 +52,8 @@ class IdentityUseCases:
         changed it (not saved yet)."""
         meta = CommandMeta.from_envelope(command.envelope).as_dict()
         registration_id = str(command.registration_id)
-        changed = None
         if identity is None:
-            changed = identity = NationalIdentity(
+            identity = NationalIdentity(
                 dedup_key=command.dedup_key,
                 province=command.province,
                 registration_id=registration_id,
@@ -66,23 +65,35 @@ class IdentityUseCases:
                 school_code=command.school_code,
                 meta=meta,
             )
-        if identity.status == "released":  # REG-9: its record was deleted
-            identity.reclaim(
-                province=command.province,
-                registration_id=registration_id,
-                school_code=command.school_code,
-                name=command.name,
-                meta=meta,
-            )
-            changed = identity
+            return IdentityClaimReply(outcome="free"), identity
+        changed = self._reclaim(command, identity, meta)
         if identity.is_held_by(registration_id):
             return IdentityClaimReply(outcome="free"), changed
+        own = identity.province == command.province  # only it may know the holder's fate
         reply = IdentityClaimReply(
             outcome="conflict",
             holder_province=identity.province,
             holder_student_number=identity.student_number,
+            holder_registration_id=identity.registration_id if own else None,
         )
         return reply, changed
+
+    @staticmethod
+    def _reclaim(
+        command: ClaimIdentity, identity: NationalIdentity, meta: dict
+    ) -> NationalIdentity | None:
+        """A released identity is claimed afresh (REG-9); a province moves its own unfinished
+        claim to a retry (REG-5: `replaces`). The identity if it changed."""
+        fields = {"school_code": command.school_code, "name": command.name, "meta": meta}
+        registration_id = str(command.registration_id)
+        if identity.status == "released":
+            identity.reclaim(province=command.province, registration_id=registration_id, **fields)
+            return identity
+        replaces = str(command.replaces) if command.replaces else None
+        if replaces and identity.claimed_by(command.province, replaces):
+            identity.move_claim(registration_id=registration_id, replaces=replaces, **fields)
+            return identity
+        return None
 
     # --- queries ---------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ _SETS: dict[type, Callable[[Any], Row]] = {
     R.Reported: lambda e: {"step": 1, "status": S.IN_REVIEW},
     R.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
     R.Deleted: lambda e: {"status": S.DELETED},
+    R.Abandoned: lambda e: {"status": S.ABANDONED},
     R.NumberAssigned: lambda e: {"student_number": e.student_number},
     R.StudentCreated: lambda e: {"student_number": e.student_number, "status": S.REGISTERED},
 }  # fmt: skip

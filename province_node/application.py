@@ -11,17 +11,18 @@ from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 from contracts.errors import ContractError
 from contracts.meta import CommandMeta
 from province_node.case_records import CaseRecords
-from province_node.domain.errors import DomainError, NotFound
+from province_node.domain.errors import NotFound
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
 from province_node.history import history_item
+from province_node.pending_checks import PendingCheckUseCases
 from province_node.registering import RegistrationUseCases
 from xueji.store import DateAsISO
 from xueji.timetravel import state_as_of
 
 
-class ProvinceNode(RegistrationUseCases, CaseRecords, Application[UUID]):
+class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Application[UUID]):
     """Stores a province's events in its own database (`prov<code>_events`)."""
 
     def __init__(self, province: str, env: dict[str, str]) -> None:
@@ -151,10 +152,12 @@ class ProvinceNode(RegistrationUseCases, CaseRecords, Application[UUID]):
         supervising_unit: str,
         meta: CommandMeta,
     ) -> dict:
-        """REG-9: the school's supervising bureau confirms (or refuses) the deletion."""
+        """REG-9: the school's supervising bureau confirms (or refuses) the deletion; the
+        same command again answers the same and stores nothing (BUS-2)."""
         student = self._student(student_number)
-        if meta.unit_code != supervising_unit or student.deletion_reason is None:
-            raise DomainError("没有待本单位确认的删除申请", code="not_your_step")
+        if student.has_decided_deletion(meta.command_id):
+            return student.record()
+        student.check_deletion_decision(meta.unit_code, supervising_unit)
         student.decide_deletion(approve=approve, opinion=opinion, meta=meta.as_dict())
         self.save(student)
         return student.record()

@@ -30,13 +30,15 @@ from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
 from province_node.imports import ImportService
-from province_node.messaging import PUBLISHED_TOPICS, HubClient, RegistryClient, translate
+from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.registrations import RegistrationService
+from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
+from province_node.sweeps import start_sweeps
 from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
@@ -66,12 +68,12 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         app.state.runtime = runtime
         tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
-        sweep_task = asyncio.create_task(_sweep_deferred_dedup(runtime))
+        sweeps = start_sweeps(runtime)
         views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, sweep_task, views_task, *runtime.background])
+            await stop_tasks([relay_task, *sweeps, views_task, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -156,18 +158,6 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         case_service,
         background,
     )
-
-
-async def _sweep_deferred_dedup(runtime: NodeRuntime) -> None:
-    """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
-    meta = CommandMeta.new("system", runtime.settings.province, "sysadmin")
-    while True:
-        await asyncio.sleep(runtime.settings.deferred_dedup_seconds)
-        try:
-            if runtime.bus.connected:
-                await runtime.registrations.run_deferred_dedup(meta)
-        except Exception:  # the hub is away: the next sweep tries again
-            log.warning("deferred_dedup_failed", exc_info=True)
 
 
 def _demo_accounts(org: OrgTree) -> list[dict]:

@@ -18,6 +18,7 @@ from province_node.domain.registration import NationalChecks, Registration
 from province_node.domain.registration_rules import ValidRegistration
 from province_node.domain.settings import ProvinceSettings
 from province_node.registrations import RegistrationService, frozen_chain, outcome_of
+from province_node.registry_client import authentication_of
 from xueji.bus import BusUnavailable, RemoteError
 
 HUB_AWAY = "暂时无法连接全国查重服务，请稍后重新导入"
@@ -124,12 +125,7 @@ class ImportChecks:
             [(r.valid.form.id_number, r.valid.form.name, r.meta) for r in resident], meta
         )
         for row, answer in zip(resident, answers, strict=True):
-            if answer is None:
-                auth, reason = "pending", "人口库暂时无法访问，身份认证待完成"
-            elif answer.outcome == "match":
-                auth, reason = "passed", None
-            else:
-                auth, reason = "failed", answer.reason
+            auth, reason = authentication_of(answer)
             row.checks = replace(row.checks, auth=auth, auth_reason=reason)
 
     async def _claim(self, rows: list[ImportRow], meta: CommandMeta) -> None:
@@ -153,13 +149,26 @@ class ImportChecks:
             replies = await asyncio.gather(
                 *(self._claim_one(row, claim) for row, claim in zip(rows, claims, strict=True))
             )
-        for row, reply in zip(rows, replies, strict=True):
+        for row, claim, reply in zip(rows, claims, replies, strict=True):
+            if reply is not None:
+                reply = await self._settle(row, claim, reply)
             if reply is not None and reply.outcome == "conflict":
                 row.checks = replace(
                     row.checks,
                     holder_province=reply.holder_province,
                     holder_student_number=reply.holder_student_number,
                 )
+
+    async def _settle(
+        self, row: ImportRow, claim: tuple, reply: IdentityClaimReply
+    ) -> IdentityClaimReply | None:
+        """REG-5: a claim this province lost or ended moves to the row (as a single entry)."""
+        registration_id, identity, row_meta = claim
+        try:
+            return await self.svc.settle_own_claim(registration_id, identity, reply, row_meta)
+        except BusUnavailable:
+            row.problem = HUB_AWAY
+            return None
 
     async def _claim_one(self, row: ImportRow, claim: tuple) -> IdentityClaimReply | None:
         try:

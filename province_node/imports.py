@@ -16,6 +16,7 @@ from contracts.ids import IdGroup
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.import_file import FAILED, NOT_TEMPLATE, SUCCEEDED, ImportFile
+from province_node.domain.registration import Registration
 from province_node.domain.registration_rules import ValidRegistration
 from province_node.excel.reader import RESULT_NOT_TEMPLATE, read_registration_file
 from province_node.import_rows import ImportChecks, ImportRow
@@ -102,8 +103,10 @@ class ImportService:
                 ImportRow(row, valid, replace(meta, command_id=str(uuid5(file_id, str(row)))))
                 for row, valid in rows[start : start + CHUNK_ROWS]
             ]
-            await self.checks.check(chunk, meta)
-            await self.writer(self._record_chunk, file_id, chunk, start + len(chunk))
+            ids = [str(Registration.create_id(r.meta.command_id)) for r in chunk]
+            with self.registrations.claiming(ids):  # REG-5: claimed, not stored yet
+                await self.checks.check(chunk, meta)
+                await self.writer(self._record_chunk, file_id, chunk, start + len(chunk))
             self.registrations.relay.wake()
             log.info("import_chunk_recorded", file_id=str(file_id), done=start + len(chunk))
         await self.writer(self._finish, file_id)

@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from contracts import subjects
-from contracts.commands import (
-    AuthenticateIdentities,
-    AuthenticateIdentity,
-    ClaimIdentities,
-    ClaimIdentity,
-)
+from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.events import (
     EventSource,
+    IdentityReleased,
     StudentDeleted,
     StudentRegistered,
     StudentTransferredIn,
     StudentTransferredOut,
 )
 from contracts.meta import CommandMeta
-from contracts.replies import (
-    IdentityAuthentication,
-    IdentityAuthentications,
-    IdentityClaimReply,
-    IdentityClaimsReply,
-)
+from contracts.replies import IdentityClaimReply, IdentityClaimsReply
+from province_node.domain.registration import Registration
 from province_node.domain.student import Student
-from xueji.bus import Bus, BusUnavailable
-from xueji.logs import get_logger
+from xueji.bus import Bus
 from xueji.outbox import Outgoing
-
-log = get_logger("province_node.messaging")
 
 #: Stored event types the outbox publishes; everything else stays in the province.
 PUBLISHED_TOPICS = [
@@ -42,6 +29,7 @@ PUBLISHED_TOPICS = [
     get_topic(Student.Deleted),
     get_topic(Student.TransferredOut),
     get_topic(Student.TransferredIn),
+    get_topic(Registration.ClaimReleased),
 ]
 
 
@@ -52,11 +40,16 @@ class HubClient:
         self.bus, self.province, self.timeout = bus, province, timeout
 
     async def claim_identity(
-        self, registration_id: str, identity: dict, meta: CommandMeta
+        self,
+        registration_id: str,
+        identity: dict,
+        meta: CommandMeta,
+        replaces: str | None = None,
     ) -> IdentityClaimReply:
         """REG-5 dedup: `identity` holds dedup_key, id_type, id_number, name, sex, birth_date
-        and school_code (a form's `person()` plus its key, or a stored registration's)."""
-        command = self._claim(registration_id, identity, meta)
+        and school_code (a form's `person()` plus its key, or a stored registration's);
+        `replaces`: this province's registration whose claim moves here (see ClaimIdentity)."""
+        command = self._claim(registration_id, identity, meta, replaces)
         return await self.bus.ask(
             subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
         )
@@ -74,57 +67,21 @@ class HubClient:
         )
         return reply.replies
 
-    def _claim(self, registration_id: str, identity: dict, meta: CommandMeta) -> ClaimIdentity:
+    def _claim(
+        self, registration_id: str, identity: dict, meta: CommandMeta, replaces: str | None = None
+    ) -> ClaimIdentity:
         fields = ("dedup_key", "id_type", "id_number", "name", "sex", "birth_date", "school_code")
         return ClaimIdentity(
             envelope=meta.envelope(),
             province=self.province,
             registration_id=registration_id,
+            replaces=replaces,
             **{f: identity[f] for f in fields},
         )
 
 
-class RegistryClient:
-    """The population registry (REG-5 authentication); None when it cannot be reached."""
-
-    def __init__(self, bus: Bus, timeout: float) -> None:
-        self.bus, self.timeout = bus, timeout
-
-    async def authenticate(
-        self, id_number: str, name: str, meta: CommandMeta
-    ) -> IdentityAuthentication | None:
-        query = AuthenticateIdentity(envelope=meta.envelope(), id_number=id_number, name=name)
-        try:
-            return await self.bus.ask(
-                subjects.POP_AUTHENTICATE, query, IdentityAuthentication, self.timeout
-            )
-        except BusUnavailable:
-            log.warning("population_registry_unavailable")
-            return None
-
-    async def authenticate_many(
-        self, queries: list[tuple[str, str, CommandMeta]], meta: CommandMeta
-    ) -> list[IdentityAuthentication | None]:
-        """(id_number, name, row meta) per row, one request; a registry without the batch
-        subject (or unreachable) is asked row by row, None where it cannot answer."""
-        batch = AuthenticateIdentities(
-            envelope=meta.envelope(),
-            items=[
-                AuthenticateIdentity(envelope=m.envelope(), id_number=i, name=n)
-                for i, n, m in queries
-            ],
-        )
-        try:
-            reply = await self.bus.ask(
-                subjects.POP_AUTHENTICATE_BATCH, batch, IdentityAuthentications, self.timeout
-            )
-        except BusUnavailable:
-            return list(await asyncio.gather(*(self.authenticate(*q) for q in queries)))
-        return list(reply.replies)
-
-
 def translate(app: Application, notification: Notification) -> Outgoing:
-    """The integration event for a stored `Student.Registered` or `Student.Deleted`."""
+    """The integration event for a stored event of `PUBLISHED_TOPICS`."""
     event = app.mapper.to_domain_event(notification)
     meta = CommandMeta.from_dict(event.meta)
     source = EventSource(
@@ -138,6 +95,16 @@ def translate(app: Application, notification: Notification) -> Outgoing:
     )
     if isinstance(event, Student.TransferredOut | Student.TransferredIn):
         return _case_event(app, event, meta, source)
+    if isinstance(event, Registration.ClaimReleased):
+        released = IdentityReleased(
+            envelope=meta.envelope(),
+            source=source,
+            registration_id=event.originator_id,
+            dedup_key=event.dedup_key,
+            reason=event.reason,
+        )
+        subject = subjects.claim_released(app.province)
+        return Outgoing(subject=subject, message=released, traceparent=meta.traceparent)
     if isinstance(event, Student.Deleted):
         deleted = StudentDeleted(
             envelope=meta.envelope(),

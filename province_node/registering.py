@@ -121,12 +121,15 @@ class RegistrationUseCases:
     ) -> dict:
         """The hub answered for a registration whose dedup was deferred."""
         registration = self._registration(registration_id)
-        if registration.dedup_status == "pending":
-            self.save(
-                *self._conclude_dedup(
-                    registration, checks, registration.chain, meta.as_dict(), new_entry=False
-                )
-            )
+        if registration.dedup_status != "pending":
+            return registration.summary()
+        if not registration.has_ended:
+            chain, m = registration.chain, meta.as_dict()
+            self.save(*self._conclude_dedup(registration, checks, chain, m, new_entry=False))
+        elif checks.holder_province is None:  # ended while the hub was asked: give it back
+            reason = registration.release_reason or "refused"
+            registration.release_claim(reason=reason, meta=meta.as_dict())
+            self.save(registration)
         return registration.summary()
 
     def _conclude_dedup(
@@ -160,19 +163,23 @@ class RegistrationUseCases:
             ),
         ]
         if registration.auth_status == "failed":  # PRB-1: goes on with an L number
-            problem = ProblemRecord(
-                kind="invalid_id",
-                student_number=number,
-                school_code=registration.school_code,
-                reason=registration.auth_reason or "身份认证未通过",
-                meta=m,
-            )
-            registration.note_problem_record(problem_record_id=problem.id, meta=m)
-            new.append(problem)
+            new.append(self._open_problem(registration, m))
         registration.start_review(chain=chain, meta=m)
         if new_entry:
             open_ones.add(registration_id=registration.id)
         return [*new, open_ones]
+
+    def _open_problem(self, registration: Registration, m: dict) -> ProblemRecord:
+        """PRB-1: authentication failed; the registration goes on with its `L` number."""
+        problem = ProblemRecord(
+            kind="invalid_id",
+            student_number=registration.student_number,
+            school_code=registration.school_code,
+            reason=registration.auth_reason or "身份认证未通过",
+            meta=m,
+        )
+        registration.note_problem_record(problem_record_id=problem.id, meta=m)
+        return problem
 
     def deferred_dedups(self) -> list[dict]:
         """Registrations waiting for the hub's dedup (instant dedup off, REG-5)."""

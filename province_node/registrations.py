@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -13,6 +15,7 @@ from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
 from contracts.regions import PROVINCES
+from contracts.replies import IdentityClaimReply
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
 from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
@@ -23,7 +26,9 @@ from province_node.domain.registration_rules import (
     validate_registration,
 )
 from province_node.domain.settings import ProvinceSettings
-from province_node.messaging import HubClient, RegistryClient
+from province_node.later_checks import LaterChecks
+from province_node.messaging import HubClient
+from province_node.registry_client import RegistryClient, authentication_of
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
 from xueji.logs import get_logger
@@ -33,7 +38,7 @@ from xueji.store import Writer
 log = get_logger("province_node.registrations")
 
 
-class RegistrationService:
+class RegistrationService(LaterChecks):
     def __init__(
         self,
         node: ProvinceNode,
@@ -47,6 +52,20 @@ class RegistrationService:
     ) -> None:
         self.node, self.writer, self.hub, self.registry = node, writer, hub, registry
         self.relay, self.clock, self.org, self.blobs = relay, clock, org, blobs
+        #: Registrations whose claim was (or is being) made but that are not stored yet.
+        self._claiming: Counter[str] = Counter()
+
+    @contextmanager
+    def claiming(self, registration_ids: Iterable[str]) -> Iterator[None]:
+        """Marks registrations as on their way from the hub's claim to the store, so that a
+        claim they hold is not taken for lost meanwhile (`settle_own_claim`)."""
+        ids = list(registration_ids)
+        self._claiming.update(ids)
+        try:
+            yield
+        finally:
+            self._claiming.subtract(ids)
+            self._claiming += Counter()  # drops the zeros
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""
@@ -82,16 +101,19 @@ class RegistrationService:
             auth_failure_blocks=switches.auth_failure_blocks,
             dedup_deferred=not switches.instant_dedup,
         )
-        if not (checks.refused_by_authentication or checks.dedup_deferred):
-            # a refused one must not hold the identity; a deferred one is asked by the sweep
-            identity = valid.person() | {"dedup_key": valid.dedup_key}
-            registration_id = str(Registration.create_id(meta.command_id))
-            checks = await self._claim(registration_id, identity, checks, meta)
-        chain = await self._chain(valid.form, settings)
-        try:
-            summary = await self.writer(self.node.record_registration, valid, checks, chain, meta)
-        except IntegrityError:  # the same command ran concurrently and won the race
-            summary = await self.writer(self.node.find_registration, meta.command_id)
+        registration_id = str(Registration.create_id(meta.command_id))
+        with self.claiming([registration_id]):
+            if not (checks.refused_by_authentication or checks.dedup_deferred):
+                # a refused one must not hold the identity; a deferred one is asked by the sweep
+                identity = valid.person() | {"dedup_key": valid.dedup_key}
+                checks = await self._claim(registration_id, identity, checks, meta)
+            chain = await self._chain(valid.form, settings)
+            try:
+                summary = await self.writer(
+                    self.node.record_registration, valid, checks, chain, meta
+                )
+            except IntegrityError:  # the same command ran concurrently and won the race
+                summary = await self.writer(self.node.find_registration, meta.command_id)
         self.relay.wake()
         log.info(
             "registration_recorded",
@@ -113,10 +135,7 @@ class RegistrationService:
         """REG-5: resident IDs against the population registry; others need none."""
         if form.id_type != DocumentType.RESIDENT_ID.value:
             return "not_applicable", None
-        answer = await self.registry.authenticate(form.id_number, form.name, meta)
-        if answer is None:
-            return "pending", "人口库暂时无法访问，身份认证待完成"
-        return ("passed", None) if answer.outcome == "match" else ("failed", answer.reason)
+        return authentication_of(await self.registry.authenticate(form.id_number, form.name, meta))
 
     async def _claim(
         self, registration_id: str, identity: dict, checks: NationalChecks, meta: CommandMeta
@@ -124,6 +143,7 @@ class RegistrationService:
         """The hub's national dedup. Nothing is stored before it answers: if it cannot, the
         caller gets a 503."""
         reply = await self.hub.claim_identity(registration_id, identity, meta)
+        reply = await self.settle_own_claim(registration_id, identity, reply, meta)
         if reply.outcome != "conflict":
             return checks
         return replace(
@@ -132,19 +152,21 @@ class RegistrationService:
             holder_student_number=reply.holder_student_number,
         )
 
-    async def run_deferred_dedup(self, meta: CommandMeta) -> dict:
-        """REG-5 with instant dedup off: ask the hub for every registration still waiting."""
-        waiting = await self.writer(self.node.deferred_dedups)
-        done = refused = 0
-        for identity in waiting:
-            checks = await self._claim(identity["id"], identity, NationalChecks(), meta)
-            summary = await self.writer(
-                self.node.complete_deferred_dedup, UUID(identity["id"]), checks, meta
-            )
-            done += 1
-            refused += summary["status"] == RegistrationStatus.REFUSED
-        self.relay.wake()
-        return {"checked": done, "refused": refused}
+    async def settle_own_claim(
+        self, registration_id: str, identity: dict, reply: IdentityClaimReply, meta: CommandMeta
+    ) -> IdentityClaimReply:
+        """REG-5: a conflict with this province's own claim, held by a registration that
+        ended without a student (its release still on the way) or that was never stored (the
+        hub's reply to it was lost): not a duplicate — the claim moves to this registration."""
+        holder = reply.holder_registration_id
+        if reply.outcome != "conflict" or holder is None or str(holder) in self._claiming:
+            return reply
+        if reply.holder_province != self.node.province:
+            return reply
+        if not await self.writer(self.node.claim_is_lost, str(holder)):
+            return reply
+        log.info("claim_moved", registration_id=registration_id, replaces=str(holder))
+        return await self.hub.claim_identity(registration_id, identity, meta, str(holder))
 
 
 def frozen_chain(

@@ -26,6 +26,14 @@ class NodeSettings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     #: How often registrations waiting for a deferred national dedup are sent to the hub.
     deferred_dedup_seconds: float = 300.0
+    #: REG-5: how long after a try an authentication left pending is tried again; the pause
+    #: doubles while the population registry stays away, up to the longest.
+    auth_retry_seconds: float = 60.0
+    auth_retry_max_seconds: float = 1800.0
+    #: REG-5: a registration returned to its school and not resubmitted for this many days
+    #: is closed by the system (abandoned) and its national claim released; checked hourly.
+    returned_expiry_days: int = 30
+    abandon_sweep_seconds: float = 3600.0
     log_level: str = "INFO"
 
     #: SQLAlchemy URL of the read models (QRY); default: `<store>_views.sqlite` next to a

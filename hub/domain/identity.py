@@ -50,6 +50,28 @@ class NationalIdentity(Aggregate):
     def is_held_by(self, registration_id: str) -> bool:
         return self.registration_id == registration_id
 
+    def claimed_by(self, province: str, registration_id: str) -> bool:
+        """Held by this registration of `province`, and no student holds it yet: only then may
+        that province move the claim (REG-5: the registration ended or was never stored,
+        which only the province knows) or release it (it ended without a student)."""
+        return (
+            self.status == "claimed"
+            and self.province == province
+            and self.is_held_by(registration_id)
+        )
+
+    @event("ClaimMoved")
+    def move_claim(
+        self, registration_id: str, replaces: str, school_code: str, name: str, meta: dict
+    ) -> None:
+        self.registration_id, self.school_code, self.name = registration_id, school_code, name
+
+    @event("ClaimReleased")
+    def release_claim(self, province: str, registration_id: str, reason: str, meta: dict) -> None:
+        """REG-5/REG-9: the holding registration ended without a student (deleted, refused,
+        abandoned); the next registration may claim the identity."""
+        self.status = "released"
+
     @event("Released")
     def release(self, province: str, student_number: str, meta: dict) -> None:
         """REG-9: the holding record was deleted; the next registration may claim it."""

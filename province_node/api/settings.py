@@ -113,3 +113,11 @@ async def run_deferred_dedup(runtime: Runtime, user: CurrentUser, meta: Meta) ->
     (the node also does this on its own every few minutes)."""
     _province_sysadmin(user)
     return await runtime.registrations.run_deferred_dedup(meta)
+
+
+@router.post("/authentication/run")
+async def retry_pending_authentications(runtime: Runtime, user: CurrentUser, meta: Meta) -> dict:
+    """REG-5: ask the population registry now for every authentication left pending (the
+    node also retries by itself, and at once when the registry answers again)."""
+    _province_sysadmin(user)
+    return await runtime.registrations.retry_pending_authentications(meta)

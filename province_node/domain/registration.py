@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -37,8 +37,11 @@ class RegistrationStatus:
     RETURNED = "returned"  # rejected: back with the school registrar
     REGISTERED = "registered"
     DELETED = "deleted"  # REG-9: deleted by the registrar before the report
+    ABANDONED = "abandoned"  # REG-5: returned and not resubmitted in time, closed by the system
 
     OPEN = (SUBMITTED, IN_REVIEW, SCHOOL_APPROVED, RETURNED)
+    #: Ended without a student: a national claim it may hold is released (REG-5).
+    ENDED = (REFUSED, DELETED, ABANDONED)
 
 
 class Registration(Aggregate):
@@ -91,6 +94,7 @@ class Registration(Aggregate):
         self.decisions: list[dict] = []
         self.warnings: list[str] = []
         self.proof: dict | None = None
+        self.release_reason: str | None = None  # set once its national claim is released
 
     @event("ProofAttached")
     def attach_proof(self, sha256: str, content_type: str, size: int, meta: dict) -> None:
@@ -137,8 +141,28 @@ class Registration(Aggregate):
 
     @event("RefusedByAuthentication")
     def refuse_unauthenticated(self, meta: dict) -> None:
-        """REG-5 with the province switch `auth_failure_blocks` on: closed by the system."""
+        """REG-5 with the province switch `auth_failure_blocks` on: closed by the system.
+        At entry the hub is not asked, so nothing is held; `refuse_after_authentication`
+        closes one whose authentication was pending, which may hold its claim."""
         self.status = RegistrationStatus.REFUSED
+
+    def refuse_after_authentication(self, meta: dict) -> None:
+        self.refuse_unauthenticated(meta=meta)
+        self.release_claim(reason="refused", meta=meta)
+
+    def release_claim(self, reason: str, meta: dict) -> None:
+        """REG-5: published to the hub (outbox), which frees the identity if this
+        registration holds it; one whose dedup conflicted never did."""
+        if self.dedup_status != "conflict":
+            self._claim_released(dedup_key=self.dedup_key, reason=reason, meta=meta)
+
+    @event("ClaimReleased")
+    def _claim_released(self, dedup_key: str, reason: str, meta: dict) -> None:
+        self.release_reason = reason
+
+    @property
+    def has_ended(self) -> bool:
+        return self.status in RegistrationStatus.ENDED
 
     @event("ProblemRecordOpened")
     def note_problem_record(self, problem_record_id: UUID, meta: dict) -> None:
@@ -209,6 +233,22 @@ class Registration(Aggregate):
         self.step = 0
         self.status = RegistrationStatus.IN_REVIEW
 
+    def returned_before(self, moment: datetime) -> bool:
+        """Returned to the school (its last decision) before `moment`, not resubmitted."""
+        if self.status != RegistrationStatus.RETURNED:
+            return False
+        return datetime.fromisoformat(self.decisions[-1]["at"]) < moment
+
+    def abandon(self, meta: dict) -> None:
+        """REG-5: the school let a returned entry lie past the time allowed: it ends, its
+        claim is released."""
+        self._abandoned(meta=meta)
+        self.release_claim(reason="abandoned", meta=meta)
+
+    @event("Abandoned")
+    def _abandoned(self, meta: dict) -> None:
+        self.status = RegistrationStatus.ABANDONED
+
     def check_deletable(self, school_code: str) -> None:
         """REG-9: one entry, by its school, before it was reported."""
         before_report = (
@@ -219,8 +259,12 @@ class Registration(Aggregate):
         if self.school_code != school_code or not before_report:
             raise DomainError("只能删除本校尚未上报的注册记录", code="not_deletable")
 
-    @event("Deleted")
     def delete(self, meta: dict) -> None:
+        self._deleted(meta=meta)
+        self.release_claim(reason="deleted", meta=meta)
+
+    @event("Deleted")
+    def _deleted(self, meta: dict) -> None:
         self.status = RegistrationStatus.DELETED
 
     def awaits(self, unit_code: str, role: str) -> str | None:

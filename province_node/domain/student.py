@@ -56,6 +56,7 @@ class Student(Aggregate):
         self.auth_status = auth_status
         self.status = StudentStatus.ENROLLED.value
         self.deletion_reason: str | None = None
+        self.deletion_decisions: list[str] = []  # REG-9: command ids that decided one
         self.case_id: str | None = None  # a cross-province case in flight (CHG-3)
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
@@ -140,6 +141,19 @@ class Student(Aggregate):
     def request_deletion(self, reason: str, meta: dict) -> None:
         self.deletion_reason = reason
 
+    def has_decided_deletion(self, command_id: str) -> bool:
+        """BUS-2: this command decided a deletion request already (answer the same again)."""
+        return command_id in self.deletion_decisions
+
+    def check_deletion_decision(self, unit_code: str, supervising_unit: str) -> None:
+        """A pending request, decided by the school's supervising bureau; a request that was
+        decided already (deleted, or refused and not asked again) is not decided again."""
+        pending = self.deletion_reason is not None and self.status != DELETED
+        if not pending and self.deletion_decisions:
+            raise DomainError("该删除申请已处理，不能重复审核", code="deletion_decided")
+        if unit_code != supervising_unit or not pending:
+            raise DomainError("没有待本单位确认的删除申请", code="not_your_step")
+
     def decide_deletion(self, approve: bool, opinion: str | None, meta: dict) -> None:
         if approve:
             self._deleted(
@@ -157,10 +171,12 @@ class Student(Aggregate):
     ) -> None:
         """Carries the number and identity key: the hub frees the identity (published)."""
         self.status = DELETED
+        self.deletion_decisions.append(meta["command_id"])
 
     @event("DeletionRefused")
     def _deletion_refused(self, opinion: str | None, meta: dict) -> None:
         self.deletion_reason = None
+        self.deletion_decisions.append(meta["command_id"])
 
     def imported_history(self) -> list[dict]:
         """The history the record brought from its previous province (XPT-6)."""

@@ -126,3 +126,99 @@ async def test_id3_hong_kong_student_gets_a_temporary_number(mesh: Mesh) -> None
     created = (await _register(mesh, body)).json()
     assert created["student_number"].startswith("L44010620130405")
     assert created["auth_status"] == "not_applicable"
+
+
+# --- REG-5: authentication left pending is retried by itself --------------------------------
+
+
+async def _pending_registration(mesh: Mesh, id_number: str, name: str = "张三") -> dict:
+    """A registration made while the population registry is away: authentication pending."""
+    await mesh._registry_bus.close()
+    created = await _register(mesh, registration(JUNIOR_SCHOOL["44"], id_number, name=name))
+    assert created.status_code == 201, created.text
+    assert created.json()["auth_status"] == "pending"
+    await mesh.start_registry()
+    return created.json()
+
+
+async def _current(mesh: Mesh, registration_id: str) -> dict:
+    return (await mesh.get("44", f"{PATH}/{registration_id}", as_=REGISTRAR["44"])).json()
+
+
+async def test_reg5_pending_authentication_is_retried_when_registry_returns(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XUEJI_AUTH_RETRY_SECONDS", "0.2")  # the sweep's first pause
+    monkeypatch.setenv("XUEJI_AUTH_RETRY_MAX_SECONDS", "0.5")  # its longest
+    await mesh.stop("44")
+    await mesh.start("44")
+    await mesh.wait_until(lambda: mesh.runtime("44").bus.connected)
+    someone = person("44", 21)
+    waiting = await _pending_registration(mesh, someone.id_number, someone.name)
+
+    async def authenticated() -> bool:
+        return (await _current(mesh, waiting["id"]))["auth_status"] == "passed"
+
+    await mesh.wait_until(authenticated)
+    done = await approve_fully(mesh, "44", waiting["id"])  # reviewable now
+    assert done["student_number"] == "G" + someone.id_number  # ID-3: both checks passed
+
+
+async def test_reg5_registry_answering_again_wakes_the_pending_retry(mesh: Mesh) -> None:
+    """The registry's first answer after an outage starts the retry at once, without
+    waiting for the sweep's pause (minutes by default)."""
+    someone, other = person("44", 22), person("44", 23)
+    waiting = await _pending_registration(mesh, someone.id_number, someone.name)
+    after = await _register(mesh, registration(JUNIOR_SCHOOL["44"], other.id_number, other.name))
+    assert after.json()["auth_status"] == "passed"
+
+    async def authenticated() -> bool:
+        return (await _current(mesh, waiting["id"]))["auth_status"] == "passed"
+
+    await mesh.wait_until(authenticated)
+
+
+async def test_reg5_sysadmin_retries_pending_authentication_failure_opens_problem_record(
+    mesh: Mesh,
+) -> None:
+    waiting = await _pending_registration(mesh, resident_id(sequence=556))  # not in the registry
+    refused = await mesh.post("44", "/api/v1/admin/authentication/run", as_=REGISTRAR["44"])
+    assert refused.status_code == 403
+    ran = await mesh.post("44", "/api/v1/admin/authentication/run", as_="440000_sysadmin")
+    assert ran.status_code == 200, ran.text
+    assert ran.json() == {"checked": 1, "answered": 1, "refused": 0, "pending": 0}
+    after = await _current(mesh, waiting["id"])
+    assert after["auth_status"] == "failed" and after["student_number"].startswith("L")
+    problem = await mesh.get(
+        "44", f"/api/v1/problems/{after['problem_record_id']}", as_=REGISTRAR["44"]
+    )
+    assert problem.json()["kind"] == "invalid_id"  # PRB-1
+    again = await mesh.post("44", "/api/v1/admin/authentication/run", as_="440000_sysadmin")
+    assert again.json()["checked"] == 0  # nothing pending any more
+
+
+async def test_reg5_pending_authentication_failing_under_the_block_switch_frees_the_claim(
+    mesh: Mesh,
+) -> None:
+    someone = person("44", 24)
+    waiting = await _pending_registration(mesh, someone.id_number, name="冒名顶替")
+    await mesh.patch(
+        "44", "/api/v1/admin/switches", as_="440000_sysadmin", json={"auth_failure_blocks": True}
+    )
+    await mesh.post("44", "/api/v1/admin/authentication/run", as_="440000_sysadmin")
+    after = await _current(mesh, waiting["id"])
+    assert after["status"] == "refused" and after["auth_status"] == "failed"
+
+    async def released() -> bool:  # the release reaches the hub through the outbox
+        found = await mesh.get(
+            "hub",
+            "/api/v1/national/students",
+            as_=MINISTRY,
+            params={"name": "冒名顶替", "id_number": someone.id_number},
+        )
+        return found.json().get("status") == "released"
+
+    await mesh.wait_until(released)
+    body = registration(JUNIOR_SCHOOL["34"], someone.id_number, name=someone.name)
+    real = await _register(mesh, body, province="34")
+    assert real.status_code == 201, real.text

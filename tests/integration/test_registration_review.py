@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -198,3 +199,56 @@ async def test_sec6_every_stored_change_names_its_actor_and_unit(mesh: Mesh) -> 
     assert (history[0]["actor"], history[0]["unit"]) == (COUNTY, "440106")  # the last approver
     decisions = done["history"]
     assert [d["account"] for d in decisions] == [APPROVER, COUNTY]
+
+
+async def test_reg9_repeated_deletion_decision_deletes_once(mesh: Mesh) -> None:
+    """BUS-2: the same decision again answers the first result and stores nothing; another
+    decision on a deletion already decided is refused; the hub hears of it once."""
+    entry = await _submit(mesh, 350)
+    number = (await approve_fully(mesh, "44", entry["id"]))["student_number"]
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("44") == 1)
+    path = f"/api/v1/students/{number}/deletion-request"
+    await mesh.post("44", path, as_=REGISTRAR["44"], json={"reason": "误操作重复录入"})
+
+    key = {"Idempotency-Key": "6f1b1d7e-3c2a-4f43-9d0e-1a2b3c4d5e6f"}
+    body = {"approve": True, "opinion": "同意"}
+    first = await mesh.post("44", f"{path}/decision", as_=COUNTY, json=body, headers=key)
+    repeat = await mesh.post("44", f"{path}/decision", as_=COUNTY, json=body, headers=key)
+    assert first.status_code == repeat.status_code == 200
+    assert repeat.json() == first.json() and first.json()["status"] == "已删除"
+    for decision in ({"approve": True}, {"approve": False, "opinion": "不同意"}):
+        again = await mesh.post("44", f"{path}/decision", as_=COUNTY, json=decision)
+        assert again.status_code == 409 and again.json()["code"] == "deletion_decided"
+
+    node = mesh.runtime("44").node
+    topics = [
+        "province_node.domain.student:Student.Deleted",
+        "province_node.domain.student:Student.DeletionRefused",
+    ]
+    stored = node.recorder.select_notifications(start=1, limit=1000, topics=topics)
+    assert [n.topic.rsplit(".", 1)[1] for n in stored] == ["Deleted"]
+    await mesh.wait_until(lambda: hub.position("44") == 2)
+    await asyncio.sleep(0.5)  # the relay had time to publish anything more
+    assert hub.position("44") == 2  # one StudentDeleted
+
+
+async def test_reg9_a_refused_deletion_answers_its_repeat_and_may_be_asked_again(
+    mesh: Mesh,
+) -> None:
+    entry = await _submit(mesh, 351)
+    number = (await approve_fully(mesh, "44", entry["id"]))["student_number"]
+    path = f"/api/v1/students/{number}/deletion-request"
+    await mesh.post("44", path, as_=REGISTRAR["44"], json={"reason": "误操作"})
+    key = {"Idempotency-Key": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f"}
+    body = {"approve": False, "opinion": "材料不足"}
+    refused = await mesh.post("44", f"{path}/decision", as_=COUNTY, json=body, headers=key)
+    repeat = await mesh.post("44", f"{path}/decision", as_=COUNTY, json=body, headers=key)
+    assert refused.status_code == repeat.status_code == 200
+    assert repeat.json() == refused.json() and refused.json()["deletion_requested"] is False
+    late = await mesh.post("44", f"{path}/decision", as_=COUNTY, json={"approve": True})
+    assert late.status_code == 409 and late.json()["code"] == "deletion_decided"
+    asked = await mesh.post("44", path, as_=REGISTRAR["44"], json={"reason": "确系误操作"})
+    assert asked.status_code == 200  # a new request, decided anew
+    confirmed = await mesh.post("44", f"{path}/decision", as_=COUNTY, json={"approve": True})
+    assert confirmed.json()["status"] == "已删除"

@@ -10,7 +10,7 @@ import pytest
 
 from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import Actor, Envelope
-from contracts.events import EventSource, StudentRegistered
+from contracts.events import EventSource, IdentityReleased, StudentRegistered
 from hub.application import NationalHub
 from tests.support.people import resident_id
 
@@ -157,3 +157,63 @@ def test_reg5_batch_claim_meets_earlier_claims_like_single_ones(hub: NationalHub
     hub.claim_identity(_claim("34", held))
     replies = hub.claim_identities(_batch(_claim("44"), _claim("34", held))).replies
     assert [(r.outcome, r.holder_province) for r in replies] == [("conflict", "34"), ("free", None)]
+
+
+def _released(province: str, registration_id, notification_id: int = 1) -> bytes:
+    event = IdentityReleased(
+        envelope=_envelope(),
+        source=EventSource(
+            province=province,
+            application=f"prov{province}",
+            notification_id=notification_id,
+            aggregate_id=registration_id,
+            aggregate_version=5,
+            occurred_at=datetime.now(UTC),
+        ),
+        registration_id=registration_id,
+        dedup_key=KEY,
+        reason="deleted",
+    )
+    return event.model_dump_json().encode()
+
+
+def _releases(hub: NationalHub) -> int:
+    topic = "hub.domain.identity:NationalIdentity.ClaimReleased"
+    return len(hub.recorder.select_notifications(start=1, limit=100, topics=[topic]))
+
+
+def test_reg5_a_release_delivered_twice_releases_once(hub: NationalHub) -> None:
+    """REG-5/REG-9: the release of a registration's claim, published again after the
+    stream's duplicate window, changes nothing; nor does it free a later holder's claim."""
+    first = uuid4()
+    hub.claim_identity(_claim("44", first))
+    assert hub.apply_province_message("44", 1, "s", _released("44", first)) == "applied"
+    assert hub.national_student("张三", id_number=ID)["status"] == "released"
+    assert hub.apply_province_message("44", 2, "s", _released("44", first)) == "applied"
+    assert _releases(hub) == 1
+
+    later = uuid4()
+    assert hub.claim_identity(_claim("34", later)).outcome == "free"  # anyone may claim it
+    assert hub.apply_province_message("44", 3, "s", _released("44", first)) == "applied"
+    assert hub.national_student("张三", id_number=ID)["status"] == "claimed"
+    assert hub.claim_identity(_claim("44")).outcome == "conflict"  # 34 holds it
+    assert _releases(hub) == 1
+
+
+def test_reg5_a_province_takes_over_only_its_own_unfinished_claim(hub: NationalHub) -> None:
+    """A retry after a lost reply names the claim it replaces: allowed for the holder's
+    province while no student holds the identity, refused to anyone else."""
+    lost = uuid4()
+    hub.claim_identity(_claim("44", lost))
+    conflict = hub.claim_identity(_claim("44"))
+    assert conflict.holder_registration_id == lost  # the node asks itself about it
+    stolen = hub.claim_identity(_claim("34").model_copy(update={"replaces": lost}))
+    assert stolen.outcome == "conflict"
+    retry = uuid4()
+    taken = hub.claim_identity(_claim("44", retry).model_copy(update={"replaces": lost}))
+    assert taken.outcome == "free"
+    assert hub.claim_identity(_claim("44", lost)).outcome == "conflict"  # moved on
+    number = "L44010620150309AB12"
+    hub.apply_province_message("44", 1, "s", _registered("44", retry, number))
+    enrolled = _claim("44").model_copy(update={"replaces": retry})
+    assert hub.claim_identity(enrolled).outcome == "conflict"  # a student holds it now

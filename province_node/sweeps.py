@@ -1,0 +1,93 @@
+"""The node's own periodic work (REG-5): national checks finished later, claims released."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from contracts.meta import CommandMeta
+from province_node.runtime import NodeRuntime
+from xueji.logs import get_logger
+
+log = get_logger("province_node.sweeps")
+
+
+def start_sweeps(runtime: NodeRuntime) -> list[asyncio.Task]:
+    """One task per sweep, stopped with the node."""
+    return [
+        asyncio.create_task(sweep(runtime), name=sweep.__name__)
+        for sweep in (sweep_deferred_dedup, retry_pending_authentications, abandon_returned)
+    ]
+
+
+async def sweep_deferred_dedup(runtime: NodeRuntime) -> None:
+    """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.registrations.run_deferred_dedup(meta)
+        return True
+
+    seconds = runtime.settings.deferred_dedup_seconds
+    await _periodically(runtime, "deferred_dedup", sweep, seconds, seconds)
+
+
+async def retry_pending_authentications(runtime: NodeRuntime) -> None:
+    """REG-5: authentications left pending are retried by themselves — at once when the
+    registry answers again, otherwise after a pause that doubles while it stays away."""
+
+    async def retry(meta: CommandMeta) -> bool:
+        counts = await runtime.registrations.retry_pending_authentications(meta)
+        return counts["pending"] == 0
+
+    settings = runtime.settings
+    await _periodically(
+        runtime,
+        "pending_authentication",
+        retry,
+        settings.auth_retry_seconds,
+        settings.auth_retry_max_seconds,
+        wake=runtime.registrations.registry.returned,
+    )
+
+
+async def abandon_returned(runtime: NodeRuntime) -> None:
+    """REG-5: returned registrations the school let lie end, and release their claims."""
+    settings = runtime.settings
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.registrations.abandon_returned(meta, settings.returned_expiry_days)
+        return True
+
+    seconds = settings.abandon_sweep_seconds
+    await _periodically(runtime, "abandon_returned", sweep, seconds, seconds, needs_bus=False)
+
+
+async def _periodically(
+    runtime: NodeRuntime,
+    name: str,
+    job: Callable[[CommandMeta], Awaitable[bool]],
+    pause: float,
+    longest: float,
+    wake: asyncio.Event | None = None,
+    needs_bus: bool = True,
+) -> None:
+    """Runs `job` as the system after each pause. A run that could not finish (it says so,
+    it failed, or the bus is down: the other side is away) doubles the pause up to
+    `longest`; `wake` ends a pause early (the other side is back)."""
+    meta = CommandMeta.new("system", runtime.settings.province, "sysadmin")
+    delay = pause
+    while True:
+        if wake is None:
+            await asyncio.sleep(delay)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await wake.wait()
+            wake.clear()
+        done = False
+        try:
+            done = (runtime.bus.connected or not needs_bus) and await job(meta)
+        except Exception:  # the other side is away: the next run tries again
+            log.warning(f"{name}_failed", exc_info=True)
+        delay = pause if done else min(delay * 2, longest)
