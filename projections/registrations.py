@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table
 
+from contracts.approval import decision
 from projections.batch import Batch, Row
 from projections.machinery import View
+from province_node.domain.approval import ChainProcess
 from province_node.domain.registration import Registration as R
 from province_node.domain.registration import RegistrationStatus as S
 
@@ -79,8 +81,8 @@ _SETS: dict[type, Callable[[Any], Row]] = {
     R.ProblemRecordOpened: lambda e: {"problem_record_id": str(e.problem_record_id)},
     R.DedupPassed: lambda e: {"dedup_status": "passed"},
     R.ReviewStarted: lambda e: {"chain": list(e.chain), "step": 0, "status": S.IN_REVIEW},
-    R.Reported: lambda e: {"step": 1, "status": S.IN_REVIEW},
     R.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
+    ChainProcess.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
     R.Deleted: lambda e: {"status": S.DELETED},
     R.Abandoned: lambda e: {"status": S.ABANDONED},
     R.NumberAssigned: lambda e: {"student_number": e.student_number},
@@ -91,7 +93,10 @@ _SETS: dict[type, Callable[[Any], Row]] = {
 def _follow(view: View, table: Table) -> None:
     view.on(R.Submitted)(functools.partial(_submitted, table))
     view.on(*_SETS)(functools.partial(_set, table))
-    view.on(R.Decided)(functools.partial(_decided, table))
+    # The review's events are the engine's (older logs hold them under the registration's
+    # name); rows of other businesses are not in this table and are passed over.
+    view.on(R.Decided, ChainProcess.Decided)(functools.partial(_decided, table))
+    view.on(R.Reported, ChainProcess.Reported)(functools.partial(_reported, table))
 
 
 def _submitted(table: Table, batch: Batch, e: Any) -> None:
@@ -118,22 +123,22 @@ def _set(table: Table, batch: Batch, e: Any) -> None:
 
 
 def _decided(table: Table, batch: Batch, e: Any) -> None:
-    """Mirrors `Registration.decide`: back to the school, school-approved, or the next step."""
+    """The engine's own transition rule (`ChainProcess.after_decision`), applied to the row."""
     row = batch.get(table, str(e.originator_id))
     if row is None:
         return
     step = row["chain"][row["step"]]
-    decision = {"step": step["level"], "unit_code": step["unit_code"]}
-    decision |= {"account": e.meta["account"], "approve": e.approve}
-    decision |= {"opinion": e.opinion, "at": e.at}
-    changes: Row = {"history": [*row["history"], decision]}
-    if not e.approve:
-        changes["status"] = S.RETURNED
-    elif row["step"] == 0:
-        changes["status"] = S.SCHOOL_APPROVED
-    elif row["step"] != len(row["chain"]) - 1:
-        changes["step"] = row["step"] + 1
+    entry = decision(step["level"], step["unit_code"], e.meta, e.approve, e.opinion, e.at)
+    status, next_step = R.after_decision(row["step"], len(row["chain"]), e.approve)
+    changes = {"history": [*row["history"], entry], "status": status, "step": next_step}
     _update(batch, table, e, changes)
+
+
+def _reported(table: Table, batch: Batch, e: Any) -> None:
+    row = batch.get(table, str(e.originator_id))
+    if row is not None:
+        status, step = R.after_report(len(row["chain"]))
+        _update(batch, table, e, {"status": status, "step": step})
 
 
 def _update(batch: Batch, table: Table, e: Any, changes: Row) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from contracts.approval import check_opinion
 from contracts.errors import ContractError
 from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
@@ -248,14 +249,14 @@ class RegistrationUseCases:
         at: str,
         meta: CommandMeta,
     ) -> list[dict]:
-        if not approve and not (opinion or "").strip():
-            raise ContractError("opinion", "opinion_required", "退回时须填写审核意见")
+        check_opinion(approve, opinion, Registration.OPINION_REQUIRED)  # before any change
         new = []
         for registration in registrations:
-            registration.check_reviewable(meta.unit_code, meta.role)
-            final = registration.is_last_step and registration.step > 0
+            if registration.seen(meta.command_id):  # BUS-2: a repeat changes nothing
+                continue
+            registration.check_decision(meta.unit_code, meta.role, approve, opinion)
             registration.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
-            new += [registration, *self._enrol_if(approve and final, registration, meta)]
+            new += [registration, *self._enrol_if(registration, meta)]
         self.save(*new, *self._close_finished(registrations))
         return [r.summary() for r in registrations]
 
@@ -266,16 +267,13 @@ class RegistrationUseCases:
         for registration in registrations:
             registration.check_reportable(meta.unit_code)
             registration.report(meta=meta.as_dict())
-            new += [registration, *self._enrol_if(len(registration.chain) == 1, registration, meta)]
+            new += [registration, *self._enrol_if(registration, meta)]
         self.save(*new, *self._close_finished(registrations))
         return [r.summary() for r in registrations]
 
     def resubmit_registration(self, registration_id: UUID, meta: CommandMeta) -> dict:
         registration = self._registration(registration_id)
-        if registration.status != RegistrationStatus.RETURNED or (
-            registration.school_code != meta.unit_code
-        ):
-            raise ContractError("id", "not_returned", "只能重新提交本校被退回的注册记录")
+        registration.check_resubmittable(meta.unit_code)
         registration.resubmit(meta=meta.as_dict())
         self.save(registration)
         return registration.summary()
@@ -318,11 +316,9 @@ class RegistrationUseCases:
             for i in self._shard(school_code, shard).registration_ids
         ]
 
-    def _enrol_if(
-        self, condition: bool, registration: Registration, meta: CommandMeta
-    ) -> list[Student]:
+    def _enrol_if(self, registration: Registration, meta: CommandMeta) -> list[Student]:
         """The last approval creates the student record (REG-6)."""
-        if not condition:
+        if registration.status != RegistrationStatus.REGISTERED or registration.student_created:
             return []
         student = Student(
             registration_id=registration.id,

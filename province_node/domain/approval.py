@@ -50,14 +50,15 @@ class ChainProcess(Aggregate):
     REJECTED: ClassVar[str] = ProcessStatus.REJECTED
     RETURNED: ClassVar[str] = ProcessStatus.RETURNED
     REVOKED: ClassVar[str] = ProcessStatus.REVOKED
-    #: the refusal a caller outside the current step gets, in the business's words
+    #: refusals in the business's own words
+    NOT_IN_REVIEW: ClassVar[str] = "该业务当前不在审核环节"
     NOT_YOUR_STEP: ClassVar[str] = "该业务不在本单位（本角色）的待审核范围内"
+    OPINION_REQUIRED: ClassVar[str] = "不通过时须填写审核意见"
 
-    chain: list[dict]
-    step: int
-    status: str
-    decisions: list[dict]
-    school_code: str
+    # Instance state (not annotated here: eventsourcing turns annotations into constructor
+    # fields): chain (list of step dicts), step (index), status, decisions, school_code, and
+    # step_started_at, when the current step began (its deadline counts from it).
+    step_started_at = None
 
     # --- the chain -------------------------------------------------------------------------
 
@@ -101,10 +102,10 @@ class ChainProcess(Aggregate):
         """Only the current step's unit in a deciding role; a rejection says why."""
         step = self.current
         if step is None:
-            raise DomainError("该业务当前不在审核环节", code="not_in_review")
+            raise DomainError(self.NOT_IN_REVIEW, code="not_in_review")
         self._check_step_prerequisites()
         check_decider(step, unit_code, role, self.NOT_YOUR_STEP)
-        check_opinion(approve, opinion)
+        check_opinion(approve, opinion, self.OPINION_REQUIRED)
 
     def _check_step_prerequisites(self) -> None:
         """A business whose review must wait for something (REG-6: authentication) raises."""
@@ -113,20 +114,31 @@ class ChainProcess(Aggregate):
         """BUS-2: a decision repeated under its command id changes nothing."""
         return any(d.get("command_id") == command_id for d in self.decisions)
 
+    @classmethod
+    def after_decision(cls, step: int, chain_length: int, approve: bool) -> tuple[str, int]:
+        """The status and step a decision leads to: the engine's one transition rule, which
+        the read models apply too."""
+        if not approve:
+            return (cls.RETURNED if cls.rejection_returns else cls.REJECTED), step
+        if step == 0 and cls.report_after_school:
+            return cls.SCHOOL_APPROVED, step
+        if step == chain_length - 1:
+            return cls.APPROVED, step
+        return cls.IN_PROGRESS, step + 1
+
+    @classmethod
+    def after_report(cls, chain_length: int) -> tuple[str, int]:
+        """REG-6: a reported business goes to the bureau, or is done if the school was all."""
+        return (cls.APPROVED, 0) if chain_length == 1 else (cls.IN_PROGRESS, 1)
+
     @event("Decided")
     def decide(self, approve: bool, opinion: str | None, at: str, meta: dict) -> None:
         step = self.chain[self.step]
         entry = decision(step["level"], step["unit_code"], meta, approve, opinion, at)
         self.decisions.append(entry | {"command_id": meta.get("command_id")})
-        if not approve:
-            self.status = self.RETURNED if self.rejection_returns else self.REJECTED
-        elif self.step == 0 and self.report_after_school and not self.is_last_step:
-            self.status = self.SCHOOL_APPROVED
-        elif self.is_last_step:
-            self.status = self.APPROVED
-        else:
-            self.step += 1
-            self.step_started_at = at
+        self.status, next_step = self.after_decision(self.step, len(self.chain), approve)
+        if next_step != self.step:
+            self.step, self.step_started_at = next_step, at
 
     def check_reportable(self, school_code: str) -> None:
         if self.school_code != school_code or self.status != self.SCHOOL_APPROVED:
@@ -135,8 +147,7 @@ class ChainProcess(Aggregate):
     @event("Reported")
     def report(self, meta: dict, at: str | None = None) -> None:
         """REG-6: the school registrar submits the school-approved business to its bureau."""
-        self.step = 1
-        self.status = self.IN_PROGRESS
+        self.status, self.step = self.after_report(len(self.chain))
         self.step_started_at = at
 
     # --- the school's own actions ----------------------------------------------------------

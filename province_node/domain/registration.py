@@ -8,7 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.errors import DomainError, Forbidden
+from contracts.errors import DomainError
+from province_node.domain.approval import ChainProcess
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:registration")
 
@@ -44,8 +45,20 @@ class RegistrationStatus:
     ENDED = (REFUSED, DELETED, ABANDONED)
 
 
-class Registration(Aggregate):
-    """Idempotent by command id: the same command always lands on the same registration."""
+class Registration(ChainProcess):
+    """Idempotent by command id: the same command always lands on the same registration.
+
+    Its review runs on the approval engine: the school approver's stamp, the school
+    registrar's report, then each bureau of the frozen chain; a rejection returns it to the
+    school (REG-6)."""
+
+    rejection_returns = True
+    report_after_school = True
+    IN_PROGRESS = "in_review"
+    APPROVED = "registered"  # the last approval creates the student (same transaction)
+    NOT_IN_REVIEW = "该注册记录当前不在审核中"
+    NOT_YOUR_STEP = "该注册记录不在本单位（本角色）的待审核范围内"
+    OPINION_REQUIRED = "退回时须填写审核意见"
 
     @staticmethod
     def create_id(command_id: str) -> UUID:
@@ -95,6 +108,7 @@ class Registration(Aggregate):
         self.warnings: list[str] = []
         self.proof: dict | None = None
         self.release_reason: str | None = None  # set once its national claim is released
+        self.student_created = False
 
     @event("ProofAttached")
     def attach_proof(self, sha256: str, content_type: str, size: int, meta: dict) -> None:
@@ -172,66 +186,16 @@ class Registration(Aggregate):
     def pass_dedup(self, meta: dict) -> None:
         self.dedup_status = "passed"
 
-    # --- review (REG-6, REG-7): the chain is frozen when the registration enters review ---
+    # --- review (REG-6, REG-7) on the approval engine: the chain is frozen on entering review ---
 
     @event("ReviewStarted")
     def start_review(self, chain: list[dict], meta: dict) -> None:
-        self.chain, self.step = list(chain), 0
-        self.status = RegistrationStatus.IN_REVIEW
+        self._enter_chain(chain, at=None)
 
-    def check_reviewable(self, unit_code: str, role: str) -> None:
-        """Only the current step's unit decides; dedup/authentication must be finished."""
-        if self.status != RegistrationStatus.IN_REVIEW:
-            raise DomainError("该注册记录当前不在审核中", code="not_in_review")
+    def _check_step_prerequisites(self) -> None:
+        """REG-6: an entry whose authentication has not finished cannot be reviewed."""
         if self.auth_status == "pending":
             raise DomainError("身份认证尚未完成，暂不能审核", code="checks_pending")
-        current = self.chain[self.step]
-        school_step = current["level"] == "school"
-        if (
-            current["unit_code"] != unit_code
-            or (school_step and role != "approver")
-            or (not school_step and role not in ("registrar", "approver"))
-        ):
-            raise Forbidden("该注册记录不在本单位（本角色）的待审核范围内", code="not_your_step")
-
-    @property
-    def is_last_step(self) -> bool:
-        return self.step == len(self.chain) - 1
-
-    @event("Decided")
-    def decide(self, approve: bool, opinion: str | None, at: str, meta: dict) -> None:
-        step = self.chain[self.step]
-        self.decisions.append(
-            {
-                "step": step["level"],
-                "unit_code": step["unit_code"],
-                "account": meta["account"],
-                "approve": approve,
-                "opinion": opinion,
-                "at": at,
-            }
-        )
-        if not approve:
-            self.status = RegistrationStatus.RETURNED
-        elif self.step == 0:
-            self.status = RegistrationStatus.SCHOOL_APPROVED
-        elif not self.is_last_step:
-            self.step += 1
-
-    def check_reportable(self, school_code: str) -> None:
-        if self.school_code != school_code or self.status != RegistrationStatus.SCHOOL_APPROVED:
-            raise DomainError("只能上报本校已审核通过的注册记录", code="not_reportable")
-
-    @event("Reported")
-    def report(self, meta: dict) -> None:
-        """REG-6: the school registrar submits the school-approved entry to its bureau."""
-        self.step = 1
-        self.status = RegistrationStatus.IN_REVIEW
-
-    @event("Resubmitted")
-    def resubmit(self, meta: dict) -> None:
-        self.step = 0
-        self.status = RegistrationStatus.IN_REVIEW
 
     def returned_before(self, moment: datetime) -> bool:
         """Returned to the school (its last decision) before `moment`, not resubmitted."""
@@ -267,18 +231,6 @@ class Registration(Aggregate):
     def _deleted(self, meta: dict) -> None:
         self.status = RegistrationStatus.DELETED
 
-    def awaits(self, unit_code: str, role: str) -> str | None:
-        """What this entry awaits from the caller: `decide`, `report`, or nothing (REG-6)."""
-        if self.status == RegistrationStatus.SCHOOL_APPROVED and (
-            unit_code == self.school_code and role == "registrar"
-        ):
-            return "report"
-        try:
-            self.check_reviewable(unit_code, role)
-        except (DomainError, Forbidden):
-            return None
-        return "decide"
-
     @event("NumberAssigned")
     def assign_number(self, student_number: str, meta: dict) -> None:
         """ID-3: the number is reserved when the national checks pass; the record follows."""
@@ -302,6 +254,7 @@ class Registration(Aggregate):
     def create_student(self, student_number: str, meta: dict) -> None:
         self.student_number = student_number
         self.status = RegistrationStatus.REGISTERED
+        self.student_created = True
 
     def summary(self) -> dict:
         return {
@@ -321,7 +274,7 @@ class Registration(Aggregate):
             "class_code": self.class_code,
             "step": self.chain[self.step] if self.status == RegistrationStatus.IN_REVIEW else None,
             "chain": self.chain,
-            "history": self.decisions,
+            "history": self.process_view()["history"],
             "warnings": self.warnings,
             "proof": self.proof,
         }
