@@ -27,6 +27,7 @@ from contracts.meta import CommandMeta
 from hub.case_board import CaseBoard, case_view
 from hub.domain.case import CrossProvinceCase
 from xueji.clock import SHANGHAI
+from xueji.timetravel import state_as_of
 
 SYSTEM = CommandMeta.new("system", "000000", "sysadmin")
 
@@ -152,16 +153,11 @@ class CaseUseCases:
         return CaseList(items=found, total=len(found))
 
     def case_as_of(self, case_id: UUID, at: datetime) -> dict:
-        """AUD-2: the case as it was at `at` (replayed from its events)."""
-        version = None
-        for domain_event in self.events.get(case_id):
-            # Case events carry the hub clock's time (`at`): the time the case itself shows.
-            if getattr(domain_event, "at", domain_event.timestamp) > at:
-                break
-            version = domain_event.originator_version
-        if version is None:
+        """AUD-2: the case as it was at `at` (naive = Beijing time, as for students)."""
+        past = state_as_of(self, case_id, at, moment=_business_time)
+        if past is None:
             raise NotFound("该时间点申请尚未发起", field="as_of")
-        return case_view(self.repository.get(case_id, version=version))
+        return case_view(past)
 
     def monitoring(self, province: str | None, flow: str) -> list[dict]:
         return self.board.monitoring(province, flow)
@@ -190,6 +186,11 @@ class CaseUseCases:
             return self.repository.get(case_id)
         except AggregateNotFoundError:
             raise NotFound("没有找到该申请", field="case_id") from None
+
+
+def _business_time(domain_event: object) -> datetime:
+    """Case events carry the hub clock's time (`at`): the time the case itself shows."""
+    return getattr(domain_event, "at", None) or domain_event.timestamp
 
 
 def _system(key: str) -> dict:

@@ -298,3 +298,24 @@ async def test_qry5_case_queries_and_pending_lists_filter(mesh: Mesh) -> None:
     assert await ids("/api/v1/enrollments", county) == []  # the flows keep their own lists
     bad = await mesh.get("34", TRANSFERS, as_=county, params={"from_province": "guangdong"})
     assert bad.status_code == 422 and bad.json()["field"] == "from_province"
+
+
+async def test_aud2_naive_as_of_is_beijing_time_for_cases(mesh: Mesh) -> None:
+    """`as_of` without a zone is Beijing time, for cases as for students (one parser)."""
+    number = await enrolled_student(mesh, "44", 511)
+    case = (await initiate(mesh, number)).json()  # 2026-11-22 10:00 Beijing
+    mesh.clock.advance(hours=2)
+    assert (await decide(mesh, case)).json()["step"] == "in_bureau"  # at 12:00 Beijing
+    for service, user in (("34", REGISTRAR["34"]), ("hub", "moe_registrar")):
+        path = f"{TRANSFERS}/{case['id']}"
+
+        async def step_at(as_of: str) -> str:
+            then = await mesh.get(service, path, as_=user, params={"as_of": as_of})  # noqa: B023
+            assert then.status_code == 200, then.text
+            return then.json()["step"]
+
+        assert await step_at("2026-11-22T11:00:00") == "in_school"  # 03:00 UTC: before
+        assert await step_at("2026-11-22T12:30:00") == "in_bureau"
+        assert await step_at("2026-11-22T11:00:00+08:00") == "in_school"
+        too_early = await mesh.get(service, path, as_=user, params={"as_of": "2026-11-22T09:00:00"})
+        assert too_early.status_code == 404 and too_early.json()["field"] == "as_of"
