@@ -122,7 +122,8 @@ class CaseService:
         school = await self.writer(self.node.school, student.school_code)
         grade = self.grade_of(school, student.class_code)
         stage = ClassCode.parse(student.class_code).stage
-        student.check_case_eligible(question.flow, grade, stage.value)
+        problems = await self.writer(self.node.open_problems, student.student_number)
+        student.check_case_eligible(question.flow, grade, stage.value, problems)
         return CaseOutPreparation(
             student=CaseStudent(
                 student_number=student.student_number,

@@ -319,3 +319,21 @@ async def test_aud2_naive_as_of_is_beijing_time_for_cases(mesh: Mesh) -> None:
         assert await step_at("2026-11-22T11:00:00+08:00") == "in_school"
         too_early = await mesh.get(service, path, as_=user, params={"as_of": "2026-11-22T09:00:00"})
         assert too_early.status_code == 404 and too_early.json()["field"] == "as_of"
+
+
+async def test_chg3_open_problem_record_blocks_a_transfer(mesh: Mesh) -> None:
+    """CHG-3: authentication failed → an open `invalid_id` problem record → no transfer."""
+    number = await enrolled_student(mesh, "44", 512, authenticated=False)
+    info = await mesh.get(
+        "44", "/api/v1/students/info", as_="440000_registrar", params={"student_number": number}
+    )
+    assert info.json()["items"][0]["has_problem_record"]
+    refused = await initiate(mesh, number)  # 34 asks; 44 holds the record and refuses
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "business_in_flight"
+    assert "问题学籍" in refused.json()["detail"]  # the refusal names what is in flight
+    listed = await mesh.get("34", TRANSFERS, as_=REGISTRAR["34"])
+    assert listed.json()["items"] == []  # nothing stored
+    assert (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()[
+        "case_id"
+    ] is None
