@@ -26,6 +26,7 @@ from contracts.errors import DomainError, NotFound
 from contracts.meta import CommandMeta
 from hub.case_board import CaseBoard, case_view
 from hub.domain.case import CrossProvinceCase
+from hub.domain.placement import check_placement
 from xueji.clock import SHANGHAI
 from xueji.timetravel import state_as_of
 
@@ -72,10 +73,14 @@ class CaseUseCases:
             return existing
         if self.board.open_case_of(command.student_number) is not None:
             raise DomainError("该学生有正在办理的跨省业务", code="business_in_flight")
+        student = prepared.student.model_dump()
+        check_placement(
+            command.flow, student, command.target_class_code, command.side.school_system
+        )
         case = CrossProvinceCase(
             command_id=meta.command_id,
             flow=command.flow,
-            student=prepared.student.model_dump(),
+            student=student,
             in_side=command.side.model_dump(),
             out_side=prepared.side.model_dump(),
             target_grade=command.target_grade,

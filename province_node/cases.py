@@ -27,7 +27,7 @@ from contracts.codes import (
     SchoolSystem,
     SchoolType,
     Stage,
-    national_grade,
+    class_grade,
     school_year_of,
 )
 from contracts.org import OrgTree
@@ -109,9 +109,8 @@ class CaseService:
 
     def grade_of(self, school: dict, class_code: str) -> int:
         """XPT-9: grades across 6-3 and 5-4 systems compare as years of schooling (1–12)."""
-        code = ClassCode.parse(class_code)
-        in_stage = code.grade_in(school_year_of(self.clock.today()))
-        return national_grade(code.stage, in_stage, SchoolSystem(school["school_system"]))
+        code, system = ClassCode.parse(class_code), SchoolSystem(school["school_system"])
+        return class_grade(code, school_year_of(self.clock.today()), system)
 
     # --- the hub asks about one of our students --------------------------------------------
 

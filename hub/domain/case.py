@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.calendar import add_working_days
 from contracts.errors import ContractError, DomainError, Forbidden
+from hub.domain.placement import grade_changed
 
 _NS = uuid5(NAMESPACE_URL, "xueji:hub:case")
 
@@ -50,7 +51,7 @@ class CrossProvinceCase(Aggregate):
         self.in_side, self.out_side = in_side, out_side
         self.target_grade, self.target_class_code = target_grade, target_class_code
         self.reason, self.proof = reason, proof
-        self.grade_changed = target_grade != student["national_grade"]  # XPT-9
+        self.grade_changed = grade_changed(flow, student, target_grade, in_side["school_system"])
         self.initiated_at = at
         self.steps = [
             {**step, "province": side["province"], "started_at": None, "decided_at": None}

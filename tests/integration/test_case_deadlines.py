@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from hub.bootstrap import run_deadlines
+from simulations.demo import school_code
 from tests.support.cases import TRANSFERS, approve_all, case_now, decide, enrolled_student, initiate
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR
@@ -102,6 +103,21 @@ async def test_xpt9_grade_compares_by_years_of_schooling_across_systems(mesh: Me
     assert (moved_up["from_grade"], moved_up["target_grade"]) == (6, 7)
     assert moved_up["grade_changed"]  # the receiving county consents by deciding (XPT-9)
     assert moved_up["steps"][1]["unit_code"] == "340102"
+
+
+async def test_xpt9_a_transfer_keeps_the_stage(mesh: Mesh) -> None:
+    """A junior grade-9 student cannot reach a senior class by a transfer (that is PGE)."""
+    number = await enrolled_student(mesh, "44", 607, class_code="2023201")  # 5-4: grade 9
+    senior = f"{school_code('340104', 4)}_registrar"
+    refused = await initiate(mesh, number, class_code="2026301", registrar=senior)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == (
+        "stage_mismatch",
+        "target_class_code",
+    )
+    assert (await mesh.get("34", TRANSFERS, as_=senior)).json()["items"] == []
+    same = (await initiate(mesh, number, class_code="2024201", registrar=YAOHAI)).json()
+    assert (same["from_grade"], same["target_grade"], same["grade_changed"]) == (9, 9, False)
 
 
 async def _locked(mesh: Mesh, number: str) -> bool:
