@@ -143,7 +143,7 @@ class CaseUseCases:
     # --- queries (XPT-3, XPT-5, XPT-10, AUD-2) -----------------------------------------------
 
     def query_cases(self, query: CaseQuery) -> CaseList | CaseView:
-        unit = query.envelope.actor.unit_code
+        unit, role = query.envelope.actor.unit_code, query.envelope.actor.role
         if query.mode == "one":
             if query.case_id is None or not self.board.sees(query.case_id, unit):
                 raise NotFound("没有找到该申请", field="case_id")
@@ -153,7 +153,10 @@ class CaseUseCases:
             if query.as_of is not None:
                 view = self.case_as_of(query.case_id, query.as_of)
             return CaseView(case=view)
-        found = (self.board.pending if query.mode == "pending" else self.board.search)(unit, query)
+        if query.mode == "pending":
+            found = self.board.pending(unit, role, query)
+        else:
+            found = self.board.search(unit, query)
         found.sort(key=lambda v: v["initiated_at"], reverse=True)
         return CaseList(items=found, total=len(found))
 

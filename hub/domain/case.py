@@ -26,6 +26,18 @@ FORBIDDEN_PGE_GROUNDS = {"irregular_admission": "涉嫌违规招生", "scores": 
 OPEN = ("in_progress", "approved")
 
 
+def action_of(step_name: str | None, role: str) -> str | None:
+    """What a role of the awaited unit does at this step (XPT-1, XPT-3, XPT-6): a school
+    step is decided by its approver, a bureau step by its registrar or approver, and the
+    in-school's registrar pulls the archive."""
+    if step_name is None:
+        return None
+    if step_name == "archive_pull":
+        return "archive_pull" if role == "registrar" else None
+    deciders = ("approver",) if step_name.endswith("_school") else ("registrar", "approver")
+    return "decide" if role in deciders else None
+
+
 class CrossProvinceCase(Aggregate):
     @staticmethod
     def create_id(command_id: str) -> UUID:
@@ -110,8 +122,7 @@ class CrossProvinceCase(Aggregate):
             raise DomainError("该业务已结束或不在审核环节", code="case_closed")
         if step["province"] != province or step["unit_code"] != actor["unit_code"]:
             raise Forbidden("该业务当前不在本单位核办环节", code="not_your_step")
-        school_step = step["step"].endswith("_school")
-        if actor["role"] not in (("approver",) if school_step else ("registrar", "approver")):
+        if action_of(step["step"], actor["role"]) != "decide":
             raise Forbidden(
                 "学校环节由学校审核员核办，教育局环节由学籍管理员核办", code="wrong_role"
             )

@@ -337,3 +337,27 @@ async def test_chg3_open_problem_record_blocks_a_transfer(mesh: Mesh) -> None:
     assert (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()[
         "case_id"
     ] is None
+
+
+async def test_xpt3_pending_lists_show_what_the_caller_can_do(mesh: Mesh) -> None:
+    """Each item says its action; an approved case waits as a pull in the in-school
+    registrar's list, not in its approver's (who could only be refused)."""
+    number = await enrolled_student(mesh, "44", 513)
+    case = (await initiate(mesh, number)).json()
+
+    async def actions(user: str, province: str = "34") -> dict[str, str]:
+        found = await mesh.get(province, f"{TRANSFERS}/pending", as_=user)
+        assert found.status_code == 200, found.text
+        return {c["id"]: c["action"] for c in found.json()["items"]}
+
+    approver = f"{IN_SCHOOL}_approver"
+    assert await actions(approver) == {case["id"]: "decide"}
+    assert await actions(REGISTRAR["34"]) == {}  # a school step is its approver's
+    case = await approve_all(mesh, case)
+    assert case["status"] == "approved"
+    assert await actions(approver) == {}
+    assert await actions("340104_registrar") == {}
+    assert await actions(REGISTRAR["34"]) == {case["id"]: "archive_pull"}
+    pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
+    assert pulled.status_code == 200, pulled.text
+    assert await actions(REGISTRAR["34"]) == {}
