@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from contracts.calendar import KeyDates
+from contracts.calendar import KeyDates, Window
 from contracts.cases import (
     ActOnCase,
     CaseList,
@@ -47,14 +47,7 @@ class CaseUseCases:
 
     def out_province_of(self, command: InitiateCase, now: datetime) -> str:
         """Checks what the hub alone can check, and names the province holding the record."""
-        today = now.astimezone(SHANGHAI).date()
-        if command.flow == "transfer" and self.key_dates.transfers_frozen(today):
-            raise DomainError("7月15日至8月14日不能发起跨省转学", code="window_closed")
-        if command.flow == "enrollment" and not self.key_dates.pge_open(today):
-            raise DomainError(
-                "毕业后跨省就学只能在8月15日至12月14日、3月1日至5月31日发起",
-                code="window_closed",
-            )
+        self._check_window(command, now)
         found = self.national_student(command.student_name, student_number=command.student_number)
         if found is None or found["status"] != "enrolled":
             raise NotFound("全国学籍库中没有姓名与学籍号相符的学生", field="student_number")
@@ -63,6 +56,18 @@ class CaseUseCases:
         if self.board.open_case_of(command.student_number) is not None:
             raise DomainError("该学生有正在办理的跨省业务", code="business_in_flight")
         return found["province"]
+
+    def _check_window(self, command: InitiateCase, now: datetime) -> None:
+        """XPT-8 / PGE-2 on the hub clock: the initiating province's key dates, where it
+        overrode them, else the national ones (SYS-2)."""
+        today = now.astimezone(SHANGHAI).date()
+        key_dates = self.key_dates.with_overrides(command.key_date_overrides)
+        if command.flow == "transfer" and key_dates.transfers_frozen(today):
+            freeze = _said(key_dates.transfer_freeze)
+            raise DomainError(f"{freeze}不能发起跨省转学", code="window_closed")
+        if command.flow == "enrollment" and not key_dates.pge_open(today):
+            windows = "、".join(_said(w) for w in key_dates.pge_windows)
+            raise DomainError(f"毕业后跨省就学只能在{windows}发起", code="window_closed")
 
     def initiate_case(
         self, command: InitiateCase, prepared: CaseOutPreparation, now: datetime
@@ -87,6 +92,7 @@ class CaseUseCases:
             target_class_code=command.target_class_code,
             reason=command.reason,
             proof=command.proof,
+            auto_pull=command.auto_archive_pull,
             at=now,
             meta=meta.as_dict(),
         )
@@ -104,8 +110,11 @@ class CaseUseCases:
             command.province, actor, command.approve, command.opinion, command.ground
         )
         case.decide(command.approve, command.opinion, command.ground, now, meta.as_dict())
-        if case.status == "approved" and (self.auto_pull or case.flow == "enrollment"):
-            # PGE: 系统自动调档 [002 §19]; transfers only when the hub setting says so.
+        if case.status == "approved" and (
+            self.auto_pull or case.auto_pull or case.flow == "enrollment"
+        ):
+            # PGE: 系统自动调档 [002 §19]; transfers when the hub's setting or the
+            # in-province's switch (frozen on the case at initiation) says so.
             case.request_pull(at=now, meta=_system(f"auto-pull:{case.id}"))
         return self._save_case(case)
 
@@ -194,6 +203,11 @@ class CaseUseCases:
             return self.repository.get(case_id)
         except AggregateNotFoundError:
             raise NotFound("没有找到该申请", field="case_id") from None
+
+
+def _said(window: Window) -> str:
+    (start_month, start_day), (end_month, end_day) = window.start, window.end
+    return f"{start_month}月{start_day}日至{end_month}月{end_day}日"
 
 
 def _business_time(domain_event: object) -> datetime:

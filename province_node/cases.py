@@ -99,6 +99,15 @@ class CaseService:
             units=self._overseers(school_code),
         )
 
+    async def hub_settings(self) -> dict:
+        """What of this province's settings the hub applies to a case it starts (SYS-2,
+        SYS-3): the key-date overrides and the auto-archive-pull switch (`InitiateCase`)."""
+        settings = await self.writer(self.node.settings)
+        return {
+            "key_date_overrides": dict(settings.key_date_overrides),
+            "auto_archive_pull": settings.switches().auto_archive_pull,
+        }
+
     def _overseers(self, school_code: str) -> list[str]:
         """The school and every bureau over it, by supervision or locality (XPT-5)."""
         school = self.org.unit(school_code)

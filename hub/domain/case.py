@@ -58,8 +58,12 @@ class CrossProvinceCase(Aggregate):
         proof: str | None,
         at: datetime,
         meta: dict,
+        auto_pull: bool = False,
     ) -> None:
         self.flow, self.student = flow, student
+        #: XPT-6: the in-province's switch `auto_archive_pull` when the case started.
+        #: (Defaulted: cases stored before it was sent replay as off.)
+        self.auto_pull = auto_pull
         self.in_side, self.out_side = in_side, out_side
         self.target_grade, self.target_class_code = target_grade, target_class_code
         self.reason, self.proof = reason, proof

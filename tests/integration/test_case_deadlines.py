@@ -16,6 +16,7 @@ from xueji.clock import SHANGHAI
 
 IN_SCHOOL = JUNIOR_SCHOOL["34"]
 YAOHAI = "3340102002_registrar"  # a 6-3 junior school in Hefei
+KEY_DATES = "/api/v1/admin/key-dates"
 
 
 @pytest.fixture
@@ -93,6 +94,23 @@ async def test_xpt8_no_new_transfers_from_jul_15_to_aug_14(mesh: Mesh) -> None:
     assert frozen.status_code == 409 and frozen.json()["code"] == "window_closed"
     mesh.clock.set(_at(2027, 8, 15))
     assert (await initiate(mesh, number)).status_code == 201
+
+
+async def test_xpt8_province_freeze_override_applies_on_the_hub(mesh: Mesh) -> None:
+    """The initiating (transfer-in) province's window, else the national one (SYS-2)."""
+    first = await enrolled_student(mesh, "44", 608)
+    second = await enrolled_student(mesh, "44", 609)
+    november = {"transfer_freeze": {"start": [11, 20], "end": [11, 30]}}
+    changed = await mesh.patch("44", KEY_DATES, as_="440000_sysadmin", json=november)
+    assert changed.status_code == 200, changed.text
+    assert (await initiate(mesh, first)).status_code == 201  # 44 is not the initiator
+    changed = await mesh.patch("34", KEY_DATES, as_="340000_sysadmin", json=november)
+    assert changed.status_code == 200, changed.text
+    frozen = await initiate(mesh, second)  # Nov 22: inside 34's own freeze
+    assert frozen.status_code == 409 and frozen.json()["code"] == "window_closed"
+    assert "11月20日至11月30日" in frozen.json()["detail"]
+    mesh.clock.set(_at(2027, 7, 20))  # the national freeze is not 34's any more
+    assert (await initiate(mesh, second)).status_code == 201
 
 
 async def test_xpt9_grade_compares_by_years_of_schooling_across_systems(mesh: Mesh) -> None:

@@ -361,3 +361,25 @@ async def test_xpt3_pending_lists_show_what_the_caller_can_do(mesh: Mesh) -> Non
     pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
     assert pulled.status_code == 200, pulled.text
     assert await actions(REGISTRAR["34"]) == {}
+
+
+async def test_sys3_auto_archive_pull_switch_of_the_transfer_in_province_pulls_at_once(
+    mesh: Mesh,
+) -> None:
+    """XPT-6: on when the hub's setting or the in-province's switch says so."""
+    switch = {"auto_archive_pull": True}
+    changed = await mesh.patch("44", "/api/v1/admin/switches", as_="440000_sysadmin", json=switch)
+    assert changed.status_code == 200, changed.text
+    kept = await approve_all(
+        mesh, (await initiate(mesh, await enrolled_student(mesh, "44", 514))).json()
+    )
+    assert kept["status"] == "approved" and kept["awaiting_unit"] == IN_SCHOOL  # 44 is the out side
+    changed = await mesh.patch("34", "/api/v1/admin/switches", as_="340000_sysadmin", json=switch)
+    assert changed.status_code == 200, changed.text
+    number = await enrolled_student(mesh, "44", 515)
+    case = await approve_all(mesh, (await initiate(mesh, number)).json())
+    assert [h["step"] for h in case["history"]][-1] == "archive_pull"  # nobody pulled
+    assert case["history"][-1]["account"] == "system"
+    await mesh.wait_until(lambda: _status(mesh, case["id"], "completed"))
+    arrived = (await mesh.get("34", f"/api/v1/students/{number}", as_=REGISTRAR["34"])).json()
+    assert arrived["school_code"] == IN_SCHOOL
