@@ -89,6 +89,17 @@ async def test_pge1_junior_grade_nine_to_senior_is_not_a_grade_change(mesh: Mesh
     assert case["grade_changed"] is False  # going on to senior high is the point of PGE
 
 
+async def test_prb6_a_graduating_year_problem_record_does_not_block_enrollment(
+    mesh: Mesh,
+) -> None:
+    """CHG-3 blocks a transfer on an open problem record; PRB-6 lets admission go on."""
+    number = await enrolled_student(mesh, "44", 709, class_code=GRADE_NINE, authenticated=False)
+    transfer = await initiate(mesh, number, class_code="2024201", registrar="3340102002_registrar")
+    assert transfer.status_code == 409 and transfer.json()["code"] == "business_in_flight"
+    created = await _apply(mesh, number)
+    assert created.status_code == 201, created.text
+
+
 async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 704, class_code=GRADE_NINE)
     mesh.clock.set(datetime(2026, 12, 15, 0, 0, tzinfo=SHANGHAI))
