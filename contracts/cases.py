@@ -10,7 +10,7 @@ archive, import it, notify) travels on the durable stream `HUB_OUT` (`HubNotice`
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -88,6 +88,11 @@ class InitiateCase(ContractModel):
     reason: str = Field(min_length=1, max_length=500)
     proof: str | None = Field(default=None, max_length=80)
     side: CaseSide
+    #: The initiating province's settings the hub applies to this case: its key-date
+    #: overrides (SYS-2: the XPT-8 freeze, the PGE-2 windows, over the national defaults)
+    #: and its switch `auto_archive_pull` (SYS-3, XPT-6), frozen with the case like its chain.
+    key_date_overrides: dict[str, Any] = Field(default_factory=dict)
+    auto_archive_pull: bool = False
 
 
 class DecideCase(ContractModel):

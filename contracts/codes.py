@@ -105,18 +105,29 @@ def _primary_years(system: SchoolSystem) -> int:
 
 def national_grade(stage: Stage, grade_in_stage: int, system: SchoolSystem) -> int:
     """Map a grade within a stage to grades 1-9 (compulsory) or 10-12 (senior) [003 §四.2]."""
-    primary = _primary_years(system)
-    if stage is Stage.PRIMARY:
-        offset, length = 0, primary
-    elif stage is Stage.JUNIOR:
-        offset, length = primary, 9 - primary
-    else:
-        offset, length = 9, 3
-    if not 1 <= grade_in_stage <= length:
+    offset = {Stage.PRIMARY: 0, Stage.JUNIOR: _primary_years(system), Stage.SENIOR: 9}[stage]
+    if not 1 <= grade_in_stage <= stage_length(stage, system):
         raise ContractError(
             "grade", "bad_grade", f"{system.value}学制{stage.label}没有{grade_in_stage}年级"
         )
     return offset + grade_in_stage
+
+
+def class_grade(code: ClassCode, school_year: int, system: SchoolSystem) -> int:
+    """The national grade (1–12) of a class's students in a school year (ID-5, XPT-9).
+
+    A class whose years have run out stays in its stage's last grade: only graduation
+    (GRD-1) moves students on, so until then their grade is the one their class holds. A
+    class that has not started yet has no grade (`bad_grade`).
+    """
+    length = stage_length(code.stage, system)
+    return national_grade(code.stage, min(code.grade_in(school_year), length), system)
+
+
+def stage_length(stage: Stage, system: SchoolSystem) -> int:
+    """How many grades the stage has in the school system."""
+    primary = _primary_years(system)
+    return {Stage.PRIMARY: primary, Stage.JUNIOR: 9 - primary, Stage.SENIOR: 3}[stage]
 
 
 def stage_grade(national_grade: int, system: SchoolSystem) -> tuple[Stage, int]:

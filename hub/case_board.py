@@ -11,7 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from contracts.cases import CaseQuery
-from hub.domain.case import CrossProvinceCase
+from hub.domain.case import CrossProvinceCase, action_of
 
 
 def case_view(case: CrossProvinceCase) -> dict:
@@ -78,13 +78,17 @@ class CaseBoard:
         """XPT-5: a unit sees a case when its jurisdiction covers either school."""
         return unit_code == "000000" or unit_code in self._units.get(case_id, ())
 
-    def pending(self, unit_code: str, query: CaseQuery) -> list[dict]:
-        """XPT-3: the cases awaiting this unit's action, on either side."""
-        return [
-            v
-            for v in self._cases.values()
-            if v["flow"] == query.flow and v["awaiting_unit"] == unit_code and _fits(v, query)
-        ]
+    def pending(self, unit_code: str, role: str, query: CaseQuery) -> list[dict]:
+        """XPT-3: the cases awaiting what this unit's role can do, on either side, each
+        with its `action` (`decide`, or `archive_pull` for the in-school's registrar)."""
+        found = []
+        for view in self._cases.values():
+            if view["flow"] != query.flow or view["awaiting_unit"] != unit_code:
+                continue
+            action = action_of(view["step"], role)
+            if action is not None and _fits(view, query):
+                found.append({**view, "action": action})
+        return found
 
     def search(self, unit_code: str, query: CaseQuery) -> list[dict]:
         return [

@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from contracts.calendar import KeyDates
+from contracts.calendar import KeyDates, Window
 from contracts.cases import (
     ActOnCase,
     CaseList,
@@ -26,7 +26,9 @@ from contracts.errors import DomainError, NotFound
 from contracts.meta import CommandMeta
 from hub.case_board import CaseBoard, case_view
 from hub.domain.case import CrossProvinceCase
+from hub.domain.placement import check_placement
 from xueji.clock import SHANGHAI
+from xueji.timetravel import state_as_of
 
 SYSTEM = CommandMeta.new("system", "000000", "sysadmin")
 
@@ -45,14 +47,7 @@ class CaseUseCases:
 
     def out_province_of(self, command: InitiateCase, now: datetime) -> str:
         """Checks what the hub alone can check, and names the province holding the record."""
-        today = now.astimezone(SHANGHAI).date()
-        if command.flow == "transfer" and self.key_dates.transfers_frozen(today):
-            raise DomainError("7月15日至8月14日不能发起跨省转学", code="window_closed")
-        if command.flow == "enrollment" and not self.key_dates.pge_open(today):
-            raise DomainError(
-                "毕业后跨省就学只能在8月15日至12月14日、3月1日至5月31日发起",
-                code="window_closed",
-            )
+        self._check_window(command, now)
         found = self.national_student(command.student_name, student_number=command.student_number)
         if found is None or found["status"] != "enrolled":
             raise NotFound("全国学籍库中没有姓名与学籍号相符的学生", field="student_number")
@@ -61,6 +56,18 @@ class CaseUseCases:
         if self.board.open_case_of(command.student_number) is not None:
             raise DomainError("该学生有正在办理的跨省业务", code="business_in_flight")
         return found["province"]
+
+    def _check_window(self, command: InitiateCase, now: datetime) -> None:
+        """XPT-8 / PGE-2 on the hub clock: the initiating province's key dates, where it
+        overrode them, else the national ones (SYS-2)."""
+        today = now.astimezone(SHANGHAI).date()
+        key_dates = self.key_dates.with_overrides(command.key_date_overrides)
+        if command.flow == "transfer" and key_dates.transfers_frozen(today):
+            freeze = _said(key_dates.transfer_freeze)
+            raise DomainError(f"{freeze}不能发起跨省转学", code="window_closed")
+        if command.flow == "enrollment" and not key_dates.pge_open(today):
+            windows = "、".join(_said(w) for w in key_dates.pge_windows)
+            raise DomainError(f"毕业后跨省就学只能在{windows}发起", code="window_closed")
 
     def initiate_case(
         self, command: InitiateCase, prepared: CaseOutPreparation, now: datetime
@@ -71,16 +78,21 @@ class CaseUseCases:
             return existing
         if self.board.open_case_of(command.student_number) is not None:
             raise DomainError("该学生有正在办理的跨省业务", code="business_in_flight")
+        student = prepared.student.model_dump()
+        check_placement(
+            command.flow, student, command.target_class_code, command.side.school_system
+        )
         case = CrossProvinceCase(
             command_id=meta.command_id,
             flow=command.flow,
-            student=prepared.student.model_dump(),
+            student=student,
             in_side=command.side.model_dump(),
             out_side=prepared.side.model_dump(),
             target_grade=command.target_grade,
             target_class_code=command.target_class_code,
             reason=command.reason,
             proof=command.proof,
+            auto_pull=command.auto_archive_pull,
             at=now,
             meta=meta.as_dict(),
         )
@@ -98,8 +110,11 @@ class CaseUseCases:
             command.province, actor, command.approve, command.opinion, command.ground
         )
         case.decide(command.approve, command.opinion, command.ground, now, meta.as_dict())
-        if case.status == "approved" and (self.auto_pull or case.flow == "enrollment"):
-            # PGE: 系统自动调档 [002 §19]; transfers only when the hub setting says so.
+        if case.status == "approved" and (
+            self.auto_pull or case.auto_pull or case.flow == "enrollment"
+        ):
+            # PGE: 系统自动调档 [002 §19]; transfers when the hub's setting or the
+            # in-province's switch (frozen on the case at initiation) says so.
             case.request_pull(at=now, meta=_system(f"auto-pull:{case.id}"))
         return self._save_case(case)
 
@@ -137,7 +152,7 @@ class CaseUseCases:
     # --- queries (XPT-3, XPT-5, XPT-10, AUD-2) -----------------------------------------------
 
     def query_cases(self, query: CaseQuery) -> CaseList | CaseView:
-        unit = query.envelope.actor.unit_code
+        unit, role = query.envelope.actor.unit_code, query.envelope.actor.role
         if query.mode == "one":
             if query.case_id is None or not self.board.sees(query.case_id, unit):
                 raise NotFound("没有找到该申请", field="case_id")
@@ -147,21 +162,19 @@ class CaseUseCases:
             if query.as_of is not None:
                 view = self.case_as_of(query.case_id, query.as_of)
             return CaseView(case=view)
-        found = (self.board.pending if query.mode == "pending" else self.board.search)(unit, query)
+        if query.mode == "pending":
+            found = self.board.pending(unit, role, query)
+        else:
+            found = self.board.search(unit, query)
         found.sort(key=lambda v: v["initiated_at"], reverse=True)
         return CaseList(items=found, total=len(found))
 
     def case_as_of(self, case_id: UUID, at: datetime) -> dict:
-        """AUD-2: the case as it was at `at` (replayed from its events)."""
-        version = None
-        for domain_event in self.events.get(case_id):
-            # Case events carry the hub clock's time (`at`): the time the case itself shows.
-            if getattr(domain_event, "at", domain_event.timestamp) > at:
-                break
-            version = domain_event.originator_version
-        if version is None:
+        """AUD-2: the case as it was at `at` (naive = Beijing time, as for students)."""
+        past = state_as_of(self, case_id, at, moment=_business_time)
+        if past is None:
             raise NotFound("该时间点申请尚未发起", field="as_of")
-        return case_view(self.repository.get(case_id, version=version))
+        return case_view(past)
 
     def monitoring(self, province: str | None, flow: str) -> list[dict]:
         return self.board.monitoring(province, flow)
@@ -190,6 +203,16 @@ class CaseUseCases:
             return self.repository.get(case_id)
         except AggregateNotFoundError:
             raise NotFound("没有找到该申请", field="case_id") from None
+
+
+def _said(window: Window) -> str:
+    (start_month, start_day), (end_month, end_day) = window.start, window.end
+    return f"{start_month}月{start_day}日至{end_month}月{end_day}日"
+
+
+def _business_time(domain_event: object) -> datetime:
+    """Case events carry the hub clock's time (`at`): the time the case itself shows."""
+    return getattr(domain_event, "at", None) or domain_event.timestamp
 
 
 def _system(key: str) -> dict:

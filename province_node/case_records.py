@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 from contracts.cases import HubNotice
 from contracts.errors import NotFound
 from contracts.meta import CommandMeta
+from province_node.domain.problem import KINDS, ProblemRecord
 from province_node.domain.student import Student, StudentNumberIndex
 from province_node.history import history_item
 
@@ -28,6 +29,19 @@ class CaseRecords:
         if student.name != name:
             raise NotFound("姓名与全国学籍号不符", field="student_name")
         return student
+
+    def open_problems(self, student_number: str) -> list[str]:
+        """The types of the record's open problem records (PRB-1; CHG-3 blocks on them).
+        A record's id is its type and number, so each type is one look-up."""
+        found = []
+        for kind, name in KINDS.items():
+            try:
+                problem = self.repository.get(ProblemRecord.create_id(kind, student_number))
+            except AggregateNotFoundError:
+                continue
+            if problem.status == "open":
+                found.append(name)
+        return found
 
     def apply_notice(self, notice: HubNotice) -> str:
         """Does what the hub asks of this province for a case; returns what happened."""

@@ -27,7 +27,7 @@ from contracts.codes import (
     SchoolSystem,
     SchoolType,
     Stage,
-    national_grade,
+    class_grade,
     school_year_of,
 )
 from contracts.org import OrgTree
@@ -99,6 +99,15 @@ class CaseService:
             units=self._overseers(school_code),
         )
 
+    async def hub_settings(self) -> dict:
+        """What of this province's settings the hub applies to a case it starts (SYS-2,
+        SYS-3): the key-date overrides and the auto-archive-pull switch (`InitiateCase`)."""
+        settings = await self.writer(self.node.settings)
+        return {
+            "key_date_overrides": dict(settings.key_date_overrides),
+            "auto_archive_pull": settings.switches().auto_archive_pull,
+        }
+
     def _overseers(self, school_code: str) -> list[str]:
         """The school and every bureau over it, by supervision or locality (XPT-5)."""
         school = self.org.unit(school_code)
@@ -109,9 +118,8 @@ class CaseService:
 
     def grade_of(self, school: dict, class_code: str) -> int:
         """XPT-9: grades across 6-3 and 5-4 systems compare as years of schooling (1–12)."""
-        code = ClassCode.parse(class_code)
-        in_stage = code.grade_in(school_year_of(self.clock.today()))
-        return national_grade(code.stage, in_stage, SchoolSystem(school["school_system"]))
+        code, system = ClassCode.parse(class_code), SchoolSystem(school["school_system"])
+        return class_grade(code, school_year_of(self.clock.today()), system)
 
     # --- the hub asks about one of our students --------------------------------------------
 
@@ -122,7 +130,8 @@ class CaseService:
         school = await self.writer(self.node.school, student.school_code)
         grade = self.grade_of(school, student.class_code)
         stage = ClassCode.parse(student.class_code).stage
-        student.check_case_eligible(question.flow, grade, stage.value)
+        problems = await self.writer(self.node.open_problems, student.student_number)
+        student.check_case_eligible(question.flow, grade, stage.value, problems)
         return CaseOutPreparation(
             student=CaseStudent(
                 student_number=student.student_number,

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.calendar import add_working_days
 from contracts.errors import ContractError, DomainError, Forbidden
+from hub.domain.placement import grade_changed
 
 _NS = uuid5(NAMESPACE_URL, "xueji:hub:case")
 
@@ -23,6 +24,18 @@ CLEANUP_AFTER = timedelta(days=90)  # XPT-7: unfinished cases are cleaned up
 #: PGE-3: the graduating side may not refuse on these grounds.
 FORBIDDEN_PGE_GROUNDS = {"irregular_admission": "涉嫌违规招生", "scores": "考试成绩"}
 OPEN = ("in_progress", "approved")
+
+
+def action_of(step_name: str | None, role: str) -> str | None:
+    """What a role of the awaited unit does at this step (XPT-1, XPT-3, XPT-6): a school
+    step is decided by its approver, a bureau step by its registrar or approver, and the
+    in-school's registrar pulls the archive."""
+    if step_name is None:
+        return None
+    if step_name == "archive_pull":
+        return "archive_pull" if role == "registrar" else None
+    deciders = ("approver",) if step_name.endswith("_school") else ("registrar", "approver")
+    return "decide" if role in deciders else None
 
 
 class CrossProvinceCase(Aggregate):
@@ -45,12 +58,16 @@ class CrossProvinceCase(Aggregate):
         proof: str | None,
         at: datetime,
         meta: dict,
+        auto_pull: bool = False,
     ) -> None:
         self.flow, self.student = flow, student
+        #: XPT-6: the in-province's switch `auto_archive_pull` when the case started.
+        #: (Defaulted: cases stored before it was sent replay as off.)
+        self.auto_pull = auto_pull
         self.in_side, self.out_side = in_side, out_side
         self.target_grade, self.target_class_code = target_grade, target_class_code
         self.reason, self.proof = reason, proof
-        self.grade_changed = target_grade != student["national_grade"]  # XPT-9
+        self.grade_changed = grade_changed(flow, student, target_grade, in_side["school_system"])
         self.initiated_at = at
         self.steps = [
             {**step, "province": side["province"], "started_at": None, "decided_at": None}
@@ -109,8 +126,7 @@ class CrossProvinceCase(Aggregate):
             raise DomainError("该业务已结束或不在审核环节", code="case_closed")
         if step["province"] != province or step["unit_code"] != actor["unit_code"]:
             raise Forbidden("该业务当前不在本单位核办环节", code="not_your_step")
-        school_step = step["step"].endswith("_school")
-        if actor["role"] not in (("approver",) if school_step else ("registrar", "approver")):
+        if action_of(step["step"], actor["role"]) != "decide":
             raise Forbidden(
                 "学校环节由学校审核员核办，教育局环节由学籍管理员核办", code="wrong_role"
             )

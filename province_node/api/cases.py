@@ -100,6 +100,7 @@ def case_router(prefix: str, flow: Flow) -> APIRouter:
             proof=proof,
             target_grade=grade,
             **body.model_dump(exclude={"proof", "target_grade"}),
+            **await runtime.cases.hub_settings(),
         )
         return await runtime.cases.view(subjects.HUB_CASE_INITIATE, command)
 

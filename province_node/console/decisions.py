@@ -1,5 +1,7 @@
 """跨省转学 / 毕业后跨省就学 核办 (XPT-3, PGE-3): the cases awaiting the caller's unit, and
 the decision dialog (an opinion to refuse; on an enrollment's graduating side, a ground).
+Each item's `action` says what the caller does: decide, or (the in-school's registrar)
+pull the archive — a button posting to the detail page's pull (`transfers.py`).
 
 Everything goes through `cross_client.client_for`; the API decides what is allowed (an
 opinion is checked here too, only to keep the dialog open with the message at the field).
@@ -50,13 +52,18 @@ async def pending(request: Request, user: User, kind: str, **extra: object) -> R
         "cross_pending.html",
         kind=kind,
         kind_title=title_of(kind),
-        title=f"{title_of(kind)}核办",
+        title=f"{title_of(kind)}{'调档' if _school_registrar(user) else '核办'}",
         items=items,
         grounds=GROUNDS,
         pge3_notice=PGE3_NOTICE,
         graduating_side=lambda case: graduating_side(kind, case),
         **extra,
     )
+
+
+def _school_registrar(user: User) -> bool:
+    """A school's registrar decides nothing here: its list holds the archive pulls (XPT-6)."""
+    return user.level == "school" and user.role == "registrar"
 
 
 @router.post("/{kind}/{case_id}/decision")

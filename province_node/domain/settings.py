@@ -8,9 +8,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.calendar import KeyDates, Switches
+from contracts.errors import ContractError
 from province_node.domain.workflow import ChainRule, WorkflowTable
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:settings")
+#: SYS-2: the key dates a province may override — those a rule reads: the XPT-8 freeze and
+#: the PGE-2 windows (the hub applies them to the cases this province starts). Promotion,
+#: the graduation deadline and the PGE admission deadline wait for the businesses that will
+#: read them (GRD-3, GRD-1, admissions): stored now, they would change nothing.
+OVERRIDABLE_KEY_DATES = frozenset({"transfer_freeze", "pge_windows"})
 
 
 class ProvinceSettings(Aggregate):
@@ -34,6 +40,11 @@ class ProvinceSettings(Aggregate):
 
     def override_key_dates(self, overrides: dict, meta: dict) -> KeyDates:
         key_dates = KeyDates().with_overrides({**self.key_date_overrides, **overrides})
+        for key in overrides:
+            if key not in OVERRIDABLE_KEY_DATES:
+                raise ContractError(
+                    key, "key_date_not_in_use", f"关键日期 {key} 暂无业务使用，不能修改"
+                )
         self._key_dates_overridden(overrides=overrides, meta=meta)
         return key_dates
 

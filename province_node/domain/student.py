@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -14,6 +15,8 @@ _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
 DELETED = "已删除"  # REG-9: removed after the bureau confirmed a mistaken registration
 #: XPT-2: statuses that may transfer across provinces [002 §18]; 休学 must resume first.
 TRANSFER_ELIGIBLE = {"在校", "其他离校", "出境", "退学", "开除", "毕业"}
+#: The businesses an open problem record does not block (see `check_nothing_in_flight`).
+PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment"}
 
 
 class Student(Aggregate):
@@ -92,10 +95,33 @@ class Student(Aggregate):
 
     # --- cross-province cases (XPT-2, XPT-6) ------------------------------------------------
 
-    def check_case_eligible(self, flow: str, national_grade: int, stage: str) -> None:
+    def check_nothing_in_flight(self, business: str, open_problems: Collection[str] = ()) -> None:
+        """CHG-3, the one rule for every new business on this record: nothing may be in
+        flight — a cross-province case, a deletion application, an open problem record
+        (`open_problems`: their type names), and each application as it is built. The
+        refusal names what is in flight.
+
+        A problem record does not block its own way out, deletion (PRB-3), nor the
+        admission of a graduating-year student, post-graduation enrollment (PRB-6).
+        """
+        busy = []
+        if self.case_id is not None:
+            busy.append("跨省业务")
+        if self.deletion_reason is not None:
+            busy.append("删除申请")
+        if business not in PROBLEMS_DO_NOT_BLOCK:
+            busy += [f"问题学籍“{kind}”" for kind in open_problems]
+        if busy:
+            raise DomainError(
+                f"该学生有正在办理的业务：{'、'.join(busy)}，不能办理新业务",
+                code="business_in_flight",
+            )
+
+    def check_case_eligible(
+        self, flow: str, national_grade: int, stage: str, open_problems: Collection[str] = ()
+    ) -> None:
         """XPT-2 / PGE-1, judged by the province that holds the record."""
-        if self.case_id is not None or self.deletion_reason is not None:
-            raise DomainError("该学生有正在办理的业务", code="business_in_flight")
+        self.check_nothing_in_flight(flow, open_problems)
         if self.status == StudentStatus.SUSPENDED.value:
             raise DomainError("休学学生须先办理复学，才能跨省转学", code="not_eligible")
         if flow == "transfer" and self.status not in TRANSFER_ELIGIBLE:
@@ -133,9 +159,9 @@ class Student(Aggregate):
             raise Forbidden("只能为本校学生申请删除", code="outside_jurisdiction")
         if self.student_number[0] in "GJ":
             raise DomainError("已获得正式学籍号的学生不能删除", code="formal_number")
-        busy = self.deletion_reason is not None or self.case_id is not None
-        if self.status != StudentStatus.ENROLLED.value or busy:
+        if self.status != StudentStatus.ENROLLED.value:
             raise DomainError("该学生当前不能申请删除", code="business_in_flight")
+        self.check_nothing_in_flight("deletion")
 
     @event("DeletionRequested")
     def request_deletion(self, reason: str, meta: dict) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 
 from hub.bootstrap import run_deadlines
+from simulations.demo import school_code
 from tests.support.cases import TRANSFERS, approve_all, case_now, decide, enrolled_student, initiate
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR
@@ -15,6 +16,7 @@ from xueji.clock import SHANGHAI
 
 IN_SCHOOL = JUNIOR_SCHOOL["34"]
 YAOHAI = "3340102002_registrar"  # a 6-3 junior school in Hefei
+KEY_DATES = "/api/v1/admin/key-dates"
 
 
 @pytest.fixture
@@ -94,6 +96,23 @@ async def test_xpt8_no_new_transfers_from_jul_15_to_aug_14(mesh: Mesh) -> None:
     assert (await initiate(mesh, number)).status_code == 201
 
 
+async def test_xpt8_province_freeze_override_applies_on_the_hub(mesh: Mesh) -> None:
+    """The initiating (transfer-in) province's window, else the national one (SYS-2)."""
+    first = await enrolled_student(mesh, "44", 608)
+    second = await enrolled_student(mesh, "44", 609)
+    november = {"transfer_freeze": {"start": [11, 20], "end": [11, 30]}}
+    changed = await mesh.patch("44", KEY_DATES, as_="440000_sysadmin", json=november)
+    assert changed.status_code == 200, changed.text
+    assert (await initiate(mesh, first)).status_code == 201  # 44 is not the initiator
+    changed = await mesh.patch("34", KEY_DATES, as_="340000_sysadmin", json=november)
+    assert changed.status_code == 200, changed.text
+    frozen = await initiate(mesh, second)  # Nov 22: inside 34's own freeze
+    assert frozen.status_code == 409 and frozen.json()["code"] == "window_closed"
+    assert "11月20日至11月30日" in frozen.json()["detail"]
+    mesh.clock.set(_at(2027, 7, 20))  # the national freeze is not 34's any more
+    assert (await initiate(mesh, second)).status_code == 201
+
+
 async def test_xpt9_grade_compares_by_years_of_schooling_across_systems(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 606)  # Tianhe is 5-4: junior 1 = grade 6
     mismatch = await initiate(mesh, number, target_grade=6, registrar=YAOHAI)
@@ -102,6 +121,21 @@ async def test_xpt9_grade_compares_by_years_of_schooling_across_systems(mesh: Me
     assert (moved_up["from_grade"], moved_up["target_grade"]) == (6, 7)
     assert moved_up["grade_changed"]  # the receiving county consents by deciding (XPT-9)
     assert moved_up["steps"][1]["unit_code"] == "340102"
+
+
+async def test_xpt9_a_transfer_keeps_the_stage(mesh: Mesh) -> None:
+    """A junior grade-9 student cannot reach a senior class by a transfer (that is PGE)."""
+    number = await enrolled_student(mesh, "44", 607, class_code="2023201")  # 5-4: grade 9
+    senior = f"{school_code('340104', 4)}_registrar"
+    refused = await initiate(mesh, number, class_code="2026301", registrar=senior)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == (
+        "stage_mismatch",
+        "target_class_code",
+    )
+    assert (await mesh.get("34", TRANSFERS, as_=senior)).json()["items"] == []
+    same = (await initiate(mesh, number, class_code="2024201", registrar=YAOHAI)).json()
+    assert (same["from_grade"], same["target_grade"], same["grade_changed"]) == (9, 9, False)
 
 
 async def _locked(mesh: Mesh, number: str) -> bool:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from projections.excel import XLSX
 from simulations.demo import school_code
-from tests.support.cases import case_now, decide, enrolled_student, initiate
+from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
 from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
@@ -335,3 +335,19 @@ async def test_pge3_graduating_side_rejection_dialog_sends_the_ground(mesh: Mesh
         assert "核办不通过" in done.text and "粤毕业" not in done.text
     final = await case_now(mesh, case["id"], path=path, as_=f"{senior}_registrar")
     assert final["status"] == "rejected"
+
+
+async def test_xpt3_approved_case_waits_as_a_pull_on_the_registrar_s_page(mesh: Mesh) -> None:
+    """Not a decide button that can only fail (`case_closed`): a pull, for the registrar."""
+    number = await enrolled_student(mesh, "44", 433, name="粤调档")
+    case = await approve_all(mesh, (await initiate(mesh, number, name="粤调档")).json())
+    async with _console(mesh, "34", f"{JUNIOR_SCHOOL['34']}_approver") as client:
+        assert "粤调档" not in (await client.get("/transfers/pending")).text
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        assert "跨省转学调档" in (await client.get("/")).text
+        page = (await client.get("/transfers/pending")).text
+        assert "粤调档" in page and f'action="/transfers/{case["id"]}/archive-pull"' in page
+        assert f"/transfers/{case['id']}/decision" not in page
+        pulled = await client.post(f"/transfers/{case['id']}/archive-pull")
+        assert pulled.status_code == 303
+        assert "已调档" in (await client.get(pulled.headers["location"])).text

@@ -3,13 +3,15 @@ its bureau → the graduating school's bureau → automatic archive pull [002 §
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
 
 from simulations.demo import school_code
+from tests.conftest import PROVINCES
 from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
-from tests.support.mesh import Mesh
+from tests.support.mesh import NOW, Mesh
 from tests.support.people import REGISTRAR
 from xueji.clock import SHANGHAI
 
@@ -22,6 +24,18 @@ GRADE_NINE = "2023201"  # Tianhe runs 5-4: junior grade 4 = grade 9 in school ye
 @pytest.fixture
 def store_urls(tmp_path) -> dict[str, str]:
     return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+@pytest.fixture
+async def mesh_since_last_year(nats_server, store_urls) -> AsyncIterator[Mesh]:
+    """The mesh started a school year before NOW: its demo classes are last year's."""
+    mesh = Mesh(nats_server.url, store_urls, PROVINCES)
+    mesh.clock.set(NOW.replace(year=NOW.year - 1))
+    await mesh.start_all()
+    try:
+        yield mesh
+    finally:
+        await mesh.stop_all()
 
 
 async def _apply(mesh: Mesh, number: str, **extra):
@@ -51,6 +65,39 @@ async def test_pge1_only_junior_graduates(mesh: Mesh) -> None:
         mesh, graduate, path=ENROLLMENTS, class_code="2026201", registrar=REGISTRAR["34"]
     )
     assert junior_target.status_code == 409 and junior_target.json()["code"] == "not_eligible"
+
+
+async def test_pge1_graduates_of_a_class_whose_years_ran_out_may_enroll(
+    mesh_since_last_year: Mesh,
+) -> None:
+    """Sep 1 – Dec 14: last year's grade 9 has no grade 10 of junior; graduation is not
+    built, so they are still the graduating grade and post-graduation enrollment goes on."""
+    mesh = mesh_since_last_year
+    number = await enrolled_student(mesh, "44", 707, class_code="2022201")  # 5-4: junior 4
+    mesh.clock.set(NOW)  # a school year later: class 2022201 has run out
+    created = await initiate(
+        mesh, number, path=ENROLLMENTS, class_code="2025301", registrar=ADMITTING
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["from_grade"], created.json()["grade_changed"]) == (9, False)
+
+
+async def test_pge1_junior_grade_nine_to_senior_is_not_a_grade_change(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 708, class_code=GRADE_NINE)
+    case = (await _apply(mesh, number)).json()
+    assert (case["from_grade"], case["target_grade"]) == (9, 10)
+    assert case["grade_changed"] is False  # going on to senior high is the point of PGE
+
+
+async def test_prb6_a_graduating_year_problem_record_does_not_block_enrollment(
+    mesh: Mesh,
+) -> None:
+    """CHG-3 blocks a transfer on an open problem record; PRB-6 lets admission go on."""
+    number = await enrolled_student(mesh, "44", 709, class_code=GRADE_NINE, authenticated=False)
+    transfer = await initiate(mesh, number, class_code="2024201", registrar="3340102002_registrar")
+    assert transfer.status_code == 409 and transfer.json()["code"] == "business_in_flight"
+    created = await _apply(mesh, number)
+    assert created.status_code == 201, created.text
 
 
 async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:

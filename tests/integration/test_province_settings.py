@@ -92,12 +92,31 @@ async def test_sys3_switches_changed_by_the_province_sysadmin_only(mesh: Mesh) -
 
 async def test_sys2_province_overrides_key_dates(mesh: Mesh) -> None:
     path = "/api/v1/admin/key-dates"
-    assert (await mesh.get("44", path, as_="440106_registrar")).json()["promotion"] == [8, 10]
-    changed = await mesh.patch("44", path, as_="440000_sysadmin", json={"promotion": [8, 20]})
-    assert changed.status_code == 200 and changed.json()["promotion"] == [8, 20]
-    bad = await mesh.patch("44", path, as_="440000_sysadmin", json={"promotion": [2, 30]})
-    assert bad.status_code == 422
-    assert (await mesh.get("44", path, as_="440106_registrar")).json()["promotion"] == [8, 20]
+    national = {"start": [7, 15], "end": [8, 14]}
+    assert (await mesh.get("44", path, as_="440106_registrar")).json()[
+        "transfer_freeze"
+    ] == national
+    july = {"start": [7, 1], "end": [8, 14]}
+    changed = await mesh.patch("44", path, as_="440000_sysadmin", json={"transfer_freeze": july})
+    assert changed.status_code == 200 and changed.json()["transfer_freeze"] == july
+    bad = {"transfer_freeze": {"start": [2, 30], "end": [8, 14]}}
+    assert (await mesh.patch("44", path, as_="440000_sysadmin", json=bad)).status_code == 422
+    assert (await mesh.get("44", path, as_="440106_registrar")).json()["transfer_freeze"] == july
+
+
+async def test_sys2_key_dates_nothing_reads_yet_are_refused(mesh: Mesh) -> None:
+    """Stored and never read would be a 200 that changes nothing: a 422 naming it."""
+    path = "/api/v1/admin/key-dates"
+    for key, value in (
+        ("promotion", [8, 20]),
+        ("graduation_deadline", [7, 20]),
+        ("pge_admission_deadline", [11, 20]),
+    ):
+        refused = await mesh.patch("44", path, as_="440000_sysadmin", json={key: value})
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["field"], refused.json()["code"]) == (key, "key_date_not_in_use")
+    unchanged = (await mesh.get("44", path, as_="440106_registrar")).json()
+    assert unchanged["promotion"] == [8, 10] and unchanged["pge_admission_deadline"] == [11, 30]
 
 
 async def test_sys2_working_days_skip_the_national_day_week(mesh: Mesh) -> None:

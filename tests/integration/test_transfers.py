@@ -298,3 +298,88 @@ async def test_qry5_case_queries_and_pending_lists_filter(mesh: Mesh) -> None:
     assert await ids("/api/v1/enrollments", county) == []  # the flows keep their own lists
     bad = await mesh.get("34", TRANSFERS, as_=county, params={"from_province": "guangdong"})
     assert bad.status_code == 422 and bad.json()["field"] == "from_province"
+
+
+async def test_aud2_naive_as_of_is_beijing_time_for_cases(mesh: Mesh) -> None:
+    """`as_of` without a zone is Beijing time, for cases as for students (one parser)."""
+    number = await enrolled_student(mesh, "44", 511)
+    case = (await initiate(mesh, number)).json()  # 2026-11-22 10:00 Beijing
+    mesh.clock.advance(hours=2)
+    assert (await decide(mesh, case)).json()["step"] == "in_bureau"  # at 12:00 Beijing
+    for service, user in (("34", REGISTRAR["34"]), ("hub", "moe_registrar")):
+        path = f"{TRANSFERS}/{case['id']}"
+
+        async def step_at(as_of: str) -> str:
+            then = await mesh.get(service, path, as_=user, params={"as_of": as_of})  # noqa: B023
+            assert then.status_code == 200, then.text
+            return then.json()["step"]
+
+        assert await step_at("2026-11-22T11:00:00") == "in_school"  # 03:00 UTC: before
+        assert await step_at("2026-11-22T12:30:00") == "in_bureau"
+        assert await step_at("2026-11-22T11:00:00+08:00") == "in_school"
+        too_early = await mesh.get(service, path, as_=user, params={"as_of": "2026-11-22T09:00:00"})
+        assert too_early.status_code == 404 and too_early.json()["field"] == "as_of"
+
+
+async def test_chg3_open_problem_record_blocks_a_transfer(mesh: Mesh) -> None:
+    """CHG-3: authentication failed → an open `invalid_id` problem record → no transfer."""
+    number = await enrolled_student(mesh, "44", 512, authenticated=False)
+    info = await mesh.get(
+        "44", "/api/v1/students/info", as_="440000_registrar", params={"student_number": number}
+    )
+    assert info.json()["items"][0]["has_problem_record"]
+    refused = await initiate(mesh, number)  # 34 asks; 44 holds the record and refuses
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "business_in_flight"
+    assert "问题学籍" in refused.json()["detail"]  # the refusal names what is in flight
+    listed = await mesh.get("34", TRANSFERS, as_=REGISTRAR["34"])
+    assert listed.json()["items"] == []  # nothing stored
+    assert (await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])).json()[
+        "case_id"
+    ] is None
+
+
+async def test_xpt3_pending_lists_show_what_the_caller_can_do(mesh: Mesh) -> None:
+    """Each item says its action; an approved case waits as a pull in the in-school
+    registrar's list, not in its approver's (who could only be refused)."""
+    number = await enrolled_student(mesh, "44", 513)
+    case = (await initiate(mesh, number)).json()
+
+    async def actions(user: str, province: str = "34") -> dict[str, str]:
+        found = await mesh.get(province, f"{TRANSFERS}/pending", as_=user)
+        assert found.status_code == 200, found.text
+        return {c["id"]: c["action"] for c in found.json()["items"]}
+
+    approver = f"{IN_SCHOOL}_approver"
+    assert await actions(approver) == {case["id"]: "decide"}
+    assert await actions(REGISTRAR["34"]) == {}  # a school step is its approver's
+    case = await approve_all(mesh, case)
+    assert case["status"] == "approved"
+    assert await actions(approver) == {}
+    assert await actions("340104_registrar") == {}
+    assert await actions(REGISTRAR["34"]) == {case["id"]: "archive_pull"}
+    pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
+    assert pulled.status_code == 200, pulled.text
+    assert await actions(REGISTRAR["34"]) == {}
+
+
+async def test_sys3_auto_archive_pull_switch_of_the_transfer_in_province_pulls_at_once(
+    mesh: Mesh,
+) -> None:
+    """XPT-6: on when the hub's setting or the in-province's switch says so."""
+    switch = {"auto_archive_pull": True}
+    changed = await mesh.patch("44", "/api/v1/admin/switches", as_="440000_sysadmin", json=switch)
+    assert changed.status_code == 200, changed.text
+    kept = await approve_all(
+        mesh, (await initiate(mesh, await enrolled_student(mesh, "44", 514))).json()
+    )
+    assert kept["status"] == "approved" and kept["awaiting_unit"] == IN_SCHOOL  # 44 is the out side
+    changed = await mesh.patch("34", "/api/v1/admin/switches", as_="340000_sysadmin", json=switch)
+    assert changed.status_code == 200, changed.text
+    number = await enrolled_student(mesh, "44", 515)
+    case = await approve_all(mesh, (await initiate(mesh, number)).json())
+    assert [h["step"] for h in case["history"]][-1] == "archive_pull"  # nobody pulled
+    assert case["history"][-1]["account"] == "system"
+    await mesh.wait_until(lambda: _status(mesh, case["id"], "completed"))
+    arrived = (await mesh.get("34", f"/api/v1/students/{number}", as_=REGISTRAR["34"])).json()
+    assert arrived["school_code"] == IN_SCHOOL

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from contracts.ids import Sex
+from simulations.population import Person
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, REGISTRAR, registration, resident_id
 
@@ -9,10 +13,22 @@ TRANSFERS = "/api/v1/transfers"
 
 
 async def enrolled_student(
-    mesh: Mesh, province: str, sequence: int, name: str = "李四", class_code: str = "2026201"
+    mesh: Mesh,
+    province: str,
+    sequence: int,
+    name: str = "李四",
+    class_code: str = "2026201",
+    authenticated: bool = True,
 ) -> str:
-    """Registers and approves a student at the province's junior school; its number."""
+    """Registers and approves a student at the province's junior school; its number.
+
+    The person is made known to the population registry first (a `G` number); with
+    `authenticated=False` authentication fails: an `L` number and an open problem record.
+    """
     person = resident_id(region=JUNIOR_SCHOOL[province][1:7], sequence=sequence)
+    if authenticated:
+        sex = Sex.MALE if int(person[16]) % 2 else Sex.FEMALE
+        mesh.registry.add(Person(person, name, sex, date.fromisoformat(person[6:14])))
     body = registration(JUNIOR_SCHOOL[province], person, name=name, class_code=class_code)
     response = await mesh.post(
         province, "/api/v1/registrations", as_=REGISTRAR[province], json=body

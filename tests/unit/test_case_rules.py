@@ -8,33 +8,49 @@ import pytest
 
 from contracts.errors import ContractError, DomainError, Forbidden
 from hub.domain.case import CrossProvinceCase
+from hub.domain.placement import check_placement
 from xueji.clock import SHANGHAI
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)  # a Monday
 
 
-def _side(province: str, steps: list[tuple[str, str]]) -> dict:
+def _side(province: str, steps: list[tuple[str, str]], system: str = "6-3") -> dict:
     return {
         "province": province,
         "school_code": steps[0][1] if steps[0][0].endswith("school") else "3000000001",
         "school_name": "学校",
-        "school_system": "6-3",
+        "school_system": system,
         "steps": [{"step": s, "unit_code": u, "unit_name": u} for s, u in steps],
         "units": [u for _, u in steps],
     }
 
 
-def _case(flow: str = "transfer") -> CrossProvinceCase:
+STUDENT = {
+    "student_number": "G" + "1" * 18,
+    "name": "李四",
+    "national_grade": 7,
+    "stage": "2",
+    "status": "在校",
+}
+
+
+def _case(
+    flow: str = "transfer",
+    student: dict | None = None,
+    target_grade: int = 7,
+    in_system: str = "6-3",
+) -> CrossProvinceCase:
     out_steps = [("out_bureau", "440106")]
     if flow == "transfer":
         out_steps.insert(0, ("out_school", "3440106002"))
+    in_steps = [("in_school", "3340104002"), ("in_bureau", "340104")]
     return CrossProvinceCase(
         command_id="c1",
         flow=flow,
-        student={"student_number": "G" + "1" * 18, "name": "李四", "national_grade": 7},
-        in_side=_side("34", [("in_school", "3340104002"), ("in_bureau", "340104")]),
+        student=STUDENT | (student or {}),
+        in_side=_side("34", in_steps, in_system),
         out_side=_side("44", out_steps),
-        target_grade=7,
+        target_grade=target_grade,
         target_class_code="2026201",
         reason="随迁",
         proof=None,
@@ -107,3 +123,56 @@ def test_pge3_graduating_side_cannot_refuse_on_admission_or_scores() -> None:
         with pytest.raises(DomainError, match="不得"):
             case.check_decision("44", actor, False, "不同意", ground)
     case.check_decision("44", actor, False, "学生放弃", "withdrawn")
+
+
+def test_xpt9_grade_changed_only_when_the_receiving_grade_differs_from_the_mapped_one() -> None:
+    assert not _case().grade_changed  # grade 7 into grade 7
+    assert _case(target_grade=8).grade_changed
+    graduate = {"stage": "1", "status": "毕业", "national_grade": 6}  # 6-3 primary graduate
+    assert not _case(student=graduate).grade_changed  # into 6-3 junior 1 = 7
+    assert not _case(student=graduate, target_grade=6, in_system="5-4").grade_changed
+    five_four = graduate | {"national_grade": 5}  # a 5-4 primary graduate
+    assert not _case(student=five_four, target_grade=7).grade_changed
+    assert _case(student=five_four, target_grade=8).grade_changed
+    grade_nine = {"national_grade": 9}
+    assert not _case("enrollment", student=grade_nine, target_grade=10).grade_changed  # PGE
+
+
+@pytest.mark.parametrize(
+    ("flow", "student", "target", "system", "code"),
+    [
+        ("transfer", {"national_grade": 9}, "2026301", "6-3", "stage_mismatch"),
+        ("transfer", {"national_grade": 8}, "2026101", "6-3", "stage_mismatch"),
+        (
+            "transfer",
+            {"stage": "1", "status": "毕业", "national_grade": 6},
+            "2026101",
+            "6-3",
+            "stage_mismatch",
+        ),
+        ("transfer", {"status": "毕业", "national_grade": 9}, "2026301", "6-3", "not_eligible"),
+        ("enrollment", {"national_grade": 9}, "2026201", "6-3", "stage_mismatch"),
+        ("transfer", {"national_grade": 9}, "2026201", "6-3", None),
+        (
+            "transfer",
+            {"stage": "1", "national_grade": 6},
+            "2026201",
+            "5-4",
+            None,
+        ),  # mapped: 5-4 junior 1
+        ("transfer", {"stage": "1", "national_grade": 6}, "2026101", "5-4", None),  # stays primary
+        ("transfer", {"stage": "1", "status": "毕业", "national_grade": 6}, "2026201", "6-3", None),
+        ("enrollment", {"status": "毕业", "national_grade": 9}, "2026301", "6-3", None),
+    ],
+)
+def test_xpt9_a_case_keeps_the_stage_unless_the_rules_move_it(
+    flow: str, student: dict, target: str, system: str, code: str | None
+) -> None:
+    """A transfer stays in the stage (or the stage its grade maps to, XPT-9); a primary
+    graduate goes to junior; only PGE goes from junior to senior."""
+    if code is None:
+        check_placement(flow, STUDENT | student, target, system)
+        return
+    with pytest.raises(DomainError) as refused:
+        check_placement(flow, STUDENT | student, target, system)
+    assert refused.value.code == code

@@ -11,6 +11,7 @@ from contracts.codes import (
     SchoolSystem,
     Stage,
     StudentStatus,
+    class_grade,
     national_grade,
     school_year_of,
     stage_grade,
@@ -116,3 +117,14 @@ def test_id5_national_grade_mapping_roundtrip(grade: int, system: SchoolSystem) 
 def test_statuses_cover_spec_names() -> None:
     names = {"在校", "休学", "转出", "出境", "退学", "开除", "死亡", "失踪", "其他离校"}
     assert names | {"毕业", "结业", "肄业"} == {s.value for s in StudentStatus}
+
+
+def test_pge1_a_class_whose_years_ran_out_stays_in_its_last_grade() -> None:
+    """Until graduation (GRD-1) exists, the class's students keep its last grade."""
+    junior_2023 = ClassCode.parse("2023201")
+    assert class_grade(junior_2023, 2025, SchoolSystem.SIX_THREE) == 9
+    assert class_grade(junior_2023, 2026, SchoolSystem.SIX_THREE) == 9  # ran out: still 9
+    assert class_grade(junior_2023, 2026, SchoolSystem.FIVE_FOUR) == 9  # junior 4 = 9
+    assert class_grade(ClassCode.parse("2019101"), 2026, SchoolSystem.FIVE_FOUR) == 5
+    with pytest.raises(ContractError):  # a class that has not started has no grade
+        class_grade(ClassCode.parse("2027201"), 2026, SchoolSystem.SIX_THREE)

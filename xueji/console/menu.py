@@ -68,6 +68,8 @@ def _cross_province(kind: str, title: str) -> Item:
         children=(
             Item(f"{title}申请", f"{base}/new", roles=REGISTRARS, levels=SCHOOL),
             Item(f"{title}核办", f"{base}/pending", roles=DECIDERS, not_for=NOT_SCHOOL_REGISTRAR),
+            # XPT-6: the same list at a school's registrar holds the approved cases to pull.
+            Item(f"{title}调档", f"{base}/pending", roles=REGISTRARS, levels=SCHOOL),
             Item(f"{title}查询", f"{base}/query", roles=WORKERS),
             Item(f"{title}撤销", f"{base}/revoke", roles=REGISTRARS, levels=SCHOOL),
         ),
