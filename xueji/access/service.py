@@ -190,7 +190,7 @@ class AccessService:
         """SEC-3: the online users of the caller's jurisdiction."""
         return [
             s.view()
-            for s in self.sessions.online()
+            for s in self.sessions.online(self.clock.now())
             if self.jurisdiction.is_within(s.unit_code, session.unit_code)
         ]
 
@@ -198,7 +198,7 @@ class AccessService:
         """SEC-3: one user, or (username None) everyone of the jurisdiction but the caller."""
         targets = [
             s
-            for s in self.sessions.online()
+            for s in self.sessions.online(self.clock.now())
             if self.jurisdiction.is_within(s.unit_code, session.unit_code)
             and s.username != session.username
             and (username is None or s.username == username)
