@@ -15,7 +15,8 @@ router = APIRouter(prefix="/api/v1/schools", tags=["schools"])
 async def list_schools(
     runtime: Runtime, user: CurrentUser, region: str | None = None, name: str | None = None
 ) -> dict:
-    """Schools of the caller's jurisdiction, filtered by region (compared at its level, ID-4) and name part."""
+    """Schools of the caller's jurisdiction, filtered by region (compared at the region's
+    level, ID-4) and by a part of the name."""
     items = [
         s
         for s in await runtime.writer(runtime.node.schools)
