@@ -26,6 +26,7 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
+from xueji.audit_api import audit_router
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -60,7 +61,9 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app)
     install_log_context(app, "hub")
-    for router in (health.router, auth, admin, national.router, statistics.router, *cases.routers):
+    audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
+    routers = (health.router, auth, admin, national.router, statistics.router, audit)
+    for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
     return app

@@ -41,6 +41,7 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
+from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
@@ -92,6 +93,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         settings_api.router,
         problems.router,
         settings_api.calendar,
+        audit_router(lambda runtime: runtime.node),  # AUD-5 over this node's own log
         *cases.routers,
     )
     for router in routers:
