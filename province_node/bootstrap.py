@@ -26,6 +26,7 @@ from province_node.api import (
 )
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
@@ -142,6 +143,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     imports = ImportService(node, writer, service, clock)
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
+    calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
+    background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
     return NodeRuntime(
         settings,
         node,
@@ -157,6 +160,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         views,
         case_service,
         background,
+        calendar=calendar,
     )
 
 
