@@ -22,7 +22,7 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
         positions, store = {}, "down"
-    missing = await runtime.writer(runtime.hub.calendar_missing, runtime.clock.today())
+    missing = runtime.hub.calendar_missing(runtime.clock.today())  # in memory: no store read
     nats = "connected" if runtime.bus.connected else "down"
     ok = store == "ok" and nats == "connected"
     body = {
