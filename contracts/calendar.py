@@ -2,28 +2,134 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass as plain_dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Annotated, Any
 
 import chinese_calendar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
 
-from contracts.errors import ContractError
+from contracts.errors import ContractError, DomainError
 
 
-def is_working_day(d: date) -> bool:
-    """Chinese statutory working day: holidays are off, make-up weekend days are on."""
+class CalendarNotCovered(DomainError):
+    """SYS-2: a working-day computation reached a year whose holidays nobody has published
+    to this system yet; refused rather than guessed as a Monday–Friday week."""
+
+    code = "calendar_year_missing"
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"{year}年的法定节假日和调休上班日尚未录入（由教育部在中央平台录入），"
+            f"无法计算该年的工作日期限",
+            field="date",
+        )
+        self.year = year
+
+
+@plain_dataclass(frozen=True)
+class YearCalendar:
+    """One year's statutory holidays and make-up working days 调休上班日, as the State
+    Council publishes them; every other Monday–Friday is a working day."""
+
+    year: int
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+    @classmethod
+    def entered(cls, year: int, holidays: Iterable[Any], workdays: Iterable[Any]) -> YearCalendar:
+        """The ministry's entry, checked: dates of that year, make-up days on weekends."""
+        off, on = _dates(year, holidays, "holidays"), _dates(year, workdays, "workdays")
+        if not off:
+            raise ContractError("holidays", "holidays_required", f"请录入{year}年的法定节假日")
+        if clash := sorted(off & on):
+            raise ContractError("workdays", "holiday_and_workday", f"{clash[0]} 不能既放假又上班")
+        if weekday := sorted(d for d in on if d.weekday() < 5):
+            raise ContractError(
+                "workdays", "workday_not_weekend", f"调休上班日应为周六或周日：{weekday[0]}"
+            )
+        return cls(year, frozenset(off), frozenset(on))
+
+    def is_working_day(self, d: date) -> bool:
+        return d in self.workdays or (d.weekday() < 5 and d not in self.holidays)
+
+    def view(self) -> dict:
+        return {
+            "year": self.year,
+            "holidays": [d.isoformat() for d in sorted(self.holidays)],
+            "workdays": [d.isoformat() for d in sorted(self.workdays)],
+        }
+
+
+#: Years entered by the ministry (SYS-2), by year; they take precedence over the library.
+Entered = Mapping[int, YearCalendar]
+NONE_ENTERED: Entered = MappingProxyType({})
+
+
+def _dates(year: int, values: Iterable[Any], field: str) -> set[date]:
+    found: set[date] = set()
+    for value in values:
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            raise ContractError(field, "bad_date", f"不是有效日期：{value}") from None
+        if day.year != year:
+            raise ContractError(field, "wrong_year", f"{day} 不在{year}年")
+        found.add(day)
+    return found
+
+
+def statutory_year(year: int) -> YearCalendar | None:
+    """What the `chinese_calendar` library publishes for `year`, or None beyond its data."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return None
+    holidays = {d for d in chinese_calendar.holidays if d.year == year}
+    workdays = {d for d in chinese_calendar.workdays if d.year == year}
+    return YearCalendar(year, frozenset(holidays), frozenset(workdays))
+
+
+def covers(year: int, entered: Entered = NONE_ENTERED) -> bool:
+    return year in entered or statutory_year(year) is not None
+
+
+def missing_years(today: date, entered: Entered = NONE_ENTERED) -> list[int]:
+    """Years a deadline may reach soon that nobody covers: this one, and the next once a
+    deadline of 10 working days from today could end in it (six weeks ahead)."""
+    years = sorted({today.year, (today + LOOK_AHEAD).year})
+    return [y for y in years if not covers(y, entered)]
+
+
+LOOK_AHEAD = timedelta(weeks=6)
+
+
+def calendar_health(missing: list[int]) -> dict:
+    """The `calendar` part of `/healthz`: which years deadlines are refused in until the
+    ministry enters them (the service itself stays up)."""
+    if not missing:
+        return {"status": "ok", "missing_years": []}
+    years = "、".join(f"{y}年" for y in missing)
+    detail = f"{years}的法定节假日和调休上班日尚未录入，期限计算将被拒绝；请教育部在中央平台录入"
+    return {"status": "missing", "missing_years": missing, "detail": detail}
+
+
+def is_working_day(d: date, entered: Entered = NONE_ENTERED) -> bool:
+    """Chinese statutory working day: holidays are off, make-up weekend days are on. A year
+    the ministry entered wins; a year no one covers raises `CalendarNotCovered`."""
+    year = entered.get(d.year)
+    if year is not None:
+        return year.is_working_day(d)
     try:
         return bool(chinese_calendar.is_workday(d))
     except NotImplementedError:
-        # The library only knows years the State Council has published; a deadline must
-        # still be computable beyond them, so assume an ordinary Monday–Friday week.
-        return d.weekday() < 5
+        raise CalendarNotCovered(d.year) from None
 
 
-def add_working_days(start: date, n: int) -> date:
+def add_working_days(start: date, n: int, entered: Entered = NONE_ENTERED) -> date:
     """The date n working days after `start` (start itself not counted; n = 0 gives start)."""
     if n < 0:
         raise ValueError("n must be >= 0")
@@ -31,17 +137,17 @@ def add_working_days(start: date, n: int) -> date:
     remaining = n
     while remaining:
         day += timedelta(days=1)
-        if is_working_day(day):
+        if is_working_day(day, entered):
             remaining -= 1
     return day
 
 
-def working_days_between(start: date, end: date) -> int:
+def working_days_between(start: date, end: date, entered: Entered = NONE_ENTERED) -> int:
     """Working days d with start < d <= end; 0 when end <= start."""
     count = 0
     day = start + timedelta(days=1)
     while day <= end:
-        count += is_working_day(day)
+        count += is_working_day(day, entered)
         day += timedelta(days=1)
     return count
 

@@ -1,7 +1,10 @@
-"""Queries the hub asks every province node (request/reply, never captured by a stream)."""
+"""Queries between the hub and the province nodes (request/reply, never captured by a
+stream): the hub asks every node for counts (QRY-6); a node asks the hub for the calendar
+years the ministry entered (SYS-2)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -36,3 +39,23 @@ class StudentCounts(ContractModel):
     by: Dimension
     groups: list[CountGroup] = Field(max_length=10_000)
     total: int = Field(ge=0)
+
+
+class CalendarYearsQuery(ContractModel):
+    """SYS-2: a node asks for the years of holidays the ministry entered on the hub."""
+
+    kind: Literal["CalendarYearsQuery"] = "CalendarYearsQuery"
+    version: Literal[1] = 1
+    envelope: Envelope
+
+
+class EnteredYear(ContractModel):
+    year: int = Field(ge=2000, le=2100)
+    holidays: list[date] = Field(max_length=366)
+    workdays: list[date] = Field(max_length=366)  # make-up working days 调休上班日
+
+
+class CalendarYears(ContractModel):
+    kind: Literal["CalendarYears"] = "CalendarYears"
+    version: Literal[1] = 1
+    years: list[EnteredYear] = Field(max_length=101)

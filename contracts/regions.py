@@ -106,6 +106,24 @@ def _require_code6(code: str, field: str) -> None:
         raise ContractError(field, "unknown_region", f"未知的省级行政区划代码：{code[:2]}")
 
 
+def level_of(code: str, field: str = "region_code") -> RegionLevel:
+    """ID-4: the level a 6-digit code names by its digits (`440000`, `440100`, `440106`)."""
+    _require_code6(code, field)
+    if code[2:] == "0000":
+        return "province"
+    return "city" if code[4:] == "00" else "county"
+
+
+_WIDTH: dict[RegionLevel, int] = {"province": 2, "city": 4, "county": 6}
+
+
+def region_contains(outer: str, code: str, field: str = "region_code") -> bool:
+    """`code` is `outer` or lies under it, compared at `outer`'s level: never by stripping
+    zeros, which would make county 130130 contain 130131…130139."""
+    width = _WIDTH[level_of(outer, field)]
+    return code[:width] == outer[:width]
+
+
 def to_file_code(code6: str) -> str:
     """Files carry 12-digit codes: the 6-digit code padded with zeros [004 Q19]."""
     _require_code6(code6, "region_code")

@@ -73,6 +73,8 @@ HUB_CASE_QUERY = f"{RPC_HUB_PREFIX}.case.query"
 HUB_CASE_MONITOR = f"{RPC_HUB_PREFIX}.case.monitor"
 #: QRY-4 national student query, asked by any node on behalf of its user.
 HUB_NATIONAL_QUERY = f"{RPC_HUB_PREFIX}.national.query"
+#: SYS-2: the calendar years the ministry entered (node → hub, CalendarYearsQuery).
+HUB_CALENDAR_YEARS = f"{RPC_HUB_PREFIX}.calendar.years"
 
 RPC_PROV_PREFIX = "xueji.rpc.prov"
 PROV_QUEUE = "prov"

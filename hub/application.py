@@ -26,6 +26,7 @@ from contracts.events import (
     decode_event,
 )
 from contracts.meta import CommandMeta
+from hub.calendar import CalendarUseCases
 from hub.cases import CaseUseCases
 from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
@@ -47,12 +48,13 @@ class Rejection:
     payload: bytes
 
 
-class NationalHub(IdentityUseCases, CaseUseCases, EventSourcedProjection[UUID]):
+class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourcedProjection[UUID]):
     name = "hub"
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._touched: list[CrossProvinceCase] = []
+        self.load_calendar()  # SYS-2: before any deadline is computed
         self.rebuild_board()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

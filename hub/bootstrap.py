@@ -15,8 +15,9 @@ from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
-from hub.api import cases, health, national, statistics
+from hub.api import calendar, cases, health, national, statistics
 from hub.application import NationalHub
+from hub.calendar_rpc import serve_calendar
 from hub.case_rpc import serve_case_rpc
 from hub.console import install as install_console
 from hub.messaging import ProvinceFollower, serve_rpc
@@ -26,6 +27,7 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
+from xueji.audit_api import audit_router
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -60,7 +62,10 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)
     install_problem_handlers(app)
     install_log_context(app, "hub")
-    for router in (health.router, auth, admin, national.router, statistics.router, *cases.routers):
+    audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
+    routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
+    routers += (audit,)
+    for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
     return app
@@ -81,6 +86,7 @@ async def _start(settings: HubSettings, clock: Clock) -> tuple[HubRuntime, list[
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
         await serve_rpc(nc, hub, writer)
         await serve_case_rpc(nc, runtime)
+        await serve_calendar(nc, hub, writer)
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
@@ -106,7 +112,9 @@ async def _deadlines(runtime: HubRuntime) -> None:
 
 async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:
     counts = await runtime.writer(runtime.hub.run_deadlines, runtime.clock.now())
-    if any(counts.values()):
+    if counts["calendar_missing"]:
+        log.warning("deadlines_wait_for_calendar", cases=counts["calendar_missing"])
+    if any(counts[k] for k in ("overdue", "cancel", "clean")):
         runtime.relay.wake()
         log.info("deadlines_applied", **counts)
     return counts

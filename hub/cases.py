@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from contracts.calendar import KeyDates, Window
+from contracts.calendar import CalendarNotCovered, KeyDates, Window
 from contracts.cases import (
     ActOnCase,
     CaseList,
@@ -136,10 +136,14 @@ class CaseUseCases:
 
     def run_deadlines(self, now: datetime) -> dict[str, int]:
         """Records overdue steps, cancels unpulled cases, cleans stale ones; returns counts."""
-        counts = {"overdue": 0, "cancel": 0, "clean": 0}
+        counts = {"overdue": 0, "cancel": 0, "clean": 0, "calendar_missing": 0}
         for case_id in self.board.open_ids():
             case = self._case(case_id)
-            due = case.deadline_due(now)
+            try:
+                due = case.deadline_due(now, self.calendar_years)
+            except CalendarNotCovered:  # SYS-2: decided once the ministry enters the year
+                counts["calendar_missing"] += 1
+                continue
             if due is None:
                 continue
             {"overdue": case.record_overdue, "cancel": case.cancel, "clean": case.clean}[due](

@@ -26,6 +26,7 @@ from province_node.api import (
 )
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
@@ -43,6 +44,7 @@ from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
 from xueji.access.api import admin, auth
 from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
+from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
@@ -94,6 +96,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         settings_api.router,
         problems.router,
         settings_api.calendar,
+        audit_router(lambda runtime: runtime.node),  # AUD-5 over this node's own log
         *cases.routers,
     )
     for router in routers:
@@ -142,6 +145,8 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     imports = ImportService(node, writer, service, clock)
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
+    calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
+    background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
     return NodeRuntime(
         settings,
         node,
@@ -157,6 +162,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         views,
         case_service,
         background,
+        calendar=calendar,
     )
 
 

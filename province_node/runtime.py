@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from contracts.org import OrgTree
 from projections.service import Views
 from province_node.application import ProvinceNode
+from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.imports import ImportService
 from province_node.preschool import PreschoolService
@@ -36,3 +37,5 @@ class NodeRuntime:
     cases: CaseService
     #: Tasks started once NATS is up (the hub-notice follower), stopped with the node.
     background: list = field(default_factory=list)
+    #: SYS-2: the calendar years the ministry entered on the hub.
+    calendar: HubCalendar | None = None

@@ -16,6 +16,10 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 From = Annotated[str | None, typer.Option("--from", help="ISO date/time, inclusive (Beijing)")]
 To = Annotated[str | None, typer.Option("--to", help="ISO date/time, exclusive (Beijing)")]
 Type = Annotated[str | None, typer.Option("--type", help="Substring of the event type")]
+Via = Annotated[
+    str | None,
+    typer.Option(help="Only relations through this field, e.g. out_side: the school a case leaves"),
+]
 
 
 def store_url(value: str) -> str:
@@ -66,7 +70,7 @@ def _given_head(value: str):  # -> xueji.verify.HubHead, imported late like the 
     return HubHead("given", int(notification_id), digest.lower(), 0)
 
 
-def _run(kind: str, key: str, url: str, app: str | None, start, end, type_, as_json) -> None:
+def _run(kind: str, key: str, url: str, app: str | None, start, end, type_, as_json, via=None):
     from xueji.audit import Query, as_text, investigate, parse_time
     from xueji.audit import as_json as to_json
     from xueji.eventlog import StoreNotFound, open_recorder, read_log
@@ -75,7 +79,7 @@ def _run(kind: str, key: str, url: str, app: str | None, start, end, type_, as_j
         window = [parse_time(t) if t else None for t in (start, end)]
     except ValueError as error:
         raise typer.BadParameter(f"--from/--to: {error}") from None
-    query = Query(kind, key, *window, type=type_)  # type: ignore[arg-type]
+    query = Query(kind, key, *window, type=type_, via=via)  # type: ignore[arg-type]
     try:
         _, recorder = open_recorder(store_url(url), app)
     except StoreNotFound as error:
@@ -93,19 +97,20 @@ def _run(kind: str, key: str, url: str, app: str | None, start, end, type_, as_j
 @audit_app.command()
 def student(
     number: str, url: Url, app: App = None, start: From = None, to: To = None, type_: Type = None,
-    as_json: Json = False,
+    via: Via = None, as_json: Json = False,
 ) -> None:  # fmt: skip
     """Every event about one student (by national student number)."""
-    _run("student", number, url, app, start, to, type_, as_json)
+    _run("student", number, url, app, start, to, type_, as_json, via)
 
 
 @audit_app.command()
 def school(
     code: str, url: Url, app: App = None, start: From = None, to: To = None, type_: Type = None,
-    as_json: Json = False,
+    via: Via = None, as_json: Json = False,
 ) -> None:  # fmt: skip
-    """Every event about a school's registrations, students and cases."""
-    _run("school", code, url, app, start, to, type_, as_json)
+    """Every event about a school's registrations, students and cases, e.g. who approved
+    transfers out of it in March: `--type Decided --via out_side --from … --to …`."""
+    _run("school", code, url, app, start, to, type_, as_json, via)
 
 
 @audit_app.command()

@@ -7,6 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from contracts.errors import ContractError, DomainError, http_status
 from xueji.bus import BusUnavailable, RemoteError
@@ -21,6 +23,7 @@ _TITLES = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    405: "Method Not Allowed",
     409: "Conflict",
     422: "Unprocessable Content",
     429: "Too Many Requests",
@@ -29,7 +32,9 @@ _TITLES = {
 }
 
 
-def problem(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
+def problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
     body = {
         "type": f"https://xueji.example/problems/{code}",
         "title": _TITLES.get(status, ""),
@@ -38,12 +43,44 @@ def problem(status: int, code: str, detail: str, **extra: object) -> JSONRespons
         "code": code,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+async def http_problem(request: Request, exc: HTTPException) -> JSONResponse:
+    """Routing's own errors as problems: an unknown path (404), a wrong method (405 with
+    `Allow` naming every method the path has, not only the first route's)."""
+    path = request.url.path
+    if exc.status_code == 404:
+        return problem(404, "not_found", f"接口不存在：{path}")
+    if exc.status_code == 405:
+        allow = ", ".join(sorted(_methods_of(request)))
+        detail = f"接口 {path} 不支持 {request.method} 方法，可用：{allow}"
+        return problem(405, "method_not_allowed", detail, headers={"Allow": allow})
+    detail = str(exc.detail)
+    return problem(exc.status_code, "http_error", detail, headers=exc.headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods_of(request: Request) -> set[str]:
+    """Every method some route of the app fully matches on this path (routers included by
+    FastAPI are matched as a whole, so each method is tried rather than routes listed)."""
+    routes = request.app.router.routes
+    return {
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    }
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Maps bad input, refused rules and unavailable dependencies to problem responses; a
     refusal's status is `contracts.errors.http_status`, the same the bus replies carry."""
+
+    app.add_exception_handler(HTTPException, http_problem)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from contracts.calendar import calendar_health
 from hub.api.deps import Runtime
 
 router = APIRouter()
@@ -12,7 +13,8 @@ router = APIRouter()
 
 @router.get("/healthz")
 async def healthz(runtime: Runtime) -> JSONResponse:
-    """Health of the hub: NATS link, event store, per-province stream positions."""
+    """Health of the hub: NATS link, event store, per-province stream positions, and the
+    calendar years deadlines need that nobody has entered yet."""
     try:
         positions = {
             p: await runtime.writer(runtime.hub.position, p) for p in runtime.settings.provinces
@@ -20,6 +22,7 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
         positions, store = {}, "down"
+    missing = runtime.hub.calendar_missing(runtime.clock.today())  # in memory: no store read
     nats = "connected" if runtime.bus.connected else "down"
     ok = store == "ok" and nats == "connected"
     body = {
@@ -29,5 +32,6 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "nats": nats,
         "store": store,
         "positions": positions,
+        "calendar": calendar_health(missing),  # SYS-2: years whose deadlines are refused
     }
     return JSONResponse(body, status_code=200 if ok else 503)

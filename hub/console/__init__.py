@@ -1,4 +1,5 @@
-"""The hub's console (跨省业务统一办理平台): national query (QRY-4), monitoring (XPT-10)."""
+"""The hub's console (跨省业务统一办理平台): national query (QRY-4), monitoring (XPT-10),
+the national calendar (SYS-2, `calendar.py`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import cases
+from hub.console import calendar, cases
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
 from xueji.console.menu import HUB_MENU
@@ -91,4 +92,4 @@ def install(app: FastAPI) -> None:
         hub_reachable=lambda request: bool(request.app.state.runtime.bus.connected),
         hub_down_note=HUB_DOWN_NOTE,
     )
-    install_console(app, console, router, cases.router)  # `/{kind}/…` last
+    install_console(app, console, router, calendar.router, cases.router)  # `/{kind}/…` last

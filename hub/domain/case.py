@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.calendar import add_working_days
+from contracts.calendar import NONE_ENTERED, Entered, add_working_days
 from contracts.errors import ContractError, DomainError, Forbidden
 from hub.domain.placement import grade_changed
 
@@ -200,23 +200,26 @@ class CrossProvinceCase(Aggregate):
 
     # --- deadlines (XPT-6, XPT-7) -----------------------------------------------------------
 
-    def deadline_due(self, now: datetime) -> str | None:
-        """What the scheduler must do now: `overdue`, `cancel`, `clean` or nothing."""
+    def deadline_due(self, now: datetime, calendar: Entered = NONE_ENTERED) -> str | None:
+        """What the scheduler must do now: `overdue`, `cancel`, `clean` or nothing; `calendar`
+        holds the years the ministry entered (SYS-2), a year nobody covers raises
+        `CalendarNotCovered`."""
         today = now.date()
         if self.status == "approved" and self.pull_requested_at is None:
-            if today > add_working_days(self.approved_at.date(), PULL_DAYS):
+            if today > add_working_days(self.approved_at.date(), PULL_DAYS, calendar):
                 return "cancel"
             return None
         if self.status != "in_progress":
             return None
         if now >= self.initiated_at + CLEANUP_AFTER:
             return "clean"
-        if today > self.step_due() and not self._overdue_recorded():
+        if not self._overdue_recorded() and today > self.step_due(calendar):
             return "overdue"
         return None
 
-    def step_due(self) -> date:
-        return add_working_days(self.steps[self.current]["started_at"].date(), STEP_DAYS)
+    def step_due(self, calendar: Entered = NONE_ENTERED) -> date:
+        started = self.steps[self.current]["started_at"].date()
+        return add_working_days(started, STEP_DAYS, calendar)
 
     def _overdue_recorded(self) -> bool:
         return any(o["index"] == self.current for o in self.overdue)

@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from contracts.calendar import calendar_health
 from province_node.api.deps import Runtime
 
 router = APIRouter()
@@ -30,5 +31,8 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "store": store,
         "outbox_published": runtime.relay.published,
         "views": await asyncio.to_thread(runtime.views.lags),  # lag = log max id − position
+        # SYS-2: years whose deadlines are refused, as far as the node's copy of the hub's
+        # calendar knows
+        "calendar": calendar_health(runtime.calendar.missing(runtime.clock.today())),
     }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import Forbidden
@@ -18,7 +18,8 @@ from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import XLSX, GuardianIn, decoded_proof
 from province_node.domain.preschool import STATES, ChildIdentity
-from xueji.access.api import CurrentUser, require_role
+from province_node.excel.archive_list import exported_rows
+from xueji.access.api import CurrentUser, ExportConfirmer, asked_filters, require_role
 from xueji.access.sessions import Session
 
 router = APIRouter(prefix="/api/v1/preschool", tags=["preschool"])
@@ -136,16 +137,24 @@ async def register_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: Cur
 
 @router.get("/export/{id_group}")
 async def export_entries(
+    request: Request,
     id_group: Literal["resident", "hmt_foreign", "no_document"],
     runtime: Runtime,
     user: CurrentUser,
+    confirmation: ExportConfirmer,
     ids: Annotated[list[UUID] | None, Query()] = None,
 ) -> Response:
     """REG-2 调档学生导出: per document group, in that group's registration import template.
     Without `ids` the whole group minus what may not be exported; with `ids` exactly those
-    (409 `locked` if one is in registration)."""
+    (409 `locked` if one is in registration). Names and ID numbers: SEC-4 like every export
+    of personal data (a second account confirms; recorded with filters and row count)."""
     _school_registrar(user)
+    confirmer, password = confirmation
+    await runtime.access.check_export_confirmer(user, confirmer, password)
     data = await runtime.preschool.export(user.unit_code, IdGroup(id_group), ids)
+    purpose = f"学前调档名单导出: {id_group}"
+    filters = {"id_group": id_group} | asked_filters(request)
+    await runtime.access.record_export(user, confirmer, purpose, filters, exported_rows(data))
     name = quote(f"学前调档名单_{id_group}.xlsx")
     return Response(
         data,

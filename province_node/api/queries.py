@@ -10,7 +10,7 @@ import asyncio
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection
 
 from contracts.codes import Level, StudentStatus
@@ -20,7 +20,7 @@ from projections.queries import Join, StudentQuery, fields, rows, search
 from projections.registrations import summary
 from projections.statistics import count
 from province_node.api.deps import Runtime, ensure_within
-from xueji.access.api import CurrentUser, require_role
+from xueji.access.api import CurrentUser, ExportConfirmer, asked_filters, require_role
 from xueji.access.sessions import Session
 
 router = APIRouter(prefix="/api/v1", tags=["queries"])
@@ -111,29 +111,29 @@ async def student_info(runtime: Runtime, q: Filters) -> dict:
 
 @router.get("/students/export")
 async def export_students(
+    request: Request,
     runtime: Runtime,
     user: CurrentUser,
     q: Filters,
+    confirmation: ExportConfirmer,
     columns: Annotated[str, Query(max_length=2000)],
-    x_export_confirmer: Annotated[str | None, Header(max_length=64)] = None,
-    x_export_confirmer_password: Annotated[str | None, Header(max_length=128)] = None,
 ) -> Response:
     """QRY-1 export with chosen columns; SEC-4: a second account of the unit confirms with
-    its password (headers `X-Export-Confirmer`, `X-Export-Confirmer-Password`), audited."""
+    its password (headers `X-Export-Confirmer`, `X-Export-Confirmer-Password`); the export is
+    recorded with its filters and row count before the file leaves."""
     views = runtime.views
     table = views.view("students").table("students")
     chosen = [c.strip() for c in columns.split(",") if c.strip()]
     unknown = [c for c in chosen if c not in fields(table)]
     if not chosen or unknown:
         raise ContractError("columns", "unknown_field", f"未知的导出列 {','.join(unknown)}")
-    if not (x_export_confirmer and x_export_confirmer_password):
-        raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
-    purpose = f"学生信息导出: {','.join(chosen)}"
-    confirmer, password = x_export_confirmer, x_export_confirmer_password
-    await runtime.access.confirm_export(user, confirmer, password, purpose)
+    confirmer, password = confirmation
+    await runtime.access.check_export_confirmer(user, confirmer, password)
     q.statuses = q.statuses or [StudentStatus.ENROLLED.value]
     await views.caught_up()
     found = await views.read(rows, table, q, chosen, EXPORT_LIMIT)
+    purpose = f"学生信息导出: {','.join(chosen)}"
+    await runtime.access.record_export(user, confirmer, purpose, asked_filters(request), len(found))
     name = quote("在校生查询导出.xlsx")
     return Response(
         await asyncio.to_thread(excel.workbook, chosen, found),  # seconds for 100,000 rows

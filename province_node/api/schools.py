@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from contracts.regions import region_contains
 from province_node.api.deps import Runtime, ensure_within
 from xueji.access.api import CurrentUser
 
@@ -14,15 +15,15 @@ router = APIRouter(prefix="/api/v1/schools", tags=["schools"])
 async def list_schools(
     runtime: Runtime, user: CurrentUser, region: str | None = None, name: str | None = None
 ) -> dict:
-    """Schools of the caller's jurisdiction, filtered by region code prefix and name part."""
+    """Schools of the caller's jurisdiction, filtered by region (compared at the region's
+    level, ID-4) and by a part of the name."""
     items = [
         s
         for s in await runtime.writer(runtime.node.schools)
         if runtime.org.is_within(s["school_code"], user.unit_code)
     ]
     if region:
-        prefix = region.rstrip("0") or region
-        items = [s for s in items if s["region_code"].startswith(prefix)]
+        items = [s for s in items if region_contains(region, s["region_code"], "region")]
     if name:
         items = [s for s in items if name in s["name"]]
     return {"items": items, "total": len(items)}

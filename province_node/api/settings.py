@@ -96,15 +96,21 @@ async def workflow_chain(
 
 @calendar.get("/working-days")
 async def working_days(
-    user: CurrentUser, start: date, days: Annotated[int, Query(ge=0, le=366)] = 10
+    runtime: Runtime, user: CurrentUser, start: date, days: Annotated[int, Query(ge=0, le=366)] = 10
 ) -> dict:
-    """SYS-2: the date `days` statutory working days after `start` (e.g. a step's deadline)."""
-    return {
-        "start": start.isoformat(),
-        "days": days,
-        "date": add_working_days(start, days).isoformat(),
-        "start_is_working_day": is_working_day(start),
-    }
+    """SYS-2: the date `days` statutory working days after `start` (e.g. a step's deadline),
+    with the years the ministry entered on the hub; 409 `calendar_year_missing` for a year
+    nobody has entered."""
+
+    def compute(entered) -> dict:
+        return {
+            "start": start.isoformat(),
+            "days": days,
+            "date": add_working_days(start, days, entered).isoformat(),
+            "start_is_working_day": is_working_day(start, entered),
+        }
+
+    return await runtime.calendar.compute(compute)
 
 
 @router.post("/dedup/run")

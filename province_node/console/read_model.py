@@ -141,9 +141,9 @@ def columns_of(runtime, chosen: list[str]) -> list[str]:
 
 async def export(
     runtime, user: Session, filters: dict[str, str], conds: list[str], columns: list[str], info
-) -> bytes:
-    """The rows of the query (every page, ≤ 100,000) as the API's workbook; SEC-4 is the
-    caller's to have confirmed."""
+) -> tuple[bytes, int]:
+    """The rows of the query (every page, ≤ 100,000) as the API's workbook, and how many;
+    SEC-4 is the caller's to have checked and to record."""
     q = await _query(runtime, user, filters, conds, 1)
     if not info:
         q.statuses = q.statuses or [StudentStatus.ENROLLED.value]
@@ -151,7 +151,7 @@ async def export(
     await views.caught_up()
     table = views.view("students").table("students")
     found = await views.read(rows, table, q, columns, queries.EXPORT_LIMIT)
-    return excel.workbook(columns, found)
+    return excel.workbook(columns, found), len(found)
 
 
 def condition_fields(runtime) -> list[tuple[str, str]]:

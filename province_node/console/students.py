@@ -95,8 +95,8 @@ async def export(request: Request, user: User) -> Response:
         errors |= field_errors(refused)
     if not errors:
         try:
-            await runtime.access.confirm_export(
-                user, values["confirm_username"], values["confirm_password"], values["purpose"]
+            await runtime.access.check_export_confirmer(
+                user, values["confirm_username"], values["confirm_password"]
             )
         except Exception as refused:  # noqa: BLE001 - shown in the dialog
             errors = field_errors(refused)
@@ -110,7 +110,10 @@ async def export(request: Request, user: User) -> Response:
         )
     filters = {k: str(form.get(k, "")) for k in read_model.FILTERS}
     conds = read_model.conditions(form)[1]
-    data = await read_model.export(runtime, user, filters, conds, columns, info)
+    data, count = await read_model.export(runtime, user, filters, conds, columns, info)
+    asked = {k: v for k, v in filters.items() if v} | ({"cond": conds} if conds else {})
+    purpose = f"{values['purpose']}（{','.join(columns)}）"
+    await runtime.access.record_export(user, values["confirm_username"], purpose, asked, count)
     name = "学生信息查询导出.xlsx" if info else "在校生查询导出.xlsx"
     return Response(
         data,

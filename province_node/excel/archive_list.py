@@ -31,6 +31,12 @@ def export_entries(id_group: IdGroup, entries: list[dict]) -> bytes:
     return out.getvalue()
 
 
+def exported_rows(data: bytes) -> int:
+    """How many entries an exported workbook holds (SEC-4's audit counts what left)."""
+    sheet = load_workbook(BytesIO(data), read_only=True)[DATA_SHEET]
+    return sum(1 for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True) if row[0])
+
+
 def _coded(code: str | None, codes: dict[str, str]) -> str | None:
     return f"{code}-{codes[code]}" if code in codes else None
 

@@ -234,3 +234,34 @@ async def test_sec2_no_password_or_token_in_logs(mesh: Mesh, caplog) -> None:
     logs = repr(captured) + caplog.text
     for secret in (DEMO_PASSWORD, "Secret9876", "Wrong-5555", token):
         assert secret not in logs
+
+
+async def test_sec3_idle_expired_session_not_listed_online(mesh: Mesh) -> None:
+    await _login(mesh, f"{SCHOOL}_approver")
+    mesh.clock.advance(hours=1)
+    await _login(mesh, REGISTRAR["44"])  # a later login: still within the idle limit
+    mesh.clock.advance(hours=1, minutes=30)  # the approver has idled 2.5 h, the registrar 1.5 h
+    online = await mesh.get("44", "/api/v1/admin/online-users", as_="440106_sysadmin")
+    names = {u["username"] for u in online.json()["items"]}
+    assert REGISTRAR["44"] in names and f"{SCHOOL}_approver" not in names
+    gone = await mesh.post(
+        "44", f"/api/v1/admin/online-users/{SCHOOL}_approver/force-offline", as_="440106_sysadmin"
+    )
+    assert gone.status_code == 404  # nobody to force offline: the session had already ended
+
+
+async def test_sec4_export_confirmation_is_throttled(mesh: Mesh) -> None:
+    """The confirmer's password is guessed no more freely than at login: the same lock."""
+    path, confirmer = "/api/v1/auth/export-confirmations", f"{SCHOOL}_approver"
+
+    async def confirm(password: str):
+        body = {"username": confirmer, "password": password, "purpose": "导出在校生名单"}
+        return await mesh.post("44", path, as_=REGISTRAR["44"], json=body)
+
+    for _ in range(5):
+        assert (await confirm("Wrong-123")).status_code == 401
+    locked = await confirm(DEMO_PASSWORD)  # even the right password, while locked
+    assert locked.status_code == 429 and locked.json()["code"] == "account_locked"
+    assert (await _login(mesh, confirmer)).status_code == 429  # one lock for the account
+    mesh.clock.advance(minutes=16)
+    assert (await confirm(DEMO_PASSWORD)).status_code == 200

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner, Result
 
+from tests.support.cases import approve_all, enrolled_student, initiate
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 from xueji.chain import GENESIS, link_hash
@@ -206,3 +207,54 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
 
     text = cli("audit", "student", number, "--url", url)
     assert text.exit_code == 0 and "Student.Deleted" in text.output and "核实无误" in text.output
+
+
+async def test_aud5_who_approved_transfers_out_of_school_x_in_march(
+    mesh: Mesh, store_urls: dict[str, str]
+) -> None:
+    """SPEC AUD-5's own example, from the hub's log (CLI and API) after real transfers: one
+    out of school X in March, one out of X in April, one into X in March."""
+    leaving = await enrolled_student(mesh, "44", 336, name="王五")
+    later = await enrolled_student(mesh, "44", 337, name="赵六")
+    arriving = await enrolled_student(mesh, "34", 338, name="孙七")
+    mesh.clock.set(datetime(2027, 3, 10, 9, 0, tzinfo=SHANGHAI))
+    march = await approve_all(mesh, (await initiate(mesh, leaving, name="王五")).json())
+    into = await initiate(
+        mesh, arriving, name="孙七", province="44", class_code="2026201", registrar=REGISTRAR["44"]
+    )
+    await approve_all(mesh, into.json())
+    mesh.clock.set(datetime(2027, 4, 2, 9, 0, tzinfo=SHANGHAI))
+    await approve_all(mesh, (await initiate(mesh, later, name="赵六")).json())
+    approvers = {(s["account"], s["unit_code"]) for s in march["steps"]}
+    assert len(approvers) == 4  # two steps on each side
+
+    window = ["--from", "2027-03-01", "--to", "2027-04-01", "--type", "Decided"]
+    args = ["audit", "school", SCHOOL, "--app", "hub", "--url", store_urls["hub"], *window]
+    result = cli(*args, "--via", "out_side", "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)["events"]
+    assert {(e["account"], e["unit"]) for e in found} == approvers
+    assert all(e["outcome"] == "approved" and e["at"].startswith("2027-03-10") for e in found)
+    assert {e["subject"] for e in found} == {f"学籍号 {leaving}"}
+    anyway = json.loads(cli(*args, "--json").output)["events"]  # into X as well, without --via
+    assert {e["subject"] for e in anyway} == {f"学籍号 {leaving}", f"学籍号 {arriving}"}
+
+    params = {"school": SCHOOL, "from": "2027-03-01", "to": "2027-04-01", "type": "Decided"}
+    api = await mesh.get("hub", "/api/v1/audit", as_=MINISTRY, params=params | {"via": "out_side"})
+    assert api.status_code == 200, api.text
+    assert [e["notification_id"] for e in api.json()["events"]] == [
+        e["notification_id"] for e in found
+    ]
+    # The node answers of its own log the same way (its events carry the store's time).
+    own = await mesh.get(
+        "44", "/api/v1/audit", as_="440000_registrar", params={"school": SCHOOL, "type": "Case"}
+    )
+    assert own.status_code == 200, own.text
+    opened = [e for e in own.json()["events"] if e["type"] == "Student.CaseOpened"]
+    assert {e["subject"] for e in opened} == {f"学籍号 {leaving}", f"学籍号 {later}"}
+    school_only = await mesh.get("44", "/api/v1/audit", as_=REGISTRAR["44"], params=params)
+    assert school_only.status_code == 403
+    both = await mesh.get(
+        "hub", "/api/v1/audit", as_=MINISTRY, params={"school": SCHOOL, "student": leaving}
+    )
+    assert both.status_code == 422

@@ -11,7 +11,7 @@ from hub.bootstrap import run_deadlines
 from simulations.demo import school_code
 from tests.support.cases import TRANSFERS, approve_all, case_now, decide, enrolled_student, initiate
 from tests.support.mesh import Mesh
-from tests.support.people import JUNIOR_SCHOOL, REGISTRAR
+from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR
 from xueji.clock import SHANGHAI
 
 IN_SCHOOL = JUNIOR_SCHOOL["34"]
@@ -84,7 +84,8 @@ async def test_xpt7_approved_case_waiting_for_pull_is_not_cleaned(mesh: Mesh) ->
     await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
     await mesh.wait_until(lambda: _completed(mesh, case["id"]))
     mesh.clock.set(_at(2027, 3, 1))
-    assert await run_deadlines(mesh.runtime("hub")) == {"overdue": 0, "cancel": 0, "clean": 0}
+    counts = {"overdue": 0, "cancel": 0, "clean": 0, "calendar_missing": 0}
+    assert await run_deadlines(mesh.runtime("hub")) == counts
 
 
 async def test_xpt8_no_new_transfers_from_jul_15_to_aug_14(mesh: Mesh) -> None:
@@ -149,3 +150,69 @@ async def _unlocked(mesh: Mesh, number: str) -> bool:
 
 async def _completed(mesh: Mesh, case_id: str) -> bool:
     return (await case_now(mesh, case_id))["status"] == "completed"
+
+
+CALENDAR_2027 = "/api/v1/admin/calendar/2027"
+#: New Year's Day and a Spring Festival week, with two make-up weekend days (illustrative).
+HOLIDAYS_2027 = ["2027-01-01", *(f"2027-02-{d:02d}" for d in range(6, 13))]
+MAKE_UP_2027 = ["2027-02-14", "2027-02-20"]
+
+
+async def test_sys2_uncovered_year_refuses_deadlines_until_the_ministry_enters_it(
+    mesh: Mesh,
+) -> None:
+    """chinese-calendar 1.11 ends with 2026: a step started on Tue 2026-12-22 is due in
+    2027, which is neither guessed as Mon–Fri nor computed until the ministry enters it."""
+    number = await enrolled_student(mesh, "44", 607)
+    mesh.clock.set(_at(2026, 12, 22))
+    assert (await initiate(mesh, number)).status_code == 201
+    health = (await mesh.get("hub", "/healthz")).json()
+    assert health["status"] == "ok" and health["calendar"]["missing_years"] == [2027]
+    assert "2027年" in health["calendar"]["detail"]
+    node_health = (await mesh.get("44", "/healthz")).json()
+    assert node_health["calendar"]["status"] == "missing"
+
+    hub = mesh.runtime("hub")
+    mesh.clock.set(_at(2027, 1, 6))
+    assert await run_deadlines(hub) == {
+        "overdue": 0,
+        "cancel": 0,
+        "clean": 0,
+        "calendar_missing": 1,
+    }
+    days = {"start": "2026-12-31", "days": 1}
+    path = "/api/v1/calendar/working-days"
+    refused = await mesh.get("44", path, as_="440106_registrar", params=days)
+    assert refused.status_code == 409 and refused.json()["code"] == "calendar_year_missing"
+    assert refused.json()["year"] == 2027 and "2027年" in refused.json()["detail"]
+    assert (await mesh.get("hub", CALENDAR_2027, as_=MINISTRY)).json()["source"] == "missing"
+
+    body = {"holidays": HOLIDAYS_2027, "workdays": MAKE_UP_2027}
+    assert (await _put(mesh, CALENDAR_2027, MINISTRY, body)).status_code == 403  # sysadmin's
+    bad = await _put(mesh, CALENDAR_2027, "moe_sysadmin", body | {"workdays": ["2027-02-15"]})
+    assert bad.status_code == 422 and bad.json()["field"] == "workdays"
+    entered = await _put(mesh, CALENDAR_2027, "moe_sysadmin", body)
+    assert entered.status_code == 200 and entered.json()["source"] == "entered"
+    assert entered.json()["holidays"][0] == "2027-01-01"
+
+    # Jan 1 is off, so the 10th working day is Wed Jan 6 (a Mon–Fri guess said Jan 5).
+    assert (await run_deadlines(hub))["overdue"] == 0
+    mesh.clock.set(_at(2027, 1, 7))
+    assert await run_deadlines(hub) == {
+        "overdue": 1,
+        "cancel": 0,
+        "clean": 0,
+        "calendar_missing": 0,
+    }
+    same = await mesh.get("44", path, as_="440106_registrar", params=days)  # the node asks the hub
+    assert same.status_code == 200 and same.json()["date"] == "2027-01-04"
+    assert (await mesh.get("hub", "/healthz")).json()["calendar"]["status"] == "ok"
+    assert (await mesh.get("44", "/healthz")).json()["calendar"]["status"] == "ok"
+
+    await mesh.stop("hub")  # stored as events: a restart keeps the year
+    await mesh.start("hub")
+    assert (await mesh.get("hub", CALENDAR_2027, as_=MINISTRY)).json()["source"] == "entered"
+
+
+async def _put(mesh: Mesh, path: str, user: str, body: dict):
+    return await mesh._call("PUT", "hub", path, user, json=body)

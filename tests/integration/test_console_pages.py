@@ -351,3 +351,26 @@ async def test_xpt3_approved_case_waits_as_a_pull_on_the_registrar_s_page(mesh: 
         pulled = await client.post(f"/transfers/{case['id']}/archive-pull")
         assert pulled.status_code == 303
         assert "已调档" in (await client.get(pulled.headers["location"])).text
+
+
+async def test_sys2_ministry_enters_a_missing_year_on_the_hub_console(mesh: Mesh) -> None:
+    async with _console(mesh, "hub", "moe_registrar") as client:
+        page = await client.get("/calendar?year=2027")
+        assert page.status_code == 200 and "未录入" in page.text and "保存" not in page.text
+        assert "2027年的法定节假日和调休上班日尚未录入" in page.text  # today: Nov 22, 2026
+        assert "节假日录入" in (await client.get("/")).text  # in the menu
+        assert (await client.post("/calendar", data={"year": "2027"})).status_code == 403
+    async with _console(mesh, "hub", "moe_sysadmin") as client:
+        wrong = await client.post(
+            "/calendar", data={"year": "2027", "holidays": "2027-01-01", "workdays": "2027-01-04"}
+        )
+        assert wrong.status_code == 422 and "调休上班日应为周六或周日" in wrong.text
+        saved = await client.post(
+            "/calendar",
+            data={"year": "2027", "holidays": "2027-01-01\n2027-02-08", "workdays": "2027-02-14"},
+        )
+        assert saved.status_code == 200 and "已保存 2027 年" in saved.text
+        assert "教育部录入" in saved.text and "尚未录入" not in saved.text
+        statutory = await client.get("/calendar?year=2026")
+        assert "国务院公布" in statutory.text and "2026-10-01" in statutory.text
+    assert mesh.runtime("hub").hub.calendar_years[2027].holidays  # what deadlines now use

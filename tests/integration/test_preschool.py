@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from simulations.demo import school_code
+from simulations.demo import DEMO_PASSWORD, school_code
 from simulations.preschool import child, lookalikes
 from tests.support.mesh import Mesh
 from tests.support.people import PNG_BASE64, resident_id
@@ -18,6 +18,8 @@ from tests.support.people import PNG_BASE64, resident_id
 PRIMARY = school_code("440106", 1)  # 天河区实验小学
 REGISTRAR, APPROVER = f"{PRIMARY}_registrar", f"{PRIMARY}_approver"
 PATH = "/api/v1/preschool"
+#: SEC-4: a second account of the school confirms every export of the list.
+CONFIRMED = {"X-Export-Confirmer": APPROVER, "X-Export-Confirmer-Password": DEMO_PASSWORD}
 UNKNOWN_KID = resident_id(born=date(2020, 5, 5), sequence=121)  # not a pre-school record
 GUARDIAN = {
     "name": "家长",
@@ -104,7 +106,11 @@ async def test_reg2_locked_once_registration_started(mesh: Mesh) -> None:
         await mesh.patch("44", path, as_=REGISTRAR, json=changes),
         await mesh.request_delete("44", path, as_=REGISTRAR),
         await mesh.get(
-            "44", f"{PATH}/export/resident", as_=REGISTRAR, params={"ids": [entry["id"]]}
+            "44",
+            f"{PATH}/export/resident",
+            as_=REGISTRAR,
+            params={"ids": [entry["id"]]},
+            headers=CONFIRMED,
         ),
     ):
         assert response.status_code == 409 and response.json()["code"] == "locked", response.text
@@ -131,15 +137,15 @@ async def test_reg2_export_per_document_group_no_document_not_exportable(mesh: M
     hk = {"id_type": "6", "id_number": "h1234567", "name": "陈港", "sex": "2"}
     await _add(mesh, hk | {"birth_date": "2020-02-02"})
 
-    resident = await mesh.get("44", f"{PATH}/export/resident", as_=REGISTRAR)
+    resident = await mesh.get("44", f"{PATH}/export/resident", as_=REGISTRAR, headers=CONFIRMED)
     assert resident.status_code == 200
     assert _rows(resident.content) == [
         (matched["name"], "1-居民身份证", matched["id_number"]),
         ("未匹配", "1-居民身份证", UNKNOWN_KID),
     ]
-    foreign = await mesh.get("44", f"{PATH}/export/hmt_foreign", as_=REGISTRAR)
+    foreign = await mesh.get("44", f"{PATH}/export/hmt_foreign", as_=REGISTRAR, headers=CONFIRMED)
     assert _rows(foreign.content) == [("陈港", "6-香港特区护照/身份证明", "H1234567")]
-    none = await mesh.get("44", f"{PATH}/export/no_document", as_=REGISTRAR)
+    none = await mesh.get("44", f"{PATH}/export/no_document", as_=REGISTRAR, headers=CONFIRMED)
     assert none.status_code == 422 and none.json()["code"] == "not_exportable"
 
 
@@ -221,3 +227,29 @@ async def test_reg2_only_the_schools_own_registrar(mesh: Mesh) -> None:
     foreign = await mesh.get("44", f"{PATH}/entries/{entry['id']}", as_=other_school)
     assert foreign.status_code == 403 and UNKNOWN_KID not in foreign.text
     assert (await mesh.get("44", f"{PATH}/entries", as_=other_school)).json()["total"] == 0
+
+
+async def test_sec4_preschool_export_needs_a_second_account(mesh: Mesh) -> None:
+    """Names and ID numbers leave only with a second account's confirmation, audited."""
+    matched = await _matched(mesh, 7)
+    path = f"{PATH}/export/resident"
+    alone = await mesh.get("44", path, as_=REGISTRAR)
+    assert alone.status_code == 403 and alone.json()["code"] == "second_account_required"
+    myself = {"X-Export-Confirmer": REGISTRAR, "X-Export-Confirmer-Password": DEMO_PASSWORD}
+    assert (await mesh.get("44", path, as_=REGISTRAR, headers=myself)).status_code == 403
+    wrong = CONFIRMED | {"X-Export-Confirmer-Password": "Wrong-123"}
+    assert (await mesh.get("44", path, as_=REGISTRAR, headers=wrong)).status_code == 401
+    done = await mesh.get("44", path, as_=REGISTRAR, headers=CONFIRMED)
+    assert done.status_code == 200, done.text
+    assert [r[2] for r in _rows(done.content)] == [matched["id_number"]]
+
+    node = mesh.runtime("44").node
+    topics = ["xueji.access.account:Account.DataExported"]
+    [audit] = node.recorder.select_notifications(start=1, limit=10_000, topics=topics)
+    event = node.mapper.to_domain_event(audit)
+    assert (event.requested_by, event.rows, event.filters) == (
+        REGISTRAR,
+        1,
+        {"id_group": "resident"},
+    )
+    assert node.repository.get(event.originator_id).username == APPROVER

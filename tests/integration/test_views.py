@@ -281,6 +281,11 @@ async def test_qry1_export_with_chosen_columns_needs_a_second_account(mesh: Mesh
     assert table[0] == ["全国学籍号", "姓名", "年级", "有无照片"]
     assert sorted(r[0] for r in table[1:]) == sorted(ids["liwan"])
     assert all(r[2] == "初中2025级" and r[3] is False for r in table[1:])
+    node = mesh.runtime("44").node  # SEC-4: the export is recorded with its filters and rows
+    topics = ["xueji.access.account:Account.DataExported"]
+    [audit] = node.recorder.select_notifications(start=1, limit=10_000, topics=topics)
+    event = node.mapper.to_domain_event(audit)
+    assert (event.requested_by, event.rows, event.filters) == (PROVINCE, len(table) - 1, params)
 
 
 async def test_qry6_a_bad_count_request_gets_a_typed_error_reply(mesh: Mesh) -> None:

@@ -7,11 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.calendar import (
+    CalendarNotCovered,
     KeyDates,
     Switches,
     Window,
+    YearCalendar,
     add_working_days,
+    covers,
     is_working_day,
+    missing_years,
+    statutory_year,
     working_days_between,
 )
 from contracts.errors import ContractError
@@ -48,21 +53,76 @@ def test_sys2_zero_working_days_and_reversed_range() -> None:
     assert working_days_between(date(2026, 3, 20), date(2026, 3, 16)) == 0
 
 
-def test_sys2_unknown_years_fall_back_to_weekdays() -> None:
-    assert is_working_day(date(2099, 10, 1))  # a Thursday; no published holidays that far
-    assert not is_working_day(date(2099, 10, 3))  # Saturday
-    assert add_working_days(date(2099, 10, 2), 1) == date(2099, 10, 5)
-    assert is_working_day(date(1990, 1, 1))  # before the library's range: a Monday
+def test_sys2_uncovered_year_refuses_a_deadline_computation() -> None:
+    """Beyond the library's data (2004–2026 in chinese-calendar 1.11) nothing is guessed:
+    a Mon–Fri week would make the 2027 Spring Festival a run of working days."""
+    with pytest.raises(CalendarNotCovered) as refused:
+        add_working_days(date(2026, 12, 24), 10)  # reaches into 2027
+    assert refused.value.year == 2027 and refused.value.code == "calendar_year_missing"
+    assert "2027年" in refused.value.message and "教育部" in refused.value.message
+    with pytest.raises(CalendarNotCovered):
+        is_working_day(date(2003, 6, 2))  # before the library's range as well
+    assert not covers(2027) and covers(2026)
+    assert missing_years(date(2026, 6, 1)) == []
+    assert missing_years(date(2026, 12, 1)) == [2027]  # a December deadline reaches January
+
+
+#: New Year's Day, and Fri Feb 5 – Thu Feb 11 for the Spring Festival (an illustration).
+HOLIDAYS_2027 = ["2027-01-01", *(f"2027-02-{d:02d}" for d in range(5, 12))]
+MAKE_UP_2027 = ["2027-02-14", "2027-02-20"]  # a Sunday and a Saturday worked
+
+
+def test_sys2_entered_year_is_used_by_every_working_day_function() -> None:
+    entered = {2027: YearCalendar.entered(2027, HOLIDAYS_2027, MAKE_UP_2027)}
+    assert not is_working_day(date(2027, 2, 8), entered)  # a Monday of the holiday
+    assert is_working_day(date(2027, 2, 14), entered)  # make-up Sunday
+    assert is_working_day(date(2027, 2, 15), entered)  # an ordinary Monday
+    # Feb 4 (Thu) +1 → Feb 12 (Fri), then Sun 14, Mon 15 … : the holiday is skipped.
+    assert add_working_days(date(2027, 2, 3), 2, entered) == date(2027, 2, 12)
+    assert add_working_days(date(2027, 2, 3), 3, entered) == date(2027, 2, 14)
+    assert working_days_between(date(2027, 2, 4), date(2027, 2, 15), entered) == 3
+    assert add_working_days(date(2026, 12, 24), 10, entered) == date(2027, 1, 8)
+    assert covers(2027, entered) and missing_years(date(2026, 12, 1), entered) == []
+
+
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "field", "code"),
+    [
+        (["2028-01-01"], [], "holidays", "wrong_year"),
+        (["2027-13-01"], [], "holidays", "bad_date"),
+        ([], [], "holidays", "holidays_required"),
+        (HOLIDAYS_2027, ["2027-02-15"], "workdays", "workday_not_weekend"),  # a Monday
+        (HOLIDAYS_2027, ["2027-02-06"], "workdays", "holiday_and_workday"),
+    ],
+)
+def test_sys2_an_entered_year_is_checked(holidays, workdays, field: str, code: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        YearCalendar.entered(2027, holidays, workdays)
+    assert (refused.value.field, refused.value.code) == (field, code)
+
+
+def test_sys2_library_years_read_as_entered_ones() -> None:
+    year = statutory_year(2026)
+    assert year is not None and date(2026, 10, 1) in year.holidays
+    assert date(2026, 10, 10) in year.workdays
+    assert statutory_year(2027) is None
 
 
 @given(
-    start=st.dates(min_value=date(2004, 1, 1), max_value=date(2030, 12, 31)),
+    start=st.dates(min_value=date(2004, 1, 1), max_value=date(2026, 11, 1)),
     n=st.integers(min_value=0, max_value=40),
 )
 def test_sys2_working_days_between_inverts_add_working_days(start: date, n: int) -> None:
     end = add_working_days(start, n)
     assert working_days_between(start, end) == n
     assert n == 0 or is_working_day(end)
+
+
+@given(start=st.dates(min_value=date(2027, 1, 1), max_value=date(2027, 11, 1)))
+def test_sys2_entered_year_keeps_the_inverse(start: date) -> None:
+    entered = {2027: YearCalendar.entered(2027, HOLIDAYS_2027, MAKE_UP_2027)}
+    end = add_working_days(start, 10, entered)
+    assert working_days_between(start, end, entered) == 10 and is_working_day(end, entered)
 
 
 def test_xpt8_transfer_freeze_jul15_to_aug14_inclusive() -> None:

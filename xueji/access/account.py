@@ -54,6 +54,12 @@ class Account(Aggregate):
     def confirm_export(self, requested_by: str, purpose: str, at: datetime) -> None:
         """SEC-4: this account confirmed another account's export (kept for the audit)."""
 
+    @event("DataExported")
+    def record_export(
+        self, requested_by: str, purpose: str, filters: dict, rows: int, at: datetime, meta: dict
+    ) -> None:
+        """SEC-4: an export this account confirmed: who asked, for what, which rows, how many."""
+
     def view(self) -> dict:
         return {
             "username": self.username,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Role
@@ -39,6 +39,26 @@ async def current_user(session: AnySession) -> Session:
 
 
 CurrentUser = Annotated[Session, Depends(current_user)]
+
+
+async def export_confirmer(
+    x_export_confirmer: Annotated[str | None, Header(max_length=64)] = None,
+    x_export_confirmer_password: Annotated[str | None, Header(max_length=128)] = None,
+) -> tuple[str, str]:
+    """SEC-4: the confirming second account and its password, from the export's headers
+    `X-Export-Confirmer` and `X-Export-Confirmer-Password`."""
+    if not (x_export_confirmer and x_export_confirmer_password):
+        raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
+    return x_export_confirmer, x_export_confirmer_password
+
+
+ExportConfirmer = Annotated[tuple[str, str], Depends(export_confirmer)]
+
+
+def asked_filters(request: Request) -> dict[str, str | list[str]]:
+    """The query string as the caller sent it, for the export's audit record."""
+    params = request.query_params
+    return {k: v[0] if len(v) == 1 else v for k in params if (v := params.getlist(k))}
 
 
 def require_role(session: Session, *roles: str) -> None:

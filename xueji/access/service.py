@@ -11,14 +11,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from contracts.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from xueji.access.account import Account, AccountDirectory
+from xueji.access.exports import WRONG_CREDENTIALS, ExportConfirmations
 from xueji.access.passwords import check_new_password, hash_password, verify_password
 from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
 from xueji.logs import get_logger
 from xueji.store import Writer
 
 log = get_logger("xueji.access")
-
-WRONG_CREDENTIALS = "用户名或密码错误"  # never says which of the two was wrong
 
 
 class Jurisdiction(Protocol):
@@ -38,7 +37,7 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class AccessService:
+class AccessService(ExportConfirmations):
     def __init__(
         self, app: Application, writer: Writer, jurisdiction: Jurisdiction, clock: Clock
     ) -> None:
@@ -77,10 +76,7 @@ class AccessService:
 
     async def login(self, username: str, password: str) -> dict:
         now = self.clock.now()
-        until = self.throttle.locked_until(username, now)
-        if until is not None:
-            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-            raise TooManyAttempts(f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
+        self._refuse_if_locked(username, now)
         account = await self.writer(self._account, username)
         valid = account is not None and await asyncio.to_thread(
             verify_password, account.password_hash, password
@@ -109,6 +105,12 @@ class AccessService:
             "role": account.role,
             "password_changed_at": _iso(account.password_changed_at),
         }
+
+    def _refuse_if_locked(self, username: str, now: datetime) -> None:
+        until = self.throttle.locked_until(username, now)
+        if until is not None:
+            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+            raise TooManyAttempts(f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
 
     def _record_login(self, username: str, at: datetime) -> None:
         account = self._account(username)
@@ -190,7 +192,7 @@ class AccessService:
         """SEC-3: the online users of the caller's jurisdiction."""
         return [
             s.view()
-            for s in self.sessions.online()
+            for s in self.sessions.online(self.clock.now())
             if self.jurisdiction.is_within(s.unit_code, session.unit_code)
         ]
 
@@ -198,7 +200,7 @@ class AccessService:
         """SEC-3: one user, or (username None) everyone of the jurisdiction but the caller."""
         targets = [
             s
-            for s in self.sessions.online()
+            for s in self.sessions.online(self.clock.now())
             if self.jurisdiction.is_within(s.unit_code, session.unit_code)
             and s.username != session.username
             and (username is None or s.username == username)
@@ -220,27 +222,6 @@ class AccessService:
             and self.jurisdiction.is_within(a.unit_code, session.unit_code)
             and (a.last_login_at is None or a.last_login_at < since)
         ]
-
-    async def confirm_export(
-        self, session: Session, confirmer: str, password: str, purpose: str
-    ) -> dict:
-        """SEC-4: a second account of the same unit confirms with its password; audited."""
-        account = await self.writer(self._account, confirmer)
-        if (
-            account is None
-            or confirmer == session.username
-            or account.unit_code != (session.unit_code)
-        ):
-            raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
-        if not await asyncio.to_thread(verify_password, account.password_hash, password):
-            raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials", field="password")
-        await self.writer(self._record_confirmation, confirmer, session.username, purpose)
-        return {"confirmed_by": confirmer, "requested_by": session.username, "purpose": purpose}
-
-    def _record_confirmation(self, confirmer: str, requester: str, purpose: str) -> None:
-        account = self._account(confirmer)
-        account.confirm_export(requested_by=requester, purpose=purpose, at=self.clock.now())
-        self.app.save(account)
 
     async def _account_in_sight(self, session: Session, username: str) -> Account:
         account = await self.writer(self._account, username)

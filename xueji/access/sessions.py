@@ -99,7 +99,12 @@ class SessionRegistry:
         self._end(token, why)
         return True
 
-    def online(self) -> list[Session]:
+    def online(self, now: datetime) -> list[Session]:
+        """SEC-3: the sessions still alive at `now`; those idle past the limit end here, as
+        they would at their holder's next request, so no list shows a dead session."""
+        idle = [t for t, s in self.sessions.items() if now - s.last_seen > IDLE_TIMEOUT]
+        for token in idle:
+            self._end(token, "session_expired")
         return list(self.sessions.values())
 
     def _end(self, token: str, why: str) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from xueji.console.admin import router as admin_router
 from xueji.console.auth import router as auth_router
 from xueji.console.kit import Console
+from xueji.http import http_problem
 
 STATIC = Path(__file__).parent / "static"
 
@@ -34,7 +34,7 @@ def install_console(app: FastAPI, console: Console, *routers: APIRouter) -> None
         if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
             "accept", ""
         ):
-            return await http_exception_handler(request, exc)
+            return await http_problem(request, exc)  # the API's answer, never a page
         detail = "页面不存在，请从左侧菜单进入。" if exc.status_code == 404 else str(exc.detail)
         return console.page(
             request,

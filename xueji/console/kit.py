@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from contracts.errors import ContractError, DomainError, Unauthorized, http_status
 from contracts.meta import CommandMeta
@@ -116,6 +118,13 @@ def meta_of(user: Session) -> CommandMeta:
 
 class ConsoleRoute(APIRoute):
     """Console pages: refusals become Chinese pages (or fragments for htmx), never JSON."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # `/api/` is the JSON API's: a page pattern such as `/{kind}/{case_id}/{action}` must
+        # not answer there (an unknown API path is a 404 problem, not a login redirect).
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()

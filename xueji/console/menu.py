@@ -126,5 +126,5 @@ HUB_MENU: tuple[Item, ...] = (
             Item("跨省业务监控", "/monitoring"),
         ),
     ),
-    Item("系统管理", children=SYSTEM),
+    Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
 )

@@ -1,0 +1,23 @@
+"""`xueji.rpc.hub.calendar.years` (SYS-2): nodes compute working days with the years the
+ministry entered on the hub, so a deadline reads the same in every province."""
+
+from __future__ import annotations
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from contracts import subjects
+from contracts.envelope import decode
+from contracts.queries import CalendarYears, CalendarYearsQuery, EnteredYear
+from hub.application import NationalHub
+from xueji.bus import serve
+from xueji.store import Writer
+
+
+async def serve_calendar(nc: Client, hub: NationalHub, writer: Writer) -> None:
+    async def years(msg: Msg) -> CalendarYears:
+        decode(CalendarYearsQuery, msg.data)
+        entered = await writer(lambda: dict(hub.calendar_years))
+        return CalendarYears(years=[EnteredYear(**y.view()) for y in entered.values()])
+
+    await serve(nc, subjects.HUB_CALENDAR_YEARS, subjects.HUB_QUEUE, years)
