@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table
 from contracts.approval import decision
 from projections.batch import Batch, Row
 from projections.machinery import View
-from province_node.domain.approval import ChainProcess
+from province_node.domain.approval import Approval
 from province_node.domain.registration import Registration as R
 from province_node.domain.registration import RegistrationStatus as S
 
@@ -82,7 +82,7 @@ _SETS: dict[type, Callable[[Any], Row]] = {
     R.DedupPassed: lambda e: {"dedup_status": "passed"},
     R.ReviewStarted: lambda e: {"chain": list(e.chain), "step": 0, "status": S.IN_REVIEW},
     R.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
-    ChainProcess.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
+    Approval.Resubmitted: lambda e: {"step": 0, "status": S.IN_REVIEW},
     R.Deleted: lambda e: {"status": S.DELETED},
     R.Abandoned: lambda e: {"status": S.ABANDONED},
     R.NumberAssigned: lambda e: {"student_number": e.student_number},
@@ -95,8 +95,8 @@ def _follow(view: View, table: Table) -> None:
     view.on(*_SETS)(functools.partial(_set, table))
     # The review's events are the engine's (older logs hold them under the registration's
     # name); rows of other businesses are not in this table and are passed over.
-    view.on(R.Decided, ChainProcess.Decided)(functools.partial(_decided, table))
-    view.on(R.Reported, ChainProcess.Reported)(functools.partial(_reported, table))
+    view.on(R.Decided, Approval.Decided)(functools.partial(_decided, table))
+    view.on(R.Reported, Approval.Reported)(functools.partial(_reported, table))
 
 
 def _submitted(table: Table, batch: Batch, e: Any) -> None:
@@ -123,7 +123,7 @@ def _set(table: Table, batch: Batch, e: Any) -> None:
 
 
 def _decided(table: Table, batch: Batch, e: Any) -> None:
-    """The engine's own transition rule (`ChainProcess.after_decision`), applied to the row."""
+    """The engine's own transition rule (`Approval.after_decision`), applied to the row."""
     row = batch.get(table, str(e.originator_id))
     if row is None:
         return

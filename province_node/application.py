@@ -8,13 +8,17 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
+from contracts.codes import SchoolType, Stage
 from contracts.errors import ContractError
 from contracts.meta import CommandMeta
+from contracts.org import OrgTree
 from province_node.case_records import CaseRecords
-from province_node.domain.errors import NotFound
+from province_node.domain.deletion import StudentDeletion
+from province_node.domain.errors import DomainError, NotFound
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
+from province_node.domain.workflow_defaults import BusinessType
 from province_node.history import history_item
 from province_node.pending_checks import PendingCheckUseCases
 from province_node.registering import RegistrationUseCases
@@ -136,31 +140,61 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
         local = [history_item(e) for e in self.events.get(student.id)]
         return [*student.imported_history(), *local]
 
-    def request_student_deletion(self, student_number: str, reason: str, meta: CommandMeta) -> dict:
-        """REG-9: the school applies to delete a wrongly registered student."""
+    # --- REG-9 误操作删除, on the approval engine --------------------------------------------
+
+    def request_student_deletion(
+        self, student_number: str, reason: str, org: OrgTree, at: str, meta: CommandMeta
+    ) -> dict:
+        """The school applies to delete a wrongly registered student; a repeat of the same
+        command answers the same and stores nothing (BUS-2)."""
         student = self._student(student_number)
+        deletion_id = StudentDeletion.create_id(meta.command_id)
+        if student.deletion_id == str(deletion_id):
+            return student.record()
         student.check_deletion_request(meta.unit_code)
-        student.request_deletion(reason=reason, meta=meta.as_dict())
-        self.save(student)
+        chain = self.frozen_chain(BusinessType.DELETION, student.school_code, student.stage, org)
+        deletion = StudentDeletion(
+            command_id=meta.command_id,
+            student_number=student.student_number,
+            school_code=student.school_code,
+            reason=reason,
+            chain=chain,
+            at=at,
+            meta=meta.as_dict(),
+        )
+        student.request_deletion(reason=reason, deletion_id=str(deletion.id), meta=meta.as_dict())
+        self.save(student, deletion)
         return student.record()
 
     def decide_student_deletion(
-        self,
-        student_number: str,
-        approve: bool,
-        opinion: str | None,
-        supervising_unit: str,
-        meta: CommandMeta,
+        self, student_number: str, approve: bool, opinion: str | None, at: str, meta: CommandMeta
     ) -> dict:
-        """REG-9: the school's supervising bureau confirms (or refuses) the deletion; the
-        same command again answers the same and stores nothing (BUS-2)."""
+        """The chain's unit (the supervising bureau) confirms or refuses; the same command
+        again answers the same and stores nothing (BUS-2)."""
         student = self._student(student_number)
-        if student.has_decided_deletion(meta.command_id):
+        if student.deletion_id is None:
+            raise DomainError(StudentDeletion.NOT_YOUR_STEP, code="not_your_step")
+        deletion = self.repository.get(UUID(student.deletion_id))
+        if deletion.seen(meta.command_id):
             return student.record()
-        student.check_deletion_decision(meta.unit_code, supervising_unit)
-        student.decide_deletion(approve=approve, opinion=opinion, meta=meta.as_dict())
-        self.save(student)
+        if deletion.current is None:
+            raise DomainError(deletion.NOT_IN_REVIEW, code="deletion_decided")
+        deletion.check_decision(meta.unit_code, meta.role, approve, opinion)
+        deletion.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
+        if deletion.status == deletion.APPROVED:
+            student.delete(opinion=opinion, meta=meta.as_dict())
+        elif deletion.status == deletion.REJECTED:
+            student.refuse_deletion(opinion=opinion, meta=meta.as_dict())
+        self.save(deletion, student)
         return student.record()
+
+    def frozen_chain(
+        self, business: BusinessType, school_code: str, stage: Stage, org: OrgTree
+    ) -> list[dict]:
+        """SYS-1: the chain in force now for a business of this school, to freeze on it."""
+        school_type = SchoolType(self._school(school_code).school_type)
+        frozen = self.settings().workflow().freeze(business, school_code, school_type, stage, org)
+        return [step.model_dump(mode="json") for step in frozen.steps]
 
     def _student(self, student_number: str) -> Student:
         try:  # a number is reserved at registration; the record exists once approved

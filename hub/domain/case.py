@@ -12,8 +12,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from contracts.approval import StepLevel, check_opinion, deciding_roles
 from contracts.calendar import NONE_ENTERED, Entered, add_working_days
-from contracts.errors import ContractError, DomainError, Forbidden
+from contracts.errors import DomainError, Forbidden
 from hub.domain.placement import grade_changed
 
 _NS = uuid5(NAMESPACE_URL, "xueji:hub:case")
@@ -26,16 +27,29 @@ FORBIDDEN_PGE_GROUNDS = {"irregular_admission": "涉嫌违规招生", "scores": 
 OPEN = ("in_progress", "approved")
 
 
+#: A side's step name (`in_school`, `out_bureau` …) → the engine's level (SYS-1 chains).
+_LEVELS = {
+    "school": StepLevel.SCHOOL,
+    "bureau": StepLevel.SUPERVISING,
+    "city": StepLevel.CITY,
+    "province": StepLevel.PROVINCE,
+    "ministry": StepLevel.MINISTRY,
+}
+
+
+def step_level(step_name: str) -> StepLevel:
+    return _LEVELS[step_name.split("_", 1)[1]]
+
+
 def action_of(step_name: str | None, role: str) -> str | None:
-    """What a role of the awaited unit does at this step (XPT-1, XPT-3, XPT-6): a school
-    step is decided by its approver, a bureau step by its registrar or approver, and the
-    in-school's registrar pulls the archive."""
+    """What a role of the awaited unit does at this step (XPT-1, XPT-3, XPT-6): decide, by
+    the engine's one decider rule (`contracts.approval.deciding_roles`), or pull the archive,
+    the in-school's registrar."""
     if step_name is None:
         return None
     if step_name == "archive_pull":
         return "archive_pull" if role == "registrar" else None
-    deciders = ("approver",) if step_name.endswith("_school") else ("registrar", "approver")
-    return "decide" if role in deciders else None
+    return "decide" if role in deciding_roles(step_level(step_name)) else None
 
 
 class CrossProvinceCase(Aggregate):
@@ -130,8 +144,7 @@ class CrossProvinceCase(Aggregate):
             raise Forbidden(
                 "学校环节由学校审核员核办，教育局环节由学籍管理员核办", code="wrong_role"
             )
-        if not approve and not (opinion or "").strip():
-            raise ContractError("opinion", "opinion_required", "核办不通过时必须填写意见")
+        check_opinion(approve, opinion, "核办不通过时必须填写意见")
         if (
             not approve
             and self.flow == "enrollment"

@@ -61,7 +61,10 @@ async def request_deletion(
     """REG-9: the school registrar applies to delete a wrongly registered student."""
     require_role(user, "registrar")
     number = str(parse_student_number(student_number))
-    return await runtime.writer(runtime.node.request_student_deletion, number, body.reason, meta)
+    at = runtime.clock.now().isoformat()
+    return await runtime.writer(
+        runtime.node.request_student_deletion, number, body.reason, runtime.org, at, meta
+    )
 
 
 @router.post("/{student_number}/deletion-request/decision")
@@ -72,7 +75,7 @@ async def decide_deletion(
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
     ensure_within(runtime, user, record["school_code"])
-    supervising = runtime.org.unit(record["school_code"]).parent
+    at = runtime.clock.now().isoformat()
     return await runtime.writer(
-        runtime.node.decide_student_deletion, number, body.approve, body.opinion, supervising, meta
+        runtime.node.decide_student_deletion, number, body.approve, body.opinion, at, meta
     )

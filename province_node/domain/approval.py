@@ -1,6 +1,6 @@
 """The approval engine (DESIGN §4a): one base aggregate for every business that climbs a chain.
 
-A business subclasses `ChainProcess`, adds its payload, its eligibility and its effect on the
+A business subclasses `Approval`, adds its payload, its eligibility and its effect on the
 record, and says what a rejection does. The engine owns the rest: the chain frozen from the
 SYS-1 table at submit, one step at a time decided by the step's unit in a deciding role
 (`contracts.approval`), an opinion on every rejection, resubmission of a returned business,
@@ -32,7 +32,7 @@ class ProcessStatus:
     REVOKED = "revoked"  # withdrawn by the initiating school
 
 
-class ChainProcess(Aggregate):
+class Approval(Aggregate):
     """State the engine keeps: `chain` (frozen steps), `step` (index), `status`, `decisions`.
 
     A subclass calls `_enter_chain` from its own creation (or start) event and overrides the

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.errors import DomainError
-from province_node.domain.approval import ChainProcess
+from province_node.domain.approval import Approval
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:registration")
 
@@ -45,7 +45,7 @@ class RegistrationStatus:
     ENDED = (REFUSED, DELETED, ABANDONED)
 
 
-class Registration(ChainProcess):
+class Registration(Approval):
     """Idempotent by command id: the same command always lands on the same registration.
 
     Its review runs on the approval engine: the school approver's stamp, the school

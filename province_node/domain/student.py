@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from contracts.codes import StudentStatus
+from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
@@ -59,7 +59,7 @@ class Student(Aggregate):
         self.auth_status = auth_status
         self.status = StudentStatus.ENROLLED.value
         self.deletion_reason: str | None = None
-        self.deletion_decisions: list[str] = []  # REG-9: command ids that decided one
+        self.deletion_id: str | None = None  # REG-9: the last deletion application
         self.case_id: str | None = None  # a cross-province case in flight (CHG-3)
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
@@ -164,32 +164,19 @@ class Student(Aggregate):
         self.check_nothing_in_flight("deletion")
 
     @event("DeletionRequested")
-    def request_deletion(self, reason: str, meta: dict) -> None:
+    def request_deletion(self, reason: str, meta: dict, deletion_id: str | None = None) -> None:
+        """The record is locked by its deletion application (`StudentDeletion`) until decided."""
         self.deletion_reason = reason
+        self.deletion_id = deletion_id
 
-    def has_decided_deletion(self, command_id: str) -> bool:
-        """BUS-2: this command decided a deletion request already (answer the same again)."""
-        return command_id in self.deletion_decisions
-
-    def check_deletion_decision(self, unit_code: str, supervising_unit: str) -> None:
-        """A pending request, decided by the school's supervising bureau; a request that was
-        decided already (deleted, or refused and not asked again) is not decided again."""
-        pending = self.deletion_reason is not None and self.status != DELETED
-        if not pending and self.deletion_decisions:
-            raise DomainError("该删除申请已处理，不能重复审核", code="deletion_decided")
-        if unit_code != supervising_unit or not pending:
-            raise DomainError("没有待本单位确认的删除申请", code="not_your_step")
-
-    def decide_deletion(self, approve: bool, opinion: str | None, meta: dict) -> None:
-        if approve:
-            self._deleted(
-                student_number=self.student_number,
-                dedup_key=self.dedup_key,
-                opinion=opinion,
-                meta=meta,
-            )
-        else:
-            self._deletion_refused(opinion=opinion, meta=meta)
+    def delete(self, opinion: str | None, meta: dict) -> None:
+        """The effect of an approved deletion: published, the hub frees the identity."""
+        self._deleted(
+            student_number=self.student_number,
+            dedup_key=self.dedup_key,
+            opinion=opinion,
+            meta=meta,
+        )
 
     @event("Deleted")
     def _deleted(
@@ -197,12 +184,15 @@ class Student(Aggregate):
     ) -> None:
         """Carries the number and identity key: the hub frees the identity (published)."""
         self.status = DELETED
-        self.deletion_decisions.append(meta["command_id"])
 
     @event("DeletionRefused")
-    def _deletion_refused(self, opinion: str | None, meta: dict) -> None:
+    def refuse_deletion(self, opinion: str | None, meta: dict) -> None:
+        """A refused deletion ends its application and unlocks the record."""
         self.deletion_reason = None
-        self.deletion_decisions.append(meta["command_id"])
+
+    @property
+    def stage(self) -> Stage:
+        return ClassCode.parse(self.class_code).stage
 
     def imported_history(self) -> list[dict]:
         """The history the record brought from its previous province (XPT-6)."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.approval import Step
 from contracts.codes import Level, SchoolType, Stage
 from contracts.errors import ContractError, NotFound
 from contracts.org import OrgTree, Unit
@@ -27,14 +28,8 @@ _PROVINCE = re.compile(r"([0-9]{2})(0000)?")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class ResolvedStep(BaseModel):
-    """One step of a case: the level and the unit that decides it."""
-
-    model_config = _FROZEN
-
-    level: StepLevel
-    unit_code: str
-    unit_name: str
+#: One step of a case: the level and the unit that decides it (the engine's `Step`).
+ResolvedStep = Step
 
 
 class FrozenChain(BaseModel):

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from contracts.approval import StepLevel
 from contracts.codes import SchoolType, Stage
 from contracts.errors import ContractError
 
@@ -92,34 +93,20 @@ class BusinessType(StrEnum):
         "跨省问题学籍佐证",
     )
     CROSS_PROVINCE_PROBLEM_DELETE = "cross_province_problem_delete", "跨省问题学籍删除"
+    # REG-9: an approved student registered by mistake, deleted on the county's word [004 Q60]
+    DELETION = "deletion", "误操作删除"
 
 
-class StepLevel(StrEnum):
-    """An approving level, declared in ascending order (a chain must climb, never descend)."""
-
-    SCHOOL = "school"
-    SUPERVISING = "supervising"
-    CITY = "city"
-    PROVINCE = "province"
-    MINISTRY = "ministry"
-
-    @property
-    def label(self) -> str:
-        labels = {"school": "学校", "supervising": "主管教育局", "city": "地市"}
-        return (labels | {"province": "省级", "ministry": "教育部"})[self.value]
-
-    @property
-    def rank(self) -> int:
-        return list(StepLevel).index(self)
-
-
-#: The second side of a two-sided process: it starts when the first side's chain is done, so
-#: it may begin above the school (SYS-1 otherwise requires the school step first).
-CONTINUATION_SIDES = frozenset(
+#: Businesses whose chain may begin above the school (SYS-1 otherwise requires the school's
+#: step first): the second side of a two-sided process, which starts when the first side's
+#: chain is done, and REG-9's deletion, which the school registrar asks for and the county
+#: confirms without a school stamp [004 Q60].
+STARTS_ABOVE_SCHOOL = frozenset(
     {
         BusinessType.TRANSFER_OUT,
         BusinessType.CROSS_PROVINCE_TRANSFER_OUT,
         BusinessType.POST_GRADUATION_GRADUATING,
+        BusinessType.DELETION,
     }
 )
 
@@ -171,8 +158,7 @@ class ChainRule(BaseModel):
             raise ContractError(
                 "steps", "bad_chain", "省内业务流程的审核环节最高到省级，教育部不参与"
             )
-        continuation = self.business_type in CONTINUATION_SIDES
-        if not continuation and self.steps[0] is not StepLevel.SCHOOL:
+        if self.business_type not in STARTS_ABOVE_SCHOOL and self.steps[0] is not StepLevel.SCHOOL:
             raise ContractError(
                 "steps",
                 "must_start_at_school",
@@ -227,6 +213,8 @@ _SPECIAL: dict[BusinessType, tuple[StepLevel, ...]] = {
     # Senior-high graduation is checked by the city too; provinces may add themselves
     # [004 Q89] (GRD-1).
     BusinessType.GRADUATION_SENIOR: _TO_CITY,
+    # The school registrar asks, the county confirms (系统管理 → 误操作删除) [004 Q60].
+    BusinessType.DELETION: (StepLevel.SUPERVISING,),
 }
 
 #: One nationwide rule per business type. The hub flows (cross-province transfer and

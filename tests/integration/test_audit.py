@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -162,6 +162,9 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
     kept = await _student(mesh, 334)
     number = await _student(mesh, 335)
     registered = datetime.now(UTC)
+    # The deletion is decided on the node's clock (business time): a day on, so that both
+    # the stored and the business times of what follows are after `registered`.
+    mesh.clock.set(registered + timedelta(days=1))
     await _delete(mesh, number)
     url = store_urls["44"]
 
@@ -173,10 +176,12 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
     story = audit("student", number)
     types = [e["type"] for e in story]
     assert types[0] == "Registration.Submitted" and "Student.Registered" in types
-    assert types[-2:] == ["Student.DeletionRequested", "Student.Deleted"]
+    # the deletion application (REG-9, on the approval engine) is part of the student's story
+    deletion = ["Student.DeletionRequested", "StudentDeletion.Applied", "Approval.Decided"]
+    assert types[-4:] == [*deletion, "Student.Deleted"]
     assert all(e["subject"] == f"学籍号 {number}" for e in story)
     assert kept not in json.dumps(story)
-    asked, deleted = story[-2:]
+    asked, deleted = story[-4], story[-1]
     assert (asked["account"], asked["unit"], asked["reason"]) == (
         REGISTRAR["44"],
         SCHOOL,
@@ -189,8 +194,8 @@ async def test_aud5_who_did_what_when_why(mesh: Mesh, store_urls: dict[str, str]
     )
 
     window = audit("student", number, "--from", registered.isoformat())
-    assert [e["type"] for e in window] == ["Student.DeletionRequested", "Student.Deleted"]
-    assert audit("student", number, "--to", registered.isoformat()) == story[:-2]
+    assert [e["type"] for e in window] == [*deletion, "Student.Deleted"]
+    assert audit("student", number, "--to", registered.isoformat()) == story[:-4]
     county = audit("unit", COUNTY_UNIT, "--type", "decided")
     assert {e["unit"] for e in county} == {COUNTY_UNIT}
     assert {e["subject"] for e in county} == {f"学籍号 {kept}", f"学籍号 {number}"}

@@ -73,9 +73,8 @@ async def scenario(mesh: Mesh) -> dict:
         path = f"/api/v1/students/{number}/deletion-request"
         asked = await mesh.post("44", path, as_=REGISTRAR["44"], json={"reason": "误操作"})
         assert asked.status_code == 200, asked.text
-        decided = await mesh.post(
-            "44", f"{path}/decision", as_="440106_registrar", json={"approve": approve}
-        )
+        decision = {"approve": approve, "opinion": None if approve else "学籍信息无误，不予删除"}
+        decided = await mesh.post("44", f"{path}/decision", as_="440106_registrar", json=decision)
         assert decided.status_code == 200, decided.text
     return {
         "tianhe": [s["student_number"] for s in tianhe] + [kept["student_number"]],

@@ -20,7 +20,7 @@ from province_node.domain.workflow import (
     StepLevel,
     WorkflowTable,
 )
-from province_node.domain.workflow_defaults import CONTINUATION_SIDES
+from province_node.domain.workflow_defaults import STARTS_ABOVE_SCHOOL
 from simulations.demo import demo_schools
 
 S, B, C, P, M = list(StepLevel)
@@ -200,7 +200,7 @@ def test_sys1_chain_must_climb_without_repeats(steps: list[StepLevel]) -> None:
         assert (error.field, error.code) == ("steps", "bad_chain")
 
 
-@pytest.mark.parametrize("business", [b for b in BusinessType if b not in CONTINUATION_SIDES])
+@pytest.mark.parametrize("business", [b for b in BusinessType if b not in STARTS_ABOVE_SCHOOL])
 def test_reg6_sys1_chain_without_a_school_step_is_refused(business: BusinessType) -> None:
     for steps in ([B], [B, C], [C, P], [P]):
         error = _refused(business_type=business, scope="440000", steps=steps)
@@ -210,7 +210,7 @@ def test_reg6_sys1_chain_without_a_school_step_is_refused(business: BusinessType
 
 
 def test_sys1_second_sides_may_start_above_the_school() -> None:
-    for business in CONTINUATION_SIDES:
+    for business in STARTS_ABOVE_SCHOOL:
         assert ChainRule(business_type=business, scope="440000", steps=[B, C]).steps == (B, C)
 
 
