@@ -56,6 +56,7 @@ class StudentStatus(StrEnum):
     GRADUATED = "毕业"
     COMPLETED = "结业"
     INCOMPLETE = "肄业"
+    DELETED = "已删除"  # REG-9: removed after the bureau confirmed a mistaken registration
 
 
 _CLASS_CODE = re.compile(r"([0-9]{4})([1-3])([0-9]{2})")

@@ -15,7 +15,7 @@ from contracts.codes import StudentStatus
 from projections.batch import Batch, Row
 from projections.machinery import View
 from province_node.domain.school import School
-from province_node.domain.student import DELETED, Student
+from province_node.domain.student import Student
 
 
 def _str(name: str, length: int = 40, **kw: Any) -> Column:
@@ -181,7 +181,7 @@ class _Handlers:
         _update(batch, self.students, e, deletion_requested=False, deletion_reason=None)
 
     def deleted(self, batch: Batch, e: Any) -> None:
-        changes = {"status": DELETED, "deleted_at": e.timestamp.isoformat()}
+        changes = {"status": StudentStatus.DELETED.value, "deleted_at": e.timestamp.isoformat()}
         _update(batch, self.students, e, deletion_requested=False, **changes)
 
 

@@ -15,7 +15,6 @@ from contracts.errors import ContractError
 from projections import excel
 from projections.queries import fields, rows
 from province_node.api import queries
-from province_node.domain.student import DELETED
 from xueji.access.sessions import Session
 
 FILTERS = (
@@ -68,7 +67,7 @@ MORE_LABELS = {
     "deletion_reason": "删除理由",
     "deleted_at": "删除时间",
 }
-STATUSES = [s.value for s in StudentStatus] + [DELETED]
+STATUSES = [s.value for s in StudentStatus]
 PAGE_SIZE = 20
 LIMITS = {"region": 10, "school_code": 10, "class_code": 7, "student_number": 19, "id_number": 40}
 #: Exported unless the user picks others: what the result table shows.

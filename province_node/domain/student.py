@@ -10,13 +10,15 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
+from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
+from province_node.domain.workflow_defaults import BusinessType
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
-DELETED = "已删除"  # REG-9: removed after the bureau confirmed a mistaken registration
-#: XPT-2: statuses that may transfer across provinces [002 §18]; 休学 must resume first.
-TRANSFER_ELIGIBLE = {"在校", "其他离校", "出境", "退学", "开除", "毕业"}
+DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
 PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment"}
+#: What the one lock names when a business holds the record, for the refusal.
+_IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "deletion": "删除申请"}
 
 
 class Student(Aggregate):
@@ -60,7 +62,8 @@ class Student(Aggregate):
         self.status = StudentStatus.ENROLLED.value
         self.deletion_reason: str | None = None
         self.deletion_id: str | None = None  # REG-9: the last deletion application
-        self.case_id: str | None = None  # a cross-province case in flight (CHG-3)
+        #: CHG-3: the one business in flight that holds the record, {"business", "id"}
+        self.in_flight: dict | None = None
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
         self.notices: list[dict] = []
@@ -104,11 +107,7 @@ class Student(Aggregate):
         A problem record does not block its own way out, deletion (PRB-3), nor the
         admission of a graduating-year student, post-graduation enrollment (PRB-6).
         """
-        busy = []
-        if self.case_id is not None:
-            busy.append("跨省业务")
-        if self.deletion_reason is not None:
-            busy.append("删除申请")
+        busy = [_IN_FLIGHT_LABELS[self.in_flight["business"]]] if self.in_flight else []
         if business not in PROBLEMS_DO_NOT_BLOCK:
             busy += [f"问题学籍“{kind}”" for kind in open_problems]
         if busy:
@@ -124,27 +123,39 @@ class Student(Aggregate):
         self.check_nothing_in_flight(flow, open_problems)
         if self.status == StudentStatus.SUSPENDED.value:
             raise DomainError("休学学生须先办理复学，才能跨省转学", code="not_eligible")
-        if flow == "transfer" and self.status not in TRANSFER_ELIGIBLE:
-            raise DomainError(f"学籍状态为“{self.status}”的学生不能跨省转学", code="not_eligible")
+        check_may_start(FLOW_BUSINESS[flow], self.status)
         graduating = self.status == StudentStatus.ENROLLED.value and national_grade == 9
         if flow == "enrollment" and not (
             stage == "2" and (self.status == StudentStatus.GRADUATED.value or graduating)
         ):
             raise DomainError("只有初中毕业生可以办理毕业后跨省就学", code="not_eligible")
 
+    @property
+    def case_id(self) -> str | None:
+        """The cross-province case in flight, if the lock is one's."""
+        held = self.in_flight
+        return held["id"] if held and held["business"] in FLOW_BUSINESS else None
+
+    def _take(self, business: str, process_id: str | None) -> None:
+        self.in_flight = {"business": business, "id": process_id}
+
+    def _release(self, process_id: str | None) -> None:
+        if self.in_flight and self.in_flight["id"] == process_id:
+            self.in_flight = None
+
     @event("CaseOpened")
     def open_case(self, case_id: str, flow: str, meta: dict) -> None:
-        self.case_id = case_id
+        self._take(flow, case_id)
 
     @event("CaseClosed")
     def close_case(self, case_id: str, outcome: str, meta: dict) -> None:
-        self.case_id = None
+        self._release(case_id)
 
     @event("TransferredOut")
     def transfer_out(self, case_id: str, flow: str, to_province: str, meta: dict) -> None:
         """The archive leaves (published with the full record); the record stays here."""
-        self.status = StudentStatus.TRANSFERRED_OUT.value
-        self.case_id = None
+        self.status = status_after(FLOW_BUSINESS[flow], self.status)
+        self._release(case_id)
         self.left_by_case = case_id
 
     @event("CaseCompletedNoticed")
@@ -159,15 +170,15 @@ class Student(Aggregate):
             raise Forbidden("只能为本校学生申请删除", code="outside_jurisdiction")
         if self.student_number[0] in "GJ":
             raise DomainError("已获得正式学籍号的学生不能删除", code="formal_number")
-        if self.status != StudentStatus.ENROLLED.value:
-            raise DomainError("该学生当前不能申请删除", code="business_in_flight")
         self.check_nothing_in_flight("deletion")
+        check_may_start(BusinessType.DELETION, self.status)
 
     @event("DeletionRequested")
     def request_deletion(self, reason: str, meta: dict, deletion_id: str | None = None) -> None:
         """The record is locked by its deletion application (`StudentDeletion`) until decided."""
         self.deletion_reason = reason
         self.deletion_id = deletion_id
+        self._take("deletion", deletion_id)
 
     def delete(self, opinion: str | None, meta: dict) -> None:
         """The effect of an approved deletion: published, the hub frees the identity."""
@@ -183,12 +194,14 @@ class Student(Aggregate):
         self, student_number: str, dedup_key: str, opinion: str | None, meta: dict
     ) -> None:
         """Carries the number and identity key: the hub frees the identity (published)."""
-        self.status = DELETED
+        self.status = status_after(BusinessType.DELETION, self.status)
+        self._release(self.deletion_id)
 
     @event("DeletionRefused")
     def refuse_deletion(self, opinion: str | None, meta: dict) -> None:
         """A refused deletion ends its application and unlocks the record."""
         self.deletion_reason = None
+        self._release(self.deletion_id)
 
     @property
     def stage(self) -> Stage:

@@ -1,0 +1,65 @@
+"""The student as a state machine (DESIGN §4a): one status enum, one transition table.
+
+Every business that changes a record's status names its row here: the statuses it may start
+from and the status its effect leaves (None: the status stays, the record moves — a class,
+a grade, a province). A business not in the table does not change the status. The rows cite
+their source; the status changes of CHG-1 are added with their businesses (issue: 学籍异动).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.codes import StudentStatus as S
+from contracts.errors import DomainError
+from province_node.domain.workflow_defaults import BusinessType as B
+
+LIVING = frozenset(S) - {S.DELETED, S.DECEASED}
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[S]
+    target: S | None
+    rule: str  # the SPEC rule and seed it comes from
+
+
+#: The cross-province flows are keyed by their out side: the record leaves its province.
+TRANSITIONS: dict[B, Transition] = {
+    # XPT-2: 在校, 其他离校, 出国/出境, 退学, 开除, 小学毕业 may transfer [002 §18]; 休学 must
+    # resume first [003 §三.2].
+    B.CROSS_PROVINCE_TRANSFER_OUT: Transition(
+        frozenset({S.ENROLLED, S.OTHER_LEFT, S.EXITED, S.WITHDRAWN, S.EXPELLED, S.GRADUATED}),
+        S.TRANSFERRED_OUT,
+        "XPT-2 [002 §18]",
+    ),
+    # PGE-1: junior graduates (and, until graduation exists, students of the graduating grade).
+    B.POST_GRADUATION_GRADUATING: Transition(
+        frozenset({S.GRADUATED, S.ENROLLED}), S.TRANSFERRED_OUT, "PGE-1 [002 §19]"
+    ),
+    # REG-9: only an enrolled student registered by mistake is deleted [004 Q60].
+    B.DELETION: Transition(frozenset({S.ENROLLED}), S.DELETED, "REG-9 [004 Q60]"),
+}
+
+#: The hub's flow names → the business whose row applies on the record's side.
+FLOW_BUSINESS = {
+    "transfer": B.CROSS_PROVINCE_TRANSFER_OUT,
+    "enrollment": B.POST_GRADUATION_GRADUATING,
+}
+
+
+def check_may_start(business: B, status: str) -> None:
+    """The business may start from this status (its row's sources), or is refused saying so."""
+    row = TRANSITIONS.get(business)
+    if row is not None and S(status) not in row.sources:
+        raise DomainError(
+            f"学籍状态为“{status}”的学生不能办理{business.label}", code="not_eligible"
+        )
+
+
+def status_after(business: B, status: str) -> str:
+    """The status the business's effect leaves (unchanged for a business without a row)."""
+    row = TRANSITIONS.get(business)
+    if row is None or row.target is None:
+        return status
+    return row.target.value
