@@ -6,7 +6,9 @@ from projections.registrations import registrations_view
 from projections.service import Views
 from projections.students import students_view
 from province_node.application import ProvinceNode
+from province_node.views.pending import pending_view
 
 
 def node_views(node: ProvinceNode, url: str) -> Views:
-    return Views(node, url, [students_view(node.name), registrations_view(node.name)])
+    views = [students_view(node.name), registrations_view(node.name), pending_view(node.name)]
+    return Views(node, url, views)

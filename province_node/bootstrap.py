@@ -17,6 +17,7 @@ from projections.node import node_views
 from province_node.api import (
     cases,
     health,
+    pending,
     preschool,
     problems,
     queries,
@@ -33,6 +34,7 @@ from province_node.counting import serve_counts
 from province_node.imports import ImportService
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.notices import NoticeFollower, serve_prepare
+from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.registrations import RegistrationService
@@ -91,6 +93,7 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
         schools.router,
         registrations.router,
         preschool.router,
+        pending.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -163,6 +166,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
         case_service,
         background,
         calendar=calendar,
+        pending=PendingWork(views, case_service, province),
     )
 
 

@@ -288,18 +288,6 @@ class RegistrationUseCases:
         self.save(registration, open_ones)
         return registration.summary()
 
-    def pending_registrations(
-        self, school_codes: list[str], unit_code: str, role: str
-    ) -> list[dict]:
-        """What awaits the caller among the schools of its jurisdiction: decide or report."""
-        items = []
-        for school_code in school_codes:
-            for registration in self._of_school(school_code):
-                action = registration.awaits(unit_code, role)
-                if action:
-                    items.append(registration.summary() | {"action": action})
-        return items
-
     def registrations_of(self, school_codes: list[str], status: str | None) -> list[dict]:
         return [
             r.summary()

@@ -10,6 +10,7 @@ from province_node.application import ProvinceNode
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.imports import ImportService
+from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
@@ -39,3 +40,5 @@ class NodeRuntime:
     background: list = field(default_factory=list)
     #: SYS-2: the calendar years the ministry entered on the hub.
     calendar: HubCalendar | None = None
+    #: 待办: what awaits a unit and role, across every business (one read model).
+    pending: PendingWork | None = None

@@ -154,14 +154,10 @@ async def list_registrations(
 
 
 @router.get("/pending")
-async def pending_registrations(runtime: Runtime, user: CurrentUser) -> dict:
-    """REG-6: entries awaiting the caller: a decision (`decide`) or the school's `report`."""
-    items = await runtime.writer(
-        runtime.node.pending_registrations,
-        _schools_in_sight(runtime, user),
-        user.unit_code,
-        user.role,
-    )
+async def pending_registrations(runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+    """REG-6: entries awaiting the caller: a decision (`decide`) or the school's `report`
+    (from the one pending read model, 待办)."""
+    items = await runtime.pending.registrations(meta)
     return {"items": items, "total": len(items)}
 
 

@@ -1,0 +1,1 @@
+"""The province node's own read models (views over its event log)."""
