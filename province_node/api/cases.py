@@ -99,9 +99,7 @@ def case_router(prefix: str, flow: Flow) -> APIRouter:
         return await runtime.cases.act(case_id, "revoke", meta)
 
     @router.post("/{case_id}/archive-pull")
-    async def archive_pull(
-        case_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar
-    ) -> dict:
+    async def archive_pull(case_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
         """XPT-6: the transfer-in school pulls the archive once every step approved."""
         return await runtime.cases.act(case_id, "archive_pull", meta)
 
