@@ -138,11 +138,11 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     hooks = [declare_stream, counts, serve_cases]
     bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
-    case_service = CaseService(node, writer, bus, org, clock, settings.hub_timeout_seconds)
+    blobs = BlobStore(settings.blob_dir())
+    case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
-    blobs = BlobStore(settings.blob_dir())
     service = RegistrationService(node, writer, hub, registry, relay, clock, org, blobs)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)

@@ -1,49 +1,51 @@
-"""Cross-province cases at a province node (XPT, PGE): this province's side of each case.
+"""Cross-province cases at a province node (XPT, PGE), and the national query (QRY-4).
 
-The node resolves its own side (who decides, SYS-1; who may track it, XPT-5), forwards
-every command to the hub by request/reply, answers the hub's questions about its students,
-and carries out the hub's notices from the durable `HUB_OUT` stream.
+The use cases the API routes and the console pages both call: start a case, decide, revoke
+or pull, list and track, each forwarded to the hub by request/reply (the hub decides). This
+province's own side of a case (its chain, who may track it, the hub's questions about our
+students) is `case_sides.py`; the hub's notices are carried out by `notices.py`.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+import asyncio
+from datetime import datetime
+from typing import Literal, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 
 from contracts import subjects
 from contracts.cases import (
+    ActOnCase,
+    CaseFilters,
     CaseList,
     CaseOutPreparation,
-    CaseSide,
-    CaseStep,
-    CaseStudent,
+    CaseQuery,
     CaseView,
+    DecideCase,
     Flow,
+    InitiateCase,
+    MonitorQuery,
+    MonitorReply,
+    NationalAnswer,
+    NationalQuery,
     PrepareCaseOut,
 )
-from contracts.codes import (
-    ClassCode,
-    SchoolSystem,
-    SchoolType,
-    Stage,
-    class_grade,
-    school_year_of,
-)
+from contracts.codes import ClassCode, Stage
+from contracts.errors import ContractError, DomainError
+from contracts.meta import CommandMeta
 from contracts.org import OrgTree
 from province_node.application import ProvinceNode
-from province_node.domain.workflow_defaults import BusinessType, StepLevel
+from province_node.case_application import CaseApplication
+from province_node.case_sides import CaseSides
+from province_node.domain.proof import check_proof
+from xueji.blobs import BlobStore
 from xueji.bus import Bus
 from xueji.clock import Clock
 from xueji.store import Writer
 
 R = TypeVar("R", bound=BaseModel)
-#: Which side's chain a flow uses: (transfer-in / admitting, transfer-out / graduating).
-_BUSINESS = {
-    "transfer": (BusinessType.CROSS_PROVINCE_TRANSFER_IN, BusinessType.CROSS_PROVINCE_TRANSFER_OUT),
-    "enrollment": (BusinessType.POST_GRADUATION_ADMITTING, BusinessType.POST_GRADUATION_GRADUATING),
-}
-_STEP = {StepLevel.SUPERVISING: "bureau"}
 
 
 class CaseService:
@@ -54,10 +56,12 @@ class CaseService:
         bus: Bus,
         org: OrgTree,
         clock: Clock,
+        blobs: BlobStore,
         timeout: float,
     ) -> None:
-        self.node, self.writer, self.bus, self.org = node, writer, bus, org
-        self.clock, self.timeout = clock, timeout
+        self.node, self.writer, self.bus, self.blobs = node, writer, bus, blobs
+        self.timeout = timeout
+        self.sides = CaseSides(node, writer, org, clock)
 
     async def ask_hub(self, subject: str, message: BaseModel, reply: type[R]) -> R:
         """One command or query to the hub; 503 when it cannot be reached (xueji.http)."""
@@ -71,78 +75,106 @@ class CaseService:
             include={"items", "total"}
         )
 
-    # --- this province's side -------------------------------------------------------------
+    # --- the use cases of the API and the console --------------------------------------------
 
-    async def side(self, flow: Flow, school_code: str, stage: Stage, incoming: bool) -> CaseSide:
-        """The school's side of a case: its chain (SYS-1) and the units that oversee it."""
+    async def initiate(self, flow: Flow, application: CaseApplication, meta: CommandMeta) -> dict:
+        """XPT-2 / PGE-1: the transfer-in (admitting) school's registrar starts a case for its
+        own school (`meta.unit_code`), into one of its classes."""
+        school_code, class_code = meta.unit_code, application.target_class_code
+        await self.writer(self.node.check_placement, school_code, class_code)
         school = await self.writer(self.node.school, school_code)
-        business = _BUSINESS[flow][0 if incoming else 1]
-        settings = await self.writer(self.node.settings)
-        chain = settings.workflow().freeze(
-            business, school_code, SchoolType(school["school_type"]), stage, self.org
+        grade = self.sides.grade_of(school, class_code)
+        if application.target_grade not in (None, grade):
+            raise ContractError("target_grade", "grade_mismatch", "转入年级与所选班级不符")
+        stage = ClassCode.parse(class_code).stage
+        if flow == "enrollment" and stage is not Stage.SENIOR:
+            raise DomainError("毕业后跨省就学只能录取到高中年级", code="not_eligible")
+        command = InitiateCase(
+            envelope=meta.envelope(),
+            flow=flow,
+            side=await self.sides.side(flow, school_code, stage, incoming=True),
+            proof=await self._stored_proof(application.proof),
+            target_grade=grade,
+            **application.fields(),
+            **await self.sides.hub_settings(),
         )
-        prefix = "in" if incoming else "out"
-        steps = [
-            CaseStep(
-                step=f"{prefix}_{_STEP.get(s.level, s.level.value)}",
-                unit_code=s.unit_code,
-                unit_name=s.unit_name,
-            )
-            for s in chain.steps
-        ]
-        return CaseSide(
+        return await self.view(subjects.HUB_CASE_INITIATE, command)
+
+    async def _stored_proof(self, data: bytes | None) -> str | None:
+        if data is None:
+            return None
+        proof = check_proof(data)
+        await asyncio.to_thread(self.blobs.put, data)
+        return proof.sha256
+
+    async def decide(
+        self, case_id: UUID, approve: bool, opinion: str | None, ground: str | None, meta
+    ) -> dict:
+        """The deciding unit approves or rejects (the hub requires an opinion to reject)."""
+        command = DecideCase(
+            envelope=meta.envelope(),
             province=self.node.province,
-            school_code=school_code,
-            school_name=school["name"],
-            school_system=school["school_system"],
-            steps=steps,
-            units=self._overseers(school_code),
+            case_id=case_id,
+            approve=approve,
+            opinion=opinion,
+            ground=ground,
         )
+        return await self.view(subjects.HUB_CASE_DECIDE, command)
 
-    async def hub_settings(self) -> dict:
-        """What of this province's settings the hub applies to a case it starts (SYS-2,
-        SYS-3): the key-date overrides and the auto-archive-pull switch (`InitiateCase`)."""
-        settings = await self.writer(self.node.settings)
-        return {
-            "key_date_overrides": dict(settings.key_date_overrides),
-            "auto_archive_pull": settings.switches().auto_archive_pull,
-        }
+    async def act(
+        self, case_id: UUID, action: Literal["revoke", "archive_pull"], meta: CommandMeta
+    ) -> dict:
+        """XPT-4 revoke, XPT-6 archive pull: the initiating school's (the hub checks)."""
+        command = ActOnCase(
+            envelope=meta.envelope(), province=self.node.province, case_id=case_id, action=action
+        )
+        return await self.view(subjects.HUB_CASE_ACT, command)
 
-    def _overseers(self, school_code: str) -> list[str]:
-        """The school and every bureau over it, by supervision or locality (XPT-5)."""
-        school = self.org.unit(school_code)
-        codes = [school.code, *(u.code for u in self.org.ancestors(school.code))]
-        if school.locality and school.locality in self.org:
-            codes += [school.locality, *(u.code for u in self.org.ancestors(school.locality))]
-        return list(dict.fromkeys(c for c in codes if c != "000000"))
+    async def cases(
+        self, flow: Flow, mode: Literal["pending", "search"], filters: CaseFilters, meta
+    ) -> dict:
+        """XPT-3 pending (`pending`) or XPT-5 tracking (`search`) for the caller's unit."""
+        return await self.listing(self._query(flow, mode, filters, meta))
 
-    def grade_of(self, school: dict, class_code: str) -> int:
-        """XPT-9: grades across 6-3 and 5-4 systems compare as years of schooling (1–12)."""
-        code, system = ClassCode.parse(class_code), SchoolSystem(school["school_system"])
-        return class_grade(code, school_year_of(self.clock.today()), system)
+    async def case(
+        self, flow: Flow, case_id: UUID, meta: CommandMeta, as_of: datetime | None = None
+    ) -> dict:
+        """One case with its steps and full history; `as_of`: as it was then."""
+        query = self._query(flow, "one", CaseFilters(), meta, case_id=case_id, as_of=as_of)
+        return await self.view(subjects.HUB_CASE_QUERY, query)
 
-    # --- the hub asks about one of our students --------------------------------------------
+    async def monitoring(self, flow: Flow, meta: CommandMeta) -> list:
+        """XPT-10: this province's units: pending, overdue, average decision time."""
+        query = MonitorQuery(envelope=meta.envelope(), province=self.node.province, flow=flow)
+        return (await self.ask_hub(subjects.HUB_CASE_MONITOR, query, MonitorReply)).items
+
+    async def national_student(
+        self, name: str, student_number: str | None, id_number: str | None, meta: CommandMeta
+    ) -> dict:
+        """QRY-4 全国学籍查询: name plus national number or ID number (rate-limited per account)."""
+        if not name.strip():
+            raise ContractError("name", "required", "请输入姓名")
+        if not (student_number or id_number):
+            raise ContractError("student_number", "required", "请输入全国学籍号或身份证件号")
+        query = NationalQuery(
+            envelope=meta.envelope(),
+            province=self.node.province,
+            name=name.strip(),
+            student_number=student_number,
+            id_number=id_number,
+        )
+        return (await self.ask_hub(subjects.HUB_NATIONAL_QUERY, query, NationalAnswer)).student
+
+    def _query(self, flow: Flow, mode, filters: CaseFilters, meta, **extra) -> CaseQuery:
+        return CaseQuery(
+            envelope=meta.envelope(),
+            province=self.node.province,
+            flow=flow,
+            mode=mode,
+            **filters.model_dump(),
+            **extra,
+        )
 
     async def prepare_out(self, question: PrepareCaseOut) -> CaseOutPreparation:
-        student = await self.writer(
-            self.node.student_for_case, question.student_number, question.student_name
-        )
-        school = await self.writer(self.node.school, student.school_code)
-        grade = self.grade_of(school, student.class_code)
-        stage = ClassCode.parse(student.class_code).stage
-        problems = await self.writer(self.node.open_problems, student.student_number)
-        student.check_case_eligible(question.flow, grade, stage.value, problems)
-        return CaseOutPreparation(
-            student=CaseStudent(
-                student_number=student.student_number,
-                name=student.name,
-                sex=student.sex,
-                id_type=student.id_type,
-                id_number=student.id_number,
-                status=student.status,
-                stage=stage.value,
-                national_grade=grade,
-                class_code=student.class_code,
-            ),
-            side=await self.side(question.flow, student.school_code, stage, incoming=False),
-        )
+        """The hub asks about one of our students (the transfer-out side, XPT-2)."""
+        return await self.sides.prepare_out(question)

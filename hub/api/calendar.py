@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.meta import CommandMeta
 from hub.api.deps import Runtime
-from xueji.access.api import CurrentUser, require_role
+from xueji.access.guards import CurrentUser, MinistrySysadmin
 
 router = APIRouter(prefix="/api/v1/admin/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
@@ -31,10 +31,9 @@ async def calendar_year(year: Year, runtime: Runtime, user: CurrentUser) -> dict
 
 @router.put("/{year}")
 async def enter_calendar_year(
-    year: Year, body: YearIn, runtime: Runtime, user: CurrentUser
+    year: Year, body: YearIn, runtime: Runtime, user: MinistrySysadmin
 ) -> dict:
     """The ministry's sysadmin enters (or corrects) a year as the State Council published it."""
-    require_role(user, "sysadmin")
     meta = CommandMeta.new(user.username, user.unit_code, user.role).as_dict()
     return await runtime.writer(
         runtime.hub.enter_calendar_year, year, body.holidays, body.workdays, meta

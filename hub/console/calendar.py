@@ -8,8 +8,8 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from contracts.errors import Forbidden
 from contracts.meta import CommandMeta
+from xueji.access.guards import MinistrySysadmin
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -24,10 +24,8 @@ async def calendar(request: Request, user: User, year: int | None = None) -> Res
 
 
 @router.post("/calendar")
-async def enter(request: Request, user: User) -> Response:
+async def enter(request: Request, user: MinistrySysadmin) -> Response:
     """The form's dates one per line (or separated by commas or spaces)."""
-    if user.role != "sysadmin":
-        raise Forbidden("只有教育部系统管理员可以录入节假日", code="role_not_allowed")
     form = await request.form()
     runtime, errors = request.app.state.runtime, {}
     raw = str(form.get("year", ""))

@@ -7,11 +7,9 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
-from contracts.errors import Forbidden
 from contracts.meta import CommandMeta
 from province_node.runtime import NodeRuntime
-from xueji.access.api import CurrentUser
-from xueji.access.sessions import Session
+from xueji.access.guards import CurrentUser
 from xueji.logs import bind_command
 from xueji.telemetry import current_traceparent
 
@@ -41,9 +39,3 @@ async def command_meta(
 
 
 Meta = Annotated[CommandMeta, Depends(command_meta)]
-
-
-def ensure_within(runtime: NodeRuntime, user: Session, unit_code: str) -> None:
-    """Jurisdiction: the caller's unit and below only; 403 and nothing about the target."""
-    if unit_code not in runtime.org or not runtime.org.is_within(unit_code, user.unit_code):
-        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")

@@ -1,6 +1,7 @@
 """Pre-school archive list 学前调档名单 (REG-2) and supplementary entry 学前档案信息补录 (REG-3).
 
-Only the registrar of the school itself works on its list: everyone else gets 403.
+Only the registrar of the school itself works on its list (`SchoolRegistrar`): everyone
+else gets 403.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.errors import Forbidden
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import XLSX, GuardianIn, decoded_proof
 from province_node.domain.preschool import STATES, ChildIdentity
 from province_node.excel.archive_list import exported_rows
-from xueji.access.api import CurrentUser, ExportConfirmer, asked_filters, require_role
-from xueji.access.sessions import Session
+from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.guards import SchoolRegistrar
 
 router = APIRouter(prefix="/api/v1/preschool", tags=["preschool"])
 
@@ -57,71 +57,57 @@ class CompleteIn(BaseModel):
     proof: str | None = Field(default=None, max_length=4_000_000)
 
 
-def _school_registrar(user: Session) -> None:
-    require_role(user, "registrar")
-    if user.level != "school":
-        raise Forbidden("学前调档名单由学校学籍管理员管理", code="school_registrar_only")
-
-
 @router.post("/entries", status_code=201)
-async def add_entry(body: EntryIn, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+async def add_entry(body: EntryIn, runtime: Runtime, meta: Meta, user: SchoolRegistrar) -> dict:
     """REG-2 新增: stored, then matched against the pre-school records at once."""
-    _school_registrar(user)
     return await runtime.preschool.add(body.child(), body.guardian_dict(), meta)
 
 
 @router.get("/entries")
 async def list_entries(
-    runtime: Runtime, user: CurrentUser, state: Literal[STATES] | None = None
+    runtime: Runtime, user: SchoolRegistrar, state: Literal[STATES] | None = None
 ) -> dict:
-    _school_registrar(user)
     items = await runtime.preschool.entries(user.unit_code, state)
     return {"items": items, "total": len(items)}
 
 
 @router.get("/entries/{entry_id}")
-async def get_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
-    _school_registrar(user)
+async def get_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: SchoolRegistrar) -> dict:
     return await runtime.preschool.entry(entry_id, meta)
 
 
 @router.patch("/entries/{entry_id}")
 async def modify_entry(
-    entry_id: UUID, body: EntryIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    entry_id: UUID, body: EntryIn, runtime: Runtime, meta: Meta, user: SchoolRegistrar
 ) -> dict:
     """REG-2 修改: matched again; refused (409 `locked`) once registration has started."""
-    _school_registrar(user)
     return await runtime.preschool.modify(entry_id, body.child(), body.guardian_dict(), meta)
 
 
 @router.delete("/entries/{entry_id}")
-async def delete_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
-    _school_registrar(user)
+async def delete_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: SchoolRegistrar) -> dict:
     return await runtime.preschool.delete(entry_id, meta)
 
 
 @router.post("/entries/{entry_id}/match")
-async def match_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+async def match_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: SchoolRegistrar) -> dict:
     """Asks the pre-school registry again (after it was unreachable: `待查询学前学籍`)."""
-    _school_registrar(user)
     return await runtime.preschool.match(entry_id, meta)
 
 
 @router.post("/entries/{entry_id}/confirm")
 async def confirm_entry(
-    entry_id: UUID, body: ConfirmIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    entry_id: UUID, body: ConfirmIn, runtime: Runtime, meta: Meta, user: SchoolRegistrar
 ) -> dict:
     """REG-2 学前学籍确认: one of the candidates, or `null` for "none of them"."""
-    _school_registrar(user)
     return await runtime.preschool.confirm(entry_id, body.record_id, meta)
 
 
 @router.post("/entries/{entry_id}/complete")
 async def complete_entry(
-    entry_id: UUID, body: CompleteIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    entry_id: UUID, body: CompleteIn, runtime: Runtime, meta: Meta, user: SchoolRegistrar
 ) -> dict:
     """REG-3 补录: checked with the registration rules (class of this school, guardians)."""
-    _school_registrar(user)
     completion = body.model_dump(exclude={"guardians", "proof"})
     completion["guardians"] = [g.model_dump() for g in body.guardians]
     proof = decoded_proof(body.proof)
@@ -129,9 +115,10 @@ async def complete_entry(
 
 
 @router.post("/entries/{entry_id}/register")
-async def register_entry(entry_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+async def register_entry(
+    entry_id: UUID, runtime: Runtime, meta: Meta, user: SchoolRegistrar
+) -> dict:
     """REG-3: the completed entry becomes a primary new student's registration (REG-5, REG-6)."""
-    _school_registrar(user)
     return await runtime.preschool.start_registration(entry_id, meta)
 
 
@@ -140,7 +127,7 @@ async def export_entries(
     request: Request,
     id_group: Literal["resident", "hmt_foreign", "no_document"],
     runtime: Runtime,
-    user: CurrentUser,
+    user: SchoolRegistrar,
     confirmation: ExportConfirmer,
     ids: Annotated[list[UUID] | None, Query()] = None,
 ) -> Response:
@@ -148,7 +135,6 @@ async def export_entries(
     Without `ids` the whole group minus what may not be exported; with `ids` exactly those
     (409 `locked` if one is in registration). Names and ID numbers: SEC-4 like every export
     of personal data (a second account confirms; recorded with filters and row count)."""
-    _school_registrar(user)
     confirmer, password = confirmation
     await runtime.access.check_export_confirmer(user, confirmer, password)
     data = await runtime.preschool.export(user.unit_code, IdGroup(id_group), ids)

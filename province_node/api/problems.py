@@ -6,15 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from province_node.api.deps import Runtime, ensure_within
-from xueji.access.api import CurrentUser
+from province_node.api.deps import Runtime
+from xueji.access.guards import CurrentUser, Policy
 
 router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 
 
 @router.get("/{problem_id}")
-async def get_problem(problem_id: UUID, runtime: Runtime, user: CurrentUser) -> dict:
+async def get_problem(
+    problem_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
+) -> dict:
     """One problem record."""
     problem = await runtime.writer(runtime.node.problem_record, problem_id)
-    ensure_within(runtime, user, problem["school_code"])
+    policy.ensure_sees(user, problem["school_code"])
     return problem

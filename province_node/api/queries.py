@@ -13,37 +13,25 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection
 
-from contracts.codes import Level, StudentStatus
-from contracts.errors import ContractError, Forbidden, NotFound
+from contracts.codes import StudentStatus
+from contracts.errors import ContractError, NotFound
 from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
 from projections.registrations import summary
 from projections.statistics import count
-from province_node.api.deps import Runtime, ensure_within
-from xueji.access.api import CurrentUser, ExportConfirmer, asked_filters, require_role
+from province_node.api.deps import Runtime
+from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
+from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
 
 router = APIRouter(prefix="/api/v1", tags=["queries"])
 EXPORT_LIMIT = 100_000
 
 
-def schools_in_sight(runtime: Runtime, user: Session, region: str | None) -> list[str] | None:
-    """The schools the caller may see under `region` (any unit of its jurisdiction); None
-    means the whole province, where no filter is needed."""
-    root = region or user.unit_code
-    ensure_within(runtime, user, root)
-    if runtime.org.unit(root).level is Level.PROVINCE:
-        return None
-    return [
-        u.code
-        for u in runtime.org.within(root, Level.SCHOOL)
-        if runtime.org.is_within(u.code, user.unit_code)
-    ]
-
-
 async def student_query(
-    runtime: Runtime,
     user: CurrentUser,
+    policy: Policy,
     region: Annotated[str | None, Query(max_length=10)] = None,
     school_code: Annotated[str | None, Query(max_length=10)] = None,
     grade: Annotated[str | None, Query(max_length=30)] = None,
@@ -60,11 +48,11 @@ async def student_query(
 ) -> StudentQuery:
     """QRY-1's filters; `cond=field:op:value` (repeatable) adds custom conditions."""
     if school_code:
-        ensure_within(runtime, user, school_code)
+        policy.ensure_sees(user, school_code)
     equals = {"school_code": school_code, "grade": grade, "class_code": class_code}
     equals |= {"student_number": student_number, "id_number": id_number, "has_photo": has_photo}
     return StudentQuery(
-        schools=schools_in_sight(runtime, user, region),
+        schools=policy.school_filter(user, region),
         statuses=[status] if status else None,
         equals=equals,
         name=name,
@@ -146,13 +134,14 @@ async def export_students(
 async def student_statistics(
     runtime: Runtime,
     user: CurrentUser,
+    policy: Policy,
     by: Literal["region", "stage", "grade", "sex", "ethnicity", "flags", "status"],
     region: Annotated[str | None, Query(max_length=10)] = None,
     status: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies it
 ) -> dict:
     """QRY-6: counts of the caller's jurisdiction (or a unit of it) by one dimension."""
     views = runtime.views
-    schools = schools_in_sight(runtime, user, region)
+    schools = policy.school_filter(user, region)
     statuses = status or [StudentStatus.ENROLLED.value]
     await views.caught_up()
     table = views.view("students").table("students")
@@ -160,10 +149,12 @@ async def student_statistics(
     return {"by": by, "groups": groups, "total": total}
 
 
-async def registrations_in_sight(runtime: Runtime, user: Session, status: str | None) -> list:
+async def registrations_in_sight(
+    runtime: Runtime, policy: AccessPolicy, user: Session, status: str | None
+) -> list:
     """`GET /registrations?status=`: every registration of the jurisdiction, closed too."""
     views = runtime.views
-    schools = schools_in_sight(runtime, user, None)
+    schools = policy.school_filter(user)
     await views.caught_up()
     table = views.view("registrations").table("registrations")
 
@@ -185,12 +176,9 @@ async def view_positions(runtime: Runtime, user: CurrentUser) -> dict:
 
 
 @router.post("/admin/views/{name}/rebuild")
-async def rebuild_view(name: str, runtime: Runtime, user: CurrentUser) -> dict:
+async def rebuild_view(name: str, runtime: Runtime, _: ProvinceSysadmin) -> dict:
     """AUD-3 on a running node: a province sysadmin drops a view and rebuilds it from the log
     (on the views' writer thread, between two batches of the projector)."""
-    require_role(user, "sysadmin")
-    if runtime.org.unit(user.unit_code).level is not Level.PROVINCE:
-        raise Forbidden("只有省级系统管理员可以重建查询视图", code="province_sysadmin_only")
     if name not in runtime.views.projectors:
         raise NotFound(f"查询视图 {name} 不存在", field="name")
     events = await runtime.views.writer(runtime.views.rebuild, name)

@@ -12,14 +12,13 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.codes import Level
-from contracts.errors import ContractError, Forbidden, NotFound
+from contracts.errors import ContractError, NotFound
 from contracts.ids import IdGroup
-from province_node.api.deps import Meta, Runtime, ensure_within
+from province_node.api.deps import Meta, Runtime
 from province_node.api.queries import registrations_in_sight
 from province_node.domain.registration_rules import RegistrationForm
 from province_node.excel.templates import build_template
-from xueji.access.api import CurrentUser, require_role
+from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["registrations"])
 
@@ -50,13 +49,11 @@ class RegistrationCreate(BaseModel):
 
 @router.post("", status_code=201)
 async def create_registration(
-    body: RegistrationCreate, runtime: Runtime, meta: Meta, user: CurrentUser
+    body: RegistrationCreate, runtime: Runtime, meta: Meta, user: SchoolRegistrar, policy: Policy
 ) -> dict:
     """Single-entry registration by the school's registrar; 409 `dedup_conflict` when the
     identity is held nationally."""
-    require_role(user, "registrar")
-    if user.unit_code != body.school_code:
-        raise Forbidden("只能为本校学生注册学籍", code="outside_jurisdiction", field="school_code")
+    policy.ensure_own(user, body.school_code, field="school_code")
     form = RegistrationForm(
         **body.model_dump(exclude={"guardians", "proof"}),
         guardians=[g.model_dump() for g in body.guardians],
@@ -79,10 +76,6 @@ class BatchDecisionIn(DecisionIn):
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ids: list[UUID] = Field(min_length=1, max_length=2000)
-
-
-def _schools_in_sight(runtime: Runtime, user: CurrentUser) -> list[str]:
-    return [u.code for u in runtime.org.within(user.unit_code, Level.SCHOOL)]
 
 
 def decoded_proof(proof: str | None) -> bytes | None:
@@ -117,16 +110,13 @@ async def download_template(
 async def import_registrations(
     runtime: Runtime,
     meta: Meta,
-    user: CurrentUser,
+    _: SchoolRegistrar,
     file: UploadFile,
     entry: Annotated[Literal["primary", "non_primary"], Form()],
     id_group: Annotated[Literal["resident", "hmt_foreign", "no_document"], Form()],
 ) -> dict:
     """REG-4: upload → per-file record and per-row problems; valid rows go on. Files of
     more than a few hundred rows continue in the background (`GET …/imports/{file_id}`)."""
-    require_role(user, "registrar")
-    if user.level != "school":
-        raise Forbidden("由学校学籍管理员导入本校学生", code="school_registrar_only")
     data = await file.read(MAX_UPLOAD_BYTES + 1)  # the reader refuses what is too large
     return await runtime.imports.import_file(
         data, file.filename or "upload.xlsx", entry, id_group, meta
@@ -134,22 +124,22 @@ async def import_registrations(
 
 
 @router.get("/imports/{file_id}")
-async def import_file(file_id: UUID, runtime: Runtime, user: CurrentUser) -> dict:
+async def import_file(file_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy) -> dict:
     """One import's record: result, rows done so far, per-row problems."""
     record = await runtime.imports.file(file_id)
     if record is None:
         raise NotFound(f"导入文件 {file_id} 不存在")
-    ensure_within(runtime, user, record["school_code"])
+    policy.ensure_sees(user, record["school_code"])
     return record
 
 
 @router.get("")
 async def list_registrations(
-    runtime: Runtime, user: CurrentUser, status: str | None = None
+    runtime: Runtime, user: CurrentUser, policy: Policy, status: str | None = None
 ) -> dict:
     """Registrations of the caller's jurisdiction, optionally of one status (any status:
     answered from the registrations view)."""
-    items = await registrations_in_sight(runtime, user, status)
+    items = await registrations_in_sight(runtime, policy, user, status)
     return {"items": items, "total": len(items)}
 
 
@@ -163,21 +153,20 @@ async def pending_registrations(runtime: Runtime, meta: Meta, user: CurrentUser)
 
 @router.post("/report")
 async def report_registrations(
-    body: ReportIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    body: ReportIn, runtime: Runtime, meta: Meta, _: SchoolRegistrar
 ) -> dict:
     """REG-6: the school registrar submits its school-approved entries to the bureau."""
-    require_role(user, "registrar")
     items = await runtime.writer(runtime.node.report_registrations, body.ids, meta)
     return {"items": items, "total": len(items)}
 
 
 @router.post("/decisions")
 async def decide_batch(
-    body: BatchDecisionIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    body: BatchDecisionIn, runtime: Runtime, meta: Meta, user: CurrentUser, policy: Policy
 ) -> dict:
     """REG-7: approve (or return) every entry of a school, or of one document-type group of
     it, that awaits the caller."""
-    ensure_within(runtime, user, body.school_code)
+    policy.ensure_sees(user, body.school_code)
     items = await runtime.writer(
         runtime.node.decide_school_batch,
         body.school_code,
@@ -204,24 +193,24 @@ async def decide(registration_id: UUID, body: DecisionIn, runtime: Runtime, meta
 
 
 @router.post("/{registration_id}/resubmit")
-async def resubmit(registration_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
+async def resubmit(registration_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
     """A returned entry goes back to the school approver."""
-    require_role(user, "registrar")
     return await runtime.writer(runtime.node.resubmit_registration, registration_id, meta)
 
 
 @router.delete("/{registration_id}")
 async def delete_registration(
-    registration_id: UUID, runtime: Runtime, meta: Meta, user: CurrentUser
+    registration_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar
 ) -> dict:
     """REG-9: one entry, before it was reported; there is no batch delete."""
-    require_role(user, "registrar")
     return await runtime.writer(runtime.node.delete_registration, registration_id, meta)
 
 
 @router.get("/{registration_id}")
-async def get_registration(registration_id: UUID, runtime: Runtime, user: CurrentUser) -> dict:
+async def get_registration(
+    registration_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
+) -> dict:
     """One registration and its current state."""
     registration = await runtime.writer(runtime.node.registration, registration_id)
-    ensure_within(runtime, user, registration["school_code"])
+    policy.ensure_sees(user, registration["school_code"])
     return registration

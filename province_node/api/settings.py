@@ -12,19 +12,12 @@ from fastapi import APIRouter, Body, Query
 
 from contracts.calendar import add_working_days, is_working_day
 from contracts.codes import SchoolType, Stage
-from contracts.errors import Forbidden
-from province_node.api.deps import Meta, Runtime, ensure_within
+from province_node.api.deps import Meta, Runtime
 from province_node.domain.workflow import BusinessType
-from xueji.access.api import CurrentUser
-from xueji.access.sessions import Session
+from xueji.access.guards import CurrentUser, ProvinceSysadmin, SchoolInSight
 
 router = APIRouter(prefix="/api/v1/admin", tags=["settings"])
 calendar = APIRouter(prefix="/api/v1/calendar", tags=["settings"])
-
-
-def _province_sysadmin(user: Session) -> None:
-    if user.level != "province" or user.role != "sysadmin":
-        raise Forbidden("只有省级系统管理员可以修改本省配置", code="province_sysadmin_only")
 
 
 @router.get("/switches")
@@ -35,10 +28,9 @@ async def get_switches(runtime: Runtime, user: CurrentUser) -> dict:
 
 @router.patch("/switches")
 async def change_switches(
-    changes: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+    changes: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Turn switches on or off: `{"registration_open": false}`."""
-    _province_sysadmin(user)
     return await runtime.writer(runtime.node.change_switches, changes, meta)
 
 
@@ -50,10 +42,9 @@ async def get_key_dates(runtime: Runtime, user: CurrentUser) -> dict:
 
 @router.patch("/key-dates")
 async def override_key_dates(
-    overrides: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+    overrides: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Override key dates, e.g. `{"promotion": [8, 20]}`."""
-    _province_sysadmin(user)
     return await runtime.writer(runtime.node.override_key_dates, overrides, meta)
 
 
@@ -73,19 +64,17 @@ async def workflow_rules(
 
 @router.post("/workflow/rules", status_code=201)
 async def set_workflow_rule(
-    rule: Annotated[dict[str, Any], Body()], runtime: Runtime, user: CurrentUser, meta: Meta
+    rule: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Add or replace a row for a region of this province (most specific scope wins)."""
-    _province_sysadmin(user)
     return await runtime.writer(runtime.node.set_workflow_rule, rule, meta)
 
 
 @router.get("/workflow/chain")
 async def workflow_chain(
-    runtime: Runtime, user: CurrentUser, business_type: BusinessType, school_code: str, stage: Stage
+    runtime: Runtime, business_type: BusinessType, school_code: SchoolInSight, stage: Stage
 ) -> dict:
     """The concrete approving units a new case of this school would get now."""
-    ensure_within(runtime, user, school_code)
     school = await runtime.writer(runtime.node.school, school_code)
     table = (await runtime.writer(runtime.node.settings)).workflow()
     frozen = table.freeze(
@@ -114,16 +103,14 @@ async def working_days(
 
 
 @router.post("/dedup/run")
-async def run_deferred_dedup(runtime: Runtime, user: CurrentUser, meta: Meta) -> dict:
+async def run_deferred_dedup(runtime: Runtime, _: ProvinceSysadmin, meta: Meta) -> dict:
     """REG-5 with instant dedup off: ask the hub now for every registration still waiting
     (the node also does this on its own every few minutes)."""
-    _province_sysadmin(user)
     return await runtime.registrations.run_deferred_dedup(meta)
 
 
 @router.post("/authentication/run")
-async def retry_pending_authentications(runtime: Runtime, user: CurrentUser, meta: Meta) -> dict:
+async def retry_pending_authentications(runtime: Runtime, _: ProvinceSysadmin, meta: Meta) -> dict:
     """REG-5: ask the population registry now for every authentication left pending (the
     node also retries by itself, and at once when the registry answers again)."""
-    _province_sysadmin(user)
     return await runtime.registrations.retry_pending_authentications(meta)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
-from province_node.api.deps import Meta, Runtime, ensure_within
-from xueji.access.api import CurrentUser, require_role
+from province_node.api.deps import Meta, Runtime
+from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
@@ -20,6 +20,7 @@ async def get_student(
     student_number: str,
     runtime: Runtime,
     user: CurrentUser,
+    policy: Policy,
     as_of: Annotated[
         datetime | None,
         Query(description="AUD-2: the record as it was then (ISO; naive = Beijing)"),
@@ -28,18 +29,20 @@ async def get_student(
     """The full record of one student of the caller's jurisdiction (now, or `as_of` then)."""
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
-    ensure_within(runtime, user, record["school_code"])
+    policy.ensure_sees(user, record["school_code"])
     if as_of is not None:
         return await runtime.writer(runtime.node.student_as_of, number, as_of)
     return record
 
 
 @router.get("/{student_number}/history")
-async def get_student_history(student_number: str, runtime: Runtime, user: CurrentUser) -> dict:
+async def get_student_history(
+    student_number: str, runtime: Runtime, user: CurrentUser, policy: Policy
+) -> dict:
     """Every stored event of the record: who, when, what."""
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
-    ensure_within(runtime, user, record["school_code"])
+    policy.ensure_sees(user, record["school_code"])
     return {"items": await runtime.writer(runtime.node.student_history, number)}
 
 
@@ -56,10 +59,9 @@ class DeletionDecisionIn(BaseModel):
 
 @router.post("/{student_number}/deletion-request")
 async def request_deletion(
-    student_number: str, body: DeletionRequestIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    student_number: str, body: DeletionRequestIn, runtime: Runtime, meta: Meta, _: SchoolRegistrar
 ) -> dict:
     """REG-9: the school registrar applies to delete a wrongly registered student."""
-    require_role(user, "registrar")
     number = str(parse_student_number(student_number))
     at = runtime.clock.now().isoformat()
     return await runtime.writer(
@@ -69,12 +71,17 @@ async def request_deletion(
 
 @router.post("/{student_number}/deletion-request/decision")
 async def decide_deletion(
-    student_number: str, body: DeletionDecisionIn, runtime: Runtime, meta: Meta, user: CurrentUser
+    student_number: str,
+    body: DeletionDecisionIn,
+    runtime: Runtime,
+    meta: Meta,
+    user: CurrentUser,
+    policy: Policy,
 ) -> dict:
     """REG-9: the school's supervising bureau confirms or refuses the deletion."""
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
-    ensure_within(runtime, user, record["school_code"])
+    policy.ensure_sees(user, record["school_code"])
     at = runtime.clock.now().isoformat()
     return await runtime.writer(
         runtime.node.decide_student_deletion, number, body.approve, body.opinion, at, meta

@@ -3,20 +3,23 @@ the decision dialog (an opinion to refuse; on an enrollment's graduating side, a
 Each item's `action` says what the caller does: decide, or (the in-school's registrar)
 pull the archive — a button posting to the detail page's pull (`transfers.py`).
 
-Everything goes through `cross_client.client_for`; the API decides what is allowed (an
-opinion is checked here too, only to keep the dialog open with the message at the field).
+The pages call the use cases the JSON API calls (`runtime.cases`); the hub decides what is
+allowed (an opinion to refuse, the ground) and its refusal is shown next to the field, in
+the dialog kept open.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from province_node.console.cross_client import client_for
-from xueji.console.cases import title_of
-from xueji.console.kit import ConsoleRoute, FeatureUnavailable, User, console_of, field_errors
+from contracts.cases import CaseFilters
+from xueji.access.policy import SCHOOL_REGISTRAR
+from xueji.console.cases import FLOWS, title_of
+from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -46,14 +49,16 @@ async def pending_list(request: Request, user: User, kind: str) -> Response:
 
 
 async def pending(request: Request, user: User, kind: str, **extra: object) -> Response:
-    items = await client_for(request, user).pending(kind)
+    title_of(kind)  # any other kind is a 404 page
+    cases = request.app.state.runtime.cases
+    found = await cases.cases(FLOWS[kind], "pending", CaseFilters(), meta_of(user))
     return console_of(request).page(
         request,
         "cross_pending.html",
         kind=kind,
         kind_title=title_of(kind),
-        title=f"{title_of(kind)}{'调档' if _school_registrar(user) else '核办'}",
-        items=items,
+        title=f"{title_of(kind)}{'调档' if _pulls(user) else '核办'}",
+        items=found["items"],
         grounds=GROUNDS,
         pge3_notice=PGE3_NOTICE,
         graduating_side=lambda case: graduating_side(kind, case),
@@ -61,9 +66,9 @@ async def pending(request: Request, user: User, kind: str, **extra: object) -> R
     )
 
 
-def _school_registrar(user: User) -> bool:
+def _pulls(user: User) -> bool:
     """A school's registrar decides nothing here: its list holds the archive pulls (XPT-6)."""
-    return user.level == "school" and user.role == "registrar"
+    return SCHOOL_REGISTRAR.allows(user)
 
 
 @router.post("/{kind}/{case_id}/decision")
@@ -71,22 +76,22 @@ async def decide(
     request: Request,
     user: User,
     kind: str,
-    case_id: str,
+    case_id: UUID,
     approve: Annotated[str, Form()] = "",
     opinion: Annotated[str, Form(max_length=500)] = "",
     ground: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     approved = approve == "1"
-    kept = {"failed_id": case_id, "opinion": opinion, "ground": ground}
-    if not approved and not opinion.strip():
-        errors = {"opinion": "核办不通过时须填写核办意见"}
-        return await pending(request, user, kind, errors=errors, **kept)
+    kept = {"failed_id": str(case_id), "opinion": opinion, "ground": ground}
+    title_of(kind)
     try:
-        await client_for(request, user).decide(
-            kind, case_id, approved, opinion.strip(), ground=None if approved else ground or None
+        await request.app.state.runtime.cases.decide(
+            case_id,
+            approved,
+            opinion.strip() or None,
+            None if approved else ground or None,
+            meta_of(user),
         )
     except Exception as refused:  # noqa: BLE001 - next to its field in the dialog
-        if isinstance(refused, FeatureUnavailable):
-            raise
         return await pending(request, user, kind, errors=field_errors(refused), **kept)
     return await pending(request, user, kind, done="核办通过" if approved else "核办不通过")

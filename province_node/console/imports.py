@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from contracts.errors import ContractError, Forbidden
+from contracts.errors import ContractError, NotFound
 from contracts.ids import IdGroup
-from province_node.console.registration import school_registrar
 from province_node.excel.templates import build_template
+from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.console.kit import ConsoleRoute, User, console_of, meta_of
 from xueji.console.labels import ENTRIES
 
@@ -36,8 +36,7 @@ async def template(id_group: str, user: User, entry: str = "primary") -> Respons
 
 
 @router.get("/import")
-async def import_form(request: Request, user: User) -> Response:
-    school_registrar(user)
+async def import_form(request: Request, user: SchoolRegistrar) -> Response:
     return console_of(request).page(
         request,
         "registration_import.html",
@@ -50,13 +49,12 @@ async def import_form(request: Request, user: User) -> Response:
 @router.post("/import")
 async def upload(
     request: Request,
-    user: User,
+    user: SchoolRegistrar,
     file: UploadFile | None = None,
     entry: Annotated[str, Form()] = "non_primary",
     id_group: Annotated[str, Form()] = "resident",
 ) -> Response:
     """Upload → the file record; large files go on in the background (progress polls)."""
-    school_registrar(user)
     console = console_of(request)
     if file is None or not file.filename:
         return console.page(
@@ -83,10 +81,10 @@ async def upload(
 
 
 @router.get("/imports/{file_id}")
-async def progress(request: Request, user: User, file_id: UUID) -> Response:
+async def progress(request: Request, user: User, policy: Policy, file_id: UUID) -> Response:
     """The import file record as a fragment, polled while the file is being processed."""
-    runtime = request.app.state.runtime
-    record = await runtime.imports.file(file_id)
-    if record is None or not runtime.org.is_within(record["school_code"], user.unit_code):
-        raise Forbidden("导入文件不存在或不在本单位管辖范围内")
+    record = await request.app.state.runtime.imports.file(file_id)
+    if record is None:
+        raise NotFound(f"导入文件 {file_id} 不存在")
+    policy.ensure_sees(user, record["school_code"])
     return console_of(request).page(request, "_import_record.html", record=record)

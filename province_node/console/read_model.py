@@ -115,7 +115,7 @@ async def _query(runtime, user: Session, filters: dict[str, str], conds: list[st
     given = {k: v.strip()[: LIMITS.get(k, 50)] or None for k, v in filters.items() if k in FILTERS}
     given["has_photo"] = _has_photo(filters.get("has_photo", ""))
     return await queries.student_query(
-        runtime, user, **given, cond=conds, page=max(page, 1), page_size=PAGE_SIZE
+        user, runtime.access.policy, **given, cond=conds, page=max(page, 1), page_size=PAGE_SIZE
     )
 
 

@@ -1,4 +1,8 @@
-"""学籍注册录入: single entry with live ID checks (ID-2), as the school registrar."""
+"""学籍注册录入: single entry with live ID checks (ID-2), as the school registrar.
+
+The form is checked by the registration rules (`validate_registration`, through
+`runtime.registrations.register`), whose refusal is shown next to the field it names.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from contracts.errors import ContractError, Forbidden
+from contracts.errors import ContractError
 from contracts.ids import parse_resident_id
 from province_node.domain.registration_rules import RegistrationForm
-from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of
+from xueji.access.guards import SchoolRegistrar
+from xueji.console.kit import ConsoleRoute, User, console_of, form_errors, meta_of
 from xueji.console.labels import ENTRIES, ID_TYPES
 
 router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_schema=False)
 
-MAX_PROOF_BYTES = 2 * 2**20
+MAX_PROOF_BYTES = 2 * 2**20  # read one byte more: the rules refuse what is larger (ID-7)
 FIELDS = (
     "entry",
     "id_type",
@@ -31,11 +36,14 @@ FIELDS = (
     "g_id_type",
     "g_id_number",
 )
-
-
-def school_registrar(user: User) -> None:
-    if user.level != "school" or user.role != "registrar":
-        raise Forbidden("学籍注册由学校学籍管理员办理", code="school_registrar_only")
+SHOWN = (*FIELDS, "proof")
+#: The rules' names of the guardian's fields → the form's (it has one guardian).
+GUARDIAN = {
+    "guardians": "g_id_number",  # a document-less student needs a guardian's resident ID
+    "guardians[0].name": "g_name",
+    "guardians[0].id_type": "g_id_type",
+    "guardians[0].id_number": "g_id_number",
+}
 
 
 async def _classes(request: Request, school_code: str) -> list[tuple[str, str]]:
@@ -62,8 +70,7 @@ def _form_page(request: Request, classes, values: dict, errors: dict, **extra) -
 
 
 @router.get("/new")
-async def new_form(request: Request, user: User) -> Response:
-    school_registrar(user)
+async def new_form(request: Request, user: SchoolRegistrar) -> Response:
     values = {"entry": "non_primary", "id_type": "1", "g_id_type": "1"}
     return _form_page(request, await _classes(request, user.unit_code), values, {})
 
@@ -95,28 +102,39 @@ async def check_id(
 
 
 @router.post("/new")
-async def submit(request: Request, user: User, proof: UploadFile | None = None) -> Response:
-    school_registrar(user)
+async def submit(
+    request: Request, user: SchoolRegistrar, proof: UploadFile | None = None
+) -> Response:
     raw = await request.form()
     values = {k: str(raw.get(k, "")).strip() for k in FIELDS}
     classes = await _classes(request, user.unit_code)
-    errors: dict[str, str] = {}
-    for key, text in (("name", "请输入姓名"), ("class_code", "请选择班级")):
-        if not values[key]:
-            errors[key] = text
-    if values["id_type"] != "Z" and not values["id_number"]:
-        errors["id_number"] = "请输入身份证件号"
     birth = None
-    if values["birth_date"]:
+    if values["birth_date"]:  # the form's text as a date; whether it fits is the rules' call
         try:
             birth = date.fromisoformat(values["birth_date"])
         except ValueError:
-            errors["birth_date"] = "出生日期格式应为 YYYY-MM-DD"
+            errors = {"birth_date": "出生日期格式应为 YYYY-MM-DD"}
+            return _form_page(request, classes, values, errors)
     proof_bytes = await proof.read(MAX_PROOF_BYTES + 1) if proof and proof.filename else None
-    if proof_bytes is not None and len(proof_bytes) > MAX_PROOF_BYTES:
-        errors["proof"] = "证明材料不能超过 2 MB"
-    if errors:
-        return _form_page(request, classes, values, errors)
+    form = _registration(values, birth, proof_bytes, user.unit_code)
+    runtime = request.app.state.runtime
+    try:
+        result = await runtime.registrations.register(form, meta_of(user))
+    except Exception as refused:  # noqa: BLE001 - shown next to the field it names
+        return _form_page(request, classes, values, form_errors(refused, SHOWN, GUARDIAN))
+    fresh = {
+        "entry": values["entry"],
+        "id_type": "1",
+        "g_id_type": "1",
+        "class_code": values["class_code"],
+    }
+    return _form_page(request, classes, fresh, {}, created=result, created_name=form.name)
+
+
+def _registration(
+    values: dict[str, str], birth: date | None, proof: bytes | None, school_code: str
+) -> RegistrationForm:
+    """The form's fields as the registration rules take them (one guardian at most)."""
     guardians = []
     if values["g_name"]:
         guardians.append(
@@ -127,31 +145,16 @@ async def submit(request: Request, user: User, proof: UploadFile | None = None) 
                 "id_number": values["g_id_number"] or None,
             }
         )
-    form = RegistrationForm(
+    return RegistrationForm(
         entry=values["entry"],
         id_type=values["id_type"],
         name=values["name"],
-        school_code=user.unit_code,
+        school_code=school_code,
         class_code=values["class_code"],
         id_number=values["id_number"] or None,
         sex=values["sex"] or None,
         birth_date=birth,
         ethnicity=values["ethnicity"] or None,
         guardians=guardians,
-        proof=proof_bytes,
+        proof=proof,
     )
-    runtime = request.app.state.runtime
-    try:
-        result = await runtime.registrations.register(form, meta_of(user))
-    except Exception as refused:  # noqa: BLE001 - shown next to the field it names
-        errors = field_errors(refused)
-        if "" not in errors and not set(errors) & set(FIELDS):
-            errors = {"": next(iter(errors.values()))}
-        return _form_page(request, classes, values, errors)
-    fresh = {
-        "entry": values["entry"],
-        "id_type": "1",
-        "g_id_type": "1",
-        "class_code": values["class_code"],
-    }
-    return _form_page(request, classes, fresh, {}, created=result, created_name=form.name)

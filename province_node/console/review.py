@@ -9,22 +9,20 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from contracts.codes import Level
-from contracts.errors import Forbidden
 from contracts.ids import DocumentType
+from xueji.access.guards import Policy
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of
 
 router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_schema=False)
 
 
-def _schools(request: Request, user: User) -> list[str]:
-    return [u.code for u in request.app.state.runtime.org.within(user.unit_code, Level.SCHOOL)]
-
-
 async def _pending(request: Request, user: User, action: str) -> list[dict]:
     runtime = request.app.state.runtime
     items = await runtime.writer(
-        runtime.node.pending_registrations, _schools(request, user), user.unit_code, user.role
+        runtime.node.pending_registrations,
+        runtime.access.policy.schools(user),
+        user.unit_code,
+        user.role,
     )
     return [i for i in items if i["action"] == action]
 
@@ -66,6 +64,7 @@ async def review(request: Request, user: User) -> Response:
 async def decide(
     request: Request,
     user: User,
+    policy: Policy,
     registration_id: UUID,
     approve: Annotated[str, Form()] = "",
     opinion: Annotated[str, Form(max_length=500)] = "",
@@ -73,8 +72,7 @@ async def decide(
     """One decision; on rejection the opinion is required (shown next to the field)."""
     runtime, approved = request.app.state.runtime, approve == "1"
     registration = await runtime.writer(runtime.node.registration, registration_id)
-    if not runtime.org.is_within(registration["school_code"], user.unit_code):
-        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")
+    policy.ensure_sees(user, registration["school_code"])
     try:
         result = await runtime.writer(
             runtime.node.decide_registration,
@@ -100,13 +98,13 @@ async def decide(
 async def decide_school(
     request: Request,
     user: User,
+    policy: Policy,
     school_code: Annotated[str, Form()],
     id_group: Annotated[str, Form()] = "",
 ) -> Response:
     """REG-7: approve every entry of a school (or one document-type group of it) at once."""
     runtime = request.app.state.runtime
-    if school_code not in runtime.org or not runtime.org.is_within(school_code, user.unit_code):
-        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")
+    policy.ensure_sees(user, school_code)
     items = await runtime.writer(
         runtime.node.decide_school_batch,
         school_code,
@@ -155,10 +153,10 @@ async def report(request: Request, user: User) -> Response:
 
 
 @router.get("/list")
-async def listing(request: Request, user: User, status: str = "") -> Response:
+async def listing(request: Request, user: User, policy: Policy, status: str = "") -> Response:
     runtime = request.app.state.runtime
     items = await runtime.writer(
-        runtime.node.registrations_of, _schools(request, user), status or None
+        runtime.node.registrations_of, policy.schools(user), status or None
     )
     return console_of(request).page(
         request, "registration_list.html", title="学籍注册查询", items=items, chosen=status
@@ -166,11 +164,10 @@ async def listing(request: Request, user: User, status: str = "") -> Response:
 
 
 @router.get("/{registration_id}")
-async def detail(request: Request, user: User, registration_id: UUID) -> Response:
+async def detail(request: Request, user: User, policy: Policy, registration_id: UUID) -> Response:
     runtime = request.app.state.runtime
     registration = await runtime.writer(runtime.node.registration, registration_id)
-    if not runtime.org.is_within(registration["school_code"], user.unit_code):
-        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")
+    policy.ensure_sees(user, registration["school_code"])
     school = runtime.org.unit(registration["school_code"]).name
     return console_of(request).page(
         request, "registration_detail.html", title="注册记录", r=registration, school=school

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from contracts.codes import Level
-from contracts.errors import ContractError, DomainError, Forbidden
+from contracts.errors import ContractError, DomainError
 from contracts.ids import parse_student_number
 from province_node.console import read_model
+from xueji.access.guards import Policy
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors
 
 router = APIRouter(prefix="/students", route_class=ConsoleRoute, include_in_schema=False)
@@ -25,11 +26,8 @@ SECOND_ACCOUNT = (
 
 def _regions(runtime, user: User) -> list[tuple[str, str]]:
     """The bureaus of the caller's jurisdiction (region filter), the caller's own first."""
-    units = [runtime.org.unit(user.unit_code)]
-    units += [
-        u for u in runtime.org.within(user.unit_code) if u.level in (Level.CITY, Level.COUNTY)
-    ]
-    return [(u.code, u.name) for u in dict.fromkeys(units) if u.level is not Level.SCHOOL]
+    bureaus = runtime.access.policy.units(user, Level.PROVINCE, Level.CITY, Level.COUNTY)
+    return [(u.code, u.name) for u in bureaus]  # the tree lists a unit before those below it
 
 
 async def _page(request: Request, user: User, params, info: bool, **context) -> Response:
@@ -123,12 +121,11 @@ async def export(request: Request, user: User) -> Response:
 
 
 @router.get("/{student_number}")
-async def detail(request: Request, user: User, student_number: str) -> Response:
+async def detail(request: Request, user: User, policy: Policy, student_number: str) -> Response:
     runtime = request.app.state.runtime
     number = str(parse_student_number(student_number))
     record = await runtime.writer(runtime.node.student, number)
-    if not runtime.org.is_within(record["school_code"], user.unit_code):
-        raise Forbidden("不在本单位管辖范围内", code="outside_jurisdiction")
+    policy.ensure_sees(user, record["school_code"])
     history = await runtime.writer(runtime.node.student_history, number)
     return console_of(request).page(
         request,

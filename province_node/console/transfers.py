@@ -1,32 +1,37 @@
 """跨省转学 / 毕业后跨省就学 pages (XPT, PGE): apply, track, revoke, archive pull (核办:
 `decisions.py`).
 
-Everything goes through `cross_client.client_for` (API.md "Cross-province transfer").
+The pages call the use cases the JSON API calls (`runtime.cases`, `province_node/cases.py`)
+and show the domain's refusal next to the field it names.
 """
 
 from __future__ import annotations
 
-import base64
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 
-from province_node.console.cross_client import client_for
-from province_node.console.national import look_up, query_errors
-from xueji.console.cases import timeline, title_of
-from xueji.console.kit import (
-    ConsoleRoute,
-    FeatureUnavailable,
-    User,
-    console_of,
-    field_errors,
-    redirect,
-)
+from contracts.cases import Flow
+from province_node.case_application import CaseApplication
+from province_node.console.national import look_up
+from xueji.access.guards import Policy, SchoolRegistrar
+from xueji.access.policy import SCHOOL_REGISTRAR
+from xueji.console.cases import FLOWS, case_filters, timeline, title_of
+from xueji.console.kit import ConsoleRoute, User, console_of, form_errors, meta_of, redirect
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 MAX_PROOF_BYTES = 2 * 2**20
+#: The form's fields, and the domain's names for the one it names differently.
+FORM_FIELDS = ("target_class_code", "reason", "proof")
+RENAMED = {"class_code": "target_class_code"}
+
+
+def _flow(kind: str) -> Flow:
+    title_of(kind)  # any other kind is a 404 page
+    return FLOWS[kind]
 
 
 def _page(request: Request, kind: str, template: str, status: int = 200, **context) -> Response:
@@ -37,39 +42,32 @@ def _page(request: Request, kind: str, template: str, status: int = 200, **conte
 
 async def _classes(request: Request, user: User) -> list[dict]:
     runtime = request.app.state.runtime
-    if user.level != "school":
-        return []
     return (await runtime.writer(runtime.node.school, user.unit_code))["classes"]
+
+
+def _form(request: Request, kind: str, status: int = 200, **context) -> Response:
+    context = {"found": None, "errors": {}, "values": {}, "name": "", "number": ""} | context
+    return _page(request, kind, "cross_new.html", status, title=f"{title_of(kind)}申请", **context)
 
 
 @router.get("/{kind}/new")
 async def apply_form(
-    request: Request, user: User, kind: str, name: str = "", number: str = ""
+    request: Request, user: SchoolRegistrar, kind: str, name: str = "", number: str = ""
 ) -> Response:
     """XPT-2: look the student up nationally, then fill in the application."""
     found, errors = None, {}
     if name or number:
-        errors = query_errors(name, number)
-        if not errors:
-            found = await look_up(request, user, name, number, errors)
-    return _page(
-        request,
-        kind,
-        "cross_new.html",
-        title=f"{title_of(kind)}申请",
-        name=name,
-        number=number,
-        found=found,
-        errors=errors,
-        values={},
-        classes=await _classes(request, user),
+        found = await look_up(request, user, name, number, errors)
+    classes = await _classes(request, user)
+    return _form(
+        request, kind, found=found, errors=errors, classes=classes, name=name, number=number
     )
 
 
 @router.post("/{kind}/new")
 async def apply(
     request: Request,
-    user: User,
+    user: SchoolRegistrar,
     kind: str,
     student_name: Annotated[str, Form(max_length=60)] = "",
     student_number: Annotated[str, Form(max_length=19)] = "",
@@ -77,70 +75,47 @@ async def apply(
     reason: Annotated[str, Form(max_length=500)] = "",
     proof: UploadFile | None = None,
 ) -> Response:
-    classes = await _classes(request, user)
-    known = {c["class_code"] for c in classes}
-    values = {"target_class_code": target_class_code, "reason": reason}
-    errors = {}
-    if target_class_code not in known:
-        errors["target_class_code"] = "请选择转入班级"
-    if not reason.strip():
-        errors["reason"] = "请填写转学理由"
+    flow, classes = _flow(kind), await _classes(request, user)
     data = await proof.read(MAX_PROOF_BYTES + 1) if proof and proof.filename else None
-    if data is not None and len(data) > MAX_PROOF_BYTES:
-        errors["proof"] = "证明材料不能超过 2 MB"
-    found = {"name": student_name, "student_number": student_number}
-    if not errors:
-        body = {  # `target_grade` omitted: the target class's grade (XPT-9)
-            "student_name": student_name,
-            "student_number": student_number,
-            "target_class_code": target_class_code,
-            "reason": reason.strip(),
-        }
-        if data:
-            body["proof"] = base64.b64encode(data).decode()
-        try:
-            case = await client_for(request, user).create(kind, body)
-        except Exception as refused:  # noqa: BLE001 - next to the field, or on the form
-            if isinstance(refused, FeatureUnavailable):
-                raise
-            errors = field_errors(refused)
-        else:
-            return _page(
-                request,
-                kind,
-                "cross_new.html",
-                title=f"{title_of(kind)}申请",
-                created=case,
-                found=None,
-                errors={},
-                values={},
-                classes=classes,
-                name="",
-                number="",
-            )
-    return _page(
-        request,
-        kind,
-        "cross_new.html",
-        status=422,
-        title=f"{title_of(kind)}申请",
-        found=found,
-        errors=errors,
-        values=values,
-        classes=classes,
-        name=student_name,
-        number=student_number,
-    )
+    try:
+        application = CaseApplication(  # `target_grade` omitted: the class's grade (XPT-9)
+            student_name, student_number, target_class_code, reason, proof=data
+        )
+        case = await request.app.state.runtime.cases.initiate(flow, application, meta_of(user))
+    except Exception as refused:  # noqa: BLE001 - next to its field, or on the form
+        found = {"name": student_name, "student_number": student_number}
+        values = {"target_class_code": target_class_code, "reason": reason}
+        errors = form_errors(refused, FORM_FIELDS, RENAMED)
+        return _form(
+            request,
+            kind,
+            422,
+            found=found,
+            errors=errors,
+            values=values,
+            classes=classes,
+            name=student_name,
+            number=student_number,
+        )
+    return _form(request, kind, created=case, classes=classes)
 
 
 @router.get("/{kind}/query")
 async def query(request: Request, user: User, kind: str, revoke: bool = False) -> Response:
     """XPT-5: the cases of the jurisdiction with their current step."""
-    filters = {k: request.query_params.get(k, "") for k in ("name", "student_number", "status")}
-    items = await client_for(request, user).query(kind, {k: v for k, v in filters.items() if v})
     title = f"{title_of(kind)}{'撤销' if revoke else '查询'}"
+    filters = {k: request.query_params.get(k, "") for k in ("name", "student_number", "status")}
+    found = await request.app.state.runtime.cases.cases(
+        _flow(kind), "search", case_filters(filters), meta_of(user)
+    )
     return _page(
-        request, kind, "cross_query.html", title=title, items=items, filters=filters, revoke=revoke
+        request,
+        kind,
+        "cross_query.html",
+        title=title,
+        items=found["items"],
+        filters=filters,
+        revoke=revoke,
     )
 
 
@@ -154,10 +129,12 @@ DONE = {"revoked": "已撤销", "pulled": "已调档"}
 
 
 @router.get("/{kind}/{case_id}")
-async def detail(request: Request, user: User, kind: str, case_id: str, done: str = "") -> Response:
-    case = await client_for(request, user).get(kind, case_id)
-    # XPT-4, XPT-6: the initiating school's registrar revokes or pulls (the API decides)
-    initiator = case.get("to_school_code", user.unit_code) == user.unit_code
+async def detail(
+    request: Request, user: User, policy: Policy, kind: str, case_id: UUID, done: str = ""
+) -> Response:
+    case = await request.app.state.runtime.cases.case(_flow(kind), case_id, meta_of(user))
+    # XPT-4, XPT-6: the initiating school's registrar revokes or pulls (the hub decides)
+    initiator = case.get("to_school_code", user.unit_code)
     return _page(
         request,
         kind,
@@ -166,21 +143,22 @@ async def detail(request: Request, user: User, kind: str, case_id: str, done: st
         case=case,
         timeline=timeline(case),
         done=DONE.get(done, ""),
-        can_act=user.level == "school" and user.role == "registrar" and initiator,
+        can_act=SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, initiator),
     )
 
 
+#: The page's actions: (the use case's action, what the detail page then says).
+ACTIONS = {"revoke": ("revoke", "revoked"), "archive-pull": ("archive_pull", "pulled")}
+
+
 @router.post("/{kind}/{case_id}/{action}")
-async def act(request: Request, user: User, kind: str, case_id: str, action: str) -> Response:
+async def act(
+    request: Request, user: SchoolRegistrar, kind: str, case_id: UUID, action: str
+) -> Response:
     """XPT-4 revoke, XPT-6 archive pull; then the detail page (reloading it repeats nothing)."""
-    client = client_for(request, user)
     title_of(kind)
-    if action == "revoke":
-        await client.revoke(kind, case_id)
-        done = "revoked"
-    elif action == "archive-pull":
-        await client.archive_pull(kind, case_id)
-        done = "pulled"
-    else:
+    if action not in ACTIONS:
         raise HTTPException(404)
+    command, done = ACTIONS[action]
+    await request.app.state.runtime.cases.act(case_id, command, meta_of(user))
     return redirect(request, f"/{kind}/{case_id}?done={done}")

@@ -55,7 +55,7 @@ async def test_xpt_transfer_clicked_through_by_six_users(mesh: Mesh, urls, new_p
             await dialog.get_by_role("button", name="核办不通过").click()  # no opinion
             dialog = decider.get_by_role("dialog")
             message = dialog.get_by_role("alert")
-            await message.filter(has_text="核办不通过时须填写核办意见").wait_for()
+            await message.filter(has_text="核办不通过时必须填写意见").wait_for()  # the hub's
             described = await dialog.get_by_label("核办意见").get_attribute("aria-describedby")
             assert described == await message.get_attribute("id")  # next to the field
         await dialog.get_by_label("核办意见").fill("同意")

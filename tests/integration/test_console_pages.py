@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from projections.excel import XLSX
 from simulations.demo import school_code
 from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
-from tests.support.cross_province import FakeCrossProvince
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
@@ -135,47 +134,40 @@ async def test_hub_console_national_query(mesh: Mesh) -> None:
         assert "未查到" in empty.text
 
 
-async def test_transfer_pages_follow_the_api_contract(mesh: Mesh) -> None:
-    """XPT pages against a stand-in of the transfer API (wired through `client_for`)."""
-    fake = FakeCrossProvince()
-    number = "G" + resident_id(region="340104", sequence=77)
-    fake.national[number] = {"name": "皖小明", "student_number": number, "province": "34"}
-    mesh.apps["44"].state.cross_province_client = fake.as_
-    async with _console(mesh, "44", REGISTRAR["44"]) as client:
-        found = await client.get("/transfers/new", params={"name": "皖小明", "number": number})
+async def test_transfer_pages_show_the_domains_refusals_next_to_the_field(mesh: Mesh) -> None:
+    """XPT-2, XPT-3, XPT-4 pages on the node's own cases service: what the application and
+    the hub refuse is said next to its field (the pages check nothing themselves)."""
+    number = await enrolled_student(mesh, "44", 437, name="粤小明")
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
+        found = await client.get("/transfers/new", params={"name": "粤小明", "number": number})
         assert "第二步：填写申请" in found.text
-        missing = await client.post(
-            "/transfers/new",
-            data={
-                "student_name": "皖小明",
-                "student_number": number,
-                "target_class_code": "",
-                "reason": "",
-            },
-        )
+        form = {"student_name": "粤小明", "student_number": number, "reason": "随父母工作调动"}
+        missing = await client.post("/transfers/new", data=form | {"target_class_code": ""})
         assert missing.status_code == 422 and "请选择转入班级" in missing.text
-        created = await client.post(
-            "/transfers/new",
-            data={
-                "student_name": "皖小明",
-                "student_number": number,
-                "target_class_code": "2026201",
-                "reason": "随父母工作调动",
-            },
+        wrong = await client.post("/transfers/new", data=form | {"target_class_code": "2026299"})
+        assert wrong.status_code == 422 and 'class="error" role="alert">班级 2026299' in wrong.text
+        silent = await client.post(
+            "/transfers/new", data=form | {"target_class_code": "2026201", "reason": " "}
         )
+        assert silent.status_code == 422 and "请填写申请理由" in silent.text
+        created = await client.post("/transfers/new", data=form | {"target_class_code": "2026201"})
         assert "已发起跨省转学申请" in created.text
-    (case_id,) = fake.cases
-    async with _console(mesh, "44", f"{JUNIOR_SCHOOL['44']}_approver") as client:
+    async with _console(mesh, "34", f"{JUNIOR_SCHOOL['34']}_approver") as client:
         pending = await client.get("/transfers/pending")
-        assert "皖小明" in pending.text
+        assert pending.text.count("/decision") == 1  # the refused forms stored nothing
+        case_id = pending.text.split('action="/transfers/')[1].split("/")[0]
         refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
-        assert "须填写核办意见" in refused.text and fake.cases[case_id]["status"] == "in_progress"
+        assert "核办不通过时必须填写意见" in refused.text  # the hub's rule, in the dialog
+        assert f'id="d-{case_id}" aria-labelledby="t-{case_id}" data-open' in refused.text
+        case = await case_now(mesh, case_id)
+        assert case["step"] == "in_school" and case["status"] == "in_progress"
         await client.post(f"/transfers/{case_id}/decision", data={"approve": "1"})
         detail = (await client.get(f"/transfers/{case_id}")).text
         assert "转入学校核办" in detail and "转入地教育局核办" in detail and "办理中" in detail
-    async with _console(mesh, "44", REGISTRAR["44"]) as client:
+        assert (await client.post(f"/transfers/{case_id}/revoke")).status_code == 403
+    async with _console(mesh, "34", REGISTRAR["34"]) as client:
         revoke = await client.get("/transfers/revoke")
-        assert "撤销" in revoke.text and "皖小明" in revoke.text
+        assert "撤销" in revoke.text and "粤小明" in revoke.text
         done = await client.post(f"/transfers/{case_id}/revoke")
         assert done.status_code == 303  # then the detail page: a reload repeats nothing
         assert "已撤销" in (await client.get(done.headers["location"])).text
@@ -243,7 +235,7 @@ async def test_transfer_pages_on_the_real_transfer_api(mesh: Mesh) -> None:
         assert "粤小华" in pending.text
         case_id = pending.text.split('action="/transfers/')[1].split("/")[0]
         refused = await client.post(f"/transfers/{case_id}/decision", data={"approve": "0"})
-        assert "须填写核办意见" in refused.text
+        assert "核办不通过时必须填写意见" in refused.text  # the hub's rule, next to the field
         await client.post(
             f"/transfers/{case_id}/decision", data={"approve": "1", "opinion": "同意"}
         )

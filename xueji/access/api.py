@@ -1,4 +1,4 @@
-"""Auth and account-administration endpoints, and the `CurrentUser` dependency (API.md Auth)."""
+"""Auth and account-administration endpoints (API.md Auth); who may call them: `guards.py`."""
 
 from __future__ import annotations
 
@@ -8,37 +8,10 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Role
-from contracts.errors import Forbidden, Unauthorized
-from xueji.access.service import AccessService
-from xueji.access.sessions import Session
+from contracts.errors import Forbidden
+from xueji.access.guards import Access, AnySession, CurrentUser, Sysadmin
 
-
-def get_access(request: Request) -> AccessService:
-    return request.app.state.runtime.access
-
-
-Access = Annotated[AccessService, Depends(get_access)]
-
-
-async def any_session(request: Request, access: Access) -> Session:
-    """The caller's session, even if a password change is still due."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("请先登录（缺少 Authorization: Bearer 令牌）")
-    return await access.authenticate(token.strip())
-
-
-AnySession = Annotated[Session, Depends(any_session)]
-
-
-async def current_user(session: AnySession) -> Session:
-    """The caller's session; refused until the first-login password change is done (SEC-2)."""
-    if session.must_change_password:
-        raise Forbidden("首次登录或密码被重置后须先修改密码", code="password_change_required")
-    return session
-
-
-CurrentUser = Annotated[Session, Depends(current_user)]
+__all__ = ["CurrentUser", "ExportConfirmer", "admin", "asked_filters", "auth"]
 
 
 async def export_confirmer(
@@ -59,11 +32,6 @@ def asked_filters(request: Request) -> dict[str, str | list[str]]:
     """The query string as the caller sent it, for the export's audit record."""
     params = request.query_params
     return {k: v[0] if len(v) == 1 else v for k in params if (v := params.getlist(k))}
-
-
-def require_role(session: Session, *roles: str) -> None:
-    if session.role not in roles:
-        raise Forbidden(f"当前角色（{session.role}）无权进行此操作", code="role_not_allowed")
 
 
 class LoginIn(BaseModel):
@@ -136,49 +104,41 @@ async def confirm_export(body: ConfirmIn, session: CurrentUser, access: Access) 
 
 
 @admin.post("/accounts", status_code=201)
-async def create_account(body: AccountIn, session: CurrentUser, access: Access) -> dict:
+async def create_account(body: AccountIn, session: Sysadmin, access: Access) -> dict:
     """A sysadmin opens an account in its jurisdiction (password change forced at first login)."""
-    require_role(session, "sysadmin")
     return await access.create_account(
         session, body.username, body.display_name, body.unit_code, body.role.value, body.password
     )
 
 
 @admin.post("/accounts/{username}/password-reset")
-async def reset_password(
-    username: str, body: ResetIn, session: CurrentUser, access: Access
-) -> dict:
+async def reset_password(username: str, body: ResetIn, session: Sysadmin, access: Access) -> dict:
     """SEC-2: a superior unit's sysadmin resets a password; the owner must change it."""
-    require_role(session, "sysadmin")
     await access.reset_password(session, username, body.new_password)
     return {"status": "ok", "must_change_password": True}
 
 
 @admin.get("/online-users")
-async def online_users(session: CurrentUser, access: Access) -> dict:
+async def online_users(session: Sysadmin, access: Access) -> dict:
     """SEC-3: online users of the caller's jurisdiction."""
-    require_role(session, "sysadmin")
     items = access.online_users(session)
     return {"items": items, "total": len(items)}
 
 
 @admin.post("/online-users/{username}/force-offline")
-async def force_offline(username: str, session: CurrentUser, access: Access) -> dict:
+async def force_offline(username: str, session: Sysadmin, access: Access) -> dict:
     """SEC-3: end one user's session."""
-    require_role(session, "sysadmin")
     return {"forced_offline": access.force_offline(session, username)}
 
 
 @admin.post("/online-users/force-offline")
-async def force_all_offline(session: CurrentUser, access: Access) -> dict:
+async def force_all_offline(session: Sysadmin, access: Access) -> dict:
     """SEC-3: end every session of the jurisdiction except the caller's."""
-    require_role(session, "sysadmin")
     return {"forced_offline": access.force_offline(session, None)}
 
 
 @admin.get("/accounts/inactive")
-async def inactive_accounts(session: CurrentUser, access: Access, days: int = 7) -> dict:
+async def inactive_accounts(session: Sysadmin, access: Access, days: int = 7) -> dict:
     """SYS-5: school and county accounts not logged in for `days` (default a week)."""
-    require_role(session, "sysadmin")
     items = await access.inactive_accounts(session, days)
     return {"items": items, "total": len(items)}

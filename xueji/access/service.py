@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -13,24 +12,12 @@ from contracts.errors import DomainError, Forbidden, NotFound, TooManyAttempts, 
 from xueji.access.account import Account, AccountDirectory
 from xueji.access.exports import WRONG_CREDENTIALS, ExportConfirmations
 from xueji.access.passwords import check_new_password, hash_password, verify_password
+from xueji.access.policy import AccessPolicy, Jurisdiction
 from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
 from xueji.logs import get_logger
 from xueji.store import Writer
 
 log = get_logger("xueji.access")
-
-
-class Jurisdiction(Protocol):
-    """The service's organisation tree, as far as access control needs it."""
-
-    def is_within(self, code: str, root: str) -> bool: ...
-
-    def unit(self, code: str) -> Unit: ...
-
-
-class Unit(Protocol):
-    name: str
-    level: StrEnum
 
 
 class Clock(Protocol):
@@ -42,6 +29,7 @@ class AccessService(ExportConfirmations):
         self, app: Application, writer: Writer, jurisdiction: Jurisdiction, clock: Clock
     ) -> None:
         self.app, self.writer, self.jurisdiction, self.clock = app, writer, jurisdiction, clock
+        self.policy = AccessPolicy(jurisdiction)  # who sees which unit, for every entry point
         self.sessions = SessionRegistry()
         self.throttle = LoginThrottle()
 
@@ -135,7 +123,7 @@ class AccessService(ExportConfirmations):
         """A sysadmin opens an account in its jurisdiction; its owner must change the password
         at first login (SEC-2)."""
         unit = self.jurisdiction.unit(unit_code)
-        if not self.jurisdiction.is_within(unit_code, session.unit_code):
+        if not self.policy.sees(session, unit_code):
             raise Forbidden("只能为本单位及下级单位开设账号", code="outside_jurisdiction")
         check_new_password(password)
         hashed = await asyncio.to_thread(hash_password, password)
@@ -170,8 +158,8 @@ class AccessService(ExportConfirmations):
     async def reset_password(self, session: Session, username: str, new: str) -> None:
         """SEC-2: only a sysadmin of a superior unit resets a forgotten password."""
         account = await self._account_in_sight(session, username)
-        if account.unit_code == session.unit_code or not self.jurisdiction.is_within(
-            account.unit_code, session.unit_code
+        if account.unit_code == session.unit_code or not self.policy.sees(
+            session, account.unit_code
         ):
             raise Forbidden("只能由上级单位的系统管理员重置密码", code="outside_jurisdiction")
         check_new_password(new)
@@ -193,7 +181,7 @@ class AccessService(ExportConfirmations):
         return [
             s.view()
             for s in self.sessions.online(self.clock.now())
-            if self.jurisdiction.is_within(s.unit_code, session.unit_code)
+            if self.policy.sees(session, s.unit_code)
         ]
 
     def force_offline(self, session: Session, username: str | None) -> int:
@@ -201,7 +189,7 @@ class AccessService(ExportConfirmations):
         targets = [
             s
             for s in self.sessions.online(self.clock.now())
-            if self.jurisdiction.is_within(s.unit_code, session.unit_code)
+            if self.policy.sees(session, s.unit_code)
             and s.username != session.username
             and (username is None or s.username == username)
         ]
@@ -219,7 +207,7 @@ class AccessService(ExportConfirmations):
             a.view()
             for a in accounts
             if a.level in ("school", "county")
-            and self.jurisdiction.is_within(a.unit_code, session.unit_code)
+            and self.policy.sees(session, a.unit_code)
             and (a.last_login_at is None or a.last_login_at < since)
         ]
 

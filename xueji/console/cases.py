@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from fastapi import HTTPException
+from pydantic import ValidationError
 
+from contracts.cases import CaseFilters
+from contracts.errors import ContractError
 from xueji.console.labels import STEPS
 
 TITLES = {"transfers": "跨省转学", "enrollments": "毕业后跨省就学"}
@@ -16,6 +19,14 @@ def title_of(kind: str) -> str:
     if kind not in TITLES:
         raise HTTPException(404)
     return TITLES[kind]
+
+
+def case_filters(values: dict[str, str]) -> CaseFilters:
+    """The list pages' filters (XPT-3, XPT-5), empty ones left out."""
+    try:
+        return CaseFilters(**{k: v for k, v in values.items() if v})
+    except ValidationError:
+        raise ContractError("filters", "invalid_request", "查询条件不正确") from None
 
 
 def timeline(case: dict) -> list[dict]:

@@ -7,11 +7,12 @@ Pages call the same application objects as the JSON routers, never HTTP to thems
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
@@ -21,12 +22,14 @@ from starlette.types import Scope
 
 from contracts.errors import ContractError, DomainError, Unauthorized, http_status
 from contracts.meta import CommandMeta
+from xueji.access.guards import CurrentUser
 from xueji.access.sessions import Session
 from xueji.bus import BusUnavailable, RemoteError
 from xueji.console.labels import FILTERS
 from xueji.console.menu import Item, active_path, visible
 from xueji.http import HUB_UNAVAILABLE
 from xueji.logs import get_logger
+from xueji.telemetry import current_traceparent
 
 log = get_logger("xueji.console")
 
@@ -76,10 +79,6 @@ def console_of(request: Request) -> Console:
     return request.app.state.console
 
 
-class FeatureUnavailable(Exception):  # noqa: N818 - a state of the service, said on the page
-    """A page's backing API is not on this service yet: the page says so, nothing breaks."""
-
-
 class Redirect(Exception):  # noqa: N818 - a control-flow signal, not an error
     def __init__(self, location: str) -> None:
         super().__init__(location)
@@ -108,12 +107,19 @@ async def console_user(request: Request) -> Session:
     return session
 
 
-User = Annotated[Session, Depends(console_user)]
+#: The console user: the API's `CurrentUser`, which on a console page (`ConsoleRoute`) calls
+#: `console_user`; so the policy's dependencies (`xueji.access.guards`) serve pages too.
+User = CurrentUser
 
 
 def meta_of(user: Session) -> CommandMeta:
     """Who acts (SEC-6), as the JSON routers record it."""
-    return CommandMeta.new(account=user.username, unit_code=user.unit_code, role=user.role)
+    return CommandMeta.new(
+        account=user.username,
+        unit_code=user.unit_code,
+        role=user.role,
+        traceparent=current_traceparent(),
+    )
 
 
 class ConsoleRoute(APIRoute):
@@ -130,18 +136,11 @@ class ConsoleRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            request.state.authenticate = console_user  # a page's session is its cookie's
             try:
                 return await handler(request)
             except Redirect as go:
                 return redirect(request, go.location)
-            except FeatureUnavailable:
-                return console_of(request).page(
-                    request,
-                    "unavailable.html",
-                    title="功能暂未开通",
-                    detail="该功能依赖的跨省业务接口暂未开通（建设中），开通后即可在此办理。",
-                    still_works="学籍注册、审核、上报与在校生查询等本省业务。",
-                )
             except Exception as error:  # noqa: BLE001 - every failure gets a page
                 return error_page(request, error)
 
@@ -173,6 +172,8 @@ def describe(error: Exception) -> tuple[int, str, str]:
     """HTTP status, page title and Chinese explanation of a failure."""
     if isinstance(error, HTTPException):
         return error.status_code, "出错了", "页面不存在，请从左侧菜单进入。"
+    if isinstance(error, RequestValidationError):  # a hand-edited address or an overlong field
+        return 422, _TITLES[422], "输入有误，请检查后重试。"
     if isinstance(error, BusUnavailable):
         return 503, HUB_DOWN, HUB_UNAVAILABLE + "。"
     if isinstance(error, RemoteError):  # a typed refusal of the hub keeps its status
@@ -191,3 +192,15 @@ def field_errors(error: Exception) -> dict[str, str]:
     if isinstance(error, ContractError | DomainError | RemoteError):
         return {error.field or "": error.message}
     return {"": describe(error)[2]}
+
+
+def form_errors(
+    error: Exception, shown: Collection[str], renamed: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The domain's refusal next to the form's field it names (`renamed`: the domain's name
+    of a field → the form's), or on top of the form ("") if the form has no such field."""
+    errors = {}
+    for field, message in field_errors(error).items():
+        field = (renamed or {}).get(field, field)
+        errors[field if field in shown else ""] = message
+    return errors

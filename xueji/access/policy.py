@@ -1,0 +1,146 @@
+"""Authorization in one place (SEC-1, SEC-3, SEC-4, REG-6, XPT-5, AUD-5).
+
+Two questions, asked the same way by the JSON API, the consoles and the services:
+
+- **may this session do this?** A `Requirement` is a set of roles at a set of levels
+  (SEC-1: an account belongs to one unit and has one role), with the refusal it gives;
+- **may this session see or act on this unit** (or a record of it)? `AccessPolicy` answers
+  with the organisation tree: the caller's unit and everything below it, a school also from
+  its locality bureau (`contracts/org.py`).
+
+No framework here: the FastAPI dependencies built on it are in `xueji/access/guards.py`.
+Whether a step of a chain awaits this unit (REG-6, XPT-3) is the process's own rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from contracts.codes import Level, Role
+from contracts.errors import Forbidden, NotFound
+from xueji.access.sessions import Session
+
+OUTSIDE_JURISDICTION = "不在本单位管辖范围内"
+ANY_ROLE = frozenset(Role)
+ANY_LEVEL = frozenset(Level)
+
+
+class Unit(Protocol):
+    code: str
+    name: str
+    level: Level
+
+
+class Jurisdiction(Protocol):
+    """The service's organisation tree (a node's `OrgTree`; the hub's ministry-only one)."""
+
+    def is_within(self, code: str, root: str) -> bool: ...
+
+    def unit(self, code: str) -> Unit: ...
+
+    def within(self, root: str, level: Level | None = None) -> list[Unit]: ...
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Who may do something: one of `roles` at one of `levels`; else 403 `code`."""
+
+    roles: frozenset[Role]
+    levels: frozenset[Level]
+    code: str
+    message: str  # may name the caller's role: `{role}`
+
+    def allows(self, session: Session) -> bool:
+        return session.role in self.roles and session.level in self.levels
+
+    def check(self, session: Session) -> Session:
+        if not self.allows(session):
+            raise Forbidden(self.message.format(role=session.role), code=self.code)
+        return session
+
+
+#: REG-1…REG-9, XPT-2/4/6, PGE-1: a school's registrar enters, reports, imports, starts a
+#: cross-province case, revokes it and pulls the archive, for its own school.
+SCHOOL_REGISTRAR = Requirement(
+    frozenset({Role.REGISTRAR}),
+    frozenset({Level.SCHOOL}),
+    "school_registrar_only",
+    "此项业务由学校学籍管理员办理",
+)
+#: SEC-2, SEC-3, SYS-5: account administration, at any level (over its jurisdiction).
+SYSADMIN = Requirement(
+    frozenset({Role.SYSADMIN}), ANY_LEVEL, "role_not_allowed", "当前角色（{role}）无权进行此操作"
+)
+#: SYS-1…SYS-3 province configuration, REG-5 sweeps run by hand, AUD-3 view rebuilds.
+PROVINCE_SYSADMIN = Requirement(
+    frozenset({Role.SYSADMIN}),
+    frozenset({Level.PROVINCE}),
+    "province_sysadmin_only",
+    "此项操作由省级系统管理员办理",
+)
+#: SYS-2: the national calendar is entered by the ministry's sysadmin.
+MINISTRY_SYSADMIN = Requirement(
+    frozenset({Role.SYSADMIN}),
+    frozenset({Level.MINISTRY}),
+    "role_not_allowed",
+    "此项操作由教育部系统管理员办理",
+)
+#: AUD-5: investigations of the log are for the ministry and the province level.
+AUDITOR = Requirement(
+    ANY_ROLE,
+    frozenset({Level.MINISTRY, Level.PROVINCE}),
+    "audit_not_allowed",
+    "审计查询仅限教育部或省级账号",
+)
+
+
+class AccessPolicy:
+    """Jurisdiction over units and their records, by the service's organisation tree."""
+
+    def __init__(self, jurisdiction: Jurisdiction) -> None:
+        self.jurisdiction = jurisdiction
+
+    def sees(self, session: Session, unit_code: str) -> bool:
+        """The unit is the caller's own or below it; an unknown unit is seen by nobody."""
+        try:
+            return self.jurisdiction.is_within(unit_code, session.unit_code)
+        except NotFound:
+            return False
+
+    def ensure_sees(self, session: Session, unit_code: str) -> None:
+        """403 with nothing about the target, whether it exists elsewhere or not (SEC-8)."""
+        if not self.sees(session, unit_code):
+            raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
+
+    def acts_for(self, session: Session, unit_code: str) -> bool:
+        """Acting *for* a unit (a school registering its students, or revoking the case it
+        started) is for that unit's own accounts; its superiors see, they do not act."""
+        return unit_code == session.unit_code
+
+    def ensure_own(self, session: Session, unit_code: str, field: str) -> None:
+        if not self.acts_for(session, unit_code):
+            raise Forbidden("只能办理本单位的业务", code="outside_jurisdiction", field=field)
+
+    def units(self, session: Session, *levels: Level) -> list[Unit]:
+        """The units of the caller's jurisdiction, of the given levels (any if none given)."""
+        found = self.jurisdiction.within(session.unit_code)
+        return [u for u in found if not levels or u.level in levels]
+
+    def schools(self, session: Session, under: str | None = None) -> list[str]:
+        """The schools the caller sees, all of them or those under `under` (in sight too)."""
+        root = under or session.unit_code
+        self.ensure_sees(session, root)
+        return [
+            u.code
+            for u in self.jurisdiction.within(root, Level.SCHOOL)
+            if self.sees(session, u.code)
+        ]
+
+    def school_filter(self, session: Session, under: str | None = None) -> list[str] | None:
+        """`schools`, or None when that is every school of the province (no filter needed)."""
+        root = under or session.unit_code
+        self.ensure_sees(session, root)
+        if self.jurisdiction.unit(root).level is Level.PROVINCE:
+            return None
+        return self.schools(session, root)
