@@ -17,13 +17,7 @@ router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_
 
 
 async def _pending(request: Request, user: User, action: str) -> list[dict]:
-    runtime = request.app.state.runtime
-    items = await runtime.writer(
-        runtime.node.pending_registrations,
-        runtime.access.policy.schools(user),
-        user.unit_code,
-        user.role,
-    )
+    items = await request.app.state.runtime.pending.registrations(meta_of(user))
     return [i for i in items if i["action"] == action]
 
 
