@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from xueji.audit_cli import audit_app, verify_log
+from cli.audit import audit_app, verify_log
 
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
@@ -32,7 +32,7 @@ def up(
     ] = 80,
 ) -> None:
     """Start the whole mesh locally: nats-server, the hub, province nodes, demo data."""
-    from xueji.mesh import run_mesh
+    from cli.mesh import run_mesh
 
     codes = provinces.split(",")
     ports = {"hub": hub_port} | {p: node_port_prefix * 100 + int(p) for p in codes}
@@ -178,7 +178,3 @@ def bench_query(
     from simulations.bench.query import main
 
     main(students, requests, work)
-
-
-if __name__ == "__main__":
-    app()
