@@ -13,8 +13,8 @@ from hub.bootstrap import create_app as create_hub
 from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
-from simulations.demo import DEMO_PASSWORD
-from tests.support.mesh import NOW
+from simulations.demo import DEMO, DEMO_PASSWORD, demo_schools
+from tests.support.mesh import NOW, TODAY
 from tests.support.nats import NatsServer
 from tests.support.people import REGISTRAR
 from xueji.clock import FixedClock
@@ -53,3 +53,13 @@ async def test_sec8_the_hub_without_a_seed_has_no_demo_accounts(
 ) -> None:
     settings = HubSettings(db_url=f"sqlite:///{tmp_path / 'hub.sqlite'}", nats_url=nats_server.url)
     assert await _login(create_hub(settings, clock=FixedClock(NOW)), "moe_registrar") == 401
+
+
+async def test_sec8_only_the_injected_demo_seed_brings_the_demo_data(
+    tmp_path: Path, nats_server: NatsServer
+) -> None:
+    app = create_node(_node(tmp_path, nats_server.url), clock=FixedClock(NOW), seed=DEMO)
+    assert await _login(app, REGISTRAR["44"]) == 200
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        assert len(await runtime.writer(runtime.node.schools)) == len(demo_schools("44", TODAY))
