@@ -114,7 +114,7 @@ def rebuild(
     province: Annotated[str, typer.Option(help="Two-digit province code")] = "44",
 ) -> None:
     """AUD-3: drop a read model of a (stopped) node and rebuild it from the event log."""
-    from projections.rebuild import rebuild as run_rebuild
+    from province_node.views.rebuild import rebuild as run_rebuild
 
     try:
         done = run_rebuild(province, view)

@@ -13,7 +13,6 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from projections.node import node_views
 from province_node.api import (
     cases,
     health,
@@ -40,6 +39,7 @@ from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
 from province_node.sweeps import start_sweeps
+from province_node.views.node import node_views
 from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router

@@ -17,9 +17,9 @@ from contracts.codes import Level, StudentStatus
 from contracts.errors import ContractError, Forbidden, NotFound
 from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
-from projections.registrations import summary
 from projections.statistics import count
 from province_node.api.deps import Runtime, ensure_within
+from province_node.views.registrations import summary
 from xueji.access.api import CurrentUser, ExportConfirmer, asked_filters, require_role
 from xueji.access.sessions import Session
 

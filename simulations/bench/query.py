@@ -16,10 +16,10 @@ from pathlib import Path
 
 import httpx
 
-from projections.node import node_views
 from province_node.application import ProvinceNode
 from province_node.bootstrap import create_app
 from province_node.settings import NodeSettings
+from province_node.views.node import node_views
 from simulations.bench import raw
 from simulations.bench.seed import seed
 from simulations.demo import DEMO, DEMO_PASSWORD
