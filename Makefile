@@ -1,4 +1,5 @@
-# xueji: `make up` starts the whole mesh locally, `make test` runs every test.
+# xueji: `make up` starts the whole mesh locally, `make test` runs every test (after ruff and
+# the import-linter layer contracts in pyproject.toml).
 # Both create .venv and install the project into it on first use (nothing preinstalled).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -20,6 +21,7 @@ up: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # The browser tests drive Debian's chromium (never Playwright's downloaded browsers), with a
@@ -39,6 +41,7 @@ screenshots: $(STAMP) chromium
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -23,9 +23,7 @@ from hub.console import install as install_console
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
-from simulations.demo import DEMO_PASSWORD, demo_account_seeds
 from xueji.access.api import admin, auth
-from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.bus import Bus, ensure_stream
@@ -34,21 +32,25 @@ from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
+from xueji.seeding import NO_SEED, Seed
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("hub")
 
 
-def create_app(settings: HubSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    """The hub's ASGI app; `clock` lets tests set the time (default: the system clock)."""
+def create_app(
+    settings: HubSettings | None = None, clock: Clock | None = None, *, seed: Seed = NO_SEED
+) -> FastAPI:
+    """The hub's ASGI app; `clock` lets tests set the time (default: the system clock),
+    `seed` loads the ministry's accounts at start (default: none; `xueji up` gives the demo's)."""
     settings = settings or HubSettings()
     configure_logging(settings.log_level)
     configure_tracing()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime, tasks = await _start(settings, clock or SystemClock())
+        runtime, tasks = await _start(settings, clock or SystemClock(), seed)
         app.state.runtime = runtime
         tune_garbage_collection()
         try:
@@ -71,14 +73,16 @@ def create_app(settings: HubSettings | None = None, clock: Clock | None = None) 
     return app
 
 
-async def _start(settings: HubSettings, clock: Clock) -> tuple[HubRuntime, list[asyncio.Task]]:
+async def _start(
+    settings: HubSettings, clock: Clock, seed: Seed
+) -> tuple[HubRuntime, list[asyncio.Task]]:
     writer = Writer("hub")
     hub = await writer(NationalHub, store_env(settings.store_url()))
     hub.auto_pull = settings.auto_pull
     access = AccessService(hub, writer, MinistryJurisdiction(), clock)
-    if settings.demo_data:
-        added = await writer(access.load_accounts, _demo_accounts())
-        log.info("demo_accounts_loaded", added=added)
+    if accounts := _seed_accounts(seed):
+        added = await writer(access.load_accounts, accounts)
+        log.info("seed_accounts_loaded", added=added)
     followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
     tasks: list[asyncio.Task] = []
 
@@ -132,10 +136,7 @@ class MinistryJurisdiction:
         return Unit(MINISTRY_UNIT, "教育部", Level.MINISTRY, None)
 
 
-def _demo_accounts() -> list[dict]:
+def _seed_accounts(seed: Seed) -> list[dict]:
     meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
-    password_hash = shared_demo_hash(DEMO_PASSWORD)
-    return [
-        seed | {"password_hash": password_hash, "meta": meta}
-        for seed in demo_account_seeds([(MINISTRY_UNIT, "教育部", "ministry")])
-    ]
+    units = [(MINISTRY_UNIT, "教育部", "ministry")]
+    return [account | {"meta": meta} for account in seed.accounts(units)]

@@ -20,8 +20,6 @@ class HubSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     #: The provinces whose streams the hub follows.
     provinces: Annotated[list[str], NoDecode] = ["34", "37", "44"]
-    #: Create the ministry's demo accounts at start.
-    demo_data: bool = True
     log_level: str = "INFO"
     #: XPT-6: pull a transfer's archive as soon as it is approved (post-graduation
     #: enrollment always pulls by itself, [002 §19]).

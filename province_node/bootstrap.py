@@ -13,7 +13,6 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from projections.node import node_views
 from province_node.api import (
     cases,
     health,
@@ -42,9 +41,8 @@ from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
 from province_node.settings import NodeSettings
 from province_node.sweeps import start_sweeps
-from simulations.demo import DEMO_PASSWORD, demo_account_seeds, demo_schools
+from province_node.views.node import node_views
 from xueji.access.api import admin, auth
-from xueji.access.passwords import shared_demo_hash
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
@@ -54,21 +52,25 @@ from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
+from xueji.seeding import NO_SEED, Seed
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("province_node")
 
 
-def create_app(settings: NodeSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    """The node's ASGI app; `clock` lets tests set the time (default: the system clock)."""
+def create_app(
+    settings: NodeSettings | None = None, clock: Clock | None = None, *, seed: Seed = NO_SEED
+) -> FastAPI:
+    """The node's ASGI app; `clock` lets tests set the time (default: the system clock),
+    `seed` loads schools and accounts at start (default: none; `xueji up` gives the demo's)."""
     settings = settings or NodeSettings()
     configure_logging(settings.log_level)
     configure_tracing()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await _start(settings, clock or SystemClock())
+        runtime = await _start(settings, clock or SystemClock(), seed)
         app.state.runtime = runtime
         tune_garbage_collection()
         relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
@@ -108,20 +110,20 @@ def create_app(settings: NodeSettings | None = None, clock: Clock | None = None)
     return app
 
 
-async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
+async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntime:
     province = settings.province
     writer = Writer(f"prov{province}")
     node = await writer(ProvinceNode, province, store_env(settings.store_url()))
-    if settings.demo_data:
+    if schools := seed.schools(province, clock.today()):
         meta = CommandMeta.new("system", province, "sysadmin")
-        added = await writer(node.load_schools, demo_schools(province, clock.today()), meta)
-        log.info("demo_schools_loaded", province=province, added=added)
+        added = await writer(node.load_schools, schools, meta)
+        log.info("seed_schools_loaded", province=province, added=added)
     org = OrgTree.for_province(province, await writer(node.schools))
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
-    if settings.demo_data:
-        added = await writer(access.load_accounts, _demo_accounts(org))
-        log.info("demo_accounts_loaded", province=province, added=added)
+    if accounts := _seed_accounts(seed, org):
+        added = await writer(access.load_accounts, accounts)
+        log.info("seed_accounts_loaded", province=province, added=added)
 
     async def declare_stream(nc: Client) -> None:
         await ensure_stream(
@@ -170,10 +172,7 @@ async def _start(settings: NodeSettings, clock: Clock) -> NodeRuntime:
     )
 
 
-def _demo_accounts(org: OrgTree) -> list[dict]:
+def _seed_accounts(seed: Seed, org: OrgTree) -> list[dict]:
     units = [(u.code, u.name, u.level.value) for u in org.within(org.province().code)]
-    password_hash = shared_demo_hash(DEMO_PASSWORD)
     meta = CommandMeta.new("system", org.province().code, "sysadmin").as_dict()
-    return [
-        seed | {"password_hash": password_hash, "meta": meta} for seed in demo_account_seeds(units)
-    ]
+    return [account | {"meta": meta} for account in seed.accounts(units)]

@@ -18,7 +18,7 @@ from province_node.application import ProvinceNode
 from province_node.domain.import_file import FAILED, NOT_TEMPLATE, SUCCEEDED, ImportFile
 from province_node.domain.registration import Registration
 from province_node.domain.registration_rules import ValidRegistration
-from province_node.excel.reader import RESULT_NOT_TEMPLATE, read_registration_file
+from province_node.excel.reader import read_registration_file
 from province_node.import_rows import ImportChecks, ImportRow
 from province_node.registrations import RegistrationService
 from xueji.clock import Clock
@@ -77,10 +77,10 @@ class ImportService:
             received_at=self.clock.now().isoformat(),
             meta=meta.as_dict(),
         )
-        if parsed.result == RESULT_NOT_TEMPLATE:
+        if parsed.result == NOT_TEMPLATE:
             record.finish(result=NOT_TEMPLATE)
         await self.writer(self.node.save, record)
-        if parsed.result != RESULT_NOT_TEMPLATE:
+        if parsed.result != NOT_TEMPLATE:
             work = self._process(file_id, parsed.valid, meta)
             if len(parsed.valid) <= INLINE_ROWS:
                 await work

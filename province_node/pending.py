@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from contracts.cases import CaseQuery
 from contracts.meta import CommandMeta
-from projections.registrations import summary
 from projections.service import Views
 from province_node.cases import CaseService
 from province_node.views.pending import awaiting_unit, awaits
+from province_node.views.registrations import summary
 from xueji.bus import BusUnavailable, RemoteError
 
 #: What the console and the summary call each business (the seed's menu words).

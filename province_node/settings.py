@@ -21,8 +21,6 @@ class NodeSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     #: How long a request to the hub may take before the user is told it is unreachable.
     hub_timeout_seconds: float = 5.0
-    #: Load the demo schools and classes (simulations.demo) at start.
-    demo_data: bool = True
     outbox_poll_seconds: float = 0.5
     #: How often registrations waiting for a deferred national dedup are sent to the hub.
     deferred_dedup_seconds: float = 300.0

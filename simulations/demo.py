@@ -13,6 +13,7 @@ from datetime import date
 from contracts.codes import MINISTRY_UNIT, SchoolSystem, SchoolType, Stage, school_year_of
 from contracts.org import OrgTree
 from contracts.regions import children, province_of
+from xueji.access.passwords import shared_demo_hash
 
 CLASSES_PER_GRADE = 2
 
@@ -149,3 +150,18 @@ def demo_accounts_listing(urls: dict[str, str], today: date) -> list[dict]:
         for service, units in units_by_service.items()
         for seed in demo_account_seeds(units)
     ]
+
+
+class DemoSeed:
+    """The demo schools and accounts as the `xueji.seeding.Seed` that `xueji up` and the tests
+    give `create_app` (the services' own default loads nothing, SEC-8)."""
+
+    def schools(self, province: str, today: date) -> list[dict]:
+        return demo_schools(province, today)
+
+    def accounts(self, units: list[tuple[str, str, str]]) -> list[dict]:
+        password_hash = shared_demo_hash(DEMO_PASSWORD)
+        return [seed | {"password_hash": password_hash} for seed in demo_account_seeds(units)]
+
+
+DEMO = DemoSeed()

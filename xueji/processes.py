@@ -78,11 +78,11 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def spawn_service(args: list[str], env: dict[str, str], log_file: Path) -> subprocess.Popen:
-    """`python -m xueji.cli <args>` with this interpreter, its output appended to `log_file`;
-    the caller must `stop()` it in `finally`."""
+    """`python -m cli <args>` (the `xueji` command) with this interpreter, its output appended
+    to `log_file`; the caller must `stop()` it in `finally`."""
     out = open(log_file, "ab")  # noqa: SIM115 - the child owns it for its lifetime
     # Own session: Ctrl-C reaches only the parent, which stops services before NATS.
-    command = [sys.executable, "-m", "xueji.cli", *args]
+    command = [sys.executable, "-m", "cli", *args]
     return subprocess.Popen(
         command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
     )

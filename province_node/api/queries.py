@@ -17,9 +17,9 @@ from contracts.codes import StudentStatus
 from contracts.errors import ContractError, NotFound
 from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
-from projections.registrations import summary
 from projections.statistics import count
 from province_node.api.deps import Runtime
+from province_node.views.registrations import summary
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
 from xueji.access.policy import AccessPolicy

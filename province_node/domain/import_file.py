@@ -6,13 +6,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from province_node.excel.reader import RESULT_FAILED as FAILED
-from province_node.excel.reader import RESULT_NOT_TEMPLATE as NOT_TEMPLATE
-from province_node.excel.reader import RESULT_OK as SUCCEEDED
-
-__all__ = ["FAILED", "NOT_TEMPLATE", "PENDING", "SUCCEEDED", "ImportFile"]
-
-PENDING = "待处理"  # the fourth result of REG-4: still being processed
+# REG-4's results of a file, as the Excel reader reports them and the record keeps them.
+SUCCEEDED = "处理成功"
+FAILED = "处理失败"
+NOT_TEMPLATE = "不符合模板"
+PENDING = "待处理"  # the fourth result: still being processed
 
 
 class ImportFile(Aggregate):

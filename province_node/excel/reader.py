@@ -14,6 +14,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from contracts.errors import ContractError
 from contracts.ids import IdGroup
+from province_node.domain.import_file import FAILED, NOT_TEMPLATE, SUCCEEDED
 from province_node.domain.registration_rules import ENTRIES, ValidRegistration
 from province_node.excel import cells
 from province_node.excel.columns import (
@@ -28,9 +29,6 @@ from province_node.excel.columns import (
 from province_node.excel.rows import RowContext, check_row
 from province_node.excel.xlsx import describe_range, merged_ranges, open_package
 
-RESULT_OK = "处理成功"
-RESULT_FAILED = "处理失败"
-RESULT_NOT_TEMPLATE = "不符合模板"
 _UNPACKED_PER_PACKED = 20  # real sheets compress about 5-10x; more than this is a zip bomb
 _RETRY_HINT = "请重新下载模板，把数据以“选择性粘贴-数值”粘贴到新模板后再上传"  # [004 Q50]
 
@@ -88,7 +86,7 @@ def read_registration_file(
         rows = _read_rows(data, ctx, max_bytes, max_rows)
     except ContractError as refused:
         problem = RowProblem(0, [refused.message], blocking=True)
-        return ImportResult(filename, RESULT_NOT_TEMPLATE, 0, 0, 0, [], [problem])
+        return ImportResult(filename, NOT_TEMPLATE, 0, 0, 0, [], [problem])
     return _check_rows(filename, rows, ctx)
 
 
@@ -176,7 +174,7 @@ def _data_rows(sheet: _Sheet, columns: dict[str, int], max_rows: int) -> list[Ro
 def _check_rows(filename: str, rows: list[Row], ctx: RowContext) -> ImportResult:
     if not rows:
         empty = RowProblem(0, ["文件中没有学生数据"], blocking=True)
-        return ImportResult(filename, RESULT_FAILED, 0, 0, 0, [], [empty])
+        return ImportResult(filename, FAILED, 0, 0, 0, [], [empty])
     valid: list[tuple[int, ValidRegistration]] = []
     problems: list[RowProblem] = []
     first_row_of: dict[tuple[str, str], int] = {}
@@ -189,7 +187,7 @@ def _check_rows(filename: str, rows: list[Row], ctx: RowContext) -> ImportResult
         if outcome.valid is not None and not errors:
             valid.append((number, outcome.valid))
     failed = len(rows) - len(valid)
-    result = RESULT_OK if failed == 0 else RESULT_FAILED
+    result = SUCCEEDED if failed == 0 else FAILED
     return ImportResult(filename, result, len(rows), len(valid), failed, valid, problems)
 
 

@@ -1,1 +1,1 @@
-"""The province node's own read models (views over its event log)."""
+"""The province node's own read models (QRY, AUD-3) on the generic machinery of `projections`."""

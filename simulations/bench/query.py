@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from projections.node import node_views
 from province_node.application import ProvinceNode
 from province_node.bootstrap import create_app
 from province_node.settings import NodeSettings
+from province_node.views.node import node_views
 from simulations.bench import raw
 from simulations.bench.seed import seed
-from simulations.demo import DEMO_PASSWORD
+from simulations.demo import DEMO, DEMO_PASSWORD
 from xueji.processes import free_port, start_nats, stop
 from xueji.store import sqlite_url, store_env
 
@@ -82,7 +82,7 @@ def run(students: int, requests: int, work: Path) -> dict[str, float]:
 
 
 async def _measure(settings: NodeSettings, requests: int) -> dict[str, float]:
-    app = create_app(settings)
+    app = create_app(settings, seed=DEMO)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:

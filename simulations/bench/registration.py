@@ -36,7 +36,7 @@ from province_node.bootstrap import create_app as create_node
 from province_node.excel.templates import build_template
 from province_node.settings import NodeSettings
 from simulations.bench import raw
-from simulations.demo import DEMO_PASSWORD, school_code
+from simulations.demo import DEMO, DEMO_PASSWORD, school_code
 from simulations.excel import filled
 from simulations.population import person
 from xueji.clock import SHANGHAI, FixedClock
@@ -155,6 +155,7 @@ async def _measure(rows: int, work: Path, url: str, registry: subprocess.Popen) 
             province="44", db_url=sqlite_url(work / "prov44.sqlite"), nats_url=url, var_dir=work
         ),
         clock=FixedClock(NOW),
+        seed=DEMO,
     )
     async with node_app.router.lifespan_context(node_app):
         await _until_connected(node_app)

@@ -12,8 +12,8 @@ import shutil
 import time
 from pathlib import Path
 
-from projections.node import node_views
 from province_node.application import ProvinceNode
+from province_node.views.node import node_views
 from simulations.bench import raw
 from simulations.bench.seed import seed
 from xueji.store import sqlite_url, store_env

@@ -25,7 +25,7 @@ from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
 from simulations.bench import raw
-from simulations.demo import DEMO_PASSWORD, school_code
+from simulations.demo import DEMO, DEMO_PASSWORD, school_code
 from simulations.population import person
 from simulations.registry import PopulationRegistry
 from xueji.bus import Bus
@@ -81,9 +81,9 @@ async def _measure(transfers: int, work: Path, url: str) -> dict:
     samples = await raw.request_reply_samples(url, 5_000)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     clock = FixedClock(datetime(2026, 11, 23, 10, tzinfo=SHANGHAI))
-    apps = {"hub": create_hub(_hub_settings(work, url), clock=clock)}
+    apps = {"hub": create_hub(_hub_settings(work, url), clock=clock, seed=DEMO)}
     for province in PROVINCES:
-        apps[province] = create_node(_node_settings(work, url, province), clock=clock)
+        apps[province] = create_node(_node_settings(work, url, province), clock=clock, seed=DEMO)
     registry = PopulationRegistry.seeded(list(OUT_SCHOOLS), transfers + PROBES)
     async with AsyncExitStack() as stack:
         registry_bus = Bus(url, "registry", on_connect=[registry.serve])

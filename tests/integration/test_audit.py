@@ -10,11 +10,11 @@ from uuid import UUID
 import pytest
 from typer.testing import CliRunner, Result
 
+from cli.app import app
 from tests.support.cases import approve_all, enrolled_student, initiate
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 from xueji.chain import GENESIS, link_hash
-from xueji.cli import app
 from xueji.clock import SHANGHAI
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 3440106002, supervised by county 440106

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.meta import CommandMeta
-from projections.node import node_views
 from province_node.application import ProvinceNode
 from province_node.domain.student import Student
+from province_node.views.node import node_views
 from simulations.demo import demo_schools
 from tests.support.people import JUNIOR_SCHOOL, resident_id
 from xueji.store import store_env

@@ -21,7 +21,7 @@ from hub.bootstrap import create_app as create_hub
 from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
 from province_node.settings import NodeSettings
-from simulations.demo import DEMO_PASSWORD
+from simulations.demo import DEMO, DEMO_PASSWORD
 from simulations.preschool import PreschoolRegistry
 from simulations.registry import PopulationRegistry
 from xueji.bus import Bus
@@ -56,6 +56,7 @@ class Mesh:
                     outbox_poll_seconds=0.1,
                 ),
                 clock=self.clock,
+                seed=DEMO,
             )
         else:
             app = create_node(
@@ -67,6 +68,7 @@ class Mesh:
                     blobs_dir=self.blobs / service,
                 ),
                 clock=self.clock,
+                seed=DEMO,
             )
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()

@@ -17,7 +17,7 @@ def start_up(
     command = [
         sys.executable,
         "-m",
-        "xueji.cli",
+        "cli",
         "up",
         "--var",
         str(var),

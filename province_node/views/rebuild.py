@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
-from projections.node import node_views
 from province_node.application import ProvinceNode
 from province_node.settings import NodeSettings
+from province_node.views.node import node_views
 from xueji.store import store_env
 
 

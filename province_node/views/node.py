@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from projections.registrations import registrations_view
 from projections.service import Views
-from projections.students import students_view
 from province_node.application import ProvinceNode
 from province_node.views.pending import pending_view
+from province_node.views.registrations import registrations_view
+from province_node.views.students import students_view
 
 
 def node_views(node: ProvinceNode, url: str) -> Views:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from xueji.audit_cli import audit_app, verify_log
+from cli.audit import audit_app, verify_log
+from xueji.seeding import NO_SEED, Seed
 
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
@@ -17,6 +18,12 @@ app.add_typer(audit_app, name="audit")
 app.command("verify-log")(verify_log)
 
 DEMO_PROVINCES = "34,37,44"
+#: The services load nothing at start by themselves (SEC-8); the CLI gives them the demo's
+#: schools and accounts unless told not to (`--no-demo-data` or XUEJI_DEMO_DATA=false).
+DemoData = Annotated[
+    bool,
+    typer.Option(envvar="XUEJI_DEMO_DATA", help="Load the demo schools and accounts at start"),
+]
 
 
 @app.command()
@@ -32,7 +39,7 @@ def up(
     ] = 80,
 ) -> None:
     """Start the whole mesh locally: nats-server, the hub, province nodes, demo data."""
-    from xueji.mesh import run_mesh
+    from cli.mesh import run_mesh
 
     codes = provinces.split(",")
     ports = {"hub": hub_port} | {p: node_port_prefix * 100 + int(p) for p in codes}
@@ -40,14 +47,12 @@ def up(
 
 
 @app.command()
-def hub(
-    port: int = 8000,
-    host: str = "127.0.0.1",
-) -> None:
+def hub(port: int = 8000, host: str = "127.0.0.1", demo_data: DemoData = True) -> None:
     """Run the hub (settings from XUEJI_* environment variables)."""
     from hub.bootstrap import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+    app_ = create_app(seed=_seed(demo_data))
+    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -55,15 +60,22 @@ def node(
     province: Annotated[str, typer.Option(help="Two-digit province code, e.g. 44")],
     port: Annotated[int | None, typer.Option(help="HTTP port; default 80<province>")] = None,
     host: str = "127.0.0.1",
+    demo_data: DemoData = True,
 ) -> None:
     """Run one province node (other settings from XUEJI_* environment variables)."""
     from province_node.bootstrap import create_app
     from province_node.settings import NodeSettings
 
-    app_ = create_app(NodeSettings(province=province))
+    app_ = create_app(NodeSettings(province=province), seed=_seed(demo_data))
     uvicorn.run(
         app_, host=host, port=port or int(f"80{province}"), log_config=None, access_log=False
     )
+
+
+def _seed(demo_data: bool) -> Seed:
+    from simulations.demo import DEMO
+
+    return DEMO if demo_data else NO_SEED
 
 
 @app.command()
@@ -102,7 +114,7 @@ def rebuild(
     province: Annotated[str, typer.Option(help="Two-digit province code")] = "44",
 ) -> None:
     """AUD-3: drop a read model of a (stopped) node and rebuild it from the event log."""
-    from projections.rebuild import rebuild as run_rebuild
+    from province_node.views.rebuild import rebuild as run_rebuild
 
     try:
         done = run_rebuild(province, view)
@@ -178,7 +190,3 @@ def bench_query(
     from simulations.bench.query import main
 
     main(students, requests, work)
-
-
-if __name__ == "__main__":
-    app()
