@@ -42,13 +42,3 @@ class StudentDeletion(Approval):
         self.student_number, self.school_code, self.reason = student_number, school_code, reason
         self.decisions: list[dict] = []
         self._enter_chain(chain, at)
-
-    def view(self) -> dict:
-        return {
-            "id": str(self.id),
-            "type": "deletion",
-            "student_number": self.student_number,
-            "school_code": self.school_code,
-            "reason": self.reason,
-            **self.process_view(),
-        }
