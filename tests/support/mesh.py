@@ -7,6 +7,7 @@ starting it again on the same database is a restart.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -111,6 +112,7 @@ class Mesh:
             await self._registry_bus.close()
         if self._preschool_bus is not None:
             await self._preschool_bus.close()
+        shutil.rmtree(self.blobs, ignore_errors=True)  # the proofs this mesh stored
 
     def runtime(self, service: str):
         return self.apps[service].state.runtime
