@@ -63,8 +63,6 @@ EXPORT_COLUMNS = {
     "applied_at": "申请时间",
     "closed_at": "办结时间",
 }
-STATUS_LABELS = {"in_progress": "审核中", "approved": "已生效", "rejected": "已驳回"}
-STATUS_LABELS |= {"revoked": "已撤销"}
 
 
 @dataclass(frozen=True)
@@ -118,7 +116,7 @@ class ApplicationService:
         known = self._find(StudentApplication.create_id(meta.command_id))
         if known is not None:
             return known.view()
-        student = self._student_for(kind, form, meta.unit_code)
+        student = self._student_for(kind, form.student_number, form.student_name, meta.unit_code)
         student.check_nothing_in_flight(kind.business, self.node.open_problems(form.student_number))
         target_school = meta.unit_code if kind is ChangeType.TRANSFER else student.school_code
         before = self._where(student, today)
@@ -158,21 +156,34 @@ class ApplicationService:
         self.node.save(application, student)
         return application.view()
 
-    def _student_for(self, kind: ChangeType, form: ApplicationForm, school: str) -> Student:
+    async def look_up(self, transfer: bool, number: str, name: str, school: str) -> dict:
+        """The student an application would be for, as the form shows it (step 1)."""
+        kind = ChangeType.TRANSFER if transfer else ChangeType.SUSPENSION
+        today = self.clock.today()
+
+        def read() -> dict:
+            student = self._student_for(kind, number, name or None, school)
+            where = self._where(student, today)
+            school_name = self.node.get_school(student.school_code).name
+            return student.record() | {"grade": where.grade, "school_name": school_name}
+
+        return await self.writer(read)
+
+    def _student_for(self, kind: ChangeType, number: str, name: str | None, school: str) -> Student:
         """A status change is for the school's own student; a transfer finds the student
         anywhere in the province by name and number (CHG-4, as a cross-province case does)."""
         if kind is ChangeType.TRANSFER:
-            if not form.student_name:
+            if not name:
                 raise ContractError("student_name", "name_required", "省内转学须填写学生姓名")
-            student = self.node.student_for_case(form.student_number, form.student_name)
+            student = self.node.student_for_case(number, name)
             if student.school_code == school:
                 raise DomainError("该学生已在本校就读，不需要转学", code="same_school")
             return student
-        student = self.node.get_student(form.student_number)
+        student = self.node.get_student(number)
         if student.school_code != school:
             raise Forbidden("只能为本校学生申请学籍异动", code="outside_jurisdiction",
                             field="student_number")  # fmt: skip
-        if form.student_name and form.student_name != student.name:
+        if name and name != student.name:
             raise NotFound("姓名与全国学籍号不符", field="student_name")
         return student
 
@@ -313,4 +324,5 @@ class ApplicationService:
 
 
 def _cell(column: str, value: object) -> object:
-    return STATUS_LABELS.get(value, value) if column == "status" else value
+    labels = StudentApplication.STATUS_LABELS
+    return labels.get(str(value), value) if column == "status" else value

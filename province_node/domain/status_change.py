@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -216,6 +217,13 @@ class StudentApplication(Approval):
     `before` and `after` are the record's place when applied and once approved.
     """
 
+    #: the statuses as the screens and exports say them
+    STATUS_LABELS: ClassVar[dict[str, str]] = {
+        "in_progress": "审核中",
+        "approved": "已生效",
+        "rejected": "已驳回",
+        "revoked": "已撤销",
+    }
     NOT_IN_REVIEW = "该申请已办结，不能再审核"
     NOT_YOUR_STEP = "该申请当前不由本单位（本角色）审核"
     OPINION_REQUIRED = "审核不通过时须填写审核意见"

@@ -8,14 +8,13 @@ in county 440106; 3440103002 (荔湾区第一初级中学, 6-3) in county 440103
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
-from contracts.ids import Sex
-from simulations.population import Person
-from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import PNG_BASE64, registration, resident_id
+from tests.support.cases import enrolled_student
+from tests.support.mesh import Mesh
+from tests.support.people import PNG_BASE64
 from xueji.clock import SHANGHAI
 
 TIANHE, TIANHE_NINE_YEAR, LIWAN = "3440106002", "3440106003", "3440103002"
@@ -29,16 +28,12 @@ def store_urls(tmp_path) -> dict[str, str]:
 
 
 async def _student(mesh: Mesh, school: str, sequence: int, known: bool = True) -> dict:
-    """A registered student, authenticated (a `G` number) unless the population registry
-    does not know them (`known=False`: an open problem record)."""
-    person = resident_id(region=COUNTY[school], sequence=sequence)
-    sex = Sex.MALE if int(person[16]) % 2 else Sex.FEMALE
-    if known:
-        mesh.registry.add(Person(person, "张三", sex, date.fromisoformat(person[6:14])))
-    body = registration(school, person, class_code="2025201")
-    created = await mesh.post("44", "/api/v1/registrations", as_=f"{school}_registrar", json=body)
-    assert created.status_code == 201, created.text
-    return await approve_fully(mesh, "44", created.json()["id"])
+    """A registered student of class 2025201, authenticated (a `G` number) unless the
+    population registry does not know them (`known=False`: an open problem record)."""
+    number = await enrolled_student(
+        mesh, "44", sequence, "张三", "2025201", authenticated=known, school=school
+    )
+    return {"student_number": number, "name": "张三"}
 
 
 async def _apply(mesh: Mesh, school: str, body: dict, status: int = 201, **kw) -> dict:
