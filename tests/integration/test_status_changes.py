@@ -18,7 +18,6 @@ from tests.support.people import PNG_BASE64
 from xueji.clock import SHANGHAI
 
 TIANHE, TIANHE_NINE_YEAR, LIWAN = "3440106002", "3440106003", "3440103002"
-COUNTY = {TIANHE: "440106", TIANHE_NINE_YEAR: "440106", LIWAN: "440103"}
 PATH = "/api/v1/applications"
 
 
