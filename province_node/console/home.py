@@ -14,6 +14,7 @@ LINKS = {
     "deletion": "/students",
     "status_change": "/status-changes/pending",
     "in_province_transfer": "/in-province-transfers/pending",
+    "key_data_change": "/key-data-changes/pending",
     "transfer": "/transfers/pending",
     "enrollment": "/enrollments/pending",
 }
