@@ -26,6 +26,7 @@ from hub.settings import HubSettings
 from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
+from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -70,6 +71,7 @@ def create_app(
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
+    install_body_limit(app, settings)  # SEC-8: before anything reads a body (no imports here)
     return app
 
 

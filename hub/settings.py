@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from xueji.body_limit import BodyLimitSettings
 from xueji.store import sqlite_url
 
 
-class HubSettings(BaseSettings):
+class HubSettings(BodyLimitSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.

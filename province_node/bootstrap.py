@@ -46,6 +46,7 @@ from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
+from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -57,6 +58,8 @@ from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("province_node")
+#: The routes that take an Excel import, and so the larger body limit (SEC-8).
+UPLOAD_PATHS = ("/api/v1/registrations/import", "/registration/import")
 
 
 def create_app(
@@ -107,6 +110,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     install_console(app, settings.province)  # the operator console at `/` (issue 7)
+    install_body_limit(app, settings, UPLOAD_PATHS)  # SEC-8: before anything reads a body
     return app
 
 
