@@ -48,11 +48,11 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
             ["preschool", "--provinces", ",".join(provinces)], env, var / "logs" / "preschool.log"
         )
         services["hub"] = spawn_service(
-            ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
+            ["hub", "--port", str(ports["hub"]), "--demo-data"], env, var / "logs" / "hub.log"
         )
         for p in provinces:
             services[p] = spawn_service(
-                ["node", "--province", p, "--port", str(ports[p])],
+                ["node", "--province", p, "--port", str(ports[p]), "--demo-data"],
                 env,
                 var / "logs" / f"prov{p}.log",
             )

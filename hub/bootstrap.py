@@ -33,7 +33,7 @@ from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
-from xueji.seeding import NO_SEED, Seed
+from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
@@ -80,10 +80,11 @@ async def _start(
 ) -> tuple[HubRuntime, list[asyncio.Task]]:
     writer = Writer("hub")
     hub = await writer(NationalHub, store_env(settings.store_url()))
+    await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
     hub.auto_pull = settings.auto_pull
     access = AccessService(hub, writer, MinistryJurisdiction(), clock)
     if accounts := _seed_accounts(seed):
-        added = await writer(access.load_accounts, accounts)
+        added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
     followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
     tasks: list[asyncio.Task] = []

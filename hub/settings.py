@@ -8,11 +8,11 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from xueji.body_limit import BodyLimitSettings
+from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class HubSettings(BodyLimitSettings):
+class HubSettings(KitSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.

@@ -53,7 +53,7 @@ from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
-from xueji.seeding import NO_SEED, Seed
+from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
 from xueji.store import Writer, store_env
 from xueji.telemetry import configure_tracing
 
@@ -118,6 +118,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     province = settings.province
     writer = Writer(f"prov{province}")
     node = await writer(ProvinceNode, province, store_env(settings.store_url()))
+    await refuse_demo_in_production(writer, node, settings, seed)  # SEC-8
     if schools := seed.schools(province, clock.today()):
         meta = CommandMeta.new("system", province, "sysadmin")
         added = await writer(node.load_schools, schools, meta)
@@ -126,7 +127,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     if accounts := _seed_accounts(seed, org):
-        added = await writer(access.load_accounts, accounts)
+        added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", province=province, added=added)
 
     async def declare_stream(nc: Client) -> None:

@@ -8,11 +8,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from projections.service import views_url
-from xueji.body_limit import BodyLimitSettings
+from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class NodeSettings(BodyLimitSettings):
+class NodeSettings(KitSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     province: str = Field(default="44", pattern=r"^\d{2}$")

@@ -14,20 +14,9 @@ import contextlib
 import json
 from collections.abc import Iterable
 
-from pydantic import Field
-from pydantic_settings import BaseSettings
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MB = 2**20
-
-
-class BodyLimitSettings(BaseSettings):
-    """Mixed into each service's settings (`XUEJI_MAX_BODY_BYTES`, `XUEJI_MAX_UPLOAD_BYTES`)."""
-
-    #: Any request body but an import's.
-    max_body_bytes: int = Field(default=3 * MB, ge=1024)
-    #: An import's body (the Excel file of up to 10 MB and its multipart wrapping).
-    max_upload_bytes: int = Field(default=12 * MB, ge=1024)
+from xueji.settings import MB, KitSettings
 
 
 def too_large_message(limit: int) -> str:
@@ -89,7 +78,7 @@ class BodyLimit:
             await _refuse(send, limit)
 
 
-def install_body_limit(app, settings: BodyLimitSettings, upload_paths: Iterable[str] = ()) -> None:
+def install_body_limit(app, settings: KitSettings, upload_paths: Iterable[str] = ()) -> None:
     """Outermost of the app's own middleware: nothing runs on a body over the limit."""
     app.add_middleware(
         BodyLimit,

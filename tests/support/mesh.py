@@ -55,6 +55,7 @@ class Mesh:
                     nats_url=self.nats_url,
                     provinces=self.provinces,
                     outbox_poll_seconds=0.1,
+                    allow_demo_on_postgresql=True,  # the demo seed on the PostgreSQL tests too
                 ),
                 clock=self.clock,
                 seed=DEMO,
@@ -67,6 +68,7 @@ class Mesh:
                     nats_url=self.nats_url,
                     outbox_poll_seconds=0.1,
                     blobs_dir=self.blobs / service,
+                    allow_demo_on_postgresql=True,
                 ),
                 clock=self.clock,
                 seed=DEMO,

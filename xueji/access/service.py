@@ -11,7 +11,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from contracts.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from xueji.access.account import Account, AccountDirectory
 from xueji.access.exports import WRONG_CREDENTIALS, ExportConfirmations
-from xueji.access.passwords import check_new_password, hash_password, verify_password
+from xueji.access.passwords import (
+    check_new_password,
+    hash_password,
+    one_time_password,
+    verify_password,
+)
 from xueji.access.policy import AccessPolicy, Jurisdiction
 from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
 from xueji.logs import get_logger
@@ -35,21 +40,13 @@ class AccessService(ExportConfirmations):
 
     # --- store (called on the writer thread) ------------------------------------------------
 
-    def load_accounts(self, seeds: list[dict]) -> int:
-        """Creates the accounts not yet known (demo data, first start); returns how many."""
-        directory = self._directory()
-        new = [Account(**seed) for seed in seeds if seed["username"] not in directory.usernames]
-        for account in new:
-            directory.add(account.username)
-        if new:
-            self.app.save(directory, *new)
-        return len(new)
+    def load_accounts(self, seeds: list[dict], demo: bool = False) -> int:
+        """Creates the accounts not yet known (a seed at start, a new account); returns how
+        many. `demo`: they come from the demo seed, with its published password (SEC-8)."""
+        return load_accounts(self.app, seeds, demo)
 
     def _directory(self) -> AccountDirectory:
-        try:
-            return self.app.repository.get(AccountDirectory.create_id(self.app.name))
-        except AggregateNotFoundError:
-            return AccountDirectory(service=self.app.name)
+        return account_directory(self.app)
 
     def _account(self, username: str) -> Account | None:
         try:
@@ -216,6 +213,64 @@ class AccessService(ExportConfirmations):
         if account is None:
             raise NotFound(f"账号 {username} 不存在", field="username")
         return account
+
+
+def load_accounts(app: Application, seeds: list[dict], demo: bool = False) -> int:
+    """`AccessService.load_accounts` on an application (the service's, or the CLI's)."""
+    directory = account_directory(app)
+    new = [
+        Account(**seed, demo=demo) for seed in seeds if seed["username"] not in directory.usernames
+    ]
+    for account in new:
+        directory.add(account.username, demo=demo)
+    if new:
+        app.save(directory, *new)
+    return len(new)
+
+
+def create_first_sysadmin(
+    app: Application, unit: tuple[str, str, str], username: str, display_name: str, meta: dict
+) -> str:
+    """SEC-2, SEC-8: the first account of a fresh deployment — a sysadmin of `unit` (code,
+    name, level) — with a random one-time password, returned once and never stored in the
+    clear; its owner must change it at first login. Refused once the store has any account
+    (further ones are opened by a sysadmin, `create_account`)."""
+    present = account_directory(app).usernames
+    if present:
+        raise DomainError(
+            f"该部署已有 {len(present)} 个账号（如 {present[0]}），首个系统管理员只能在全新部署上"
+            "创建；其余账号由系统管理员在控制台开设，遗忘的密码由上级单位的系统管理员重置",
+            code="accounts_present",
+        )
+    password = one_time_password()
+    code, name, level = unit
+    seed = {
+        "username": username,
+        "display_name": display_name,
+        "unit_code": code,
+        "unit_name": name,
+        "level": level,
+        "role": "sysadmin",
+        "password_hash": hash_password(password),
+        "must_change_password": True,
+        "meta": meta,
+    }
+    load_accounts(app, [seed])
+    log.info("first_sysadmin_created", account=username, unit=code)
+    return password
+
+
+def account_directory(app: Application) -> AccountDirectory:
+    """The service's directory of accounts (a new, unsaved one in a fresh store)."""
+    try:
+        return app.repository.get(AccountDirectory.create_id(app.name))
+    except AggregateNotFoundError:
+        return AccountDirectory(service=app.name)
+
+
+def demo_usernames(app: Application) -> list[str]:
+    """SEC-8: the accounts a demo seed loaded into this store (their password is published)."""
+    return list(getattr(account_directory(app), "demo_usernames", []))
 
 
 def _iso(value: datetime | None) -> str | None:
