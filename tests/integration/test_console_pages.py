@@ -120,7 +120,7 @@ async def test_console_detail_outside_the_jurisdiction_is_refused(mesh: Mesh) ->
         assert "林一" in found.text
     async with _console(mesh, "44", "440103_registrar") as client:
         page = await client.get(f"/students/{number}")
-        assert page.status_code == 403 and "林一" not in page.text
+        assert page.status_code == 404 and "林一" not in page.text
         found = await client.get("/students", params={"student_number": number})
         assert "林一" not in found.text
 

@@ -25,6 +25,13 @@ def shared_demo_hash(password: str) -> str:
     return _hasher.hash(password)
 
 
+@lru_cache(maxsize=1)
+def unknown_user_hash() -> str:
+    """A hash of a random secret with the same parameters as every account's: verified in
+    place of an unknown username's, so its refusal costs the same time (SEC-8)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

@@ -15,14 +15,18 @@ from xueji.access.passwords import (
     check_new_password,
     hash_password,
     one_time_password,
+    unknown_user_hash,
     verify_password,
 )
 from xueji.access.policy import AccessPolicy, Jurisdiction
-from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
+from xueji.access.sessions import Session, SessionEnded, SessionRegistry
+from xueji.access.throttle import LoginThrottle
 from xueji.logs import get_logger
 from xueji.store import Writer
 
 log = get_logger("xueji.access")
+#: The throttle's source when the caller's address is not known.
+UNKNOWN_SOURCE = "unknown"
 
 
 class Clock(Protocol):
@@ -59,18 +63,19 @@ class AccessService(ExportConfirmations):
 
     # --- use cases ---------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> dict:
+    async def login(self, username: str, password: str, source: str = UNKNOWN_SOURCE) -> dict:
+        """`source`: the caller's address, for the throttle (SEC-8). An unknown username
+        costs the same argon2 verification as a wrong password (no existence oracle)."""
         now = self.clock.now()
-        self._refuse_if_locked(username, now)
+        self._refuse_if_throttled(username, source, now)
         account = await self.writer(self._account, username)
-        valid = account is not None and await asyncio.to_thread(
-            verify_password, account.password_hash, password
-        )
-        if not valid:
-            self.throttle.failed(username, now)
-            log.warning("login_failed", account=username)
+        stored = account.password_hash if account is not None else unknown_user_hash()
+        valid = await asyncio.to_thread(verify_password, stored, password)
+        if account is None or not valid:
+            self.throttle.failed(username, source, now)
+            log.warning("login_failed", account=username, source=source)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
-        self.throttle.succeeded(username)
+        self.throttle.succeeded(username, source)
         await self.writer(self._record_login, username, now)
         session = self.sessions.open(
             username,
@@ -91,11 +96,16 @@ class AccessService(ExportConfirmations):
             "password_changed_at": _iso(account.password_changed_at),
         }
 
-    def _refuse_if_locked(self, username: str, now: datetime) -> None:
-        until = self.throttle.locked_until(username, now)
-        if until is not None:
-            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-            raise TooManyAttempts(f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
+    def _refuse_if_throttled(self, username: str, source: str, now: datetime) -> None:
+        """SEC-8: too many wrong passwords for this account or from this source: wait (the
+        password is not checked); never a lock its owner cannot outwait (`throttle.py`)."""
+        seconds = self.throttle.retry_after(username, source, now)
+        if seconds:
+            refused = TooManyAttempts(
+                f"密码错误次数过多，请{seconds}秒后再试", code="login_throttled"
+            )
+            refused.retry_after = seconds  # a field of the problem body
+            raise refused
 
     def _record_login(self, username: str, at: datetime) -> None:
         account = self._account(username)
