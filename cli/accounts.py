@@ -2,7 +2,8 @@
 
 Production loads no demo data, so a new hub or province node has no account at all; this
 command opens its store directly (run it before the service's first start, or with the
-service stopped: one writer per database) and creates one sysadmin with a random one-time
+service stopped: one writer per database; with the service's key, XUEJI_CIPHER_KEY[_FILE])
+and creates one sysadmin with a random one-time
 password, printed once. Its first login must change it; every further account is opened by
 a sysadmin in the console or with `POST /api/v1/admin/accounts`.
 """
@@ -41,8 +42,9 @@ def create_sysadmin(
         from hub.application import NationalHub
         from hub.settings import HubSettings
 
-        store = url or HubSettings().store_url()
-        app = NationalHub(store_env(store))
+        hub_settings = HubSettings()
+        store = url or hub_settings.store_url()
+        app = NationalHub(store_env(store, hub_settings.cipher_ring(store)))
         unit = (MINISTRY_UNIT, "教育部", "ministry")
         username = username or "moe_sysadmin"
     else:
@@ -52,7 +54,7 @@ def create_sysadmin(
 
         settings = NodeSettings(province=province)
         store = url or settings.store_url()
-        app = ProvinceNode(settings.province, store_env(store))
+        app = ProvinceNode(settings.province, store_env(store, settings.cipher_ring(store)))
         top = OrgTree.for_province(settings.province, []).province()
         unit = (top.code, top.name, top.level.value)
         username = username or f"{top.code}_sysadmin"

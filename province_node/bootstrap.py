@@ -48,13 +48,14 @@ from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
 from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
+from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
-from xueji.store import Writer, store_env
+from xueji.store import Writer, is_postgresql, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("province_node")
@@ -117,7 +118,9 @@ def create_app(
 async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntime:
     province = settings.province
     writer = Writer(f"prov{province}")
-    node = await writer(ProvinceNode, province, store_env(settings.store_url()))
+    ring = settings.cipher_ring(settings.store_url())  # SEC-7: the stored events encrypted
+    refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
+    node = await writer(ProvinceNode, province, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, node, settings, seed)  # SEC-8
     if schools := seed.schools(province, clock.today()):
         meta = CommandMeta.new("system", province, "sysadmin")

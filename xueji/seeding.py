@@ -18,7 +18,7 @@ from eventsourcing.application import Application
 
 from xueji.access.service import demo_usernames
 from xueji.logs import get_logger
-from xueji.store import Writer
+from xueji.store import Writer, is_postgresql
 
 log = get_logger("xueji.seeding")
 
@@ -54,10 +54,6 @@ NO_SEED = NoSeed()
 
 class DemoDataRefused(RuntimeError):
     """SEC-8: a production store (PostgreSQL) with demo accounts; the service does not start."""
-
-
-def is_postgresql(store_url: str) -> bool:
-    return store_url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
 async def refuse_demo_in_production(writer: Writer, app: Application, settings, seed: Seed) -> None:

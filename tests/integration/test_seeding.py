@@ -21,6 +21,7 @@ from tests.support.mesh import NOW, TODAY
 from tests.support.nats import NatsServer
 from tests.support.people import REGISTRAR
 from tests.support.postgres import fresh_database
+from xueji.cipher import PlaintextStoreRefused, new_key
 from xueji.clock import FixedClock
 from xueji.processes import free_port, spawn_service, stop, wait_healthy
 from xueji.seeding import DemoDataRefused
@@ -90,6 +91,9 @@ def test_sec8_xueji_node_started_by_hand_loads_no_demo_data(
         stop(process)
 
 
+KEY = new_key()
+
+
 async def _start(app: FastAPI) -> None:
     async with app.router.lifespan_context(app):
         pass
@@ -102,6 +106,7 @@ def _pg_node(url: str, nats_url: str, tmp_path: Path, allow: bool = False) -> No
         nats_url=nats_url,
         blobs_dir=tmp_path / "blobs",
         allow_demo_on_postgresql=allow,
+        cipher_key=KEY,
     )
 
 
@@ -121,9 +126,23 @@ async def test_sec8_a_postgresql_service_refuses_to_start_with_demo_accounts(
     with pytest.raises(DemoDataRefused, match="库中已有演示账号"):
         await _start(create_node(_pg_node(node_url, nats_server.url, tmp_path), clock))
     # The hub likewise.
-    hub = HubSettings(
-        db_url=fresh_database(postgres_url, "sec8_demo_hub"), nats_url=nats_server.url
-    )
+    hub_url = fresh_database(postgres_url, "sec8_demo_hub")
+    hub = HubSettings(db_url=hub_url, nats_url=nats_server.url, cipher_key=KEY)
     with pytest.raises(DemoDataRefused):
         await _start(create_hub(hub, clock=clock, seed=DEMO))
     assert await _login(create_hub(hub, clock=clock), "moe_registrar") == 401
+
+
+@pytest.mark.postgres
+async def test_sec7_a_postgresql_service_refuses_to_start_without_a_cipher_key(
+    tmp_path: Path, nats_server: NatsServer, postgres_url: str
+) -> None:
+    url = fresh_database(postgres_url, "sec7_plain_prov44")
+    plain = _pg_node(url, nats_server.url, tmp_path).model_copy(update={"cipher_key": None})
+    with pytest.raises(PlaintextStoreRefused, match="加密"):
+        await _start(create_node(plain, FixedClock(NOW)))
+    hub = HubSettings(
+        db_url=fresh_database(postgres_url, "sec7_plain_hub"), nats_url=nats_server.url
+    )
+    with pytest.raises(PlaintextStoreRefused):
+        await _start(create_hub(hub, clock=FixedClock(NOW)))
