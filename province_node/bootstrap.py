@@ -48,7 +48,7 @@ from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
 from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
-from xueji.cipher import refuse_plaintext_in_production
+from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
@@ -148,7 +148,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     hooks = [declare_stream, counts, serve_cases]
     bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
-    blobs = BlobStore(settings.blob_dir())
+    blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)

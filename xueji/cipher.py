@@ -46,6 +46,11 @@ class KeyringCipher(AESCipher):
         raise ValueError("存储记录无法用现有密钥解密（密钥错误或缺失）: no key opens it")
 
 
+def cipher_of(ring: str | None) -> KeyringCipher | None:
+    """The cipher of a ring, for what is encrypted outside the event store (blob files)."""
+    return KeyringCipher({KeyringCipher.CIPHER_KEY: ring}) if ring else None
+
+
 def new_key() -> str:
     """A fresh 256-bit key, base64."""
     return AESCipher.create_key(32)

@@ -13,7 +13,14 @@ from typer.testing import CliRunner
 from cli.app import app as cli
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
-from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+from tests.support.people import (
+    JUNIOR_SCHOOL,
+    PNG,
+    PNG_BASE64,
+    REGISTRAR,
+    registration,
+    resident_id,
+)
 from xueji.cipher import KeyringCipher, ensure_key_file, new_key
 
 OLD_KEY = new_key()
@@ -89,12 +96,26 @@ async def test_sec7_an_id_number_is_not_readable_in_the_store_and_keys_rotate(
     verified = CliRunner().invoke(cli, ["verify-log", "--url", store_urls["44"]])
     assert verified.exit_code == 0, verified.output
 
+    # A proof (ID-7) of a student without a document: its file is encrypted too.
+    guardian = {"name": "家长", "relation": "父亲", "id_type": "1", "id_number": id_number}
+    no_document = registration(
+        JUNIOR_SCHOOL["44"], None, name="陈无证", id_type="Z", sex="1", birth_date="2014-01-01"
+    ) | {"guardians": [guardian], "proof": PNG_BASE64}
+    proved = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=no_document)
+    assert proved.status_code == 201, proved.text
+    sha = proved.json()["proof"]["sha256"]
+    files = [p for p in mesh.blobs.rglob("*") if p.is_file()]
+    assert [p.name for p in files] == [sha]
+    assert PNG[:8] not in files[0].read_bytes() and len(files[0].read_bytes()) > len(PNG)
+    assert mesh.runtime("44").registrations.blobs.get(sha) == PNG
+
     # Rotation: a new key first in the ring; the records of the old one still open.
     await mesh.stop("44")
     mesh.cipher_key = f"{new_key()},{OLD_KEY}"
     await mesh.start("44")
     again = await mesh.get("44", f"/api/v1/students/{number}", as_=REGISTRAR["44"])
     assert again.status_code == 200 and again.json()["id_number"] == id_number
+    assert mesh.runtime("44").registrations.blobs.get(sha) == PNG
 
 
 async def _indexed(mesh: Mesh, id_number: str) -> bool:
