@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
-from xueji.cipher import KEY_FILE_NAME, ensure_key_file
+from xueji.cipher import KEY_FILE_NAME, ensure_key_file, jetstream_key, read_ring
 from xueji.processes import port_open, spawn_service, start_nats, stop
 
 HEALTH_TIMEOUT_SECONDS = 30
@@ -30,8 +30,9 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
     var = var.resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    _cipher_key(var)
-    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log")
+    ring = _cipher_key(var)
+    nats_key = jetstream_key(ring) if ring else None  # SEC-7: the streams encrypted too
+    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log", nats_key)
     services: dict[str, subprocess.Popen] = {}
     try:
         env = {
@@ -76,7 +77,7 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
         stop(nats)
 
 
-def _cipher_key(var: Path) -> None:
+def _cipher_key(var: Path) -> str | None:
     """SEC-7: the mesh's stores are encrypted with `var/cipher.key` (created once; every
     service and `xueji audit`/`rebuild` find it beside the SQLite stores). Stores from before
     encryption stay plain until `make clean`."""
@@ -87,8 +88,8 @@ def _cipher_key(var: Path) -> None:
             "(make clean, then make up, to start encrypted)",
             file=sys.stderr,
         )
-        return
-    ensure_key_file(key)
+        return None
+    return read_ring(None, ensure_key_file(key))
 
 
 def _raise_interrupt(*_: object) -> None:

@@ -15,6 +15,7 @@ production key comes from a secret, never beside the data). See docs/architectur
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -49,6 +50,13 @@ class KeyringCipher(AESCipher):
 def cipher_of(ring: str | None) -> KeyringCipher | None:
     """The cipher of a ring, for what is encrypted outside the event store (blob files)."""
     return KeyringCipher({KeyringCipher.CIPHER_KEY: ring}) if ring else None
+
+
+def jetstream_key(ring: str) -> str:
+    """The key nats-server's own at-rest encryption gets (`xueji up`), derived from the
+    newest key of the ring for that one use."""
+    newest = parse_ring(ring)[0]
+    return hashlib.sha256(b"xueji:jetstream\0" + newest.encode()).hexdigest()
 
 
 def new_key() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import nats
 import pytest
 from typer.testing import CliRunner
 
@@ -21,7 +22,7 @@ from tests.support.people import (
     registration,
     resident_id,
 )
-from xueji.cipher import KeyringCipher, ensure_key_file, new_key
+from xueji.cipher import KeyringCipher, ensure_key_file, jetstream_key, new_key
 
 OLD_KEY = new_key()
 PROVINCES = ["34", "44"]
@@ -122,3 +123,33 @@ async def _indexed(mesh: Mesh, id_number: str) -> bool:
     params = {"name": "陈密", "id_number": id_number}
     found = await mesh.get("hub", "/api/v1/national/students", as_="moe_registrar", params=params)
     return found.status_code == 200
+
+
+@pytest.mark.parametrize("encrypted", [True, False])
+async def test_sec7_jetstream_stores_its_messages_encrypted(
+    tmp_path: Path, encrypted: bool
+) -> None:
+    """`xueji up` gives nats-server a key (derived from the store's ring): what a stream
+    keeps on disk is unreadable without it, and reads back after a restart with it."""
+    id_number = resident_id(sequence=272).encode()
+    key = jetstream_key(new_key()) if encrypted else None
+    server = NatsServer(tmp_path / "nats", key=key)
+    server.start()
+    try:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        await js.add_stream(name="SEC7", subjects=["sec7.>"])
+        await js.publish("sec7.student", b'{"id_number": "' + id_number + b'"}')
+        await nc.close()
+    finally:
+        server.stop()
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "nats").rglob("*") if p.is_file())
+    assert (id_number in stored) is not encrypted  # the plain store shows what is at stake
+    server.start()
+    try:
+        nc = await nats.connect(server.url)
+        message = await nc.jetstream().get_msg("SEC7", 1)
+        assert id_number in message.data
+        await nc.close()
+    finally:
+        server.stop()
