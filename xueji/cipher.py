@@ -53,10 +53,11 @@ def cipher_of(ring: str | None) -> KeyringCipher | None:
 
 
 def jetstream_key(ring: str) -> str:
-    """The key nats-server's own at-rest encryption gets (`xueji up`), derived from the
-    newest key of the ring for that one use."""
-    newest = parse_ring(ring)[0]
-    return hashlib.sha256(b"xueji:jetstream\0" + newest.encode()).hexdigest()
+    """The key nats-server's own at-rest encryption gets (`xueji up`), derived for that one
+    use from the ring's *oldest* key, which a rotation keeps (new keys go in front), so the
+    streams stay readable across rotations."""
+    oldest = parse_ring(ring)[-1]
+    return hashlib.sha256(b"xueji:jetstream\0" + oldest.encode()).hexdigest()
 
 
 def new_key() -> str:

@@ -40,6 +40,11 @@ def test_sec7_the_key_ring_encrypts_with_the_newest_and_opens_with_any() -> None
         KeyringCipher({"CIPHER_KEY": "dG9vc2hvcnQ="})  # 8 bytes: not an AES key
 
 
+def test_sec7_the_jetstream_key_survives_a_rotation_of_the_ring() -> None:
+    rotated = f"{new_key()},{OLD_KEY}"
+    assert jetstream_key(rotated) == jetstream_key(OLD_KEY) != jetstream_key(new_key())
+
+
 def test_sec7_xueji_up_keeps_one_key_file(tmp_path: Path) -> None:
     path = ensure_key_file(tmp_path / "var" / "cipher.key")
     key = path.read_text()
