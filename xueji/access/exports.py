@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts.errors import Forbidden, Unauthorized
-from xueji.access.passwords import verify_password
+from xueji.access.passwords import unknown_user_hash, verify_password
 from xueji.access.sessions import Session
 from xueji.logs import get_logger
 
@@ -26,13 +26,16 @@ class ExportConfirmations:
         now, source = self.clock.now(), f"account:{session.username}"
         self._refuse_if_throttled(confirmer, source, now)
         account = await self.writer(self._account, confirmer)
-        if (
-            account is None
-            or confirmer == session.username
-            or account.unit_code != session.unit_code
-        ):
+        eligible = (
+            account is not None
+            and confirmer != session.username
+            and account.unit_code == session.unit_code
+        )
+        stored = account.password_hash if eligible else unknown_user_hash()
+        valid = await asyncio.to_thread(verify_password, stored, password)  # the same cost
+        if not eligible:
             raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
-        if not await asyncio.to_thread(verify_password, account.password_hash, password):
+        if not valid:
             self.throttle.failed(confirmer, source, now)
             log.warning("export_confirmation_failed", account=confirmer, by=session.username)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials", field="password")

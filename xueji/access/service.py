@@ -41,6 +41,7 @@ class AccessService(ExportConfirmations):
         self.policy = AccessPolicy(jurisdiction)  # who sees which unit, for every entry point
         self.sessions = SessionRegistry()
         self.throttle = LoginThrottle()
+        unknown_user_hash()  # made now, so the first unknown username costs no extra hash
 
     # --- store (called on the writer thread) ------------------------------------------------
 
