@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
+from province_node.domain.key_data_change import IDENTITY_FIELDS
 from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
 from province_node.domain.workflow_defaults import BusinessType
 
@@ -23,6 +24,8 @@ _IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "
 
 class Student(Aggregate):
     """One student's record. Born from a registration whose national dedup passed."""
+
+    suspension = None  # records stored before CHG-1 existed have none
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -64,6 +67,10 @@ class Student(Aggregate):
         self.deletion_id: str | None = None  # REG-9: the last deletion application
         #: CHG-3: the one business in flight that holds the record, {"business", "id"}
         self.in_flight: dict | None = None
+        #: CHG-1 复学: when and in which class and grade the suspension began
+        self.suspension: dict | None = None
+        #: KDC-3: approved changes of identity fields, {"fields", "at"} (name-then-ID rule)
+        self.identity_changes: list[dict] = []
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
         self.notices: list[dict] = []
@@ -107,7 +114,7 @@ class Student(Aggregate):
         A problem record does not block its own way out, deletion (PRB-3), nor the
         admission of a graduating-year student, post-graduation enrollment (PRB-6).
         """
-        busy = [_IN_FLIGHT_LABELS[self.in_flight["business"]]] if self.in_flight else []
+        busy = [self.in_flight_label] if self.in_flight else []
         if business not in PROBLEMS_DO_NOT_BLOCK:
             busy += [f"问题学籍“{kind}”" for kind in open_problems]
         if busy:
@@ -129,6 +136,14 @@ class Student(Aggregate):
             stage == "2" and (self.status == StudentStatus.GRADUATED.value or graduating)
         ):
             raise DomainError("只有初中毕业生可以办理毕业后跨省就学", code="not_eligible")
+
+    @property
+    def in_flight_label(self) -> str | None:
+        """What holds the record, in words (CHG-3's refusal, the record's page)."""
+        if self.in_flight is None:
+            return None
+        business = self.in_flight["business"]
+        return _IN_FLIGHT_LABELS.get(business) or f"{BusinessType(business).label}申请"
 
     @property
     def case_id(self) -> str | None:
@@ -162,6 +177,59 @@ class Student(Aggregate):
     def notice_completed(self, case_id: str, to_province: str, meta: dict) -> None:
         """XPT-6: the out-school is told the student arrived in the new province."""
         self.notices.append({"case_id": case_id, "to_province": to_province})
+
+    # --- CHG-1…CHG-4: status changes and in-province transfers (`StudentApplication`) -----
+
+    @event("ApplicationStarted")
+    def start_application(self, application_id: str, business: str, meta: dict) -> None:
+        """The application holds the record until it is decided or revoked (CHG-3)."""
+        self._take(business, application_id)
+
+    @event("Changed")
+    def change(
+        self,
+        application_id: str,
+        business: str,
+        status: str,
+        school_code: str,
+        class_code: str,
+        change_date: str,
+        suspension: dict | None,
+        opinion: str | None,
+        meta: dict,
+    ) -> None:
+        """The approved application's effect: status, school and class as it fixed them."""
+        self.status, self.school_code, self.class_code = status, school_code, class_code
+        self.suspension = suspension
+        self._release(application_id)
+
+    @event("KeyDataChanged")
+    def change_key_data(
+        self,
+        application_id: str,
+        changes: dict,
+        old_dedup_key: str,
+        dedup_key: str,
+        auth_status: str | None,
+        opinion: str | None,
+        at: str,
+        meta: dict,
+    ) -> None:
+        """KDC-2: the approved new values; published, the hub's identity follows (KDC-3)."""
+        for field, value in changes.items():
+            setattr(self, field, date.fromisoformat(value) if field == "birth_date" else value)
+        self.dedup_key = dedup_key
+        if auth_status is not None:
+            self.auth_status = auth_status
+        identity = [f for f in changes if f in IDENTITY_FIELDS]
+        if identity:
+            self.identity_changes = [*self.identity_changes, {"fields": identity, "at": at}]
+        self._release(application_id)
+
+    @event("ApplicationEnded")
+    def end_application(self, application_id: str, outcome: str, meta: dict) -> None:
+        """Rejected or revoked: the record is free again, unchanged."""
+        self._release(application_id)
 
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
@@ -234,6 +302,8 @@ class Student(Aggregate):
             "version": self.version,
             "deletion_requested": self.deletion_reason is not None and self.status != DELETED,
             "case_id": self.case_id,
+            "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
+            "suspension": self.suspension,
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }

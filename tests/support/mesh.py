@@ -158,6 +158,11 @@ class Mesh:
     ) -> httpx.Response:
         return await self._call("POST", service, path, as_, **kwargs)
 
+    async def put(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("PUT", service, path, as_, **kwargs)
+
     async def patch(
         self, service: str, path: str, *, as_: str | None = None, **kwargs
     ) -> httpx.Response:

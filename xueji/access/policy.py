@@ -80,6 +80,13 @@ PROVINCE_SYSADMIN = Requirement(
     "province_sysadmin_only",
     "此项操作由省级系统管理员办理",
 )
+#: KDC-1: a province's, city's or county's sysadmin chooses its controlled fields.
+BUREAU_SYSADMIN = Requirement(
+    frozenset({Role.SYSADMIN}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
+    "bureau_sysadmin_only",
+    "此项操作由省、地市或区县系统管理员办理",
+)
 #: SYS-2: the national calendar is entered by the ministry's sysadmin.
 MINISTRY_SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}),
@@ -142,6 +149,11 @@ class AccessPolicy:
         unit_code = record[unit_key] if record is not None else None
         self.ensure_sees_record(session, unit_code, what, field)
         return record
+
+    def ensure_sees_one_of(self, session: Session, unit_codes: list[str]) -> None:
+        """A business between two units (an in-province transfer) is seen from either side."""
+        if not any(self.sees(session, code) for code in unit_codes):
+            raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
 
     def acts_for(self, session: Session, unit_code: str) -> bool:
         """Acting *for* a unit (a school registering its students, or revoking the case it
