@@ -1,4 +1,5 @@
-"""The `xueji` command (Typer): `up`, `hub`, `node`, `bench …`, `verify-log`, `audit …`."""
+"""The `xueji` command (Typer): `up`, `hub`, `node`, `create-sysadmin`, `bench …`, `verify-log`,
+`audit …`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from cli.accounts import create_sysadmin
 from cli.audit import audit_app, verify_log
 from xueji.seeding import NO_SEED, Seed
 
@@ -16,13 +18,17 @@ bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
 app.command("verify-log")(verify_log)
+app.command("create-sysadmin")(create_sysadmin)
 
 DEMO_PROVINCES = "34,37,44"
-#: The services load nothing at start by themselves (SEC-8); the CLI gives them the demo's
-#: schools and accounts unless told not to (`--no-demo-data` or XUEJI_DEMO_DATA=false).
+#: SEC-8: nothing default in production. `xueji hub|node` load no demo data unless told to
+#: (`--demo-data` or XUEJI_DEMO_DATA=true); only `xueji up`, the local demo mesh, tells them.
 DemoData = Annotated[
     bool,
-    typer.Option(envvar="XUEJI_DEMO_DATA", help="Load the demo schools and accounts at start"),
+    typer.Option(
+        envvar="XUEJI_DEMO_DATA",
+        help="Load the demo schools and accounts (published password) at start: local demo only",
+    ),
 ]
 
 
@@ -47,7 +53,7 @@ def up(
 
 
 @app.command()
-def hub(port: int = 8000, host: str = "127.0.0.1", demo_data: DemoData = True) -> None:
+def hub(port: int = 8000, host: str = "127.0.0.1", demo_data: DemoData = False) -> None:
     """Run the hub (settings from XUEJI_* environment variables)."""
     from hub.bootstrap import create_app
 
@@ -60,7 +66,7 @@ def node(
     province: Annotated[str, typer.Option(help="Two-digit province code, e.g. 44")],
     port: Annotated[int | None, typer.Option(help="HTTP port; default 80<province>")] = None,
     host: str = "127.0.0.1",
-    demo_data: DemoData = True,
+    demo_data: DemoData = False,
 ) -> None:
     """Run one province node (other settings from XUEJI_* environment variables)."""
     from province_node.bootstrap import create_app

@@ -1,7 +1,8 @@
 """`xueji up`: a real nats-server, the hub and province nodes as processes, stopped cleanly.
 
 Each service is its own process on its own SQLite file under `var/` (one writer per
-database). Ctrl-C (or SIGTERM) stops the services first, then nats-server: no orphans.
+database), encrypted with `var/cipher.key` (SEC-7). Ctrl-C (or SIGTERM) stops the services
+first, then nats-server: no orphans.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
+from xueji.cipher import KEY_FILE_NAME, ensure_key_file, jetstream_key, read_ring
 from xueji.processes import port_open, spawn_service, start_nats, stop
 
 HEALTH_TIMEOUT_SECONDS = 30
@@ -28,7 +30,9 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
     var = var.resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log")
+    ring = _cipher_key(var)
+    nats_key = jetstream_key(ring) if ring else None  # SEC-7: the streams encrypted too
+    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log", nats_key)
     services: dict[str, subprocess.Popen] = {}
     try:
         env = {
@@ -48,11 +52,11 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
             ["preschool", "--provinces", ",".join(provinces)], env, var / "logs" / "preschool.log"
         )
         services["hub"] = spawn_service(
-            ["hub", "--port", str(ports["hub"])], env, var / "logs" / "hub.log"
+            ["hub", "--port", str(ports["hub"]), "--demo-data"], env, var / "logs" / "hub.log"
         )
         for p in provinces:
             services[p] = spawn_service(
-                ["node", "--province", p, "--port", str(ports[p])],
+                ["node", "--province", p, "--port", str(ports[p]), "--demo-data"],
                 env,
                 var / "logs" / f"prov{p}.log",
             )
@@ -71,6 +75,21 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
         for process in services.values():
             stop(process)
         stop(nats)
+
+
+def _cipher_key(var: Path) -> str | None:
+    """SEC-7: the mesh's stores are encrypted with `var/cipher.key` (created once; every
+    service and `xueji audit`/`rebuild` find it beside the SQLite stores). Stores from before
+    encryption stay plain until `make clean`."""
+    key = var / KEY_FILE_NAME
+    if not key.exists() and any(var.glob("*.sqlite")):
+        print(
+            f"stores under {var} predate encryption at rest: they stay unencrypted "
+            "(make clean, then make up, to start encrypted)",
+            file=sys.stderr,
+        )
+        return None
+    return read_ring(None, ensure_key_file(key))
 
 
 def _raise_interrupt(*_: object) -> None:

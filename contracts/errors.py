@@ -46,7 +46,7 @@ class Forbidden(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Locked for a while after repeated failures (HTTP 429)."""
+    """Too many attempts: wait a while (HTTP 429)."""
 
     code = "account_locked"
 

@@ -26,14 +26,16 @@ from hub.settings import HubSettings
 from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
+from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
+from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
-from xueji.seeding import NO_SEED, Seed
-from xueji.store import Writer, store_env
+from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
+from xueji.store import Writer, is_postgresql, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("hub")
@@ -70,6 +72,7 @@ def create_app(
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
+    install_body_limit(app, settings)  # SEC-8: before anything reads a body (no imports here)
     return app
 
 
@@ -77,11 +80,14 @@ async def _start(
     settings: HubSettings, clock: Clock, seed: Seed
 ) -> tuple[HubRuntime, list[asyncio.Task]]:
     writer = Writer("hub")
-    hub = await writer(NationalHub, store_env(settings.store_url()))
+    ring = settings.cipher_ring(settings.store_url())  # SEC-7: the stored events encrypted
+    refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
+    hub = await writer(NationalHub, store_env(settings.store_url(), ring))
+    await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
     hub.auto_pull = settings.auto_pull
     access = AccessService(hub, writer, MinistryJurisdiction(), clock)
     if accounts := _seed_accounts(seed):
-        added = await writer(access.load_accounts, accounts)
+        added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
     followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
     tasks: list[asyncio.Task] = []

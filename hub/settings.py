@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class HubSettings(BaseSettings):
+class HubSettings(KitSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.

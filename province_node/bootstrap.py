@@ -49,17 +49,21 @@ from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
+from xueji.body_limit import install_body_limit
 from xueji.bus import Bus, ensure_stream
+from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
-from xueji.seeding import NO_SEED, Seed
-from xueji.store import Writer, store_env
+from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
+from xueji.store import Writer, is_postgresql, store_env
 from xueji.telemetry import configure_tracing
 
 log = get_logger("province_node")
+#: The routes that take an Excel import, and so the larger body limit (SEC-8).
+UPLOAD_PATHS = ("/api/v1/registrations/import", "/registration/import")
 
 
 def create_app(
@@ -111,13 +115,17 @@ def create_app(
     for router in routers:
         app.include_router(router)
     install_console(app, settings.province)  # the operator console at `/` (issue 7)
+    install_body_limit(app, settings, UPLOAD_PATHS)  # SEC-8: before anything reads a body
     return app
 
 
 async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntime:
     province = settings.province
     writer = Writer(f"prov{province}")
-    node = await writer(ProvinceNode, province, store_env(settings.store_url()))
+    ring = settings.cipher_ring(settings.store_url())  # SEC-7: the stored events encrypted
+    refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
+    node = await writer(ProvinceNode, province, store_env(settings.store_url(), ring))
+    await refuse_demo_in_production(writer, node, settings, seed)  # SEC-8
     if schools := seed.schools(province, clock.today()):
         meta = CommandMeta.new("system", province, "sysadmin")
         added = await writer(node.load_schools, schools, meta)
@@ -126,7 +134,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     if accounts := _seed_accounts(seed, org):
-        added = await writer(access.load_accounts, accounts)
+        added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", province=province, added=added)
 
     async def declare_stream(nc: Client) -> None:
@@ -144,7 +152,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     hooks = [declare_stream, counts, serve_cases]
     bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
-    blobs = BlobStore(settings.blob_dir())
+    blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from projections.service import views_url
+from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class NodeSettings(BaseSettings):
+class NodeSettings(KitSettings):
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     province: str = Field(default="44", pattern=r"^\d{2}$")

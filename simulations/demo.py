@@ -156,6 +156,8 @@ class DemoSeed:
     """The demo schools and accounts as the `xueji.seeding.Seed` that `xueji up` and the tests
     give `create_app` (the services' own default loads nothing, SEC-8)."""
 
+    demo = True  # its accounts share the published DEMO_PASSWORD
+
     def schools(self, province: str, today: date) -> list[dict]:
         return demo_schools(province, today)
 

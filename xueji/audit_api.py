@@ -38,9 +38,10 @@ def audit_router(log_of: Callable[[Any], Any]) -> APIRouter:
         transfers out of a school in March: `?school=…&from=2027-03-01&to=2027-04-01`
         `&type=Decided&via=out_side` (ministry on the hub, province level on a node)."""
         query = _query(student, school, unit, start, to, type or None, via or None)
-        recorder = log_of(request.app.state.runtime).recorder
+        app = log_of(request.app.state.runtime)
+        recorder, cipher = app.recorder, app.mapper.cipher  # SEC-7: decrypted to be read
         lines = await asyncio.to_thread(
-            lambda: list(investigate(lambda: read_log(recorder), query))
+            lambda: list(investigate(lambda: read_log(recorder, cipher=cipher), query))
         )
         return as_json(lines, query)
 

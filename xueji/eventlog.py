@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.persistence import Cipher
 from eventsourcing.utils import Environment
 from sqlalchemy import create_engine, inspect
 
@@ -66,13 +67,19 @@ def open_recorder(url: str, app: str | None = None) -> tuple[str, ChainedProcess
         found = ", ".join(names) or "none"
         raise StoreNotFound(f"no event log {app or '(--app needed)'} at this URL; found: {found}")
     env = Environment(app, {**store_env(url), "CREATE_TABLE": "n"})
-    recorder = Factory(env).process_recorder()
+    factory = Factory(env)
+    recorder = factory.process_recorder()
     assert isinstance(recorder, ChainedProcessRecorder)
+    recorder.cipher = factory.cipher()  # SEC-7: the ring of XUEJI_CIPHER_KEY[_FILE], if any
     return app, recorder
 
 
-def read_log(recorder: ChainedProcessRecorder, batch: int = 2000) -> Iterator[LoggedEvent]:
-    """Every stored event in log order, decoded."""
+def read_log(
+    recorder: ChainedProcessRecorder, batch: int = 2000, cipher: Cipher | None = None
+) -> Iterator[LoggedEvent]:
+    """Every stored event in log order, decoded (decrypted with `cipher`, by default the one
+    `open_recorder` found: SEC-7)."""
+    cipher = cipher or getattr(recorder, "cipher", None)
     after = 0
     while page := recorder.select_notifications(after, batch, inclusive_of_start=False):
         for notification in page:
@@ -81,7 +88,7 @@ def read_log(recorder: ChainedProcessRecorder, batch: int = 2000) -> Iterator[Lo
                 str(notification.originator_id),
                 notification.originator_version,
                 notification.topic,
-                notification.state,
+                cipher.decrypt(notification.state) if cipher else notification.state,
             )
         after = page[-1].id
 
@@ -91,7 +98,7 @@ def decode(
 ) -> LoggedEvent:
     try:
         body = _unwrap(json.loads(state))
-    except ValueError:  # compressed or encrypted states are out of scope: show them as such
+    except ValueError:  # compressed states, or encrypted ones without their key: shown as such
         body = {"state": state.hex()}
     if not isinstance(body, dict):
         body = {"state": body}

@@ -15,6 +15,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Transcoding
 
+from xueji.cipher import TOPIC as CIPHER_TOPIC
+from xueji.cipher import ring_from_env
+
 T = TypeVar("T")
 
 # The repository deep-copies every aggregate it hands out of its cache. UUIDs are immutable,
@@ -28,11 +31,17 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def store_env(db_url: str) -> dict[str, str]:
-    """The eventsourcing environment for a SQLite file or PostgreSQL, chosen by URL only."""
+def is_postgresql(db_url: str) -> bool:
+    return db_url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
+def store_env(db_url: str, cipher_keys: str | None = None) -> dict[str, str]:
+    """The eventsourcing environment for a SQLite file or PostgreSQL, chosen by URL only;
+    with a key ring (`xueji.cipher`; by default `XUEJI_CIPHER_KEY[_FILE]` or a `cipher.key`
+    beside a SQLite store) every stored event is encrypted (SEC-7)."""
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url.removeprefix("postgresql://")
-    return {
+    env = {
         # eventsourcing-sqlalchemy whose recorders hash-chain every stored event (AUD-4) and
         # insert a transaction's events with one executemany on SQLite (xueji/persistence.py).
         "PERSISTENCE_MODULE": "xueji.chained_store:Factory",
@@ -42,6 +51,10 @@ def store_env(db_url: str) -> dict[str, str]:
         "AGGREGATE_CACHE_MAXSIZE": "20000",
         "AGGREGATE_CACHE_FASTFORWARD": "n",
     }
+    ring = cipher_keys if cipher_keys is not None else ring_from_env(db_url)
+    if ring:
+        env |= {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": ring}
+    return env
 
 
 class DateAsISO(Transcoding):

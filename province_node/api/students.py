@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated
 
@@ -11,8 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.ids import parse_student_number
 from province_node.api.deps import Meta, Runtime
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from xueji.access.policy import AccessPolicy
+from xueji.access.sessions import Session
 
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
+
+
+def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str):
+    """The record if the caller's jurisdiction covers it; one outside it answers exactly as
+    a number nobody holds (SEC-8: no existence oracle)."""
+    load = functools.partial(runtime.writer, runtime.node.student, number)
+    return policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
 
 
 @router.get("/{student_number}")
@@ -28,8 +38,7 @@ async def get_student(
 ) -> dict:
     """The full record of one student of the caller's jurisdiction (now, or `as_of` then)."""
     number = str(parse_student_number(student_number))
-    record = await runtime.writer(runtime.node.student, number)
-    policy.ensure_sees(user, record["school_code"])
+    record = await student_in_sight(runtime, user, policy, number)
     if as_of is not None:
         return await runtime.writer(runtime.node.student_as_of, number, as_of)
     return record
@@ -41,8 +50,7 @@ async def get_student_history(
 ) -> dict:
     """Every stored event of the record: who, when, what."""
     number = str(parse_student_number(student_number))
-    record = await runtime.writer(runtime.node.student, number)
-    policy.ensure_sees(user, record["school_code"])
+    await student_in_sight(runtime, user, policy, number)
     return {"items": await runtime.writer(runtime.node.student_history, number)}
 
 
@@ -80,8 +88,7 @@ async def decide_deletion(
 ) -> dict:
     """REG-9: the school's supervising bureau confirms or refuses the deletion."""
     number = str(parse_student_number(student_number))
-    record = await runtime.writer(runtime.node.student, number)
-    policy.ensure_sees(user, record["school_code"])
+    await student_in_sight(runtime, user, policy, number)
     at = runtime.clock.now().isoformat()
     return await runtime.writer(
         runtime.node.decide_student_deletion, number, body.approve, body.opinion, at, meta

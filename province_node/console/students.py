@@ -3,6 +3,7 @@ account (SEC-4), detail and history."""
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -124,8 +125,8 @@ async def export(request: Request, user: User) -> Response:
 async def detail(request: Request, user: User, policy: Policy, student_number: str) -> Response:
     runtime = request.app.state.runtime
     number = str(parse_student_number(student_number))
-    record = await runtime.writer(runtime.node.student, number)
-    policy.ensure_sees(user, record["school_code"])
+    load = functools.partial(runtime.writer, runtime.node.student, number)
+    record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
     history = await runtime.writer(runtime.node.student_history, number)
     return console_of(request).page(
         request,

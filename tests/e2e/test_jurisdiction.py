@@ -53,14 +53,42 @@ async def test_sec_two_counties_never_see_each_other(mesh: Mesh) -> None:
 
     for path in (
         f"/api/v1/schools/{TIANHE_SCHOOL}",
-        f"/api/v1/students/{number}",
-        f"/api/v1/students/{number}/history",
         f"/api/v1/registrations/{registration_id}",
     ):
         assert (await mesh.get("44", path, as_=tianhe)).status_code == 200, path
         refused = await mesh.get("44", path, as_=liwan)
         assert refused.status_code == 403, path
         assert number not in refused.text and "林一" not in refused.text  # nothing leaked
+    for path in (f"/api/v1/students/{number}", f"/api/v1/students/{number}/history"):
+        assert (await mesh.get("44", path, as_=tianhe)).status_code == 200, path
+
+
+async def test_sec8_a_student_outside_the_jurisdiction_answers_as_one_that_does_not_exist(
+    mesh: Mesh,
+) -> None:
+    """GET of a student of another county and of a number nobody holds: the same 404, word
+    for word (but the number asked), so a refusal tells nothing about what exists elsewhere."""
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=248), name="林三")
+    created = (
+        await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    ).json()
+    number = (await approve_fully(mesh, "44", created["id"]))["student_number"]
+    nobody = "G" + resident_id(sequence=901)  # a well-formed number never registered
+    liwan = "440103_registrar"
+    for suffix in ("", "/history"):
+        foreign = await mesh.get("44", f"/api/v1/students/{number}{suffix}", as_=liwan)
+        absent = await mesh.get("44", f"/api/v1/students/{nobody}{suffix}", as_=liwan)
+        assert foreign.status_code == absent.status_code == 404, foreign.text
+        assert foreign.text.replace(number, "N") == absent.text.replace(nobody, "N")
+        assert "林三" not in foreign.text
+    async with mesh.client("44") as console:  # the console's detail page, logged in
+        form = {"username": liwan, "password": "Xueji@2026"}
+        login = await console.post("/login", data=form)
+        console.cookies.set("xueji_session", login.cookies["xueji_session"])
+        page = await console.get(f"/students/{number}")
+        missing = await console.get(f"/students/{nobody}")
+    assert page.status_code == missing.status_code == 404
+    assert page.text.replace(number, "N") == missing.text.replace(nobody, "N")
 
     # A school registers only its own students; a school sees only itself.
     other = registration(LIWAN_SCHOOL, resident_id(sequence=247), name="林二")

@@ -21,9 +21,10 @@ from xueji.store import store_env
 ENROLLED_TOPIC = "hub.domain.identity:NationalIdentity.Enrolled"
 
 
-def _commit_without_publishing(store_url: str, count: int) -> list[str]:
-    """What a node does before it dies: events committed, the outbox never ran."""
-    node = ProvinceNode("44", store_env(store_url))
+def _commit_without_publishing(store_url: str, count: int, key: str | None) -> list[str]:
+    """What a node does before it dies: events committed, the outbox never ran (with the
+    store's key: PostgreSQL stores are encrypted, SEC-7)."""
+    node = ProvinceNode("44", store_env(store_url, key))
     ids = []
     for sequence in range(count):
         id_number = resident_id(born=date(2014, 5, 1), sequence=600 + sequence)
@@ -63,7 +64,7 @@ async def test_bus3_hub_killed_between_commit_and_publish_catches_up_exactly_onc
 ) -> None:
     await mesh.stop("hub")
     await mesh.stop("44")
-    ids = _commit_without_publishing(store_urls["44"], 3)
+    ids = _commit_without_publishing(store_urls["44"], 3, mesh.cipher_key)
 
     await mesh.start("44")  # the relay publishes what was committed, though the hub is down
     await mesh.wait_until(lambda: mesh.runtime("44").relay.published == 3)

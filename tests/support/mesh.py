@@ -26,7 +26,9 @@ from simulations.demo import DEMO, DEMO_PASSWORD
 from simulations.preschool import PreschoolRegistry
 from simulations.registry import PopulationRegistry
 from xueji.bus import Bus
+from xueji.cipher import new_key
 from xueji.clock import SHANGHAI, FixedClock
+from xueji.store import is_postgresql
 
 TODAY = date(2026, 11, 22)
 REGISTRY_PEOPLE = 200
@@ -35,8 +37,18 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
 
 
 class Mesh:
-    def __init__(self, nats_url: str, store_urls: dict[str, str], provinces: list[str]) -> None:
+    def __init__(
+        self,
+        nats_url: str,
+        store_urls: dict[str, str],
+        provinces: list[str],
+        cipher_key: str | None = None,
+    ) -> None:
         self.nats_url, self.store_urls, self.provinces = nats_url, store_urls, provinces
+        #: SEC-7: the stores' key; PostgreSQL (production) is always encrypted, SQLite when
+        #: a test gives a key.
+        postgresql = any(is_postgresql(url) for url in store_urls.values())
+        self.cipher_key = cipher_key or (new_key() if postgresql else None)
         self.apps: dict[str, FastAPI] = {}
         self._lifespans: dict[str, AbstractAsyncContextManager] = {}
         self._tokens: dict[tuple[str, str], str] = {}
@@ -55,6 +67,8 @@ class Mesh:
                     nats_url=self.nats_url,
                     provinces=self.provinces,
                     outbox_poll_seconds=0.1,
+                    allow_demo_on_postgresql=True,  # the demo seed on the PostgreSQL tests too
+                    cipher_key=self.cipher_key,
                 ),
                 clock=self.clock,
                 seed=DEMO,
@@ -67,6 +81,8 @@ class Mesh:
                     nats_url=self.nats_url,
                     outbox_poll_seconds=0.1,
                     blobs_dir=self.blobs / service,
+                    allow_demo_on_postgresql=True,
+                    cipher_key=self.cipher_key,
                 ),
                 clock=self.clock,
                 seed=DEMO,

@@ -27,11 +27,14 @@ class Account(Aggregate):
         password_hash: str,
         must_change_password: bool,
         meta: dict,
+        demo: bool = False,
     ) -> None:
+        """`demo`: loaded from a demo seed, with its published password (SEC-8)."""
         self.username, self.display_name = username, display_name
         self.unit_code, self.unit_name, self.level, self.role = unit_code, unit_name, level, role
         self.password_hash = password_hash
         self.must_change_password = must_change_password
+        self.demo = demo
         self.password_changed_at: datetime | None = None
         self.last_login_at: datetime | None = None
 
@@ -84,7 +87,10 @@ class AccountDirectory(Aggregate):
     def __init__(self, service: str) -> None:
         self.service = service
         self.usernames: list[str] = []
+        self.demo_usernames: list[str] = []
 
     @event("AccountListed")
-    def add(self, username: str) -> None:
+    def add(self, username: str, demo: bool = False) -> None:
         self.usernames.append(username)
+        if demo:
+            self.demo_usernames.append(username)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.codes import Role
 from contracts.errors import Forbidden
 from xueji.access.guards import Access, AnySession, CurrentUser, Sysadmin
+from xueji.access.service import UNKNOWN_SOURCE
 
 __all__ = ["CurrentUser", "ExportConfirmer", "admin", "asked_filters", "auth"]
 
@@ -71,10 +72,16 @@ auth = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 admin = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
+def source_of(request: Request) -> str:
+    """The caller's address, for the login throttle (SEC-8)."""
+    return request.client.host if request.client else UNKNOWN_SOURCE
+
+
 @auth.post("/login")
-async def login(body: LoginIn, access: Access) -> dict:
-    """Log in; a new login ends the account's previous session (SEC-1)."""
-    return await access.login(body.username, body.password)
+async def login(body: LoginIn, request: Request, access: Access) -> dict:
+    """Log in; a new login ends the account's previous session (SEC-1). Wrong passwords
+    slow further tries of the account and from the address down (429 `login_throttled`)."""
+    return await access.login(body.username, body.password, source_of(request))
 
 
 @auth.post("/password")

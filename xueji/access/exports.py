@@ -1,5 +1,5 @@
 """SEC-4: exports of personal data are confirmed by a second account of the same unit, with
-its password (throttled like a login), and each export is recorded with what was asked and
+its password (throttled like a login, SEC-8), and each export is recorded with what was asked and
 how many rows left. Mixed into `AccessService`."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts.errors import Forbidden, Unauthorized
-from xueji.access.passwords import verify_password
+from xueji.access.passwords import unknown_user_hash, verify_password
 from xueji.access.sessions import Session
 from xueji.logs import get_logger
 
@@ -21,21 +21,25 @@ class ExportConfirmations:
 
     async def check_export_confirmer(self, session: Session, confirmer: str, password: str) -> None:
         """SEC-4: a second account of the same unit, with its password. Its wrong passwords
-        count against it exactly like wrong logins (the same throttle and lock)."""
-        now = self.clock.now()
-        self._refuse_if_locked(confirmer, now)
+        count against it exactly like wrong logins (the same throttle, SEC-8), the requester
+        standing for the source: its guesses slow itself down, not the confirmer's logins."""
+        now, source = self.clock.now(), f"account:{session.username}"
+        self._refuse_if_throttled(confirmer, source, now)
         account = await self.writer(self._account, confirmer)
-        if (
-            account is None
-            or confirmer == session.username
-            or account.unit_code != session.unit_code
-        ):
+        eligible = (
+            account is not None
+            and confirmer != session.username
+            and account.unit_code == session.unit_code
+        )
+        stored = account.password_hash if eligible else unknown_user_hash()
+        valid = await asyncio.to_thread(verify_password, stored, password)  # the same cost
+        if not eligible:
             raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
-        if not await asyncio.to_thread(verify_password, account.password_hash, password):
-            self.throttle.failed(confirmer, now)
+        if not valid:
+            self.throttle.failed(confirmer, source, now)
             log.warning("export_confirmation_failed", account=confirmer, by=session.username)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials", field="password")
-        self.throttle.succeeded(confirmer)
+        self.throttle.succeeded(confirmer, source)
 
     async def confirm_export(
         self, session: Session, confirmer: str, password: str, purpose: str

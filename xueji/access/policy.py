@@ -14,6 +14,7 @@ Whether a step of a chain awaits this unit (REG-6, XPT-3) is the process's own r
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -119,6 +120,35 @@ class AccessPolicy:
         """403 with nothing about the target, whether it exists elsewhere or not (SEC-8)."""
         if not self.sees(session, unit_code):
             raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
+
+    def ensure_sees_record(
+        self, session: Session, unit_code: str | None, what: str, field: str | None = None
+    ) -> None:
+        """SEC-8 "a refusal never reveals whether a record exists elsewhere": a record of a
+        unit outside the caller's jurisdiction (`unit_code`) answers exactly as one that does
+        not exist (`unit_code` None): the same 404, code and message, naming only what was
+        asked (`what`, e.g. the number)."""
+        if unit_code is None or not self.sees(session, unit_code):
+            raise NotFound(f"{what}不存在或不在本单位管辖范围内", field=field)
+
+    async def record_in_sight(
+        self,
+        session: Session,
+        load: Callable[[], Awaitable[dict]],
+        what: str,
+        field: str | None = None,
+        unit_key: str = "school_code",
+    ) -> dict:
+        """`load()`'s record if the caller sees its unit (`record[unit_key]`); NotFound from
+        `load` and a record outside the jurisdiction give the one answer of
+        `ensure_sees_record`."""
+        try:
+            record = await load()
+        except NotFound:
+            record = None
+        unit_code = record[unit_key] if record is not None else None
+        self.ensure_sees_record(session, unit_code, what, field)
+        return record
 
     def ensure_sees_one_of(self, session: Session, unit_codes: list[str]) -> None:
         """A business between two units (an in-province transfer) is seen from either side."""

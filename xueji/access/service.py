@@ -11,13 +11,22 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from contracts.errors import DomainError, Forbidden, NotFound, TooManyAttempts, Unauthorized
 from xueji.access.account import Account, AccountDirectory
 from xueji.access.exports import WRONG_CREDENTIALS, ExportConfirmations
-from xueji.access.passwords import check_new_password, hash_password, verify_password
+from xueji.access.passwords import (
+    check_new_password,
+    hash_password,
+    one_time_password,
+    unknown_user_hash,
+    verify_password,
+)
 from xueji.access.policy import AccessPolicy, Jurisdiction
-from xueji.access.sessions import LoginThrottle, Session, SessionEnded, SessionRegistry
+from xueji.access.sessions import Session, SessionEnded, SessionRegistry
+from xueji.access.throttle import LoginThrottle
 from xueji.logs import get_logger
 from xueji.store import Writer
 
 log = get_logger("xueji.access")
+#: The throttle's source when the caller's address is not known.
+UNKNOWN_SOURCE = "unknown"
 
 
 class Clock(Protocol):
@@ -32,24 +41,17 @@ class AccessService(ExportConfirmations):
         self.policy = AccessPolicy(jurisdiction)  # who sees which unit, for every entry point
         self.sessions = SessionRegistry()
         self.throttle = LoginThrottle()
+        unknown_user_hash()  # made now, so the first unknown username costs no extra hash
 
     # --- store (called on the writer thread) ------------------------------------------------
 
-    def load_accounts(self, seeds: list[dict]) -> int:
-        """Creates the accounts not yet known (demo data, first start); returns how many."""
-        directory = self._directory()
-        new = [Account(**seed) for seed in seeds if seed["username"] not in directory.usernames]
-        for account in new:
-            directory.add(account.username)
-        if new:
-            self.app.save(directory, *new)
-        return len(new)
+    def load_accounts(self, seeds: list[dict], demo: bool = False) -> int:
+        """Creates the accounts not yet known (a seed at start, a new account); returns how
+        many. `demo`: they come from the demo seed, with its published password (SEC-8)."""
+        return load_accounts(self.app, seeds, demo)
 
     def _directory(self) -> AccountDirectory:
-        try:
-            return self.app.repository.get(AccountDirectory.create_id(self.app.name))
-        except AggregateNotFoundError:
-            return AccountDirectory(service=self.app.name)
+        return account_directory(self.app)
 
     def _account(self, username: str) -> Account | None:
         try:
@@ -62,18 +64,19 @@ class AccessService(ExportConfirmations):
 
     # --- use cases ---------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> dict:
+    async def login(self, username: str, password: str, source: str = UNKNOWN_SOURCE) -> dict:
+        """`source`: the caller's address, for the throttle (SEC-8). An unknown username
+        costs the same argon2 verification as a wrong password (no existence oracle)."""
         now = self.clock.now()
-        self._refuse_if_locked(username, now)
+        self._refuse_if_throttled(username, source, now)
         account = await self.writer(self._account, username)
-        valid = account is not None and await asyncio.to_thread(
-            verify_password, account.password_hash, password
-        )
-        if not valid:
-            self.throttle.failed(username, now)
-            log.warning("login_failed", account=username)
+        stored = account.password_hash if account is not None else unknown_user_hash()
+        valid = await asyncio.to_thread(verify_password, stored, password)
+        if account is None or not valid:
+            self.throttle.failed(username, source, now)
+            log.warning("login_failed", account=username, source=source)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
-        self.throttle.succeeded(username)
+        self.throttle.succeeded(username, source)
         await self.writer(self._record_login, username, now)
         session = self.sessions.open(
             username,
@@ -94,11 +97,16 @@ class AccessService(ExportConfirmations):
             "password_changed_at": _iso(account.password_changed_at),
         }
 
-    def _refuse_if_locked(self, username: str, now: datetime) -> None:
-        until = self.throttle.locked_until(username, now)
-        if until is not None:
-            minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-            raise TooManyAttempts(f"密码错误次数过多，账号已锁定，请{minutes}分钟后再试")
+    def _refuse_if_throttled(self, username: str, source: str, now: datetime) -> None:
+        """SEC-8: too many wrong passwords for this account or from this source: wait (the
+        password is not checked); never a lock its owner cannot outwait (`throttle.py`)."""
+        seconds = self.throttle.retry_after(username, source, now)
+        if seconds:
+            refused = TooManyAttempts(
+                f"密码错误次数过多，请{seconds}秒后再试", code="login_throttled"
+            )
+            refused.retry_after = seconds  # a field of the problem body
+            raise refused
 
     def _record_login(self, username: str, at: datetime) -> None:
         account = self._account(username)
@@ -216,6 +224,64 @@ class AccessService(ExportConfirmations):
         if account is None:
             raise NotFound(f"账号 {username} 不存在", field="username")
         return account
+
+
+def load_accounts(app: Application, seeds: list[dict], demo: bool = False) -> int:
+    """`AccessService.load_accounts` on an application (the service's, or the CLI's)."""
+    directory = account_directory(app)
+    new = [
+        Account(**seed, demo=demo) for seed in seeds if seed["username"] not in directory.usernames
+    ]
+    for account in new:
+        directory.add(account.username, demo=demo)
+    if new:
+        app.save(directory, *new)
+    return len(new)
+
+
+def create_first_sysadmin(
+    app: Application, unit: tuple[str, str, str], username: str, display_name: str, meta: dict
+) -> str:
+    """SEC-2, SEC-8: the first account of a fresh deployment — a sysadmin of `unit` (code,
+    name, level) — with a random one-time password, returned once and never stored in the
+    clear; its owner must change it at first login. Refused once the store has any account
+    (further ones are opened by a sysadmin, `create_account`)."""
+    present = account_directory(app).usernames
+    if present:
+        raise DomainError(
+            f"该部署已有 {len(present)} 个账号（如 {present[0]}），首个系统管理员只能在全新部署上"
+            "创建；其余账号由系统管理员在控制台开设，遗忘的密码由上级单位的系统管理员重置",
+            code="accounts_present",
+        )
+    password = one_time_password()
+    code, name, level = unit
+    seed = {
+        "username": username,
+        "display_name": display_name,
+        "unit_code": code,
+        "unit_name": name,
+        "level": level,
+        "role": "sysadmin",
+        "password_hash": hash_password(password),
+        "must_change_password": True,
+        "meta": meta,
+    }
+    load_accounts(app, [seed])
+    log.info("first_sysadmin_created", account=username, unit=code)
+    return password
+
+
+def account_directory(app: Application) -> AccountDirectory:
+    """The service's directory of accounts (a new, unsaved one in a fresh store)."""
+    try:
+        return app.repository.get(AccountDirectory.create_id(app.name))
+    except AggregateNotFoundError:
+        return AccountDirectory(service=app.name)
+
+
+def demo_usernames(app: Application) -> list[str]:
+    """SEC-8: the accounts a demo seed loaded into this store (their password is published)."""
+    return list(getattr(account_directory(app), "demo_usernames", []))
 
 
 def _iso(value: datetime | None) -> str | None:

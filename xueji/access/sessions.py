@@ -1,4 +1,5 @@
-"""Sessions: one active session per account (SEC-1), online users (SEC-3), login throttling.
+"""Sessions: one active session per account (SEC-1), online users (SEC-3); the login
+throttle is `throttle.py`.
 
 Kept in memory on purpose: a session is not a fact of the record (logins are, and are
 stored as `Account.LoggedIn`); a restart of a service logs its users out.
@@ -13,8 +14,6 @@ from datetime import datetime, timedelta
 
 IDLE_TIMEOUT = timedelta(hours=2)
 MAX_REMEMBERED_ENDINGS = 10_000
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
 
 
 @dataclass
@@ -123,26 +122,3 @@ _MESSAGES = {
     "forced_offline": "已被系统管理员强制下线",
     "logged_out": "已退出登录",
 }
-
-
-@dataclass
-class LoginThrottle:
-    """After MAX_FAILURES wrong passwords in a row an account is locked for a while."""
-
-    _failures: dict[str, int] = field(default_factory=dict)
-    _locked_until: dict[str, datetime] = field(default_factory=dict)
-
-    def locked_until(self, username: str, now: datetime) -> datetime | None:
-        until = self._locked_until.get(username)
-        return until if until is not None and until > now else None
-
-    def failed(self, username: str, now: datetime) -> None:
-        count = self._failures.get(username, 0) + 1
-        self._failures[username] = count
-        if count >= MAX_FAILURES:
-            self._locked_until[username] = now + LOCK_DURATION
-            self._failures[username] = 0
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
-        self._locked_until.pop(username, None)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from contracts.errors import Unauthorized
+from xueji.access.api import source_of
 from xueji.access.sessions import _MESSAGES as SESSION_MESSAGES
 from xueji.console.kit import COOKIE, ConsoleRoute, User, console_of, field_errors, redirect
 
@@ -42,7 +43,7 @@ async def login(
         errors["password"] = "请输入密码"
     if not errors:
         try:
-            result = await access.login(username.strip(), password)
+            result = await access.login(username.strip(), password, source_of(request))
         except Exception as refused:  # noqa: BLE001 - shown on the form
             errors = field_errors(refused)
         else:
