@@ -94,7 +94,7 @@ async def _start(
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
-    bus = Bus(settings.nats_url, "hub", on_connect=[on_connect])
+    bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
     runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay)
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))

@@ -6,18 +6,20 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
+from xueji.pki import NatsClientSettings
 from xueji.store import sqlite_url
 
 
-class HubSettings(BaseSettings):
+class HubSettings(NatsClientSettings):
+    """NATS: `nats_url` and the certificate files (SEC-5), see `NatsClientSettings`."""
+
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.
     db_url: str | None = None
     var_dir: Path = Path("var")
-    nats_url: str = "nats://127.0.0.1:4222"
     #: The provinces whose streams the hub follows.
     provinces: Annotated[list[str], NoDecode] = ["34", "37", "44"]
     log_level: str = "INFO"

@@ -46,7 +46,7 @@ from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
-from xueji.bus import Bus, ensure_stream
+from xueji.bus import Bus
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
@@ -125,11 +125,6 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         added = await writer(access.load_accounts, accounts)
         log.info("seed_accounts_loaded", province=province, added=added)
 
-    async def declare_stream(nc: Client) -> None:
-        await ensure_stream(
-            nc, subjects.province_stream(province), [subjects.province_events(province)]
-        )
-
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
         follower = NoticeFollower(case_service, relay)
@@ -137,8 +132,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
 
     background: list[asyncio.Task] = []
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
-    hooks = [declare_stream, counts, serve_cases]
-    bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
+    hooks = [counts, serve_cases]  # the streams are the hub's (SEC-5)
+    client = subjects.province_client(province)
+    bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     blobs = BlobStore(settings.blob_dir())
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)

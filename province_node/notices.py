@@ -11,7 +11,7 @@ from contracts.cases import HubNotice, PrepareCaseOut
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from province_node.cases import CaseService
-from xueji.bus import ensure_stream, follow_durable, serve
+from xueji.bus import follow_durable, serve
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.telemetry import context_from, tracer
@@ -38,7 +38,6 @@ class NoticeFollower:
         self.applied = 0
 
     async def run(self, nc: Client) -> None:
-        await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
         await follow_durable(
             nc,
             subjects.HUB_OUT_STREAM,

@@ -1,7 +1,9 @@
 """NATS connection, request/reply and JetStream helpers shared by the hub and the nodes.
 
 The connection is made in the background and retried forever: a node keeps serving local
-business while NATS is down (DESIGN §2) and its hooks run once the link is up.
+business while NATS is down (DESIGN §2) and its hooks run once the link is up. With `tls`
+(SEC-5, `xueji/pki.py`) it is TLS with the client's certificate; the server maps the
+certificate to the client's NATS user, whose replies arrive under its own inbox prefix.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from pydantic import BaseModel
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError, http_status
 from contracts.replies import BusError, ErrorReply
-from contracts.subjects import DUPLICATE_WINDOW_SECONDS
+from contracts.subjects import DUPLICATE_WINDOW_SECONDS, inbox_prefix
 from xueji.lifecycle import stop_tasks
 from xueji.logs import get_logger
+from xueji.pki import TlsFiles
 from xueji.telemetry import context_from, trace_headers, tracer
 
 log = get_logger("xueji.bus")
@@ -51,9 +54,18 @@ class RemoteError(Exception):
 
 
 class Bus:
-    def __init__(self, url: str, name: str, on_connect: list[Hook] | None = None) -> None:
+    """`name` is the client's name: its certificate's subject `CN=<name>` and NATS user."""
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        on_connect: list[Hook] | None = None,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.url = url
         self.name = name
+        self.tls = tls
         self.nc: Client | None = None
         self._hooks = list(on_connect or [])
         self._task: asyncio.Task | None = None
@@ -69,14 +81,7 @@ class Bus:
     async def _connect_forever(self) -> None:
         while True:
             try:
-                self.nc = await nats.connect(
-                    self.url,
-                    name=self.name,
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    allow_reconnect=True,
-                )
+                self.nc = await connect(self.url, self.name, self.tls)
                 break
             except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
                 log.warning("nats_connect_failed", url=self.url, error=str(exc))
@@ -118,6 +123,26 @@ class Bus:
         except (NoRespondersError, TimeoutError) as exc:
             raise BusUnavailable(f"no answer on {subject}: {type(exc).__name__}") from None
         return reply.data
+
+
+async def connect(url: str, name: str, tls: TlsFiles | None, **options: object) -> Client:
+    """A NATS connection as client `name` (reconnecting forever unless told otherwise)."""
+
+    async def on_error(exc: Exception) -> None:  # e.g. a permissions violation (SEC-5)
+        log.warning("nats_error", client=name, error=str(exc))
+
+    settings: dict = {
+        "name": name,
+        "connect_timeout": 2,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 0.5,
+        "allow_reconnect": True,
+        "inbox_prefix": inbox_prefix(name),
+        "error_cb": on_error,
+    }
+    if tls is not None:
+        settings["tls"] = tls.client_context()
+    return await nats.connect(url, **(settings | options))
 
 
 async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
@@ -184,9 +209,7 @@ async def follow_durable(
         deliver_policy=DeliverPolicy.ALL,
         max_deliver=-1,
     )
-    sub = await nc.jetstream().pull_subscribe(
-        subject, durable=durable, stream=stream, config=config
-    )
+    sub = await _pull_subscribe(nc, stream, subject, durable, config)
     try:
         while True:
             try:
@@ -207,9 +230,26 @@ async def follow_durable(
             await sub.unsubscribe()
 
 
-async def serve_until_stopped(url: str, name: str, on_connect: list[Hook]) -> None:
+async def _pull_subscribe(
+    nc: Client, stream: str, subject: str, durable: str, config: ConsumerConfig
+):
+    """The durable's subscription, once its stream exists: the stream's owner declares it
+    (the hub, for `HUB_OUT`), perhaps after this client connected."""
+    while True:
+        try:
+            return await nc.jetstream().pull_subscribe(
+                subject, durable=durable, stream=stream, config=config
+            )
+        except Exception as exc:  # noqa: BLE001 - no stream yet, NATS away: try again
+            log.warning("subscribe_failed", stream=stream, durable=durable, error=str(exc))
+            await asyncio.sleep(1)
+
+
+async def serve_until_stopped(
+    url: str, name: str, on_connect: list[Hook], tls: TlsFiles | None = None
+) -> None:
     """Runs a bus-only service (the registry stand-ins) until its task is cancelled."""
-    bus = Bus(url, name, on_connect=on_connect)
+    bus = Bus(url, name, on_connect=on_connect, tls=tls)
     bus.start()
     try:
         await asyncio.Event().wait()

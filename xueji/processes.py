@@ -46,14 +46,23 @@ def wait_for_port(
         time.sleep(0.05)
 
 
-def start_nats(port: int, store_dir: Path, log_file: Path | None = None) -> subprocess.Popen:
-    """A real `nats-server -js` on loopback; the caller must `stop()` it in `finally`."""
+def start_nats(
+    port: int, store_dir: Path, log_file: Path | None = None, config: Path | None = None
+) -> subprocess.Popen:
+    """A real `nats-server -js` on loopback; the caller must `stop()` it in `finally`.
+
+    With `config` (`xueji/nats_config.py`: TLS, users, the same port and store) the server
+    runs from that file; without, it is a plain server (the benchmarks' raw limits)."""
     if port_open(port):
         raise RuntimeError(f"port {port} is already in use: is another nats-server running?")
     store_dir.mkdir(parents=True, exist_ok=True)
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    if config is not None:
+        args = ["-c", str(config)]
+    else:
+        args = ["-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)]
     process = subprocess.Popen(
-        [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)],
+        [nats_server_binary(), *args],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # stopped by whoever started it, after the services

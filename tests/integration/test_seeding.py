@@ -29,11 +29,11 @@ async def _login(app: FastAPI, username: str) -> int:
             return (await client.post("/api/v1/auth/login", json=body)).status_code
 
 
-def _node(tmp_path: Path, nats_url: str) -> NodeSettings:
+def _node(tmp_path: Path, nats_server: NatsServer) -> NodeSettings:
     return NodeSettings(
         province="44",
         db_url=f"sqlite:///{tmp_path / 'prov44.sqlite'}",
-        nats_url=nats_url,
+        **nats_server.client_settings("prov44"),
         blobs_dir=tmp_path / "blobs",
     )
 
@@ -41,7 +41,7 @@ def _node(tmp_path: Path, nats_url: str) -> NodeSettings:
 async def test_sec8_a_node_without_a_seed_has_no_demo_schools_or_accounts(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    app = create_node(_node(tmp_path, nats_server.url), clock=FixedClock(NOW))
+    app = create_node(_node(tmp_path, nats_server), clock=FixedClock(NOW))
     assert await _login(app, REGISTRAR["44"]) == 401
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
@@ -51,14 +51,15 @@ async def test_sec8_a_node_without_a_seed_has_no_demo_schools_or_accounts(
 async def test_sec8_the_hub_without_a_seed_has_no_demo_accounts(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    settings = HubSettings(db_url=f"sqlite:///{tmp_path / 'hub.sqlite'}", nats_url=nats_server.url)
+    db_url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    settings = HubSettings(db_url=db_url, **nats_server.client_settings("hub"))
     assert await _login(create_hub(settings, clock=FixedClock(NOW)), "moe_registrar") == 401
 
 
 async def test_sec8_only_the_injected_demo_seed_brings_the_demo_data(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    app = create_node(_node(tmp_path, nats_server.url), clock=FixedClock(NOW), seed=DEMO)
+    app = create_node(_node(tmp_path, nats_server), clock=FixedClock(NOW), seed=DEMO)
     assert await _login(app, REGISTRAR["44"]) == 200
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime

@@ -1,0 +1,53 @@
+"""The nats-server configuration of a federation (SEC-5): TLS with client certificates, each
+mapped to a user whose permissions are its `contracts.subjects.grants`.
+
+`verify_and_map`: the server accepts only clients whose certificate its CA signed, and the
+certificate's subject (`CN=<client>`) names the user; a certificate no user is named after
+is refused too. The file is JSON, which nats-server's configuration format accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from contracts.subjects import Grants
+from xueji.pki import TlsFiles, client_subject
+
+#: A TLS handshake that takes longer than this fails (seconds).
+TLS_TIMEOUT_SECONDS = 2
+
+
+def user(client: str, grants: Grants) -> dict:
+    """One NATS user: the client's subjects, and the replies to what it was asked."""
+    return {
+        "user": client_subject(client),
+        "permissions": {
+            # an empty allow list would allow everything: deny all instead
+            "publish": {"allow": list(grants.publish)} if grants.publish else {"deny": [">"]},
+            "subscribe": {"allow": list(grants.subscribe)},
+            "allow_responses": True,
+        },
+    }
+
+
+def server_config(port: int, store_dir: Path, tls: TlsFiles, users: list[dict]) -> dict:
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "jetstream": {"store_dir": str(store_dir)},
+        "tls": {
+            "cert_file": str(tls.cert),
+            "key_file": str(tls.key),
+            "ca_file": str(tls.ca),
+            "verify_and_map": True,
+            "timeout": TLS_TIMEOUT_SECONDS,
+        },
+        "authorization": {"users": users},
+    }
+
+
+def write_server_config(path: Path, config: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
