@@ -52,6 +52,7 @@ class StudentStatus(StrEnum):
     EXPELLED = "开除"
     DECEASED = "死亡"
     MISSING = "失踪"
+    TO_VOCATIONAL = "去中职就读"  # left for a secondary vocational school (CHG-1, phase 2)
     OTHER_LEFT = "其他离校"  # removed in phase 2, but old records keep it (CHG-1)
     GRADUATED = "毕业"
     COMPLETED = "结业"

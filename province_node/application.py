@@ -84,7 +84,10 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
         except AggregateNotFoundError:
             raise NotFound(f"学校 {school_code} 不存在", field="school_code") from None
 
-    def check_placement(self, school_code: str, class_code: str) -> None:
+    def get_school(self, school_code: str) -> School:
+        return self._school(school_code)
+
+    def check_placement(self, school_code: str, class_code: str, field: str = "class_code") -> None:
         """The school must be this province's and the class one of its classes [004 Q51]."""
         try:
             school = self._school(school_code)
@@ -94,7 +97,7 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
             ) from None
         if not school.has_class(class_code):
             raise ContractError(
-                "class_code", "unknown_class", f"班级 {class_code} 不属于学校 {school_code}"
+                field, "unknown_class", f"班级 {class_code} 不属于学校 {school_code}"
             )
 
     # --- province settings (SYS-1, SYS-2, SYS-3) -------------------------------------------
@@ -195,6 +198,9 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
         school_type = SchoolType(self._school(school_code).school_type)
         frozen = self.settings().workflow().freeze(business, school_code, school_type, stage, org)
         return [step.model_dump(mode="json") for step in frozen.steps]
+
+    def get_student(self, student_number: str) -> Student:
+        return self._student(student_number)
 
     def _student(self, student_number: str) -> Student:
         try:  # a number is reserved at registration; the record exists once approved

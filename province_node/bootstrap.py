@@ -14,6 +14,7 @@ from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
 from province_node.api import (
+    applications,
     cases,
     health,
     pending,
@@ -26,6 +27,7 @@ from province_node.api import (
 )
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
+from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.console import install as install_console
@@ -96,6 +98,7 @@ def create_app(
         registrations.router,
         preschool.router,
         pending.router,
+        applications.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -165,6 +168,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         background,
         calendar=calendar,
         pending=PendingWork(views, case_service, province),
+        applications=ApplicationService(node, writer, views, org, clock, blobs, calendar, access),
     )
 
 

@@ -19,6 +19,8 @@ from xueji.bus import BusUnavailable, RemoteError
 LABELS = {
     "registration": "学籍注册审核",
     "deletion": "误操作删除",
+    "status_change": "学籍异动审核",
+    "in_province_transfer": "省内转学核办",
     "transfer": "跨省转学核办",
     "enrollment": "毕业后跨省就学核办",
 }

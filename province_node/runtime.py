@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from contracts.org import OrgTree
 from projections.service import Views
 from province_node.application import ProvinceNode
+from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.imports import ImportService
@@ -42,3 +43,5 @@ class NodeRuntime:
     calendar: HubCalendar | None = None
     #: 待办: what awaits a unit and role, across every business (one read model).
     pending: PendingWork | None = None
+    #: CHG-1…CHG-5: status changes and in-province transfers.
+    applications: ApplicationService | None = None

@@ -14,11 +14,3 @@ router = APIRouter(prefix="/api/v1", tags=["pending"])
 async def pending_summary(runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
     """Counts per business of what awaits the caller's unit and role (the console's 待办)."""
     return await runtime.pending.summary(meta)
-
-
-@router.get("/applications/pending")
-async def pending_applications(runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
-    """Every application on the approval engine awaiting the caller (registrations have
-    their own list, `GET /registrations/pending`)."""
-    items = [i for i in await runtime.pending.items(meta) if i["type"] != "registration"]
-    return {"items": items, "total": len(items)}

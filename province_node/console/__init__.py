@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
+from contracts.approval import StepLevel
 from province_node.console import (
+    changes,
     decisions,
     imports,
     national,
@@ -13,6 +15,8 @@ from province_node.console import (
     students,
     transfers,
 )
+from province_node.console.home import pending_panel
+from province_node.domain.status_change import StudentApplication
 from xueji.console import install_console
 from xueji.console.kit import Console
 from xueji.console.menu import PROVINCE_MENU
@@ -32,6 +36,20 @@ def _hub_reachable(request: Request) -> bool:
     return bool(request.app.state.runtime.bus.connected)
 
 
+def _app_step(step: dict | None) -> str:
+    """An application's current step as the lists say it (办结 when none awaits)."""
+    if not step:
+        return "已办结"
+    return f"{StepLevel(step['level']).label} · {step['unit_name']}"
+
+
+APPLICATION_FILTERS = {
+    "app_status": lambda v: StudentApplication.STATUS_LABELS.get(str(v), str(v or "—")),
+    "app_step": _app_step,
+    "app_level": lambda v: StepLevel(v).label,
+}
+
+
 def install(app: FastAPI, province: str) -> None:
     console = Console(
         title="全国中小学生学籍信息管理系统",
@@ -40,7 +58,9 @@ def install(app: FastAPI, province: str) -> None:
         unit_name=_unit_name,
         hub_reachable=_hub_reachable,
         hub_down_note=HUB_DOWN_NOTE,
+        home_panels=pending_panel,
     )
+    console.env.filters.update(APPLICATION_FILTERS)
     # The transfer routes (`/{kind}/…`) go last: they must not shadow the fixed paths.
     routers = (
         registration.router,
@@ -49,6 +69,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         decisions.router,
+        changes.router,
         transfers.router,
     )
     install_console(app, console, *routers)

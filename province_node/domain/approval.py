@@ -16,7 +16,7 @@ from typing import ClassVar
 from eventsourcing.domain import Aggregate, event
 
 from contracts.approval import Step, StepLevel, check_decider, check_opinion, decision
-from contracts.calendar import add_working_days
+from contracts.calendar import NONE_ENTERED, Entered, add_working_days
 from contracts.errors import DomainError, Forbidden
 
 STEP_DAYS = 10  # working days a unit has for its step (XPT-7, CHG-2 use the same)
@@ -59,6 +59,7 @@ class Approval(Aggregate):
     # fields): chain (list of step dicts), step (index), status, decisions, school_code, and
     # step_started_at, when the current step began (its deadline counts from it).
     step_started_at = None
+    escalated_by = None  # the command that escalated it (CHG-5; a repeat changes nothing)
 
     # --- the chain -------------------------------------------------------------------------
 
@@ -172,8 +173,12 @@ class Approval(Aggregate):
     def revoke(self, at: str, meta: dict) -> None:
         self.status = self.REVOKED
 
-    def check_escalation(self, school_code: str, province_step: Step) -> None:
-        """CHG-5 强制干预: the school whose bureau does not act sends the case to the province."""
+    def check_escalation(
+        self, school_code: str, province_step: Step, today: date | None = None,
+        entered: Entered = NONE_ENTERED,
+    ) -> None:  # fmt: skip
+        """CHG-5 强制干预: the school whose bureau has not acted within its step's working days
+        sends the case to the province (`today` None: no deadline is asked)."""
         step = self.current
         if self.school_code != school_code:
             raise Forbidden("只有发起业务的学校可以申请强制干预", code="not_initiator")
@@ -181,20 +186,28 @@ class Approval(Aggregate):
             raise DomainError("只有在教育局审核环节的业务可以强制干预", code="not_escalatable")
         if step.unit_code == province_step.unit_code:
             raise DomainError("该业务已在省级审核环节", code="not_escalatable")
+        due = self.step_due(entered)
+        if today is not None and due is not None and today <= due:
+            raise DomainError(
+                f"{step.unit_name}的办理期限为{due.isoformat()}，期限届满前不能强制干预",
+                code="not_overdue",
+            )
 
     @event("Escalated")
     def escalate(self, province_step: dict, at: str, meta: dict) -> None:
         self.chain = [*self.chain[: self.step], province_step]
         self.step_started_at = at
+        self.escalated_by = meta.get("command_id")
 
     # --- deadlines -------------------------------------------------------------------------
 
-    def step_due(self) -> date | None:
-        """The last working day of the current step (10 working days from its start)."""
+    def step_due(self, entered: Entered = NONE_ENTERED) -> date | None:
+        """The last working day of the current step (10 working days from its start), by the
+        ministry's calendar (`entered` years) where the library has none."""
         if self.current is None or self.step_started_at is None:
             return None
         started = datetime.fromisoformat(self.step_started_at).date()
-        return add_working_days(started, STEP_DAYS)
+        return add_working_days(started, STEP_DAYS, entered)
 
     def process_view(self) -> dict:
         """The engine's part of every business's public shape."""

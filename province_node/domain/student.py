@@ -24,6 +24,8 @@ _IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "
 class Student(Aggregate):
     """One student's record. Born from a registration whose national dedup passed."""
 
+    suspension = None  # records stored before CHG-1 existed have none
+
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
         return uuid5(_NS, str(registration_id))
@@ -64,6 +66,8 @@ class Student(Aggregate):
         self.deletion_id: str | None = None  # REG-9: the last deletion application
         #: CHG-3: the one business in flight that holds the record, {"business", "id"}
         self.in_flight: dict | None = None
+        #: CHG-1 复学: when and in which class and grade the suspension began
+        self.suspension: dict | None = None
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
         self.notices: list[dict] = []
@@ -92,6 +96,8 @@ class Student(Aggregate):
         def apply(self, aggregate: Student) -> None:
             aggregate.transferred_in = {
                 "case_id": self.case_id,
+                "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
+                "suspension": self.suspension,
                 "from_province": self.from_province,
                 "history": self.history,
             }
@@ -107,7 +113,7 @@ class Student(Aggregate):
         A problem record does not block its own way out, deletion (PRB-3), nor the
         admission of a graduating-year student, post-graduation enrollment (PRB-6).
         """
-        busy = [_IN_FLIGHT_LABELS[self.in_flight["business"]]] if self.in_flight else []
+        busy = [self.in_flight_label] if self.in_flight else []
         if business not in PROBLEMS_DO_NOT_BLOCK:
             busy += [f"问题学籍“{kind}”" for kind in open_problems]
         if busy:
@@ -129,6 +135,14 @@ class Student(Aggregate):
             stage == "2" and (self.status == StudentStatus.GRADUATED.value or graduating)
         ):
             raise DomainError("只有初中毕业生可以办理毕业后跨省就学", code="not_eligible")
+
+    @property
+    def in_flight_label(self) -> str | None:
+        """What holds the record, in words (CHG-3's refusal, the record's page)."""
+        if self.in_flight is None:
+            return None
+        business = self.in_flight["business"]
+        return _IN_FLIGHT_LABELS.get(business) or f"{BusinessType(business).label}申请"
 
     @property
     def case_id(self) -> str | None:
@@ -162,6 +176,36 @@ class Student(Aggregate):
     def notice_completed(self, case_id: str, to_province: str, meta: dict) -> None:
         """XPT-6: the out-school is told the student arrived in the new province."""
         self.notices.append({"case_id": case_id, "to_province": to_province})
+
+    # --- CHG-1…CHG-4: status changes and in-province transfers (`StudentApplication`) -----
+
+    @event("ApplicationStarted")
+    def start_application(self, application_id: str, business: str, meta: dict) -> None:
+        """The application holds the record until it is decided or revoked (CHG-3)."""
+        self._take(business, application_id)
+
+    @event("Changed")
+    def change(
+        self,
+        application_id: str,
+        business: str,
+        status: str,
+        school_code: str,
+        class_code: str,
+        change_date: str,
+        suspension: dict | None,
+        opinion: str | None,
+        meta: dict,
+    ) -> None:
+        """The approved application's effect: status, school and class as it fixed them."""
+        self.status, self.school_code, self.class_code = status, school_code, class_code
+        self.suspension = suspension
+        self._release(application_id)
+
+    @event("ApplicationEnded")
+    def end_application(self, application_id: str, outcome: str, meta: dict) -> None:
+        """Rejected or revoked: the record is free again, unchanged."""
+        self._release(application_id)
 
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
@@ -234,6 +278,8 @@ class Student(Aggregate):
             "version": self.version,
             "deletion_requested": self.deletion_reason is not None and self.status != DELETED,
             "case_id": self.case_id,
+            "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
+            "suspension": self.suspension,
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }

@@ -3,7 +3,7 @@
 Every business that changes a record's status names its row here: the statuses it may start
 from and the status its effect leaves (None: the status stays, the record moves — a class,
 a grade, a province). A business not in the table does not change the status. The rows cite
-their source; the status changes of CHG-1 are added with their businesses (issue: 学籍异动).
+their source.
 """
 
 from __future__ import annotations
@@ -36,6 +36,29 @@ TRANSITIONS: dict[B, Transition] = {
     # PGE-1: junior graduates (and, until graduation exists, students of the graduating grade).
     B.POST_GRADUATION_GRADUATING: Transition(
         frozenset({S.GRADUATED, S.ENROLLED}), S.TRANSFERRED_OUT, "PGE-1 [002 §19]"
+    ),
+    # CHG-1 status changes [002 §7]. Suspended students resume before anything but leaving.
+    B.SUSPENSION: Transition(frozenset({S.ENROLLED}), S.SUSPENDED, "CHG-1 [002 §7]"),
+    B.RESUMPTION: Transition(frozenset({S.SUSPENDED}), S.ENROLLED, "CHG-1 [002 §7]"),
+    B.TO_VOCATIONAL: Transition(frozenset({S.ENROLLED}), S.TO_VOCATIONAL, "CHG-1 [002 §7]"),
+    B.EXIT: Transition(frozenset({S.ENROLLED, S.SUSPENDED}), S.EXITED, "CHG-1 [002 §7]"),
+    # 入境复学: back from abroad into any grade [004 Q82].
+    B.RETURN: Transition(frozenset({S.EXITED}), S.ENROLLED, "CHG-1 [004 Q82]"),
+    B.WITHDRAWAL: Transition(frozenset({S.ENROLLED, S.SUSPENDED}), S.WITHDRAWN, "CHG-1"),
+    B.EXPULSION: Transition(frozenset({S.ENROLLED, S.SUSPENDED}), S.EXPELLED, "CHG-1"),
+    B.DEATH: Transition(
+        frozenset({S.ENROLLED, S.SUSPENDED, S.EXITED, S.MISSING}), S.DECEASED, "CHG-1"
+    ),
+    B.MISSING: Transition(frozenset({S.ENROLLED, S.SUSPENDED}), S.MISSING, "CHG-1"),
+    # 留级/跳级 move the class a grade down or up; the status stays.
+    B.REPEAT: Transition(frozenset({S.ENROLLED}), None, "CHG-1"),
+    B.SKIP: Transition(frozenset({S.ENROLLED}), None, "CHG-1"),
+    # CHG-4: 出境/退学/开除/其他离校 students may transfer and keep their status until they
+    # report at the new school [003 §三.2]; 休学 resume first; the record moves school.
+    B.TRANSFER_IN: Transition(
+        frozenset({S.ENROLLED, S.EXITED, S.WITHDRAWN, S.EXPELLED, S.OTHER_LEFT}),
+        None,
+        "CHG-4 [003 §三.2]",
     ),
     # REG-9: only an enrolled student registered by mistake is deleted [004 Q60].
     B.DELETION: Transition(frozenset({S.ENROLLED}), S.DELETED, "REG-9 [004 Q60]"),

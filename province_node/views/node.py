@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from projections.service import Views
 from province_node.application import ProvinceNode
+from province_node.views.applications import applications_view
 from province_node.views.pending import pending_view
 from province_node.views.registrations import registrations_view
 from province_node.views.students import students_view
 
 
 def node_views(node: ProvinceNode, url: str) -> Views:
-    views = [students_view(node.name), registrations_view(node.name), pending_view(node.name)]
+    views = [
+        students_view(node.name),
+        registrations_view(node.name),
+        pending_view(node.name),
+        applications_view(node.name),
+    ]
     return Views(node, url, views)

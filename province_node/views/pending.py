@@ -20,9 +20,15 @@ from projections.machinery import View
 from province_node.domain.approval import Approval
 from province_node.domain.deletion import StudentDeletion
 from province_node.domain.registration import Registration as R
+from province_node.domain.status_change import ChangeType, StudentApplication
 
 #: business key → its process class (the class's statuses and transition settings apply).
-PROCESSES: dict[str, type[Approval]] = {"registration": R, "deletion": StudentDeletion}
+PROCESSES: dict[str, type[Approval]] = {
+    "registration": R,
+    "deletion": StudentDeletion,
+    "status_change": StudentApplication,  # 学籍异动审核
+    "in_province_transfer": StudentApplication,  # 省内转学核办
+}
 
 #: Events that end a registration without a decision of the chain (refused, deleted …).
 _REGISTRATION_ENDS = (R.DedupRefused, R.RefusedByAuthentication, R.Deleted, R.Abandoned)
@@ -67,6 +73,7 @@ class _Handlers:
         view.on(R.Authenticated)(self.authenticated)
         view.on(*_REGISTRATION_ENDS, R.StudentCreated)(self.ended)
         view.on(StudentDeletion.Applied)(self.deletion_applied)
+        view.on(StudentApplication.Applied)(self.application_applied)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
         view.on(R.Resubmitted, Approval.Resubmitted)(self.resubmitted)
@@ -81,6 +88,12 @@ class _Handlers:
     def deletion_applied(self, batch: Batch, e: Any) -> None:
         status = StudentDeletion.IN_PROGRESS
         self._open(batch, e, "deletion", e.school_code, e.student_number, e.chain, status, e.at)
+
+    def application_applied(self, batch: Batch, e: Any) -> None:
+        business = "in_province_transfer" if e.type == "transfer" else "status_change"
+        title = f"{ChangeType(e.type).label}：{e.student_name}（{e.student_number}）"
+        status = StudentApplication.IN_PROGRESS
+        self._open(batch, e, business, e.school_code, title, e.chain, status, e.at)
 
     def _open(self, batch: Batch, e: Any, business: str, school: str, title: str, chain: list,
               status: str, since: str | None) -> None:  # fmt: skip

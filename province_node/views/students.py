@@ -110,6 +110,8 @@ class _Handlers:
         view.on(Student.TransferredOut)(self.transferred_out)
         for case_event in (Student.CaseOpened, Student.CaseClosed, Student.CaseCompletedNoticed):
             view.on(case_event)(self.touched)
+        view.on(Student.ApplicationStarted, Student.ApplicationEnded)(self.touched)
+        view.on(Student.Changed)(self.changed)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -170,6 +172,14 @@ class _Handlers:
 
     def transferred_out(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e, status=StudentStatus.TRANSFERRED_OUT.value)
+
+    def changed(self, batch: Batch, e: Any) -> None:
+        """CHG-1/CHG-4: a new status, class or school, with the school's and class's columns."""
+        school = batch.get(self.schools, str(School.create_id(e.school_code))) or {}
+        klass = batch.get(self.classes, f"{e.school_code}:{e.class_code}") or {}
+        moved = {k: v for k, v in (school | klass).items() if k not in ("key", "school_id")}
+        changes = moved | {"status": e.status, "school_code": e.school_code}
+        _update(batch, self.students, e, **changes, class_code=e.class_code)
 
     def touched(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e)

@@ -19,19 +19,22 @@ async def enrolled_student(
     name: str = "李四",
     class_code: str = "2026201",
     authenticated: bool = True,
+    school: str | None = None,
 ) -> str:
-    """Registers and approves a student at the province's junior school; its number.
+    """Registers and approves a student at `school` (default: the province's junior
+    school); its number.
 
     The person is made known to the population registry first (a `G` number); with
     `authenticated=False` authentication fails: an `L` number and an open problem record.
     """
-    person = resident_id(region=JUNIOR_SCHOOL[province][1:7], sequence=sequence)
+    school = school or JUNIOR_SCHOOL[province]
+    person = resident_id(region=school[1:7], sequence=sequence)
     if authenticated:
         sex = Sex.MALE if int(person[16]) % 2 else Sex.FEMALE
         mesh.registry.add(Person(person, name, sex, date.fromisoformat(person[6:14])))
-    body = registration(JUNIOR_SCHOOL[province], person, name=name, class_code=class_code)
+    body = registration(school, person, name=name, class_code=class_code)
     response = await mesh.post(
-        province, "/api/v1/registrations", as_=REGISTRAR[province], json=body
+        province, "/api/v1/registrations", as_=f"{school}_registrar", json=body
     )
     assert response.status_code == 201, response.text
     done = await approve_fully(mesh, province, response.json()["id"])

@@ -116,7 +116,9 @@ def test_id5_national_grade_mapping_roundtrip(grade: int, system: SchoolSystem) 
 
 def test_statuses_cover_spec_names() -> None:
     names = {"在校", "休学", "转出", "出境", "退学", "开除", "死亡", "失踪", "其他离校"}
-    assert names | {"毕业", "结业", "肄业", "已删除"} == {s.value for s in StudentStatus}
+    assert names | {"毕业", "结业", "肄业", "已删除", "去中职就读"} == {
+        s.value for s in StudentStatus
+    }
 
 
 def test_pge1_a_class_whose_years_ran_out_stays_in_its_last_grade() -> None:

@@ -60,7 +60,7 @@ def test_xpt2_suspended_and_deleted_students_never_leave_the_province() -> None:
     for flow in FLOW_BUSINESS.values():
         assert StudentStatus.SUSPENDED not in TRANSITIONS[flow].sources
         assert StudentStatus.DELETED not in TRANSITIONS[flow].sources
-    assert status_after(BusinessType.SUSPENSION, "在校") == "在校"  # no row: unchanged
+    assert status_after(BusinessType.KEY_DATA_CHANGE, "在校") == "在校"  # no row: unchanged
 
 
 def test_chg3_one_lock_taken_and_released_by_every_process() -> None:

@@ -113,6 +113,11 @@ class AccessPolicy:
         if not self.sees(session, unit_code):
             raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
 
+    def ensure_sees_one_of(self, session: Session, unit_codes: list[str]) -> None:
+        """A business between two units (an in-province transfer) is seen from either side."""
+        if not any(self.sees(session, code) for code in unit_codes):
+            raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
+
     def acts_for(self, session: Session, unit_code: str) -> bool:
         """Acting *for* a unit (a school registering its students, or revoking the case it
         started) is for that unit's own accounts; its superiors see, they do not act."""

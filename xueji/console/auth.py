@@ -109,4 +109,6 @@ async def change_password(
 
 @router.get("/")
 async def home(request: Request, user: User) -> Response:
-    return console_of(request).page(request, "home.html")
+    console = console_of(request)
+    panels = await console.home_panels(request, user) if console.home_panels else {}
+    return console.page(request, "home.html", **panels)

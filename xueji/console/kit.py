@@ -7,7 +7,7 @@ Pages call the same application objects as the JSON routers, never HTTP to thems
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,9 @@ class Console:
     unit_name: Callable[[Request, str], str]
     hub_reachable: Callable[[Request], bool]
     hub_down_note: str
+    #: The home page's extra panels (a node's 待办): `await home_panels(request, user)` gives
+    #: their context; None: the plain home page.
+    home_panels: Callable[[Request, Session], Awaitable[dict]] | None = None
 
     def __post_init__(self) -> None:
         loader = ChoiceLoader(

@@ -101,6 +101,37 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("学籍注册查询", "/registration/list", roles=WORKERS),
                 ),
             ),
+            Item(
+                "学籍异动",
+                roles=WORKERS,
+                children=(
+                    Item("异动申请", "/status-changes/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "异动审核",
+                        "/status-changes/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("异动查询", "/status-changes/query", roles=WORKERS),
+                ),
+            ),
+            Item(
+                "省内转学",
+                roles=WORKERS,
+                children=(
+                    Item("转学申请", "/in-province-transfers/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "转学核办",
+                        "/in-province-transfers/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("转学查询", "/in-province-transfers/query", roles=WORKERS),
+                    Item(
+                        "转学撤销", "/in-province-transfers/revoke", roles=REGISTRARS, levels=SCHOOL
+                    ),
+                ),
+            ),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
