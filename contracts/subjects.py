@@ -119,7 +119,12 @@ def hub_out_for(province: str) -> str:
 
 
 def hub_out_durable(province: str) -> str:
+    """The durable of `province` on `HUB_OUT`; the hub creates it, the node reads it."""
     return f"prov{province}"
+
+
+#: A notice a node leaves unacked comes back after this long (the durable's `ack_wait`).
+HUB_OUT_ACK_WAIT_SECONDS = 5.0
 
 
 def province_count_students(province: str) -> str:
@@ -185,9 +190,8 @@ def grants(client: str, provinces: list[str]) -> Grants:
             hub_rpc(province, ">"),
             f"{RPC_POP_PREFIX}.>",
             f"{RPC_PRESCHOOL_PREFIX}.>",
-            # its own durable on HUB_OUT: created with its own filter, read, acked
+            # its own durable on HUB_OUT, which the hub created: looked up, read, acked
             f"$JS.API.CONSUMER.INFO.{consumer}",
-            f"$JS.API.CONSUMER.CREATE.{consumer}.{hub_out_for(province)}",
             f"$JS.API.CONSUMER.MSG.NEXT.{consumer}",
             f"$JS.ACK.{consumer}.>",
         ),

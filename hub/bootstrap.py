@@ -26,7 +26,7 @@ from hub.settings import HubSettings
 from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
-from xueji.bus import Bus, ensure_stream
+from xueji.bus import Bus, ensure_durable, ensure_stream
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
 from xueji.lifecycle import stop_tasks, tune_garbage_collection
@@ -88,6 +88,14 @@ async def _start(
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
+        for province in settings.provinces:  # each node may only read its own (SEC-5)
+            await ensure_durable(
+                nc,
+                subjects.HUB_OUT_STREAM,
+                subjects.hub_out_for(province),
+                subjects.hub_out_durable(province),
+                subjects.HUB_OUT_ACK_WAIT_SECONDS,
+            )
         await serve_rpc(nc, hub, writer)
         await serve_case_rpc(nc, runtime)
         await serve_calendar(nc, hub, writer)

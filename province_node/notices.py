@@ -17,7 +17,6 @@ from xueji.outbox import OutboxRelay
 from xueji.telemetry import context_from, tracer
 
 log = get_logger("province_node.notices")
-ACK_WAIT_SECONDS = 5.0
 
 
 async def serve_prepare(nc: Client, cases: CaseService) -> None:
@@ -45,7 +44,7 @@ class NoticeFollower:
             subjects.hub_out_durable(self.province),
             self._handle_all,
             batch=50,
-            ack_wait=ACK_WAIT_SECONDS,
+            ack_wait=subjects.HUB_OUT_ACK_WAIT_SECONDS,
         )
 
     async def _handle_all(self, messages: list[Msg]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -201,14 +202,11 @@ async def follow_durable(
     """Feeds batches of a durable pull consumer to `handle` until cancelled (BUS-4).
 
     Acks are `handle`'s: a message it leaves unacked comes back after `ack_wait`. A handler
-    that raises (the store failed) is logged and the loop goes on after a pause.
+    that raises (the store failed) is logged and the loop goes on after a pause. The durable
+    is created if missing — by a client allowed to (the hub); a province's node may only
+    bind to the one the hub made for it (SEC-5) and waits for it.
     """
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.EXPLICIT,
-        ack_wait=ack_wait,
-        deliver_policy=DeliverPolicy.ALL,
-        max_deliver=-1,
-    )
+    config = durable_config(durable, subject, ack_wait)
     sub = await _pull_subscribe(nc, stream, subject, durable, config)
     try:
         while True:
@@ -230,18 +228,44 @@ async def follow_durable(
             await sub.unsubscribe()
 
 
+def durable_config(durable: str, subject: str, ack_wait: float) -> ConsumerConfig:
+    """A durable pull consumer of `subject`, explicit acks, from the stream's start."""
+    return ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        filter_subject=subject,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=-1,
+    )
+
+
+async def ensure_durable(
+    nc: Client, stream: str, subject: str, durable: str, ack_wait: float
+) -> None:
+    """Creates the durable pull consumer another client will read (the hub makes each
+    province's on `HUB_OUT`: a province that could create consumers could also make one
+    push its messages to any subject). One that exists already is kept as it is."""
+    try:
+        await nc.jetstream().add_consumer(stream, durable_config(durable, subject, ack_wait))
+    except BadRequestError as exc:  # exists with another configuration: keep it
+        log.warning("durable_kept", stream=stream, durable=durable, error=str(exc))
+
+
 async def _pull_subscribe(
     nc: Client, stream: str, subject: str, durable: str, config: ConsumerConfig
 ):
-    """The durable's subscription, once its stream exists: the stream's owner declares it
-    (the hub, for `HUB_OUT`), perhaps after this client connected."""
-    while True:
+    """The durable's subscription, once its stream and durable exist: their owner declares
+    them (the hub, for `HUB_OUT`), perhaps after this client connected."""
+    for attempt in itertools.count():
         try:
             return await nc.jetstream().pull_subscribe(
                 subject, durable=durable, stream=stream, config=config
             )
-        except Exception as exc:  # noqa: BLE001 - no stream yet, NATS away: try again
-            log.warning("subscribe_failed", stream=stream, durable=durable, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - not declared yet, NATS away: try again
+            if attempt % 30 == 0:
+                log.warning("subscribe_waiting", stream=stream, durable=durable, error=str(exc))
             await asyncio.sleep(1)
 
 

@@ -17,6 +17,7 @@ import pytest
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig
 
 from contracts import subjects
 from contracts.commands import ClaimIdentity
@@ -255,11 +256,6 @@ async def test_sec5_province_cannot_read_another_provinces_notices_through_jetst
     with pytest.raises(NatsTimeout):  # 44's durable
         await js.consumer_info(subjects.HUB_OUT_STREAM, other)
     await province34.refused("publish", f"$JS.API.CONSUMER.INFO.{subjects.HUB_OUT_STREAM}.{other}")
-    # Its own durable, but filtering 44's notices: the filter is in the subject, refused.
-    own = subjects.hub_out_durable("34")
-    subject = f"$JS.API.CONSUMER.CREATE.{subjects.HUB_OUT_STREAM}.{own}.xueji.hub.out.44.>"
-    await _unanswered(province34.nc, subject, b"{}")
-    await province34.refused("publish", subject)
     with pytest.raises(NatsTimeout):  # reading a stream's messages directly
         await js.get_msg(subjects.HUB_OUT_STREAM, 1)
     await province34.refused("publish", f"$JS.API.STREAM.MSG.GET.{subjects.HUB_OUT_STREAM}")
@@ -287,3 +283,36 @@ async def test_sec5_province_cannot_delete_or_change_streams(
     created = await mesh.post(OTHER, "/api/v1/registrations", as_=REGISTRAR[OTHER], json=body)
     await approve_fully(mesh, OTHER, created.json()["id"])
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position(OTHER) == 2)
+
+
+async def test_sec5_province_cannot_create_or_change_consumers(
+    mesh: Mesh, province34: Province34
+) -> None:
+    """Only the hub makes consumers: a province could otherwise filter another's notices, or
+    make its own durable push messages to any subject (e.g. `xueji.rpc.hub.44.…`)."""
+    js = province34.nc.jetstream(timeout=0.5)
+    own = subjects.hub_out_durable("34")
+    push = ConsumerConfig(
+        name=own,
+        durable_name=own,
+        filter_subject=subjects.hub_out_for("34"),
+        deliver_subject=subjects.hub_rpc(OTHER, subjects.HUB_CASE_DECIDE),
+    )
+    with pytest.raises(NatsTimeout):
+        await js.add_consumer(subjects.HUB_OUT_STREAM, push)
+    stream = subjects.HUB_OUT_STREAM
+    await province34.refused(
+        "publish", f"$JS.API.CONSUMER.CREATE.{stream}.{own}.{subjects.hub_out_for('34')}"
+    )
+    for api in [
+        f"CONSUMER.CREATE.{stream}.{own}.{subjects.hub_out_for(OTHER)}",  # 44's notices
+        f"CONSUMER.DURABLE.CREATE.{stream}.{own}",  # the legacy form
+        f"CONSUMER.CREATE.{stream}",  # an ephemeral one
+        f"CONSUMER.DELETE.{stream}.{own}",
+    ]:
+        await _unanswered(province34.nc, f"$JS.API.{api}", b"{}")
+        await province34.refused("publish", f"$JS.API.{api}")
+    # Its own durable is still the hub's, and still a pull consumer.
+    info = await mesh.runtime("hub").bus.nc.jetstream().consumer_info(stream, own)
+    assert info.config.deliver_subject is None
+    assert info.config.filter_subject == subjects.hub_out_for("34")
