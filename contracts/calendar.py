@@ -178,6 +178,12 @@ class Window:
             return self.start <= key <= self.end
         return key >= self.start or key <= self.end
 
+    @property
+    def said(self) -> str:
+        """The window as people say it: 7月15日至8月14日."""
+        (start_month, start_day), (end_month, end_day) = self.start, self.end
+        return f"{start_month}月{start_day}日至{end_month}月{end_day}日"
+
 
 class KeyDates(BaseModel):
     """Key business dates (SPEC defaults); provinces may override them (GRD-3, [004 Q90])."""

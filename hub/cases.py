@@ -12,7 +12,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from contracts.calendar import CalendarNotCovered, KeyDates, Window
+from contracts.calendar import CalendarNotCovered, KeyDates
 from contracts.cases import (
     ActOnCase,
     CaseList,
@@ -63,10 +63,10 @@ class CaseUseCases:
         today = now.astimezone(SHANGHAI).date()
         key_dates = self.key_dates.with_overrides(command.key_date_overrides)
         if command.flow == "transfer" and key_dates.transfers_frozen(today):
-            freeze = _said(key_dates.transfer_freeze)
+            freeze = key_dates.transfer_freeze.said
             raise DomainError(f"{freeze}不能发起跨省转学", code="window_closed")
         if command.flow == "enrollment" and not key_dates.pge_open(today):
-            windows = "、".join(_said(w) for w in key_dates.pge_windows)
+            windows = "、".join(w.said for w in key_dates.pge_windows)
             raise DomainError(f"毕业后跨省就学只能在{windows}发起", code="window_closed")
 
     def initiate_case(
@@ -207,11 +207,6 @@ class CaseUseCases:
             return self.repository.get(case_id)
         except AggregateNotFoundError:
             raise NotFound("没有找到该申请", field="case_id") from None
-
-
-def _said(window: Window) -> str:
-    (start_month, start_day), (end_month, end_day) = window.start, window.end
-    return f"{start_month}月{start_day}日至{end_month}月{end_day}日"
 
 
 def _business_time(domain_event: object) -> datetime:

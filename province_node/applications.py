@@ -116,6 +116,10 @@ class ApplicationService:
         known = self._find(StudentApplication.create_id(meta.command_id))
         if known is not None:
             return known.view()
+        if kind is ChangeType.TRANSFER:
+            freeze = self.node.settings().key_dates().transfer_freeze
+            if freeze.contains(today):  # XPT-8 / [003 §三.5]: every transfer pauses
+                raise DomainError(f"每年{freeze.said}暂停发起转学业务", code="window_closed")
         student = self._student_for(kind, form.student_number, form.student_name, meta.unit_code)
         student.check_nothing_in_flight(kind.business, self.node.open_problems(form.student_number))
         target_school = meta.unit_code if kind is ChangeType.TRANSFER else student.school_code

@@ -73,8 +73,8 @@ async def application_filters(
     school_code: Annotated[str | None, Query(max_length=10)] = None,
     name: Annotated[str | None, Query(max_length=50)] = None,
     student_number: Annotated[str | None, Query(max_length=19)] = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
+    date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to")] = None,
 ) -> tuple[dict, list[str] | None]:
     """The query's filters and the schools of the caller's jurisdiction (None: all)."""
     if school_code:

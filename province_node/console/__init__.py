@@ -68,8 +68,8 @@ def install(app: FastAPI, province: str) -> None:
         review.router,
         students.router,
         national.router,
+        changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
-        changes.router,
         transfers.router,
     )
     install_console(app, console, *routers)

@@ -96,8 +96,6 @@ class Student(Aggregate):
         def apply(self, aggregate: Student) -> None:
             aggregate.transferred_in = {
                 "case_id": self.case_id,
-                "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
-                "suspension": self.suspension,
                 "from_province": self.from_province,
                 "history": self.history,
             }

@@ -87,4 +87,5 @@ async def log_in(page, base: str, username: str, password: str = "Xueji@2026") -
 
 async def menu(page, label: str) -> None:
     """Follows an entry of the menu tree."""
-    await page.get_by_role("navigation", name="功能菜单").get_by_role("link", name=label).click()
+    navigation = page.get_by_role("navigation", name="功能菜单")
+    await navigation.get_by_role("link", name=label, exact=True).click()

@@ -9,16 +9,18 @@ in county 440106; 3440103002 (荔湾区第一初级中学, 6-3) in county 440103
 from __future__ import annotations
 
 from datetime import datetime
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 
+from simulations.demo import DEMO_PASSWORD
 from tests.support.cases import enrolled_student
 from tests.support.mesh import Mesh
 from tests.support.people import PNG_BASE64
 from xueji.clock import SHANGHAI
 
 TIANHE, TIANHE_NINE_YEAR, LIWAN = "3440106002", "3440106003", "3440103002"
-COUNTY = {TIANHE: "440106", TIANHE_NINE_YEAR: "440106", LIWAN: "440103"}
 PATH = "/api/v1/applications"
 
 
@@ -283,3 +285,50 @@ async def test_chg_bad_input_is_refused_naming_the_field_and_stores_nothing(mesh
     twice = await mesh.post("44", path, as_=f"{TIANHE}_approver", json=decision, headers=key)
     assert once.json() == twice.json() and len(twice.json()["history"]) == 1
     assert (await mesh.get("44", PATH, as_="440000_registrar")).json()["total"] == 1
+
+
+async def test_chg_queries_by_type_and_date_and_exports_by_type(mesh: Mesh) -> None:
+    """异动查询 within the caller's jurisdiction; [004 Q77] the results exported by type,
+    behind SEC-4's second account."""
+    first = (await _student(mesh, TIANHE, 623))["student_number"]
+    second = (await _student(mesh, LIWAN, 625))["student_number"]
+    await _apply(mesh, TIANHE, {"type": "suspension", "student_number": first})
+    await _apply(mesh, LIWAN, {"type": "exit", "student_number": second, "date": "2026-11-02"})
+    province = "440000_registrar"
+
+    async def ids(user: str, **params) -> list[str]:
+        reply = await mesh.get("44", PATH, as_=user, params=params)
+        assert reply.status_code == 200, reply.text
+        return [i["student_number"] for i in reply.json()["items"]]
+
+    assert sorted(await ids(province)) == sorted([first, second])
+    assert await ids(province, type="exit") == [second]
+    assert await ids(province, **{"from": "2026-11-10"}) == [first]
+    assert await ids("440103_registrar") == [second]  # a county sees its own schools only
+    assert await ids(f"{TIANHE}_registrar", student_number=second) == []
+
+    export = f"{PATH}/export"
+    unconfirmed = await mesh.get("44", export, as_=province, params={"type": "exit"})
+    assert unconfirmed.status_code in (401, 403, 422), unconfirmed.text
+    confirmed = {
+        "X-Export-Confirmer": "440000_approver",
+        "X-Export-Confirmer-Password": DEMO_PASSWORD,
+    }
+    reply = await mesh.get("44", export, as_=province, params={"type": "exit"}, headers=confirmed)
+    assert reply.status_code == 200, reply.text
+    sheet = load_workbook(BytesIO(reply.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("异动类型", "全国学籍号", "姓名")
+    assert [r[1] for r in rows[1:]] == [second] and rows[1][0] == "出境"
+
+
+async def test_xpt8_no_transfer_starts_from_july_15_to_august_14(mesh: Mesh) -> None:
+    """[003 §三.5]: 每年7月15日零时至8月14日24时学籍系统暂停发起转学业务 — in the province too."""
+    student = await _student(mesh, LIWAN, 627)
+    body = {"type": "transfer", "student_number": student["student_number"], "date": "2027-07-20"}
+    body |= {"student_name": student["name"], "target_class_code": "2024201", "proof": PNG_BASE64}
+    mesh.clock.set(datetime(2027, 7, 20, 10, tzinfo=SHANGHAI))
+    refused = await _apply(mesh, TIANHE, body, 409)
+    assert refused["code"] == "window_closed" and "7月15日至8月14日" in refused["detail"]
+    suspension = {"type": "suspension", "student_number": student["student_number"]}
+    await _apply(mesh, LIWAN, suspension | {"date": "2027-07-20"})  # other changes go on
