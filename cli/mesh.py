@@ -24,7 +24,7 @@ import httpx
 
 from contracts import subjects
 from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
-from xueji.nats_config import server_config, user, write_server_config
+from xueji.nats_config import federation_users, server_config, write_server_config
 from xueji.pki import LocalPki, tls_env
 from xueji.processes import port_open, spawn_service, start_nats, stop
 
@@ -94,8 +94,7 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
 
 def _nats_config(var: Path, port: int, pki: LocalPki, provinces: list[str]) -> Path:
     """TLS with client certificates; each client's user may use only its own subjects."""
-    users = [user(c, subjects.grants(c, provinces)) for c in subjects.clients(provinces)]
-    config = server_config(port, var / "nats", pki.server(), users)
+    config = server_config(port, var / "nats", pki.server(), federation_users(provinces))
     return write_server_config(var / "nats-server.conf", config)
 
 

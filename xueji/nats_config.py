@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from contracts.subjects import Grants
+from contracts.subjects import Grants, clients, grants
 from xueji.pki import TlsFiles, client_subject
 
 #: A TLS handshake that takes longer than this fails (seconds).
@@ -29,6 +29,11 @@ def user(client: str, grants: Grants) -> dict:
             "allow_responses": True,
         },
     }
+
+
+def federation_users(provinces: list[str]) -> list[dict]:
+    """A user for every client of the federation: the hub, each node, the registries."""
+    return [user(client, grants(client, provinces)) for client in clients(provinces)]
 
 
 def server_config(port: int, store_dir: Path, tls: TlsFiles, users: list[dict]) -> dict:

@@ -15,7 +15,7 @@ from nats.aio.client import Client
 
 from contracts import subjects
 from xueji import bus
-from xueji.nats_config import server_config, user, write_server_config
+from xueji.nats_config import federation_users, server_config, write_server_config
 from xueji.pki import LocalPki, TlsFiles, client_subject
 from xueji.processes import free_port, start_nats, stop
 
@@ -38,9 +38,8 @@ def session_pki() -> LocalPki:
 
 def users(provinces: list[str]) -> list[dict]:
     """The federation's users (as `xueji up` has them) and the test inspector."""
-    federation = [user(c, subjects.grants(c, provinces)) for c in subjects.clients(provinces)]
     inspector = {"user": client_subject(INSPECTOR)}  # no permissions block: everything
-    return [*federation, inspector]
+    return [*federation_users(provinces), inspector]
 
 
 class NatsServer:
