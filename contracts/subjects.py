@@ -154,10 +154,16 @@ def inbox_prefix(client: str) -> str:
     return f"_INBOX.{client}"
 
 
+#: Where any client may publish answers: the inboxes (each client's has a random token).
+REPLIES = "_INBOX.>"
+
+
 @dataclass(frozen=True)
 class Grants:
-    """The subjects a client may publish to and subscribe to (NATS wildcards). Every client
-    may also answer the requests it receives (NATS `allow_responses`), nothing more."""
+    """The subjects a client may publish to and subscribe to (NATS wildcards). Replies go
+    only to inboxes (`REPLIES`): a request whose reply subject is anything else — e.g.
+    `xueji.hub.out.44.…`, to make the hub "answer" into 44's notices — is answered into the
+    void, the server refusing the answer."""
 
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
@@ -170,15 +176,16 @@ def grants(client: str, provinces: list[str]) -> Grants:
             publish=(
                 f"{HUB_OUT_PREFIX}.>",
                 f"{RPC_PROV_PREFIX}.>",
+                REPLIES,
                 "$JS.API.>",  # the ministry runs the streams
                 *(f"$JS.ACK.{province_stream(p)}.{HUB_DURABLE}.>" for p in provinces),
             ),
             subscribe=(f"{RPC_HUB_PREFIX}.>", f"{inbox_prefix(client)}.>"),
         )
     if client == REGISTRY_CLIENT:
-        return Grants(publish=(), subscribe=(f"{RPC_POP_PREFIX}.>",))
+        return Grants(publish=(REPLIES,), subscribe=(f"{RPC_POP_PREFIX}.>",))
     if client == PRESCHOOL_CLIENT:
-        return Grants(publish=(), subscribe=(f"{RPC_PRESCHOOL_PREFIX}.>",))
+        return Grants(publish=(REPLIES,), subscribe=(f"{RPC_PRESCHOOL_PREFIX}.>",))
     province = next((p for p in provinces if province_client(p) == client), None)
     if province is None:
         raise KeyError(f"unknown NATS client {client!r}")
@@ -188,6 +195,7 @@ def grants(client: str, provinces: list[str]) -> Grants:
         publish=(
             province_events(province),
             hub_rpc(province, ">"),
+            REPLIES,
             f"{RPC_POP_PREFIX}.>",
             f"{RPC_PRESCHOOL_PREFIX}.>",
             # its own durable on HUB_OUT, which the hub created: looked up, read, acked

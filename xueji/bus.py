@@ -28,13 +28,14 @@ from pydantic import BaseModel
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError, http_status
 from contracts.replies import BusError, ErrorReply
-from contracts.subjects import DUPLICATE_WINDOW_SECONDS, inbox_prefix
+from contracts.subjects import DUPLICATE_WINDOW_SECONDS, REPLIES, inbox_prefix
 from xueji.lifecycle import stop_tasks
 from xueji.logs import get_logger
 from xueji.pki import TlsFiles
 from xueji.telemetry import context_from, trace_headers, tracer
 
 log = get_logger("xueji.bus")
+INBOXES = REPLIES.removesuffix(">")  # "_INBOX."
 
 Handler = Callable[[Msg], Awaitable[BaseModel]]
 Hook = Callable[[Client], Awaitable[None]]
@@ -147,7 +148,11 @@ async def connect(url: str, name: str, tls: TlsFiles | None, **options: object) 
 
 
 async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
-    """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash."""
+    """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash.
+
+    Answers go only to inboxes: a requester naming another subject as its reply (say
+    `xueji.hub.out.44.…`, which the hub may publish to) gets nothing, and the server would
+    refuse the others (`contracts.subjects.REPLIES`)."""
 
     async def on_message(msg: Msg) -> None:
         structlog.contextvars.clear_contextvars()  # callbacks share one task: start clean
@@ -155,6 +160,9 @@ async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
             f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
         ):
             reply = await _answer(handler, msg)
+            if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
+                log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
+                return
             await msg.respond(reply.model_dump_json(exclude_none=True).encode())
 
     await nc.subscribe(subject, queue=queue, cb=on_message)

@@ -19,14 +19,14 @@ TLS_TIMEOUT_SECONDS = 2
 
 
 def user(client: str, grants: Grants) -> dict:
-    """One NATS user: the client's subjects, and the replies to what it was asked."""
+    """One NATS user and its subjects. No `allow_responses`: it would let a client answer
+    on any reply subject a requester chose, e.g. another province's."""
     return {
         "user": client_subject(client),
         "permissions": {
             # an empty allow list would allow everything: deny all instead
             "publish": {"allow": list(grants.publish)} if grants.publish else {"deny": [">"]},
             "subscribe": {"allow": list(grants.subscribe)},
-            "allow_responses": True,
         },
     }
 

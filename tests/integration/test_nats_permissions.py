@@ -22,6 +22,7 @@ from nats.js.api import ConsumerConfig
 from contracts import subjects
 from contracts.commands import ClaimIdentity
 from contracts.envelope import Actor, Envelope
+from contracts.queries import CalendarYearsQuery
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import STRANGER, NatsServer
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
@@ -316,3 +317,30 @@ async def test_sec5_province_cannot_create_or_change_consumers(
     info = await mesh.runtime("hub").bus.nc.jetstream().consumer_info(stream, own)
     assert info.config.deliver_subject is None
     assert info.config.filter_subject == subjects.hub_out_for("34")
+
+
+async def test_sec5_answers_cannot_be_steered_into_another_provinces_subjects(
+    mesh: Mesh, nats_server: NatsServer, province34: Province34
+) -> None:
+    """34 asks the hub with a reply subject of 44's notices or events: the hub answers, the
+    server refuses the answer (replies go only to inboxes), nothing lands in 44's streams."""
+    await _registered_in_44(mesh)
+    notices = await _stream_messages(nats_server, subjects.HUB_OUT_STREAM)
+    subject = subjects.hub_rpc("34", subjects.HUB_CALENDAR_YEARS)
+    query = CalendarYearsQuery(
+        envelope=Envelope(actor=Actor(account="t", unit_code="34", role="sysadmin"))
+    )
+    body = query.model_dump_json().encode()
+    for steered in (
+        subjects.hub_out(OTHER, "archive_delivered"),
+        subjects.province_event(OTHER, "student", "registered"),
+        subjects.hub_rpc(OTHER, subjects.HUB_CASE_DECIDE),
+    ):
+        await province34.nc.publish(subject, body, reply=steered)
+    # The hub answers its requests in order: once this one is answered, so were those.
+    answered = await province34.nc.request(subject, body, timeout=5)
+    assert json.loads(answered.data)["kind"] == "CalendarYears"
+    await asyncio.sleep(0.3)
+    assert await _stream_messages(nats_server, subjects.HUB_OUT_STREAM) == notices
+    assert await _stream_messages(nats_server, subjects.province_stream(OTHER)) == 1
+    assert mesh.runtime("hub").hub.position(OTHER) == 1
