@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VALID_DAYS = 3650
@@ -57,15 +58,19 @@ class NatsClientSettings(BaseSettings):
     nats_cert_file: Path | None = None
     nats_key_file: Path | None = None
 
-    def nats_tls(self) -> TlsFiles | None:
+    @model_validator(mode="after")
+    def _all_or_none(self) -> NatsClientSettings:
         files = (self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
-        if all(f is None for f in files):
-            return None
-        if any(f is None for f in files):
+        if any(f is None for f in files) and not all(f is None for f in files):
             raise ValueError(
                 "XUEJI_NATS_CA_FILE, XUEJI_NATS_CERT_FILE and XUEJI_NATS_KEY_FILE go together"
             )
-        return TlsFiles(*files)  # type: ignore[arg-type]
+        return self
+
+    def nats_tls(self) -> TlsFiles | None:
+        if self.nats_ca_file is None or self.nats_cert_file is None or self.nats_key_file is None:
+            return None
+        return TlsFiles(self.nats_ca_file, self.nats_cert_file, self.nats_key_file)
 
 
 def tls_env(files: TlsFiles) -> dict[str, str]:

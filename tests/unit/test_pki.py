@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cryptography import x509
+from pydantic import ValidationError
 
 from contracts import subjects
+from hub.settings import HubSettings
+from province_node.settings import NodeSettings
 from xueji.nats_config import user
-from xueji.pki import LocalPki
+from xueji.pki import LocalPki, TlsFiles
 
 
 def test_sec5_local_pki_is_created_once_and_kept(tmp_path: Path) -> None:
@@ -34,3 +38,17 @@ def test_sec5_a_province_user_names_only_its_own_subjects() -> None:
     registry = user(subjects.REGISTRY_CLIENT, subjects.grants("registry", provinces))
     assert registry["permissions"]["publish"] == {"allow": ["_INBOX.>"]}  # it only answers
     assert registry["user"] == "CN=registry"
+
+
+def test_sec5_a_deployment_points_services_at_its_own_pki(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    files = TlsFiles(tmp_path / "their-ca.pem", tmp_path / "node.pem", tmp_path / "node.key")
+    monkeypatch.setenv("XUEJI_NATS_CA_FILE", str(files.ca))
+    monkeypatch.setenv("XUEJI_NATS_CERT_FILE", str(files.cert))
+    monkeypatch.setenv("XUEJI_NATS_KEY_FILE", str(files.key))
+    assert NodeSettings(province="44").nats_tls() == files
+    assert HubSettings().nats_tls() == files
+    monkeypatch.delenv("XUEJI_NATS_KEY_FILE")  # half a configuration is refused at start
+    with pytest.raises(ValidationError, match="go together"):
+        NodeSettings(province="44")
