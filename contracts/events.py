@@ -68,7 +68,7 @@ class IdentityReleased(ContractModel):
     source: EventSource
     registration_id: UUID
     dedup_key: str
-    reason: Literal["deleted", "refused", "abandoned"]
+    reason: Literal["deleted", "refused", "abandoned", "withdrawn"]
 
 
 class StudentTransferredOut(ContractModel):
@@ -97,6 +97,28 @@ class StudentTransferredIn(ContractModel):
     class_code: str
 
 
+class StudentKeyDataChanged(ContractModel):
+    """KDC-3: an approved key data change; the identity's fields as they now are. When the
+    dedup key changed, the hub moves the identity: the new key (claimed when the change was
+    applied) takes the student, the old one is released — never both held, never neither."""
+
+    kind: Literal["StudentKeyDataChanged"] = "StudentKeyDataChanged"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    registration_id: UUID
+    student_number: str = Field(min_length=19, max_length=19)
+    old_dedup_key: str
+    dedup_key: str
+    id_type: str = Field(pattern=r"^[16789AZ]$")
+    id_number: str | None = None
+    name: str
+    sex: str | None = Field(default=None, pattern=r"^[12]$")
+    birth_date: date | None = None
+    school_code: str
+    class_code: str
+
+
 #: Every integration event, by its `kind`.
 INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentRegistered": StudentRegistered,
@@ -104,6 +126,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentTransferredOut": StudentTransferredOut,
     "StudentTransferredIn": StudentTransferredIn,
     "IdentityReleased": IdentityReleased,
+    "StudentKeyDataChanged": StudentKeyDataChanged,
 }
 
 

@@ -20,6 +20,7 @@ from contracts.errors import ContractError
 from contracts.events import (
     IdentityReleased,
     StudentDeleted,
+    StudentKeyDataChanged,
     StudentRegistered,
     StudentTransferredIn,
     StudentTransferredOut,
@@ -150,6 +151,88 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
             meta=CommandMeta.from_envelope(event.envelope).as_dict(),
         )
         processing_event.collect_events(identity)
+
+    @policy.register(StudentKeyDataChanged)
+    def _(self, event: StudentKeyDataChanged, processing_event: ProcessingEvent) -> None:
+        """KDC-3: the identity follows the record. Same key: its fields are corrected. New
+        key: the new identity (claimed when the change was applied) takes the student and
+        the number, and the old one is released — both in this one transaction."""
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        person = {"name": event.name, "sex": event.sex, "birth_date": event.birth_date}
+        person |= {"id_type": event.id_type, "id_number": event.id_number}
+        old = self._identity(event.old_dedup_key)
+        holds = old is not None and old.student_number == event.student_number
+        if event.dedup_key == event.old_dedup_key:
+            if holds:
+                old.correct(**person, meta=meta)
+                processing_event.collect_events(old)
+            return
+        new = self._moved_identity(event, person, meta)
+        if new is None:
+            return  # applied already (redelivered)
+        if new.student_number != event.student_number:  # held by another record
+            processing_event.collect_events(new)  # PRB-1 evidence; the old key stays held
+            return
+        changed: list = [new, self._repointed_number(event.student_number, new.id)]
+        if holds:
+            old.release(province=event.source.province, student_number=event.student_number,
+                        meta=meta)  # fmt: skip
+            changed.append(old)
+        processing_event.collect_events(*changed)
+
+    def _moved_identity(
+        self, event: StudentKeyDataChanged, person: dict, meta: dict
+    ) -> NationalIdentity | None:
+        """The identity under the new key, enrolled for the student if its claim is the
+        record's; None if that happened already."""
+        province, registration_id = event.source.province, str(event.registration_id)
+        new = self._identity(event.dedup_key)
+        if new is not None and new.student_number == event.student_number:
+            return None
+        if new is None:  # claimed while the hub was unreachable, or instant dedup was off
+            new = NationalIdentity(
+                dedup_key=event.dedup_key,
+                province=province,
+                registration_id=registration_id,
+                school_code=event.school_code,
+                meta=meta,
+                **person,
+            )
+        elif new.status == "released":
+            new.reclaim(
+                province=province,
+                registration_id=registration_id,
+                school_code=event.school_code,
+                name=event.name,
+                meta=meta,
+            )
+            new.correct(**person, meta=meta)
+        elif new.is_held_by(registration_id):
+            new.correct(**person, meta=meta)
+        if not new.is_held_by(registration_id):
+            new.observe_duplicate(
+                province=province,
+                student_number=event.student_number,
+                registration_id=registration_id,
+                meta=meta,
+            )
+            return new
+        new.enroll(
+            province=province,
+            student_number=event.student_number,
+            school_code=event.school_code,
+            class_code=event.class_code,
+            name=event.name,
+            meta=meta,
+        )
+        return new
+
+    def _repointed_number(self, student_number: str, identity_id: UUID) -> StudentNumberEntry:
+        entry = self._number_entry(student_number)
+        if entry is None:
+            return StudentNumberEntry(student_number=student_number, identity_id=identity_id)
+        entry.repoint(identity_id=identity_id)
+        return entry
 
     @policy.register(IdentityReleased)
     def _(self, event: IdentityReleased, processing_event: ProcessingEvent) -> None:

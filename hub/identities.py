@@ -119,8 +119,11 @@ class IdentityUseCases:
             return None
 
     def _by_number(self, student_number: str) -> NationalIdentity | None:
+        entry = self._number_entry(student_number)
+        return None if entry is None else self.repository.get(entry.identity_id)
+
+    def _number_entry(self, student_number: str) -> StudentNumberEntry | None:
         try:
-            entry = self.repository.get(StudentNumberEntry.create_id(student_number))
+            return self.repository.get(StudentNumberEntry.create_id(student_number))
         except AggregateNotFoundError:
             return None
-        return self.repository.get(entry.identity_id)

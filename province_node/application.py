@@ -15,10 +15,12 @@ from contracts.org import OrgTree
 from province_node.case_records import CaseRecords
 from province_node.domain.deletion import StudentDeletion
 from province_node.domain.errors import DomainError, NotFound
+from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.school import School, SchoolDirectory
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
-from province_node.domain.workflow_defaults import BusinessType
+from province_node.domain.workflow import school_region_chain
+from province_node.domain.workflow_defaults import BusinessType, StepLevel
 from province_node.history import history_item
 from province_node.pending_checks import PendingCheckUseCases
 from province_node.registering import RegistrationUseCases
@@ -120,6 +122,18 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
         self.save(settings)
         return key_dates.model_dump(mode="json")
 
+    def set_controlled_fields(self, scope: str, fields: list[str], meta: CommandMeta) -> list:
+        settings = self.settings()
+        checked = settings.set_controlled_fields(scope, fields, meta.as_dict())
+        self.save(settings)
+        return checked
+
+    def controlled_fields(self, school_code: str, org: OrgTree) -> dict:
+        regions = school_region_chain(school_code, org)
+        fields = self.settings().controlled_fields(regions)
+        return {"school_code": school_code, "fields": fields,
+                "labels": {f: CONTROLLABLE[f] for f in fields}}  # fmt: skip
+
     def set_workflow_rule(self, rule: dict, meta: CommandMeta) -> dict:
         settings = self.settings()
         checked = settings.set_workflow_rule(rule, meta.as_dict())
@@ -192,12 +206,23 @@ class ProvinceNode(RegistrationUseCases, PendingCheckUseCases, CaseRecords, Appl
         return student.record()
 
     def frozen_chain(
-        self, business: BusinessType, school_code: str, stage: Stage, org: OrgTree
+        self,
+        business: BusinessType,
+        school_code: str,
+        stage: Stage,
+        org: OrgTree,
+        up_to_province: bool = False,
     ) -> list[dict]:
-        """SYS-1: the chain in force now for a business of this school, to freeze on it."""
+        """SYS-1: the chain in force now for a business of this school, to freeze on it;
+        `up_to_province`: every level up to the province however the rule ends (KDC-3)."""
         school_type = SchoolType(self._school(school_code).school_type)
-        frozen = self.settings().workflow().freeze(business, school_code, school_type, stage, org)
-        return [step.model_dump(mode="json") for step in frozen.steps]
+        table = self.settings().workflow()
+        steps = table.freeze(business, school_code, school_type, stage, org).steps
+        if up_to_province:
+            levels = {s.level for s in steps} | {StepLevel.SUPERVISING, StepLevel.CITY}
+            levels |= {StepLevel.PROVINCE}
+            steps = table.resolve(sorted(levels, key=lambda lv: lv.rank), school_code, org)
+        return [step.model_dump(mode="json") for step in steps]
 
     def get_student(self, student_number: str) -> Student:
         return self._student(student_number)

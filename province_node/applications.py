@@ -24,6 +24,8 @@ from projections import excel
 from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.calendar_client import HubCalendar
+from province_node.domain.approval import Approval
+from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.proof import check_proof
 from province_node.domain.status_change import (
     ChangeType,
@@ -38,12 +40,14 @@ from province_node.domain.status_change import (
 from province_node.domain.student import Student
 from province_node.domain.workflow_defaults import BusinessType
 from province_node.history import history_item
+from province_node.key_data_changes import KeyDataChanges
 from province_node.views.applications import find
 from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
 from xueji.store import Writer
 
+KEY_DATA_CHANGE = "key_data_change"
 #: 省内转学: the transfer-in school shows why (证明材料) [003 §三.1]; other types may add one.
 PROOF_REQUIRED = {ChangeType.TRANSFER}
 EXPORT_LIMIT = 100_000
@@ -71,12 +75,13 @@ class ApplicationForm:
 
     type: str
     student_number: str
-    date: date
+    date: date | None
     reason: str
     student_name: str | None = None
     note: str | None = None
     target_class_code: str | None = None
     proof: bytes | None = None
+    changes: dict | None = None  # key data change: field → new value
 
 
 class ApplicationService:
@@ -90,15 +95,23 @@ class ApplicationService:
         blobs: BlobStore,
         calendar: HubCalendar | None,
         exports: AccessService,
+        key_data: KeyDataChanges,
     ) -> None:
         self.node, self.writer, self.views, self.org = node, writer, views, org
         self.clock, self.blobs, self.calendar, self.exports = clock, blobs, calendar, exports
+        self.key_data = key_data
 
     # --- commands --------------------------------------------------------------------------
 
     async def apply(self, form: ApplicationForm, meta: CommandMeta) -> dict:
+        today, at = self.clock.today(), self.clock.now().isoformat()
+        if form.type == KEY_DATA_CHANGE:
+            return await self.key_data.apply(
+                form.changes, form.student_number, form.reason, form.proof, today, at, meta
+            )
         kind = parse_type(form.type)
-        today = self.clock.today()
+        if form.date is None:
+            raise ContractError("date", "missing_field", "请填写异动日期")
         if form.date > today:
             raise ContractError("date", "future_date", "异动日期不能晚于今天")
         proof = check_proof(form.proof) if form.proof else None
@@ -108,7 +121,6 @@ class ApplicationService:
             await asyncio.to_thread(self.blobs.put, form.proof)
         proof_facts = proof and {"sha256": proof.sha256, "content_type": proof.content_type,
                                  "size": proof.size}  # fmt: skip
-        at = self.clock.now().isoformat()
         return await self.writer(self._apply, kind, form, proof_facts, today, at, meta)
 
     def _apply(self, kind: ChangeType, form: ApplicationForm, proof: dict | None, today: date,
@@ -220,6 +232,18 @@ class ApplicationService:
         application.check_decision(meta.unit_code, meta.role, approve, opinion)
         application.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
         student = self.node.repository.get(UUID(application.student_id))
+        extra = self._effect(application, student, opinion, at, meta.as_dict())
+        self.node.save(application, student, *extra)
+        return application.view()
+
+    def _effect(self, application: Approval, student: Student, opinion: str | None, at: str,
+                meta: dict) -> list:  # fmt: skip
+        """What the decision does to the record: the effect once approved; a status change
+        rejected ends and frees it; a key data change returned stays with the school."""
+        if isinstance(application, KeyDataChange):
+            if application.status == application.APPROVED:
+                return self.key_data.approved(application, student, opinion, at, meta)
+            return []
         if application.status == application.APPROVED:
             after = application.after
             suspended = after["status"] == StudentStatus.SUSPENDED.value
@@ -232,12 +256,11 @@ class ApplicationService:
                 change_date=application.change_date,
                 suspension=application.suspension if suspended else None,
                 opinion=opinion,
-                meta=meta.as_dict(),
+                meta=meta,
             )
         elif application.status == application.REJECTED:
-            student.end_application(str(application.id), "rejected", meta.as_dict())
-        self.node.save(application, student)
-        return application.view()
+            student.end_application(str(application.id), "rejected", meta)
+        return []
 
     async def revoke(self, application_id: UUID, meta: CommandMeta) -> dict:
         at = self.clock.now().isoformat()
@@ -251,7 +274,23 @@ class ApplicationService:
         application.revoke(at=at, meta=meta.as_dict())
         student = self.node.repository.get(UUID(application.student_id))
         student.end_application(str(application.id), "revoked", meta.as_dict())
+        if isinstance(application, KeyDataChange):
+            self.key_data.withdrawn(application, student, meta.as_dict())
         self.node.save(application, student)
+        return application.view()
+
+    async def resubmit(self, application_id: UUID, meta: CommandMeta) -> dict:
+        """A key data change returned to the school goes up its chain again (KDC-2)."""
+        at = self.clock.now().isoformat()
+        return await self.writer(self._resubmit, application_id, at, meta)
+
+    def _resubmit(self, application_id: UUID, at: str, meta: CommandMeta) -> dict:
+        application = self._get(application_id)
+        if application.status == application.IN_PROGRESS:  # a repeat: the first answer
+            return application.view()
+        application.check_resubmittable(meta.unit_code)
+        application.resubmit(meta=meta.as_dict(), at=at)
+        self.node.save(application)
         return application.view()
 
     async def escalate(self, application_id: UUID, meta: CommandMeta) -> dict:
@@ -314,15 +353,15 @@ class ApplicationService:
         columns = list(EXPORT_COLUMNS)
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "学籍异动")
 
-    def _find(self, application_id: UUID) -> StudentApplication | None:
+    def _find(self, application_id: UUID) -> Approval | None:
         try:
             return self.node.repository.get(application_id)
         except AggregateNotFoundError:
             return None
 
-    def _get(self, application_id: UUID) -> StudentApplication:
+    def _get(self, application_id: UUID) -> StudentApplication | KeyDataChange:
         found = self._find(application_id)
-        if not isinstance(found, StudentApplication):
+        if not isinstance(found, StudentApplication | KeyDataChange):
             raise NotFound("申请不存在", field="id")
         return found
 

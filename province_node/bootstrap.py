@@ -33,6 +33,7 @@ from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
 from province_node.imports import ImportService
+from province_node.key_data_changes import KeyDataChanges
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.pending import PendingWork
@@ -168,7 +169,17 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         background,
         calendar=calendar,
         pending=PendingWork(views, case_service, province),
-        applications=ApplicationService(node, writer, views, org, clock, blobs, calendar, access),
+        applications=ApplicationService(
+            node,
+            writer,
+            views,
+            org,
+            clock,
+            blobs,
+            calendar,
+            access,
+            KeyDataChanges(node, writer, org, blobs, hub, registry),
+        ),  # fmt: skip
     )
 
 

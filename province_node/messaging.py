@@ -12,12 +12,14 @@ from contracts.events import (
     EventSource,
     IdentityReleased,
     StudentDeleted,
+    StudentKeyDataChanged,
     StudentRegistered,
     StudentTransferredIn,
     StudentTransferredOut,
 )
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
+from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.registration import Registration
 from province_node.domain.student import Student
 from xueji.bus import Bus
@@ -30,6 +32,8 @@ PUBLISHED_TOPICS = [
     get_topic(Student.TransferredOut),
     get_topic(Student.TransferredIn),
     get_topic(Registration.ClaimReleased),
+    get_topic(Student.KeyDataChanged),
+    get_topic(KeyDataChange.ClaimReleased),
 ]
 
 
@@ -103,6 +107,35 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         )
         subject = subjects.claim_released(app.province)
         return Outgoing(subject=subject, message=released, traceparent=meta.traceparent)
+    if isinstance(event, KeyDataChange.ClaimReleased):
+        released = IdentityReleased(
+            envelope=meta.envelope(),
+            source=source,
+            registration_id=event.registration_id,
+            dedup_key=event.dedup_key,
+            reason="withdrawn",  # the key data change that claimed it was withdrawn
+        )
+        subject = subjects.claim_released(app.province)
+        return Outgoing(subject=subject, message=released, traceparent=meta.traceparent)
+    if isinstance(event, Student.KeyDataChanged):
+        student = app.repository.get(event.originator_id, version=event.originator_version)
+        changed = StudentKeyDataChanged(
+            envelope=meta.envelope(),
+            source=source,
+            registration_id=student.registration_id,
+            student_number=student.student_number,
+            old_dedup_key=event.old_dedup_key,
+            dedup_key=event.dedup_key,
+            id_type=student.id_type,
+            id_number=student.id_number,
+            name=student.name,
+            sex=student.sex,
+            birth_date=student.birth_date,
+            school_code=student.school_code,
+            class_code=student.class_code,
+        )
+        subject = subjects.province_event(app.province, "student", "key_data_changed")
+        return Outgoing(subject=subject, message=changed, traceparent=meta.traceparent)
     if isinstance(event, Student.Deleted):
         deleted = StudentDeleted(
             envelope=meta.envelope(),

@@ -335,7 +335,11 @@ class RegistrationUseCases:
         """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
         dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
         if auth == "passed":
-            return str(issue_g(parse_resident_id(form.id_number)))
+            formal = str(issue_g(parse_resident_id(form.id_number)))
+            if not self._number_taken(formal):
+                return formal
+            # ID-3: a record whose ID number was corrected keeps its `G` number, so this
+            # ID's `G` is taken; the newcomer gets a temporary number.
         region_code = self._school(form.school_code).region_code
         region(region_code)  # the school's region must be a known one
         if form.id_type == DocumentType.NONE.value:

@@ -100,6 +100,15 @@ class NationalIdentity(Aggregate):
         self.school_code, self.class_code, self.name = school_code, class_code, name
         self.status = "enrolled"
 
+    @event("PersonCorrected")
+    def correct(
+        self, name: str, sex: str | None, birth_date: date | None, id_type: str,
+        id_number: str | None, meta: dict,
+    ) -> None:  # fmt: skip
+        """KDC-3: the record's approved key data change, on the same dedup key."""
+        self.name, self.sex, self.birth_date = name, sex, birth_date
+        self.id_type, self.id_number = id_type, id_number
+
     @event("TransferredTo")
     def transfer_to(
         self, province: str, school_code: str, class_code: str, case_id: str, meta: dict
@@ -149,6 +158,11 @@ class StudentNumberEntry(Aggregate):
     @event("Indexed")
     def __init__(self, student_number: str, identity_id: UUID) -> None:
         self.student_number = student_number
+        self.identity_id = identity_id
+
+    @event("Repointed")
+    def repoint(self, identity_id: UUID) -> None:
+        """KDC-3: the student's identity moved to a new dedup key; the number stays (ID-3)."""
         self.identity_id = identity_id
 
 

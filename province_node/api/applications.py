@@ -31,8 +31,10 @@ class ApplicationIn(BaseModel):
     type: str = Field(max_length=30)
     student_number: str = Field(max_length=19)
     student_name: str | None = Field(default=None, max_length=60)
-    date: dt.date
+    date: dt.date | None = None  # a status change's 异动日期 (required there)
     reason: str = Field(min_length=1, max_length=500)
+    #: key data change: field → new value (`name`, `sex`, `birth_date`, `id_type`, …)
+    changes: dict[str, str | None] | None = Field(default=None, max_length=10)
     note: str | None = Field(default=None, max_length=500)
     target_class_code: str | None = Field(default=None, max_length=7)
     #: Proof material as base64 (JPG/PNG ≤ 2 MB; required for an in-province transfer).
@@ -147,6 +149,12 @@ async def decide(application_id: UUID, body: DecisionIn, runtime: Runtime, meta:
 async def revoke(application_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
     """The applying school withdraws its application while it is in progress."""
     return await runtime.applications.revoke(application_id, meta)
+
+
+@router.post("/{application_id}/resubmit")
+async def resubmit(application_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
+    """A key data change returned to the school goes up its chain again (KDC-2)."""
+    return await runtime.applications.resubmit(application_id, meta)
 
 
 @router.post("/{application_id}/escalate")

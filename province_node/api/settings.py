@@ -9,12 +9,19 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.calendar import add_working_days, is_working_day
 from contracts.codes import SchoolType, Stage
 from province_node.api.deps import Meta, Runtime
 from province_node.domain.workflow import BusinessType
-from xueji.access.guards import CurrentUser, ProvinceSysadmin, SchoolInSight
+from xueji.access.guards import (
+    BureauSysadmin,
+    CurrentUser,
+    Policy,
+    ProvinceSysadmin,
+    SchoolInSight,
+)
 
 router = APIRouter(prefix="/api/v1/admin", tags=["settings"])
 calendar = APIRouter(prefix="/api/v1/calendar", tags=["settings"])
@@ -68,6 +75,29 @@ async def set_workflow_rule(
 ) -> dict:
     """Add or replace a row for a region of this province (most specific scope wins)."""
     return await runtime.writer(runtime.node.set_workflow_rule, rule, meta)
+
+
+class ControlledFieldsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: list[str] = Field(max_length=20)
+
+
+@router.get("/controlled-fields")
+async def controlled_fields(runtime: Runtime, school_code: SchoolInSight) -> dict:
+    """KDC-1: the fields that go through key data change for this school (受控字段)."""
+    return await runtime.writer(runtime.node.controlled_fields, school_code, runtime.org)
+
+
+@router.put("/controlled-fields/{scope}")
+async def set_controlled_fields(
+    scope: str, body: ControlledFieldsIn, runtime: Runtime, meta: Meta,
+    user: BureauSysadmin, policy: Policy,
+) -> dict:  # fmt: skip
+    """KDC-1: a province, city or county sysadmin chooses them for its own region (or a
+    region below it); the most specific choice applies to a school."""
+    policy.ensure_sees(user, scope)
+    fields = await runtime.writer(runtime.node.set_controlled_fields, scope, body.fields, meta)
+    return {"scope": scope, "fields": fields}
 
 
 @router.get("/workflow/chain")

@@ -16,6 +16,7 @@ from province_node.console import (
     transfers,
 )
 from province_node.console.home import pending_panel
+from province_node.domain.key_data_change import CONTROLLABLE, KeyDataChange
 from province_node.domain.status_change import StudentApplication
 from xueji.console import install_console
 from xueji.console.kit import Console
@@ -44,9 +45,12 @@ def _app_step(step: dict | None) -> str:
 
 
 APPLICATION_FILTERS = {
-    "app_status": lambda v: StudentApplication.STATUS_LABELS.get(str(v), str(v or "—")),
+    "app_status": lambda v: (StudentApplication.STATUS_LABELS | KeyDataChange.STATUS_LABELS).get(
+        str(v), str(v or "—")
+    ),
     "app_step": _app_step,
     "app_level": lambda v: StepLevel(v).label,
+    "kdc_field": lambda v: CONTROLLABLE.get(str(v), str(v)),
 }
 
 

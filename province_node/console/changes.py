@@ -18,6 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from contracts.errors import ContractError
 from province_node.applications import ApplicationForm
+from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.status_change import ChangeType
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import SCHOOL_REGISTRAR
@@ -36,7 +37,7 @@ class _KindConvertor(Convertor):
     """`{kind:application_kind}` matches only these menus' paths, so `/{kind}/…` pages of
     the cross-province flows keep theirs."""
 
-    regex = "status-changes|in-province-transfers"
+    regex = "status-changes|in-province-transfers|key-data-changes"
 
     def convert(self, value: str) -> str:
         return value
@@ -51,6 +52,9 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 MAX_PROOF_BYTES = 2 * 2**20
 FORM_FIELDS = ("type", "date", "reason", "note", "target_class_code", "proof")
 LOOKUP_FIELDS = ("student_number", "student_name")
+#: The key data change form's inputs, and the domain's names for them (`changes.name` …).
+KDC_FIELDS = tuple(f"new_{f}" for f in CONTROLLABLE)
+KDC_RENAMED = {f"changes.{f}": f"new_{f}" for f in CONTROLLABLE} | {"changes": ""}
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,24 @@ class Kind:
     def transfer(self) -> bool:
         return self.business == "in_province_transfer"
 
+    @property
+    def key_data(self) -> bool:
+        return self.business == "key_data_change"
+
+    @property
+    def types(self) -> list[str]:
+        """The application types its query lists."""
+        if self.transfer:
+            return ["transfer"]
+        return ["key_data_change"] if self.key_data else [t for t, _ in CHANGE_TYPES]
+
 
 KINDS = {
     "status-changes": Kind("status-changes", "学籍异动", "status_change", "审核"),
     "in-province-transfers": Kind(
         "in-province-transfers", "省内转学", "in_province_transfer", "核办"
     ),
+    "key-data-changes": Kind("key-data-changes", "关键数据变更", "key_data_change", "审核"),
 }
 #: 异动申请's types, in the seed's order (a transfer has its own menu).
 CHANGE_TYPES = [(t.value, t.label) for t in ChangeType if t is not ChangeType.TRANSFER]
@@ -96,7 +112,11 @@ async def _classes(request: Request, school: str) -> list[dict]:
 
 async def _form(request: Request, user: User, kind: Kind, status: int = 200, **context) -> Response:
     context = {"found": None, "errors": {}, "values": {}, "created": None} | context
+    runtime = request.app.state.runtime
     classes = await _classes(request, user.unit_code)
+    if kind.key_data:  # KDC-1: the fields in force for this school
+        fields = await runtime.writer(runtime.node.controlled_fields, user.unit_code, runtime.org)
+        context["controlled"] = list(fields["labels"].items())
     return _page(request, kind, "change_new.html", status, title=f"{kind.title}申请",
                  classes=classes, types=CHANGE_TYPES,
                  today=request.app.state.runtime.clock.today(), **context)  # fmt: skip
@@ -135,25 +155,29 @@ async def apply(
 ) -> Response:
     chosen = _kind(kind)
     data = await proof.read(MAX_PROOF_BYTES + 1) if proof and proof.filename else None
+    posted = await request.form()
+    changes = {f: str(v) for f in CONTROLLABLE if (v := posted.get(f"new_{f}"))}
     values = {"student_number": student_number, "student_name": student_name, "type": type}
+    values |= {f"new_{f}": v for f, v in changes.items()}
     values |= {"date": date, "reason": reason, "note": note}
     values |= {"target_class_code": target_class_code}
     applications = request.app.state.runtime.applications
     try:
         form = ApplicationForm(
-            type="transfer" if chosen.transfer else type,
+            type="key_data_change" if chosen.key_data else "transfer" if chosen.transfer else type,
             student_number=student_number.strip().upper(),
             student_name=student_name.strip() or None,
-            date=_date(date),
+            date=None if chosen.key_data else _date(date),
             reason=reason.strip(),
             note=note.strip() or None,
             target_class_code=target_class_code or None,
             proof=data,
+            changes=changes if chosen.key_data else None,
         )
         created = await applications.apply(form, meta_of(user))
     except Exception as refused:  # noqa: BLE001 - next to its field, or on the form
         found = await _found_again(applications, chosen, student_number, student_name, user)
-        errors = form_errors(refused, FORM_FIELDS)
+        errors = form_errors(refused, FORM_FIELDS + KDC_FIELDS, KDC_RENAMED)
         return await _form(request, user, chosen, 422, found=found, errors=errors, values=values)
     return await _form(request, user, chosen, created=created)
 
@@ -217,10 +241,9 @@ async def query(request: Request, user: User, policy: Policy, kind: str,
     params = request.query_params
     filters = {k: params.get(k, "") for k in ("type", "status", "name", "student_number")}
     filters |= {k: params.get(k, "") for k in ("date_from", "date_to")}
-    if chosen.transfer:
-        types = ["transfer"]
-    else:
-        types = [filters["type"]] if filters["type"] else [t for t, _ in CHANGE_TYPES]
+    types = (
+        [filters["type"]] if filters["type"] and filters["type"] in chosen.types else chosen.types
+    )
     asked: dict = {"types": types}
     asked |= {k: filters[k] or None for k in ("status", "name", "student_number")}
     asked |= {k: filters[k] or None for k in ("date_from", "date_to")}
@@ -240,7 +263,7 @@ async def revoke_list(request: Request, user: User, policy: Policy, kind: str) -
     return await query(request, user, policy, kind, revoke=True)
 
 
-DONE = {"revoked": "已撤销", "escalated": "已强制干预，提交省级审核"}
+DONE = {"revoked": "已撤销", "escalated": "已强制干预，提交省级审核", "resubmitted": "已重新提交"}
 
 
 @router.get("/{kind:application_kind}/{application_id}")
@@ -255,7 +278,7 @@ async def detail(request: Request, user: User, policy: Policy, kind: str, applic
                  done=DONE.get(done, ""), error=error, can_act=mine, status=status)  # fmt: skip
 
 
-ACTIONS = {"revoke": "revoked", "escalate": "escalated"}
+ACTIONS = {"revoke": "revoked", "escalate": "escalated", "resubmit": "resubmitted"}
 
 
 @router.post("/{kind:application_kind}/{application_id}/{action}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from xueji.access.policy import SCHOOL_REGISTRAR
 from xueji.access.sessions import Session
 from xueji.console.kit import meta_of
 
@@ -13,6 +14,7 @@ LINKS = {
     "deletion": "/students",
     "status_change": "/status-changes/pending",
     "in_province_transfer": "/in-province-transfers/pending",
+    "key_data_change": "/key-data-changes/pending",
     "transfer": "/transfers/pending",
     "enrollment": "/enrollments/pending",
 }
@@ -21,11 +23,8 @@ LINKS = {
 async def pending_panel(request: Request, user: Session) -> dict:
     """`{"pending": [{label, count, href, unavailable}]}` for `home.html`."""
     summary = await request.app.state.runtime.pending.summary(meta_of(user))
-    links = LINKS | ({"registration": "/registration/report"} if _reports(user) else {})
+    # A school's registrar has registrations to report, not to review (REG-6).
+    reports = SCHOOL_REGISTRAR.allows(user)
+    links = LINKS | ({"registration": "/registration/report"} if reports else {})
     items = [item | {"href": links.get(item["type"], "")} for item in summary["items"]]
     return {"pending": items}
-
-
-def _reports(user: Session) -> bool:
-    """A school's registrar has registrations to report, not to review (REG-6)."""
-    return user.level == "school" and user.role == "registrar"

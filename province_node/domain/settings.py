@@ -9,6 +9,10 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.calendar import KeyDates, Switches
 from contracts.errors import ContractError
+from province_node.domain.key_data_change import (
+    DEFAULT_CONTROLLED,
+    check_controlled_fields,
+)
 from province_node.domain.workflow import ChainRule, WorkflowTable
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:settings")
@@ -30,6 +34,7 @@ class ProvinceSettings(Aggregate):
         self.switch_values: dict[str, bool] = {}
         self.key_date_overrides: dict = {}
         self.rules: list[dict] = []
+        self.controlled: dict[str, list[str]] = {}  # KDC-1: region code → controlled fields
 
     # The checks run before the event is triggered: a stored event is always applicable.
 
@@ -53,6 +58,26 @@ class ProvinceSettings(Aggregate):
         self.workflow().with_rule(checked, self.province)
         self._workflow_rule_set(rule=checked.model_dump(mode="json"), meta=meta)
         return checked
+
+    def set_controlled_fields(self, scope: str, fields: list[str], meta: dict) -> list[str]:
+        """KDC-1: a province, city or county chooses its controlled fields (受控字段)."""
+        checked = check_controlled_fields(fields)
+        if not scope.startswith(self.province) or len(scope) != 6:
+            raise ContractError("scope", "outside_jurisdiction", f"只能设置本省范围：{scope}")
+        self._controlled_fields_set(scope=scope, fields=checked, meta=meta)
+        return checked
+
+    def controlled_fields(self, region_chain: list[str]) -> list[str]:
+        """The most specific choice for a school's regions (nearest bureau first), else the
+        national default."""
+        for code in region_chain:
+            if code in self.controlled:
+                return list(self.controlled[code])
+        return list(DEFAULT_CONTROLLED)
+
+    @event("ControlledFieldsSet")
+    def _controlled_fields_set(self, scope: str, fields: list[str], meta: dict) -> None:
+        self.controlled[scope] = list(fields)
 
     @event("SwitchesChanged")
     def _switches_changed(self, changes: dict[str, bool], meta: dict) -> None:

@@ -78,7 +78,10 @@ def parse_type(raw: str) -> ChangeType:
     try:
         return ChangeType(raw)
     except ValueError:
-        known = "、".join(f"{t.value}（{t.label}）" for t in ChangeType)
+        known = (
+            "、".join(f"{t.value}（{t.label}）" for t in ChangeType)
+            + "、key_data_change（关键数据变更）"
+        )
         raise ContractError(
             "type", "unknown_type", f"未知的异动类型：{raw}；可选：{known}"
         ) from None

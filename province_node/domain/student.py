@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
+from province_node.domain.key_data_change import IDENTITY_FIELDS
 from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
 from province_node.domain.workflow_defaults import BusinessType
 
@@ -68,6 +69,8 @@ class Student(Aggregate):
         self.in_flight: dict | None = None
         #: CHG-1 复学: when and in which class and grade the suspension began
         self.suspension: dict | None = None
+        #: KDC-3: approved changes of identity fields, {"fields", "at"} (name-then-ID rule)
+        self.identity_changes: list[dict] = []
         self.transferred_in: dict | None = None
         self.left_by_case: str | None = None
         self.notices: list[dict] = []
@@ -198,6 +201,29 @@ class Student(Aggregate):
         """The approved application's effect: status, school and class as it fixed them."""
         self.status, self.school_code, self.class_code = status, school_code, class_code
         self.suspension = suspension
+        self._release(application_id)
+
+    @event("KeyDataChanged")
+    def change_key_data(
+        self,
+        application_id: str,
+        changes: dict,
+        old_dedup_key: str,
+        dedup_key: str,
+        auth_status: str | None,
+        opinion: str | None,
+        at: str,
+        meta: dict,
+    ) -> None:
+        """KDC-2: the approved new values; published, the hub's identity follows (KDC-3)."""
+        for field, value in changes.items():
+            setattr(self, field, date.fromisoformat(value) if field == "birth_date" else value)
+        self.dedup_key = dedup_key
+        if auth_status is not None:
+            self.auth_status = auth_status
+        identity = [f for f in changes if f in IDENTITY_FIELDS]
+        if identity:
+            self.identity_changes = [*self.identity_changes, {"fields": identity, "at": at}]
         self._release(application_id)
 
     @event("ApplicationEnded")

@@ -14,6 +14,7 @@ from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, or
 from projections.batch import Batch, Row
 from projections.machinery import View
 from province_node.domain.approval import Approval
+from province_node.domain.key_data_change import CONTROLLABLE, KeyDataChange
 from province_node.domain.status_change import ChangeType
 from province_node.domain.status_change import StudentApplication as A
 
@@ -58,7 +59,9 @@ class _Handlers:
     def __init__(self, view: View, table: Table) -> None:
         self.table = table
         view.on(A.Applied)(self.applied)
+        view.on(KeyDataChange.Applied)(self.key_data_change_applied)
         view.on(Approval.Decided)(self.decided)
+        view.on(Approval.Resubmitted)(self.resubmitted)
         view.on(Approval.Revoked)(self.revoked)
         view.on(Approval.Escalated)(self.escalated)
 
@@ -86,12 +89,37 @@ class _Handlers:
         }
         batch.put(self.table, row)
 
+    def key_data_change_applied(self, batch: Batch, e: Any) -> None:
+        fields = "、".join(CONTROLLABLE[f] for f in e.changes)
+        row = {c: None for c in COLUMNS} | {
+            "id": str(e.originator_id),
+            "type": "key_data_change",
+            "type_label": f"关键数据变更（{fields}）",
+            "status": KeyDataChange.IN_PROGRESS,
+            "student_number": e.student_number,
+            "student_name": e.student_name,
+            "school_code": e.school_code,
+            "from_school_code": e.school_code,
+            "reason": e.reason,
+            "applied_at": e.at,
+            "applied_by": e.meta.get("account"),
+            "step": 0,
+            "chain_length": len(e.chain),
+        }
+        batch.put(self.table, row)
+
     def decided(self, batch: Batch, e: Any) -> None:
         row = self._row(batch, e)
         if row is not None:
-            status, step = A.after_decision(row["step"], row["chain_length"], e.approve)
-            closed = e.at if status != A.IN_PROGRESS else None
+            process = KeyDataChange if row["type"] == "key_data_change" else A
+            status, step = process.after_decision(row["step"], row["chain_length"], e.approve)
+            closed = e.at if status in (A.APPROVED, A.REJECTED) else None
             batch.put(self.table, row | {"status": status, "step": step, "closed_at": closed})
+
+    def resubmitted(self, batch: Batch, e: Any) -> None:
+        row = self._row(batch, e)
+        if row is not None:
+            batch.put(self.table, row | {"status": A.IN_PROGRESS, "step": 0})
 
     def revoked(self, batch: Batch, e: Any) -> None:
         row = self._row(batch, e)

@@ -19,6 +19,7 @@ from projections.batch import Batch, Row
 from projections.machinery import View
 from province_node.domain.approval import Approval
 from province_node.domain.deletion import StudentDeletion
+from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.registration import Registration as R
 from province_node.domain.status_change import ChangeType, StudentApplication
 
@@ -28,6 +29,7 @@ PROCESSES: dict[str, type[Approval]] = {
     "deletion": StudentDeletion,
     "status_change": StudentApplication,  # 学籍异动审核
     "in_province_transfer": StudentApplication,  # 省内转学核办
+    "key_data_change": KeyDataChange,  # 关键数据变更审核
 }
 
 #: Events that end a registration without a decision of the chain (refused, deleted …).
@@ -74,6 +76,7 @@ class _Handlers:
         view.on(*_REGISTRATION_ENDS, R.StudentCreated)(self.ended)
         view.on(StudentDeletion.Applied)(self.deletion_applied)
         view.on(StudentApplication.Applied)(self.application_applied)
+        view.on(KeyDataChange.Applied)(self.key_data_change_applied)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
         view.on(R.Resubmitted, Approval.Resubmitted)(self.resubmitted)
@@ -94,6 +97,11 @@ class _Handlers:
         title = f"{ChangeType(e.type).label}：{e.student_name}（{e.student_number}）"
         status = StudentApplication.IN_PROGRESS
         self._open(batch, e, business, e.school_code, title, e.chain, status, e.at)
+
+    def key_data_change_applied(self, batch: Batch, e: Any) -> None:
+        title = f"关键数据变更：{e.student_name}（{e.student_number}）"
+        status = KeyDataChange.IN_PROGRESS
+        self._open(batch, e, "key_data_change", e.school_code, title, e.chain, status, e.at)
 
     def _open(self, batch: Batch, e: Any, business: str, school: str, title: str, chain: list,
               status: str, since: str | None) -> None:  # fmt: skip

@@ -112,6 +112,7 @@ class _Handlers:
             view.on(case_event)(self.touched)
         view.on(Student.ApplicationStarted, Student.ApplicationEnded)(self.touched)
         view.on(Student.Changed)(self.changed)
+        view.on(Student.KeyDataChanged)(self.key_data_changed)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -180,6 +181,18 @@ class _Handlers:
         moved = {k: v for k, v in (school | klass).items() if k not in ("key", "school_id")}
         changes = moved | {"status": e.status, "school_code": e.school_code}
         _update(batch, self.students, e, **changes, class_code=e.class_code)
+
+    def key_data_changed(self, batch: Batch, e: Any) -> None:
+        """KDC-2: the approved values (a class change brings its class's columns)."""
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        changes = {k: v for k, v in e.changes.items() if k in self.students.c}
+        if "class_code" in e.changes:
+            klass = batch.get(self.classes, f"{row.get('school_code')}:{e.changes['class_code']}")
+            changes |= {k: v for k, v in (klass or {}).items() if k != "key"}
+        changes |= {"dedup_key": e.dedup_key}
+        if e.auth_status is not None:
+            changes["auth_status"] = e.auth_status
+        _update(batch, self.students, e, **changes)
 
     def touched(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e)

@@ -7,8 +7,12 @@ page (the home page's 待办 panel counts it first) and decides in the one dialo
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from contracts.ids import Sex
+from simulations.population import Person
 from tests.browser.conftest import log_in, menu
 from tests.support.cases import enrolled_student
 from tests.support.mesh import Mesh
@@ -30,8 +34,10 @@ async def _apply(page, base: str, path_label: str, number: str, name: str, fill)
     await page.get_by_text("已提交").wait_for()
 
 
-async def _decide_all(new_page, base: str, deciders: list[str], name: str, word: str) -> None:
-    menu_label = "异动审核" if word == "审核" else "转学核办"
+async def _decide_all(
+    new_page, base: str, deciders: list[str], name: str, word: str, menu_label: str = ""
+) -> None:
+    menu_label = menu_label or ("异动审核" if word == "审核" else "转学核办")
     for username in deciders:
         page = await new_page()
         await log_in(page, base, username)
@@ -106,3 +112,28 @@ async def test_chg4_in_province_transfer_clicked_through(mesh: Mesh, urls, new_p
     assert timeline.count("通过") == 4 and "未开始" not in timeline
     record = await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")
     assert (record.json()["school_code"], record.json()["class_code"]) == (TIANHE, "2024201")
+
+
+async def test_kdc2_a_name_change_clicked_through(mesh: Mesh, urls, new_page, tmp_path) -> None:
+    name = "粤改名"
+    number = await enrolled_student(mesh, "44", 635, name=name, school=TIANHE)
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
+    person = record["id_number"]
+    mesh.registry.add(
+        Person(person, "粤新名", Sex(record["sex"]), date.fromisoformat(person[6:14]))
+    )
+    proof = tmp_path / "proof.png"
+    proof.write_bytes(PNG)
+    registrar = await new_page()
+    await log_in(registrar, urls["44"], f"{TIANHE}_registrar")
+
+    async def rename(page) -> None:
+        await page.get_by_label("姓名", exact=True).fill("粤新名")
+        await page.get_by_label("变更原因").fill("户口簿姓名已变更")
+        await page.get_by_label("证明材料", exact=False).set_input_files(str(proof))
+
+    await _apply(registrar, urls["44"], "变更申请", number, name, rename)
+    await _decide_all(new_page, urls["44"], [f"{TIANHE}_approver", "440106_registrar"], name,
+                      "审核", menu_label="变更审核")  # fmt: skip
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
+    assert record["name"] == "粤新名"

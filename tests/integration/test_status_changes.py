@@ -82,6 +82,13 @@ async def test_chg1_chg2_suspension_then_resumption_into_the_next_grade(mesh: Me
     record = await _record(mesh, number)
     assert record["status"] == "休学" and record["in_flight"] is None
     assert record["suspension"] == {"date": "2026-11-20", "grade": 7, "class_code": "2025201"}
+    counts = await mesh.get(
+        "44",
+        "/api/v1/statistics/students",
+        as_=f"{TIANHE}_registrar",
+        params={"by": "status", "status": ["在校", "休学"]},
+    )
+    assert {g["key"]: g["count"] for g in counts.json()["groups"]}.get("休学") == 1  # QRY-6
 
     # A year later the pupil comes back; the form shows when and in which grade the
     # suspension began, and the pupil joins a class of that grade or the next one.

@@ -161,6 +161,11 @@ class Mesh:
     ) -> httpx.Response:
         return await self._call("POST", service, path, as_, **kwargs)
 
+    async def put(
+        self, service: str, path: str, *, as_: str | None = None, **kwargs
+    ) -> httpx.Response:
+        return await self._call("PUT", service, path, as_, **kwargs)
+
     async def patch(
         self, service: str, path: str, *, as_: str | None = None, **kwargs
     ) -> httpx.Response:
@@ -181,14 +186,15 @@ class Mesh:
         async with self.client(service) as client:
             response = await client.request(method, path, headers=headers, **kwargs)
         if as_ is not None and response.status_code == 401 and self._expired(response):
-            # The test moved the clock past the session's idle limit: log in again.
+            # The test moved the clock past the session's idle limit, or the same account
+            # logged in elsewhere (a browser test's page): log in again.
             del self._tokens[(service, as_)]
             return await self._call(method, service, path, as_, headers=headers, **kwargs)
         return response
 
     @staticmethod
     def _expired(response: httpx.Response) -> bool:
-        return response.json().get("code") == "session_expired"
+        return response.json().get("code") in ("session_expired", "session_replaced")
 
     @staticmethod
     async def wait_until(

@@ -71,6 +71,7 @@ def requiring(requirement: policy.Requirement) -> type[Session]:
 SchoolRegistrar = requiring(policy.SCHOOL_REGISTRAR)
 Sysadmin = requiring(policy.SYSADMIN)
 ProvinceSysadmin = requiring(policy.PROVINCE_SYSADMIN)
+BureauSysadmin = requiring(policy.BUREAU_SYSADMIN)
 MinistrySysadmin = requiring(policy.MINISTRY_SYSADMIN)
 Auditor = requiring(policy.AUDITOR)
 

@@ -79,6 +79,13 @@ PROVINCE_SYSADMIN = Requirement(
     "province_sysadmin_only",
     "此项操作由省级系统管理员办理",
 )
+#: KDC-1: a province's, city's or county's sysadmin chooses its controlled fields.
+BUREAU_SYSADMIN = Requirement(
+    frozenset({Role.SYSADMIN}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
+    "bureau_sysadmin_only",
+    "此项操作由省、地市或区县系统管理员办理",
+)
 #: SYS-2: the national calendar is entered by the ministry's sysadmin.
 MINISTRY_SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}),

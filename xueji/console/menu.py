@@ -132,6 +132,20 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     ),
                 ),
             ),
+            Item(
+                "关键数据变更",
+                roles=WORKERS,
+                children=(
+                    Item("变更申请", "/key-data-changes/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "变更审核",
+                        "/key-data-changes/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("变更查询", "/key-data-changes/query", roles=WORKERS),
+                ),
+            ),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
