@@ -91,12 +91,12 @@ def registry(
 ) -> None:
     """Run the population-registry stand-in (REG-5) on XUEJI_NATS_URL."""
     import asyncio
-    import os
 
     from simulations.registry import run
+    from xueji.pki import NatsClientSettings
 
-    url = os.environ.get("XUEJI_NATS_URL", "nats://127.0.0.1:4222")
-    asyncio.run(run(url, provinces.split(","), people))
+    nats = NatsClientSettings()  # XUEJI_NATS_URL and the certificate files (SEC-5)
+    asyncio.run(run(nats.nats_url, provinces.split(","), people, nats.nats_tls()))
 
 
 @app.command()
@@ -106,12 +106,12 @@ def preschool(
 ) -> None:
     """Run the pre-school registry stand-in 学前学籍 (REG-2) on XUEJI_NATS_URL."""
     import asyncio
-    import os
 
     from simulations.preschool import run
+    from xueji.pki import NatsClientSettings
 
-    url = os.environ.get("XUEJI_NATS_URL", "nats://127.0.0.1:4222")
-    asyncio.run(run(url, provinces.split(","), children))
+    nats = NatsClientSettings()  # XUEJI_NATS_URL and the certificate files (SEC-5)
+    asyncio.run(run(nats.nats_url, provinces.split(","), children, nats.nats_tls()))
 
 
 @app.command()

@@ -3,6 +3,11 @@
 Each service is its own process on its own SQLite file under `var/` (one writer per
 database), encrypted with `var/cipher.key` (SEC-7). Ctrl-C (or SIGTERM) stops the services
 first, then nats-server: no orphans.
+
+SEC-5: the first run creates a local PKI under `var/pki/` (a CA, the server's certificate,
+one client certificate per service) and later runs keep it; nats-server accepts only TLS
+clients with a certificate of that CA and maps each to its user and permissions
+(`var/nats-server.conf`, from `xueji/nats_config.py`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from pathlib import Path
 
 import httpx
 
+from contracts import subjects
 from simulations.demo import DEMO_PASSWORD, demo_accounts_listing
 from xueji.cipher import KEY_FILE_NAME, ensure_key_file, jetstream_key, read_ring
+from xueji.nats_config import federation_users, server_config, write_server_config
+from xueji.pki import LocalPki, tls_env
 from xueji.processes import port_open, spawn_service, start_nats, stop
 
 HEALTH_TIMEOUT_SECONDS = 30
@@ -32,32 +40,45 @@ def run_mesh(var: Path, provinces: list[str], nats_port: int, ports: dict[str, i
     signal.signal(signal.SIGTERM, _raise_interrupt)
     ring = _cipher_key(var)
     nats_key = jetstream_key(ring) if ring else None  # SEC-7: the streams encrypted too
-    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log", nats_key)
+    pki = LocalPki(var / "pki").ensure(["nats-server"], subjects.clients(provinces))
+    config = _nats_config(var, nats_port, pki, provinces, nats_key)
+    nats = start_nats(nats_port, var / "nats", var / "logs" / "nats.log", config)
     services: dict[str, subprocess.Popen] = {}
     try:
-        env = {
+        common = {
             **os.environ,
             "XUEJI_NATS_URL": f"nats://127.0.0.1:{nats_port}",
             "XUEJI_VAR_DIR": str(var),
             "XUEJI_PROVINCES": ",".join(provinces),
         }
+
+        def env(client: str) -> dict[str, str]:  # each service presents its own certificate
+            return common | tls_env(pki.client(client))
+
         busy = [f"{name}:{port}" for name, port in ports.items() if port_open(port)]
         if busy:
             print(f"端口已被占用 / ports in use: {', '.join(busy)}", file=sys.stderr)
             return 1
+        codes = ",".join(provinces)
         services["registry"] = spawn_service(
-            ["registry", "--provinces", ",".join(provinces)], env, var / "logs" / "registry.log"
+            ["registry", "--provinces", codes],
+            env(subjects.REGISTRY_CLIENT),
+            var / "logs" / "registry.log",
         )
         services["preschool"] = spawn_service(
-            ["preschool", "--provinces", ",".join(provinces)], env, var / "logs" / "preschool.log"
+            ["preschool", "--provinces", codes],
+            env(subjects.PRESCHOOL_CLIENT),
+            var / "logs" / "preschool.log",
         )
         services["hub"] = spawn_service(
-            ["hub", "--port", str(ports["hub"]), "--demo-data"], env, var / "logs" / "hub.log"
+            ["hub", "--port", str(ports["hub"]), "--demo-data"],
+            env(subjects.HUB_CLIENT),
+            var / "logs" / "hub.log",
         )
         for p in provinces:
             services[p] = spawn_service(
                 ["node", "--province", p, "--port", str(ports[p]), "--demo-data"],
-                env,
+                env(subjects.province_client(p)),
                 var / "logs" / f"prov{p}.log",
             )
         if not _wait_healthy(ports, services):
@@ -90,6 +111,14 @@ def _cipher_key(var: Path) -> str | None:
         )
         return None
     return read_ring(None, ensure_key_file(key))
+
+
+def _nats_config(
+    var: Path, port: int, pki: LocalPki, provinces: list[str], key: str | None
+) -> Path:
+    """TLS with client certificates; each client's user may use only its own subjects."""
+    config = server_config(port, var / "nats", pki.server(), federation_users(provinces), key)
+    return write_server_config(var / "nats-server.conf", config)
 
 
 def _raise_interrupt(*_: object) -> None:

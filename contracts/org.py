@@ -113,3 +113,14 @@ def _bureau(r: Region) -> Unit:
         level,
         r.parent or MINISTRY,
     )
+
+
+def province_of_unit(code: str) -> str | None:
+    """The province a unit code belongs to: a bureau's region code (`44`, `440000`,
+    `440106`) or a school's 10-digit code (`3440106002`: its region after the first digit);
+    None for the ministry or a code of neither shape."""
+    if not code.isdigit() or code == MINISTRY:
+        return None
+    if len(code) in (2, 6, 12):
+        return code[:2]
+    return code[1:3] if len(code) == 10 else None

@@ -2,19 +2,39 @@
 
 - `xueji.evt.<prov>.<aggregate>.<event>`: a province's integration events, captured by the
   stream `PROV_<prov>`, published by the node's outbox relay.
-- `xueji.rpc.hub.<name>`: request/reply to the hub (never captured by a stream).
+- `xueji.rpc.hub.<prov>.<name>`: request/reply to the hub (never captured by a stream),
+  carrying the calling province: NATS lets a province use only its own (SEC-5, `grants`),
+  and the hub takes the acting province from the subject, never from the body.
 - `xueji.rpc.pop.<name>`: the population registry (its stand-in: `simulations/registry.py`).
+- `xueji.rpc.prov.<prov>.<name>`: the hub asks a province node.
+- `xueji.hub.out.<prov>.<notice>`: hub → province notices, stream `HUB_OUT`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 EVENT_PREFIX = "xueji.evt"
 RPC_HUB_PREFIX = "xueji.rpc.hub"
 
+# The hub's RPC names; `hub_rpc(province, name)` is the subject a province asks on.
+
 #: The hub's near-real-time national dedup (REG-5): claim an identity for a registration.
-HUB_IDENTITY_CLAIM = f"{RPC_HUB_PREFIX}.identity.claim"
+HUB_IDENTITY_CLAIM = "identity.claim"
 #: The same for a chunk of an Excel import: many claims, one request, one hub transaction.
-HUB_IDENTITY_CLAIM_BATCH = f"{RPC_HUB_PREFIX}.identity.claim_batch"
+HUB_IDENTITY_CLAIM_BATCH = "identity.claim_batch"
+
+
+def hub_rpc(province: str, name: str) -> str:
+    """`xueji.rpc.hub.<province>.<name>`; the hub serves `hub_rpc("*", name)`."""
+    return f"{RPC_HUB_PREFIX}.{province}.{name}"
+
+
+def province_of_hub_rpc(subject: str) -> str:
+    """The calling province of a hub RPC subject (its fourth token): the one NATS let
+    through for that province's certificate."""
+    return subject.split(".")[3]
+
 
 RPC_POP_PREFIX = "xueji.rpc.pop"
 
@@ -65,16 +85,16 @@ RPC_PRESCHOOL_PREFIX = "xueji.rpc.preschool"
 PRESCHOOL_MATCH = f"{RPC_PRESCHOOL_PREFIX}.match"
 PRESCHOOL_QUEUE = "preschool"
 
-#: Cross-province cases (XPT, PGE): node → hub request/reply, one subject per command kind.
-HUB_CASE_INITIATE = f"{RPC_HUB_PREFIX}.case.initiate"
-HUB_CASE_DECIDE = f"{RPC_HUB_PREFIX}.case.decide"
-HUB_CASE_ACT = f"{RPC_HUB_PREFIX}.case.act"
-HUB_CASE_QUERY = f"{RPC_HUB_PREFIX}.case.query"
-HUB_CASE_MONITOR = f"{RPC_HUB_PREFIX}.case.monitor"
+#: Cross-province cases (XPT, PGE): node → hub request/reply, one name per command kind.
+HUB_CASE_INITIATE = "case.initiate"
+HUB_CASE_DECIDE = "case.decide"
+HUB_CASE_ACT = "case.act"
+HUB_CASE_QUERY = "case.query"
+HUB_CASE_MONITOR = "case.monitor"
 #: QRY-4 national student query, asked by any node on behalf of its user.
-HUB_NATIONAL_QUERY = f"{RPC_HUB_PREFIX}.national.query"
+HUB_NATIONAL_QUERY = "national.query"
 #: SYS-2: the calendar years the ministry entered (node → hub, CalendarYearsQuery).
-HUB_CALENDAR_YEARS = f"{RPC_HUB_PREFIX}.calendar.years"
+HUB_CALENDAR_YEARS = "calendar.years"
 
 RPC_PROV_PREFIX = "xueji.rpc.prov"
 PROV_QUEUE = "prov"
@@ -99,7 +119,12 @@ def hub_out_for(province: str) -> str:
 
 
 def hub_out_durable(province: str) -> str:
+    """The durable of `province` on `HUB_OUT`; the hub creates it, the node reads it."""
     return f"prov{province}"
+
+
+#: A notice a node leaves unacked comes back after this long (the durable's `ack_wait`).
+HUB_OUT_ACK_WAIT_SECONDS = 5.0
 
 
 def province_count_students(province: str) -> str:
@@ -110,3 +135,78 @@ def province_count_students(province: str) -> str:
 #: Queue group of a province node's RPC subjects (several node processes could share them).
 def province_queue(province: str) -> str:
     return f"prov{province}"
+
+
+# --- who may use what (SEC-5): one NATS user per client certificate -------------------------
+
+#: Client names: each is a certificate subject `CN=<name>` and a NATS user.
+HUB_CLIENT = "hub"
+REGISTRY_CLIENT = "registry"
+PRESCHOOL_CLIENT = "preschool"
+
+
+def province_client(province: str) -> str:
+    return f"prov{province}"
+
+
+def inbox_prefix(client: str) -> str:
+    """Where a client's replies arrive: its own, so no one else can read them."""
+    return f"_INBOX.{client}"
+
+
+#: Where any client may publish answers: the inboxes (each client's has a random token).
+REPLIES = "_INBOX.>"
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The subjects a client may publish to and subscribe to (NATS wildcards). Replies go
+    only to inboxes (`REPLIES`): a request whose reply subject is anything else — e.g.
+    `xueji.hub.out.44.…`, to make the hub "answer" into 44's notices — is answered into the
+    void, the server refusing the answer."""
+
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+
+def grants(client: str, provinces: list[str]) -> Grants:
+    """What client `client` may do on a federation of `provinces`."""
+    if client == HUB_CLIENT:
+        return Grants(
+            publish=(
+                f"{HUB_OUT_PREFIX}.>",
+                f"{RPC_PROV_PREFIX}.>",
+                REPLIES,
+                "$JS.API.>",  # the ministry runs the streams
+                *(f"$JS.ACK.{province_stream(p)}.{HUB_DURABLE}.>" for p in provinces),
+            ),
+            subscribe=(f"{RPC_HUB_PREFIX}.>", f"{inbox_prefix(client)}.>"),
+        )
+    if client == REGISTRY_CLIENT:
+        return Grants(publish=(REPLIES,), subscribe=(f"{RPC_POP_PREFIX}.>",))
+    if client == PRESCHOOL_CLIENT:
+        return Grants(publish=(REPLIES,), subscribe=(f"{RPC_PRESCHOOL_PREFIX}.>",))
+    province = next((p for p in provinces if province_client(p) == client), None)
+    if province is None:
+        raise KeyError(f"unknown NATS client {client!r}")
+    durable = hub_out_durable(province)
+    consumer = f"{HUB_OUT_STREAM}.{durable}"
+    return Grants(
+        publish=(
+            province_events(province),
+            hub_rpc(province, ">"),
+            REPLIES,
+            f"{RPC_POP_PREFIX}.>",
+            f"{RPC_PRESCHOOL_PREFIX}.>",
+            # its own durable on HUB_OUT, which the hub created: looked up, read, acked
+            f"$JS.API.CONSUMER.INFO.{consumer}",
+            f"$JS.API.CONSUMER.MSG.NEXT.{consumer}",
+            f"$JS.ACK.{consumer}.>",
+        ),
+        subscribe=(f"{RPC_PROV_PREFIX}.{province}.>", f"{inbox_prefix(client)}.>"),
+    )
+
+
+def clients(provinces: list[str]) -> list[str]:
+    """Every client of a federation: the hub, each province node, the registry stand-ins."""
+    return [HUB_CLIENT, *map(province_client, provinces), REGISTRY_CLIENT, PRESCHOOL_CLIENT]

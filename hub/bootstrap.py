@@ -27,7 +27,7 @@ from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.body_limit import install_body_limit
-from xueji.bus import Bus, ensure_stream
+from xueji.bus import Bus, ensure_durable, ensure_stream
 from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -94,13 +94,21 @@ async def _start(
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
+        for province in settings.provinces:  # each node may only read its own (SEC-5)
+            await ensure_durable(
+                nc,
+                subjects.HUB_OUT_STREAM,
+                subjects.hub_out_for(province),
+                subjects.hub_out_durable(province),
+                subjects.HUB_OUT_ACK_WAIT_SECONDS,
+            )
         await serve_rpc(nc, hub, writer)
         await serve_case_rpc(nc, runtime)
         await serve_calendar(nc, hub, writer)
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
-    bus = Bus(settings.nats_url, "hub", on_connect=[on_connect])
+    bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
     runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay)
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))

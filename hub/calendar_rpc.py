@@ -10,14 +10,15 @@ from contracts import subjects
 from contracts.envelope import decode
 from contracts.queries import CalendarYears, CalendarYearsQuery, EnteredYear
 from hub.application import NationalHub
+from hub.senders import acting_province, check_sender
 from xueji.bus import serve
 from xueji.store import Writer
 
 
 async def serve_calendar(nc: Client, hub: NationalHub, writer: Writer) -> None:
     async def years(msg: Msg) -> CalendarYears:
-        decode(CalendarYearsQuery, msg.data)
+        check_sender(acting_province(msg), decode(CalendarYearsQuery, msg.data))
         entered = await writer(lambda: dict(hub.calendar_years))
         return CalendarYears(years=[EnteredYear(**y.view()) for y in entered.values()])
 
-    await serve(nc, subjects.HUB_CALENDAR_YEARS, subjects.HUB_QUEUE, years)
+    await serve(nc, subjects.hub_rpc("*", subjects.HUB_CALENDAR_YEARS), subjects.HUB_QUEUE, years)

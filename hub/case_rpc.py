@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
@@ -19,12 +21,16 @@ from contracts.cases import (
     NationalQuery,
     PrepareCaseOut,
 )
+from contracts.codes import MINISTRY_UNIT
 from contracts.envelope import decode
 from contracts.errors import DomainError, NotFound
 from hub.rate_limit import RateLimiter
 from hub.runtime import HubRuntime
+from hub.senders import acting_province, check_sender
 from xueji.bus import BusUnavailable, RemoteError, serve
 from xueji.logs import bind_command
+
+C = TypeVar("C", InitiateCase, DecideCase, ActOnCase, CaseQuery, MonitorQuery, NationalQuery)
 
 #: How long the hub waits for an out-province node to describe the student.
 PREPARE_TIMEOUT = 5.0
@@ -40,7 +46,7 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
     limiter = RateLimiter()
 
     async def initiate(msg: Msg) -> CaseView:
-        command = _bound(decode(InitiateCase, msg.data))
+        command = _sent(msg, InitiateCase)
         existing = await writer(hub.case_by_command, str(command.envelope.command_id))
         if existing is not None:
             return CaseView(case=existing)
@@ -49,10 +55,10 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
         return await changed(hub.initiate_case, command, prepared)
 
     async def decide(msg: Msg) -> CaseView:
-        return await changed(hub.decide_case, _bound(decode(DecideCase, msg.data)))
+        return await changed(hub.decide_case, _sent(msg, DecideCase))
 
     async def act(msg: Msg) -> CaseView:
-        return await changed(hub.act_on_case, _bound(decode(ActOnCase, msg.data)))
+        return await changed(hub.act_on_case, _sent(msg, ActOnCase))
 
     async def changed(use_case, *args) -> CaseView:
         case = await writer(use_case, *args, clock.now())
@@ -60,15 +66,15 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
         return CaseView(case=case)
 
     async def query(msg: Msg):
-        return await writer(hub.query_cases, _bound(decode(CaseQuery, msg.data)))
+        return await writer(hub.query_cases, _sent(msg, CaseQuery))
 
     async def monitor(msg: Msg) -> MonitorReply:
-        query = _bound(decode(MonitorQuery, msg.data))
-        return MonitorReply(items=await writer(hub.monitoring, query.province, query.flow))
+        query = _sent(msg, MonitorQuery)  # a province monitors its own units (XPT-10)
+        return MonitorReply(items=await writer(hub.monitoring, acting_province(msg), query.flow))
 
     async def national(msg: Msg) -> NationalAnswer:
-        query = _bound(decode(NationalQuery, msg.data))
-        limiter.check(f"{query.province}:{query.envelope.actor.account}", clock.now())
+        query = _sent(msg, NationalQuery)
+        limiter.check(f"{acting_province(msg)}:{query.envelope.actor.account}", clock.now())
         found = await writer(
             hub.national_student, query.name, query.id_number, query.student_number
         )
@@ -84,8 +90,8 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
         subjects.HUB_CASE_MONITOR: monitor,
         subjects.HUB_NATIONAL_QUERY: national,
     }
-    for subject, handler in handlers.items():
-        await serve(nc, subject, subjects.HUB_QUEUE, handler)
+    for name, handler in handlers.items():
+        await serve(nc, subjects.hub_rpc("*", name), subjects.HUB_QUEUE, handler)
 
 
 async def _prepare(runtime: HubRuntime, province: str, command: InitiateCase) -> CaseOutPreparation:
@@ -113,7 +119,19 @@ def _refusal(exc: RemoteError) -> DomainError:
     return refusal
 
 
-def _bound(command):
+def _sent(msg: Msg, model: type[C]) -> C:
+    """The command, once its body speaks only for the province of its subject (SEC-5)."""
+    command = decode(model, msg.data)
     actor = command.envelope.actor
     bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
+    province = acting_province(msg)
+    if isinstance(command, InitiateCase):
+        side = command.side
+        units = [("side.school_code", side.school_code)]
+        units += [(f"side.steps[{n}].unit_code", s.unit_code) for n, s in enumerate(side.steps)]
+        units += [(f"side.units[{n}]", unit) for n, unit in enumerate(side.units)]
+        units = [(field, unit) for field, unit in units if unit != MINISTRY_UNIT]
+        check_sender(province, command, provinces=[side.province], units=units)
+    else:
+        check_sender(province, command, provinces=[getattr(command, "province", None)])
     return command

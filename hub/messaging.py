@@ -11,6 +11,7 @@ from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import decode
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.application import NationalHub
+from hub.senders import acting_province, check_sender
 from xueji.bus import ensure_stream, follow_durable, serve
 from xueji.logs import bind_command, get_logger
 from xueji.store import Writer
@@ -27,16 +28,32 @@ async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
         command = decode(ClaimIdentity, msg.data)
         actor = command.envelope.actor
         bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
+        _check_claim(acting_province(msg), command)
         return await writer(hub.claim_identity, command)
 
     async def claim_batch(msg: Msg) -> IdentityClaimsReply:
         command = decode(ClaimIdentities, msg.data)
         actor = command.envelope.actor
         bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
+        province = acting_province(msg)
+        check_sender(province, command)
+        for item in command.items:
+            _check_claim(province, item)
         return await writer(hub.claim_identities, command)
 
-    await serve(nc, subjects.HUB_IDENTITY_CLAIM, subjects.HUB_QUEUE, claim)
-    await serve(nc, subjects.HUB_IDENTITY_CLAIM_BATCH, subjects.HUB_QUEUE, claim_batch)
+    await serve(nc, _hub_rpc(subjects.HUB_IDENTITY_CLAIM), subjects.HUB_QUEUE, claim)
+    await serve(nc, _hub_rpc(subjects.HUB_IDENTITY_CLAIM_BATCH), subjects.HUB_QUEUE, claim_batch)
+
+
+def _hub_rpc(name: str) -> str:
+    """RPC `name` as every province asks it (`xueji.rpc.hub.*.<name>`)."""
+    return subjects.hub_rpc("*", name)
+
+
+def _check_claim(province: str, claim: ClaimIdentity) -> None:
+    check_sender(
+        province, claim, provinces=[claim.province], units=[("school_code", claim.school_code)]
+    )
 
 
 class ProvinceFollower:

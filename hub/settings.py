@@ -8,17 +8,20 @@ from typing import Annotated
 from pydantic import field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from xueji.pki import NatsClientSettings
 from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class HubSettings(KitSettings):
+class HubSettings(KitSettings, NatsClientSettings):
+    """NATS: `nats_url` and the certificate files (SEC-5), see `NatsClientSettings`; the
+    kit's hardening (SEC-7, SEC-8), see `KitSettings`."""
+
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     #: SQLAlchemy URL of the hub's event store; default: a SQLite file `var/hub.sqlite`.
     db_url: str | None = None
     var_dir: Path = Path("var")
-    nats_url: str = "nats://127.0.0.1:4222"
     #: The provinces whose streams the hub follows.
     provinces: Annotated[list[str], NoDecode] = ["34", "37", "44"]
     log_level: str = "INFO"

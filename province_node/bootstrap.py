@@ -50,7 +50,7 @@ from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
 from xueji.body_limit import install_body_limit
-from xueji.bus import Bus, ensure_stream
+from xueji.bus import Bus
 from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
@@ -137,11 +137,6 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", province=province, added=added)
 
-    async def declare_stream(nc: Client) -> None:
-        await ensure_stream(
-            nc, subjects.province_stream(province), [subjects.province_events(province)]
-        )
-
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
         follower = NoticeFollower(case_service, relay)
@@ -149,8 +144,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
 
     background: list[asyncio.Task] = []
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
-    hooks = [declare_stream, counts, serve_cases]
-    bus = Bus(settings.nats_url, f"prov{province}", on_connect=hooks)
+    hooks = [counts, serve_cases]  # the streams are the hub's (SEC-5)
+    client = subjects.province_client(province)
+    bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)

@@ -29,13 +29,14 @@ RETRY_SECONDS = 2.0  # until the first answer
 class HubCalendar:
     def __init__(self, bus: Bus, province: str, timeout: float) -> None:
         self.bus, self.timeout = bus, timeout
+        self.subject = subjects.hub_rpc(province, subjects.HUB_CALENDAR_YEARS)
         self.meta = CommandMeta.new("system", f"{province}0000", "sysadmin")
         self.years: dict[int, YearCalendar] = {}
         self.fetched = False
 
     async def refresh(self) -> None:
         query = CalendarYearsQuery(envelope=self.meta.envelope())
-        reply = await self.bus.ask(subjects.HUB_CALENDAR_YEARS, query, CalendarYears, self.timeout)
+        reply = await self.bus.ask(self.subject, query, CalendarYears, self.timeout)
         self.years = {
             y.year: YearCalendar.entered(y.year, y.holidays, y.workdays) for y in reply.years
         }

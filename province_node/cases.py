@@ -63,12 +63,14 @@ class CaseService:
         self.timeout = timeout
         self.sides = CaseSides(node, writer, org, clock)
 
-    async def ask_hub(self, subject: str, message: BaseModel, reply: type[R]) -> R:
-        """One command or query to the hub; 503 when it cannot be reached (xueji.http)."""
+    async def ask_hub(self, name: str, message: BaseModel, reply: type[R]) -> R:
+        """One command or query to the hub, on this province's subject of RPC `name`;
+        503 when it cannot be reached (xueji.http)."""
+        subject = subjects.hub_rpc(self.node.province, name)
         return await self.bus.ask(subject, message, reply, self.timeout)
 
-    async def view(self, subject: str, message: BaseModel) -> dict:
-        return (await self.ask_hub(subject, message, CaseView)).case
+    async def view(self, name: str, message: BaseModel) -> dict:
+        return (await self.ask_hub(name, message, CaseView)).case
 
     async def listing(self, message: BaseModel) -> dict:
         return (await self.ask_hub(subjects.HUB_CASE_QUERY, message, CaseList)).model_dump(

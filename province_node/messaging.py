@@ -54,9 +54,8 @@ class HubClient:
         and school_code (a form's `person()` plus its key, or a stored registration's);
         `replaces`: this province's registration whose claim moves here (see ClaimIdentity)."""
         command = self._claim(registration_id, identity, meta, replaces)
-        return await self.bus.ask(
-            subjects.HUB_IDENTITY_CLAIM, command, IdentityClaimReply, self.timeout
-        )
+        subject = subjects.hub_rpc(self.province, subjects.HUB_IDENTITY_CLAIM)
+        return await self.bus.ask(subject, command, IdentityClaimReply, self.timeout)
 
     async def claim_identities(
         self, claims: list[tuple[str, dict, CommandMeta]], meta: CommandMeta
@@ -66,9 +65,8 @@ class HubClient:
         command = ClaimIdentities(
             envelope=meta.envelope(), items=[self._claim(*claim) for claim in claims]
         )
-        reply = await self.bus.ask(
-            subjects.HUB_IDENTITY_CLAIM_BATCH, command, IdentityClaimsReply, self.timeout
-        )
+        subject = subjects.hub_rpc(self.province, subjects.HUB_IDENTITY_CLAIM_BATCH)
+        reply = await self.bus.ask(subject, command, IdentityClaimsReply, self.timeout)
         return reply.replies
 
     def _claim(

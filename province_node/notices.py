@@ -11,13 +11,12 @@ from contracts.cases import HubNotice, PrepareCaseOut
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from province_node.cases import CaseService
-from xueji.bus import ensure_stream, follow_durable, serve
+from xueji.bus import follow_durable, serve
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.telemetry import context_from, tracer
 
 log = get_logger("province_node.notices")
-ACK_WAIT_SECONDS = 5.0
 
 
 async def serve_prepare(nc: Client, cases: CaseService) -> None:
@@ -38,7 +37,6 @@ class NoticeFollower:
         self.applied = 0
 
     async def run(self, nc: Client) -> None:
-        await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
         await follow_durable(
             nc,
             subjects.HUB_OUT_STREAM,
@@ -46,7 +44,7 @@ class NoticeFollower:
             subjects.hub_out_durable(self.province),
             self._handle_all,
             batch=50,
-            ack_wait=ACK_WAIT_SECONDS,
+            ack_wait=subjects.HUB_OUT_ACK_WAIT_SECONDS,
         )
 
     async def _handle_all(self, messages: list[Msg]) -> None:

@@ -8,18 +8,21 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from projections.service import views_url
+from xueji.pki import NatsClientSettings
 from xueji.settings import KitSettings
 from xueji.store import sqlite_url
 
 
-class NodeSettings(KitSettings):
+class NodeSettings(KitSettings, NatsClientSettings):
+    """NATS: `nats_url` and the certificate files (SEC-5), see `NatsClientSettings`; the
+    kit's hardening (SEC-7, SEC-8), see `KitSettings`."""
+
     model_config = SettingsConfigDict(env_prefix="XUEJI_", extra="ignore")
 
     province: str = Field(default="44", pattern=r"^\d{2}$")
     #: SQLAlchemy URL of the event store; default: a SQLite file `var/prov<code>.sqlite`.
     db_url: str | None = None
     var_dir: Path = Path("var")
-    nats_url: str = "nats://127.0.0.1:4222"
     #: How long a request to the hub may take before the user is told it is unreachable.
     hub_timeout_seconds: float = 5.0
     outbox_poll_seconds: float = 0.5

@@ -27,6 +27,7 @@ from contracts.replies import PreschoolCandidate, PreschoolMatches
 from simulations.population import person
 from xueji.bus import serve, serve_until_stopped
 from xueji.logs import configure_logging, get_logger
+from xueji.pki import TlsFiles
 
 log = get_logger("simulations.preschool")
 
@@ -150,9 +151,11 @@ class PreschoolRegistry:
         await serve(nc, subjects.PRESCHOOL_MATCH, subjects.PRESCHOOL_QUEUE, handle)
 
 
-async def run(nats_url: str, provinces: list[str], per_province: int) -> None:
+async def run(
+    nats_url: str, provinces: list[str], per_province: int, tls: TlsFiles | None = None
+) -> None:
     """`xueji preschool`: serve until stopped."""
     configure_logging()
     registry = PreschoolRegistry.seeded(provinces, per_province)
     log.info("preschool_registry_started", records=len(registry.records), provinces=provinces)
-    await serve_until_stopped(nats_url, "preschool-registry", [registry.serve])
+    await serve_until_stopped(nats_url, subjects.PRESCHOOL_CLIENT, [registry.serve], tls)

@@ -20,6 +20,7 @@ from contracts.replies import IdentityAuthentication, IdentityAuthentications
 from simulations.population import Person, population
 from xueji.bus import serve, serve_until_stopped
 from xueji.logs import configure_logging, get_logger
+from xueji.pki import TlsFiles
 
 log = get_logger("simulations.registry")
 
@@ -62,9 +63,11 @@ class PopulationRegistry:
         await serve(nc, subjects.POP_AUTHENTICATE_BATCH, subjects.POP_QUEUE, handle_batch)
 
 
-async def run(nats_url: str, provinces: list[str], per_province: int) -> None:
+async def run(
+    nats_url: str, provinces: list[str], per_province: int, tls: TlsFiles | None = None
+) -> None:
     """`xueji registry`: serve until stopped."""
     configure_logging()
     registry = PopulationRegistry.seeded(provinces, per_province)
     log.info("registry_started", people=len(registry), provinces=provinces)
-    await serve_until_stopped(nats_url, "population-registry", [registry.serve])
+    await serve_until_stopped(nats_url, subjects.REGISTRY_CLIENT, [registry.serve], tls)

@@ -1,13 +1,16 @@
 """NATS connection, request/reply and JetStream helpers shared by the hub and the nodes.
 
 The connection is made in the background and retried forever: a node keeps serving local
-business while NATS is down (DESIGN §2) and its hooks run once the link is up.
+business while NATS is down (DESIGN §2) and its hooks run once the link is up. With `tls`
+(SEC-5, `xueji/pki.py`) it is TLS with the client's certificate; the server maps the
+certificate to the client's NATS user, whose replies arrive under its own inbox prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -25,12 +28,14 @@ from pydantic import BaseModel
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError, http_status
 from contracts.replies import BusError, ErrorReply
-from contracts.subjects import DUPLICATE_WINDOW_SECONDS
+from contracts.subjects import DUPLICATE_WINDOW_SECONDS, REPLIES, inbox_prefix
 from xueji.lifecycle import stop_tasks
 from xueji.logs import get_logger
+from xueji.pki import TlsFiles
 from xueji.telemetry import context_from, trace_headers, tracer
 
 log = get_logger("xueji.bus")
+INBOXES = REPLIES.removesuffix(">")  # "_INBOX."
 
 Handler = Callable[[Msg], Awaitable[BaseModel]]
 Hook = Callable[[Client], Awaitable[None]]
@@ -51,9 +56,18 @@ class RemoteError(Exception):
 
 
 class Bus:
-    def __init__(self, url: str, name: str, on_connect: list[Hook] | None = None) -> None:
+    """`name` is the client's name: its certificate's subject `CN=<name>` and NATS user."""
+
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        on_connect: list[Hook] | None = None,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.url = url
         self.name = name
+        self.tls = tls
         self.nc: Client | None = None
         self._hooks = list(on_connect or [])
         self._task: asyncio.Task | None = None
@@ -69,14 +83,7 @@ class Bus:
     async def _connect_forever(self) -> None:
         while True:
             try:
-                self.nc = await nats.connect(
-                    self.url,
-                    name=self.name,
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    allow_reconnect=True,
-                )
+                self.nc = await connect(self.url, self.name, self.tls)
                 break
             except Exception as exc:  # noqa: BLE001 - any failure means "try again later"
                 log.warning("nats_connect_failed", url=self.url, error=str(exc))
@@ -120,8 +127,32 @@ class Bus:
         return reply.data
 
 
+async def connect(url: str, name: str, tls: TlsFiles | None, **options: object) -> Client:
+    """A NATS connection as client `name` (reconnecting forever unless told otherwise)."""
+
+    async def on_error(exc: Exception) -> None:  # e.g. a permissions violation (SEC-5)
+        log.warning("nats_error", client=name, error=str(exc))
+
+    settings: dict = {
+        "name": name,
+        "connect_timeout": 2,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 0.5,
+        "allow_reconnect": True,
+        "inbox_prefix": inbox_prefix(name),
+        "error_cb": on_error,
+    }
+    if tls is not None:
+        settings["tls"] = tls.client_context()
+    return await nats.connect(url, **(settings | options))
+
+
 async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
-    """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash."""
+    """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash.
+
+    Answers go only to inboxes: a requester naming another subject as its reply (say
+    `xueji.hub.out.44.…`, which the hub may publish to) gets nothing, and the server would
+    refuse the others (`contracts.subjects.REPLIES`)."""
 
     async def on_message(msg: Msg) -> None:
         structlog.contextvars.clear_contextvars()  # callbacks share one task: start clean
@@ -129,6 +160,9 @@ async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
             f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
         ):
             reply = await _answer(handler, msg)
+            if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
+                log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
+                return
             await msg.respond(reply.model_dump_json(exclude_none=True).encode())
 
     await nc.subscribe(subject, queue=queue, cb=on_message)
@@ -176,17 +210,12 @@ async def follow_durable(
     """Feeds batches of a durable pull consumer to `handle` until cancelled (BUS-4).
 
     Acks are `handle`'s: a message it leaves unacked comes back after `ack_wait`. A handler
-    that raises (the store failed) is logged and the loop goes on after a pause.
+    that raises (the store failed) is logged and the loop goes on after a pause. The durable
+    is created if missing — by a client allowed to (the hub); a province's node may only
+    bind to the one the hub made for it (SEC-5) and waits for it.
     """
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.EXPLICIT,
-        ack_wait=ack_wait,
-        deliver_policy=DeliverPolicy.ALL,
-        max_deliver=-1,
-    )
-    sub = await nc.jetstream().pull_subscribe(
-        subject, durable=durable, stream=stream, config=config
-    )
+    config = durable_config(durable, subject, ack_wait)
+    sub = await _pull_subscribe(nc, stream, subject, durable, config)
     try:
         while True:
             try:
@@ -207,9 +236,52 @@ async def follow_durable(
             await sub.unsubscribe()
 
 
-async def serve_until_stopped(url: str, name: str, on_connect: list[Hook]) -> None:
+def durable_config(durable: str, subject: str, ack_wait: float) -> ConsumerConfig:
+    """A durable pull consumer of `subject`, explicit acks, from the stream's start."""
+    return ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        filter_subject=subject,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=-1,
+    )
+
+
+async def ensure_durable(
+    nc: Client, stream: str, subject: str, durable: str, ack_wait: float
+) -> None:
+    """Creates the durable pull consumer another client will read (the hub makes each
+    province's on `HUB_OUT`: a province that could create consumers could also make one
+    push its messages to any subject). One that exists already is kept as it is."""
+    try:
+        await nc.jetstream().add_consumer(stream, durable_config(durable, subject, ack_wait))
+    except BadRequestError as exc:  # exists with another configuration: keep it
+        log.warning("durable_kept", stream=stream, durable=durable, error=str(exc))
+
+
+async def _pull_subscribe(
+    nc: Client, stream: str, subject: str, durable: str, config: ConsumerConfig
+):
+    """The durable's subscription, once its stream and durable exist: their owner declares
+    them (the hub, for `HUB_OUT`), perhaps after this client connected."""
+    for attempt in itertools.count():
+        try:
+            return await nc.jetstream().pull_subscribe(
+                subject, durable=durable, stream=stream, config=config
+            )
+        except Exception as exc:  # noqa: BLE001 - not declared yet, NATS away: try again
+            if attempt % 30 == 0:
+                log.warning("subscribe_waiting", stream=stream, durable=durable, error=str(exc))
+            await asyncio.sleep(1)
+
+
+async def serve_until_stopped(
+    url: str, name: str, on_connect: list[Hook], tls: TlsFiles | None = None
+) -> None:
     """Runs a bus-only service (the registry stand-ins) until its task is cancelled."""
-    bus = Bus(url, name, on_connect=on_connect)
+    bus = Bus(url, name, on_connect=on_connect, tls=tls)
     bus.start()
     try:
         await asyncio.Event().wait()

@@ -3,7 +3,6 @@ the `xueji` services (`xueji hub`, `xueji node`, `xueji registry`, …) as `xuej
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -48,22 +47,22 @@ def wait_for_port(
 
 
 def start_nats(
-    port: int, store_dir: Path, log_file: Path | None = None, key: str | None = None
+    port: int, store_dir: Path, log_file: Path | None = None, config: Path | None = None
 ) -> subprocess.Popen:
     """A real `nats-server -js` on loopback; the caller must `stop()` it in `finally`.
-    With `key`, JetStream encrypts what it stores (SEC-7: the server's own at-rest
-    encryption, `jetstream { cipher, key }`, in an owner-only config file beside the store)."""
+
+    With `config` (`xueji/nats_config.py`: TLS, users, the same port and store) the server
+    runs from that file; without, it is a plain server (the benchmarks' raw limits)."""
     if port_open(port):
         raise RuntimeError(f"port {port} is already in use: is another nats-server running?")
     store_dir.mkdir(parents=True, exist_ok=True)
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    command = [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(port)]
-    if key:
-        command += ["-c", str(_jetstream_config(store_dir, key))]
+    if config is not None:
+        args = ["-c", str(config)]
     else:
-        command += ["-sd", str(store_dir)]
+        args = ["-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)]
     process = subprocess.Popen(
-        command,
+        [nats_server_binary(), *args],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # stopped by whoever started it, after the services
@@ -74,15 +73,6 @@ def start_nats(
         stop(process)
         raise
     return process
-
-
-def _jetstream_config(store_dir: Path, key: str) -> Path:
-    path = store_dir.parent / f"{store_dir.name}.conf"
-    text = f'jetstream {{\n  store_dir: "{store_dir}"\n  cipher: chachapoly\n  key: "{key}"\n}}\n'
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as conf:
-        conf.write(text)
-    return path
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:

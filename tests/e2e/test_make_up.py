@@ -86,6 +86,7 @@ def test_nfr1_up_serves_healthz_within_30s_and_ctrl_c_leaves_no_orphans(tmp_path
             time.sleep(0.2)
         body = httpx.get(f"{urls[0]}/healthz").json()
         assert body["service"] == "hub" and body["nats"] == "connected"
+        _check_pki(var)
         node = httpx.get(f"{urls[3]}/healthz").json()
         assert node == node | {"service": "province", "province": "44", "store": "ok"}
         accounts = _demo_accounts(var)
@@ -125,3 +126,16 @@ def test_nfr1_up_serves_healthz_within_30s_and_ctrl_c_leaves_no_orphans(tmp_path
                 up.kill()
     assert code == 0
     assert _processes_using(var) == [], "orphan processes left behind"
+
+
+def _check_pki(var: Path) -> None:
+    """SEC-5: the CA and a certificate per nats-server and per service, under var/pki, and
+    a nats-server that verifies client certificates and maps each to its user."""
+    pki = var / "pki"
+    names = ["ca", "nats-server", "hub", "registry", "preschool"]
+    names += [f"prov{p}" for p in PROVINCES]
+    assert all((pki / f"{name}.pem").exists() for name in names)
+    config = json.loads((var / "nats-server.conf").read_text(encoding="utf-8"))
+    assert config["tls"]["verify_and_map"] is True
+    users = {u["user"] for u in config["authorization"]["users"]}
+    assert users == {f"CN={name}" for name in names[2:]}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from uuid import uuid4
 
-import nats
 import pytest
 import structlog
 
@@ -21,6 +20,9 @@ from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, residen
 @pytest.fixture
 def store_urls(tmp_path) -> dict[str, str]:  # the bus contract does not depend on the backend
     return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
+
+
+CLAIM = subjects.hub_rpc("44", subjects.HUB_IDENTITY_CLAIM)
 
 
 def _claim(**changes: object) -> dict:
@@ -49,14 +51,14 @@ def _claim(**changes: object) -> dict:
 async def test_bus1_bad_rpc_message_gets_typed_error_reply(
     mesh: Mesh, nats_server: NatsServer, payload: bytes, code: str, field: str
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    nc = await nats_server.connect(subjects.province_client("44"))
     try:
-        reply = await nc.request(subjects.HUB_IDENTITY_CLAIM, payload, timeout=5)
+        reply = await nc.request(CLAIM, payload, timeout=5)
         error = json.loads(reply.data)["error"]
         assert (error["code"], error["field"]) == (code, field)
         assert error["message"]
         # The hub keeps serving: a good claim right after is answered.
-        good = await nc.request(subjects.HUB_IDENTITY_CLAIM, json.dumps(_claim()).encode(), 5)
+        good = await nc.request(CLAIM, json.dumps(_claim()).encode(), 5)
         assert json.loads(good.data)["outcome"] == "free"
     finally:
         await nc.close()
@@ -65,12 +67,12 @@ async def test_bus1_bad_rpc_message_gets_typed_error_reply(
 async def test_bus1_bad_stream_messages_are_recorded_and_the_stream_moves_on(
     mesh: Mesh, nats_server: NatsServer
 ) -> None:
-    nc = await nats.connect(nats_server.url)
+    forged = await _forged_from_34(mesh, nats_server)
+    nc = await nats_server.connect(subjects.province_client("44"))  # 44 may publish on 44's
     try:
         js = nc.jetstream()
         subject = subjects.province_event("44", "student", "registered")
         await js.publish(subject, b'{"kind": "StudentRegistered", "version": 9}')
-        forged = await _forged_from_34(mesh)
         await js.publish(subject, forged)
     finally:
         await nc.close()
@@ -89,15 +91,18 @@ async def test_bus1_bad_stream_messages_are_recorded_and_the_stream_moves_on(
     await mesh.wait_until(lambda: hub.position("44") == 3)
 
 
-async def _forged_from_34(mesh: Mesh) -> bytes:
+async def _forged_from_34(mesh: Mesh, nats_server: NatsServer) -> bytes:
     """A well-formed event that claims to come from province 34, sent on 44's subject."""
     body = registration(JUNIOR_SCHOOL["34"], resident_id(sequence=77), name="吴十")
     created = await mesh.post("34", "/api/v1/registrations", as_=REGISTRAR["34"], json=body)
     await approve_fully(mesh, "34", created.json()["id"])
     hub = mesh.runtime("hub").hub
     await mesh.wait_until(lambda: hub.position("34") == 1)
-    nc = mesh.runtime("34").bus.nc
-    stored = await nc.jetstream().get_msg(subjects.province_stream("34"), 1)
+    nc = await nats_server.connect()  # the test inspector reads the stream
+    try:
+        stored = await nc.jetstream().get_msg(subjects.province_stream("34"), 1)
+    finally:
+        await nc.close()
     return stored.data
 
 
@@ -106,7 +111,7 @@ async def test_bus5_one_request_is_one_trace_across_node_and_hub(mesh: Mesh, spa
     created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
     finished = {s.name: s for s in spans.get_finished_spans()}
     request = finished["POST /api/v1/registrations"]
-    claim = finished[f"rpc {subjects.HUB_IDENTITY_CLAIM}"]
+    claim = finished[f"rpc {subjects.hub_rpc('*', subjects.HUB_IDENTITY_CLAIM)}"]
     assert claim.context.trace_id == request.context.trace_id  # the dedup on the hub
     assert claim.parent is not None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import nats
 import pytest
 
 from contracts import subjects
@@ -74,10 +73,10 @@ async def test_nfr4_every_hub_notice_delivered_twice_changes_nothing(
     await _pull(mesh, case)
     await mesh.wait_until(lambda: _completed(mesh, case["id"]))
     before = await case_now(mesh, case["id"])
-    await mesh.wait_until(lambda: _stored_notices(nats_server.url, 4))
-    republished = await _publish_again(nats_server.url)  # a second copy of each, new ids
+    await mesh.wait_until(lambda: _stored_notices(nats_server, 4))
+    republished = await _publish_again(nats_server)  # a second copy of each, new ids
     assert republished == 4  # opened, archive requested, archive delivered, completed
-    await mesh.wait_until(lambda: _consumed(nats_server.url, republished), timeout=30)
+    await mesh.wait_until(lambda: _consumed(nats_server, republished), timeout=30)
     await _arrived_once(mesh, number)
     after = await case_now(mesh, case["id"])
     assert after == before
@@ -94,8 +93,8 @@ async def test_nfr4_nats_restart_mid_pull(mesh: Mesh, nats_server: NatsServer) -
     await _arrived_once(mesh, number)
 
 
-async def _publish_again(url: str) -> int:
-    nc = await nats.connect(url)
+async def _publish_again(nats_server: NatsServer) -> int:
+    nc = await nats_server.connect()  # the test inspector: may read and republish
     try:
         js = nc.jetstream()
         info = await js.stream_info(subjects.HUB_OUT_STREAM)
@@ -108,8 +107,8 @@ async def _publish_again(url: str) -> int:
         await nc.close()
 
 
-async def _stored_notices(url: str, count: int) -> bool:
-    nc = await nats.connect(url)
+async def _stored_notices(nats_server: NatsServer, count: int) -> bool:
+    nc = await nats_server.connect()  # the test inspector: may read and republish
     try:
         info = await nc.jetstream().stream_info(subjects.HUB_OUT_STREAM)
         return info.state.messages == count
@@ -117,8 +116,8 @@ async def _stored_notices(url: str, count: int) -> bool:
         await nc.close()
 
 
-async def _consumed(url: str, republished: int) -> bool:
-    nc = await nats.connect(url)
+async def _consumed(nats_server: NatsServer, republished: int) -> bool:
+    nc = await nats_server.connect()  # the test inspector: may read and republish
     try:
         js = nc.jetstream()
         pending = 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-import nats
-
 from contracts import subjects
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
@@ -96,7 +94,7 @@ async def test_nfr4_message_delivered_twice_is_applied_once(
     await approve_fully(mesh, "44", created.json()["id"])
     await mesh.wait_until(lambda: mesh.runtime("hub").hub.position("44") == 1)
 
-    nc = await nats.connect(nats_server.url)
+    nc = await nats_server.connect()  # the test inspector
     try:
         js = nc.jetstream()
         stored = await js.get_msg(subjects.province_stream("44"), 1)

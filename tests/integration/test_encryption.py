@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats
 import pytest
 from typer.testing import CliRunner
 
@@ -141,7 +140,7 @@ async def test_sec7_jetstream_stores_its_messages_encrypted(
     server = NatsServer(tmp_path / "nats", key=key)
     server.start()
     try:
-        nc = await nats.connect(server.url)
+        nc = await server.connect()
         js = nc.jetstream()
         await js.add_stream(name="SEC7", subjects=["sec7.>"])
         await js.publish("sec7.student", b'{"id_number": "' + id_number + b'"}')
@@ -152,7 +151,7 @@ async def test_sec7_jetstream_stores_its_messages_encrypted(
     assert (id_number in stored) is not encrypted  # the plain store shows what is at stake
     server.start()
     try:
-        nc = await nats.connect(server.url)
+        nc = await server.connect()
         message = await nc.jetstream().get_msg("SEC7", 1)
         assert id_number in message.data
         await nc.close()

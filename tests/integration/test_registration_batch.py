@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from uuid import uuid4, uuid5
 
-import nats
 import pytest
 import structlog
 
@@ -51,12 +50,16 @@ def _claim(sequence: int, registration_id=None) -> ClaimIdentity:
     )
 
 
+CLAIM_BATCH = subjects.hub_rpc("44", subjects.HUB_IDENTITY_CLAIM_BATCH)
+
+
 def _batch(*claims: ClaimIdentity) -> dict:
     return json.loads(ClaimIdentities(envelope=_envelope(), items=list(claims)).model_dump_json())
 
 
-async def _ask(url: str, subject: str, payload: dict | bytes) -> dict:
-    nc = await nats.connect(url)
+async def _ask(nats_server: NatsServer, subject: str, payload: dict | bytes) -> dict:
+    """Asks as province 44's node (its certificate, its subjects)."""
+    nc = await nats_server.connect(subjects.province_client("44"))
     try:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return json.loads((await nc.request(subject, data, timeout=5)).data)
@@ -68,9 +71,9 @@ async def test_reg5_batch_claim_first_row_wins_over_the_bus(
     mesh: Mesh, nats_server: NatsServer
 ) -> None:
     batch = _batch(_claim(61), _claim(61), _claim(62))
-    reply = await _ask(nats_server.url, subjects.HUB_IDENTITY_CLAIM_BATCH, batch)
+    reply = await _ask(nats_server, CLAIM_BATCH, batch)
     assert [r["outcome"] for r in reply["replies"]] == ["free", "conflict", "free"]
-    again = await _ask(nats_server.url, subjects.HUB_IDENTITY_CLAIM_BATCH, batch)
+    again = await _ask(nats_server, CLAIM_BATCH, batch)
     assert again == reply  # BUS-2: the same chunk answers the same
 
 
@@ -91,12 +94,10 @@ def _bad_item(payload: dict) -> dict:
 async def test_bus1_malformed_batch_claim_gets_typed_error_reply_and_claims_nothing(
     mesh: Mesh, nats_server: NatsServer, payload: dict | bytes, code: str, field: str
 ) -> None:
-    error = (await _ask(nats_server.url, subjects.HUB_IDENTITY_CLAIM_BATCH, payload))["error"]
+    error = (await _ask(nats_server, CLAIM_BATCH, payload))["error"]
     assert (error["code"], error["field"]) == (code, field)
     # Nothing of a refused batch was claimed: another registration gets both identities.
-    reply = await _ask(
-        nats_server.url, subjects.HUB_IDENTITY_CLAIM_BATCH, _batch(_claim(63), _claim(64))
-    )
+    reply = await _ask(nats_server, CLAIM_BATCH, _batch(_claim(63), _claim(64)))
     assert [r["outcome"] for r in reply["replies"]] == ["free", "free"]
 
 
@@ -114,9 +115,9 @@ async def test_reg5_batch_authentication_answers_item_by_item(
         "envelope": json.loads(_envelope().model_dump_json()),
         "items": [json.loads(i.model_dump_json()) for i in items],
     }
-    reply = await _ask(nats_server.url, subjects.POP_AUTHENTICATE_BATCH, batch)
+    reply = await _ask(nats_server, subjects.POP_AUTHENTICATE_BATCH, batch)
     assert [r["outcome"] for r in reply["replies"]] == ["match", "mismatch", "not_found"]
-    bad = await _ask(nats_server.url, subjects.POP_AUTHENTICATE_BATCH, batch | {"items": "x"})
+    bad = await _ask(nats_server, subjects.POP_AUTHENTICATE_BATCH, batch | {"items": "x"})
     assert bad["error"]["field"] == "items"
 
 

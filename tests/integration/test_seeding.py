@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from contracts.subjects import province_client
 from hub.bootstrap import create_app as create_hub
 from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
@@ -23,6 +24,7 @@ from tests.support.people import REGISTRAR
 from tests.support.postgres import fresh_database
 from xueji.cipher import PlaintextStoreRefused, new_key
 from xueji.clock import FixedClock
+from xueji.pki import tls_env
 from xueji.processes import free_port, spawn_service, stop, wait_healthy
 from xueji.seeding import DemoDataRefused
 
@@ -36,11 +38,11 @@ async def _login(app: FastAPI, username: str = REGISTRAR["44"]) -> int:
             return (await client.post("/api/v1/auth/login", json=body)).status_code
 
 
-def _node(tmp_path: Path, nats_url: str) -> NodeSettings:
+def _node(tmp_path: Path, nats_server: NatsServer) -> NodeSettings:
     return NodeSettings(
         province="44",
         db_url=f"sqlite:///{tmp_path / 'prov44.sqlite'}",
-        nats_url=nats_url,
+        **nats_server.client_settings("prov44"),
         blobs_dir=tmp_path / "blobs",
     )
 
@@ -48,7 +50,7 @@ def _node(tmp_path: Path, nats_url: str) -> NodeSettings:
 async def test_sec8_a_node_without_a_seed_has_no_demo_schools_or_accounts(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    app = create_node(_node(tmp_path, nats_server.url), clock=FixedClock(NOW))
+    app = create_node(_node(tmp_path, nats_server), clock=FixedClock(NOW))
     assert await _login(app, REGISTRAR["44"]) == 401
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
@@ -58,14 +60,15 @@ async def test_sec8_a_node_without_a_seed_has_no_demo_schools_or_accounts(
 async def test_sec8_the_hub_without_a_seed_has_no_demo_accounts(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    settings = HubSettings(db_url=f"sqlite:///{tmp_path / 'hub.sqlite'}", nats_url=nats_server.url)
+    db_url = f"sqlite:///{tmp_path / 'hub.sqlite'}"
+    settings = HubSettings(db_url=db_url, **nats_server.client_settings("hub"))
     assert await _login(create_hub(settings, clock=FixedClock(NOW)), "moe_registrar") == 401
 
 
 async def test_sec8_only_the_injected_demo_seed_brings_the_demo_data(
     tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    app = create_node(_node(tmp_path, nats_server.url), clock=FixedClock(NOW), seed=DEMO)
+    app = create_node(_node(tmp_path, nats_server), clock=FixedClock(NOW), seed=DEMO)
     assert await _login(app, REGISTRAR["44"]) == 200
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
@@ -79,6 +82,7 @@ def test_sec8_xueji_node_started_by_hand_loads_no_demo_data(
     `--demo-data` is given, which only `xueji up` does."""
     port = free_port()
     env = {**os.environ, "XUEJI_VAR_DIR": str(tmp_path), "XUEJI_NATS_URL": nats_server.url}
+    env |= tls_env(nats_server.tls(province_client("44")))  # SEC-5: its own certificate
     env.pop("XUEJI_DEMO_DATA", None)
     args = ["node", "--province", "44", "--port", str(port)]
     process = spawn_service(args, env, tmp_path / "node.log")

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 
 from contracts import subjects
 from contracts.cases import DecideCase
@@ -21,6 +23,7 @@ from tests.support.cases import (
     initiate,
 )
 from tests.support.mesh import Mesh
+from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR
 
 IN_SCHOOL, OUT_SCHOOL = JUNIOR_SCHOOL["34"], JUNIOR_SCHOOL["44"]
@@ -236,24 +239,54 @@ async def test_xpt5_tracking_by_jurisdiction_and_the_ministry_sees_all(mesh: Mes
     )
 
 
-async def test_bus1_forged_province_cannot_decide_another_province_s_step(mesh: Mesh) -> None:
+async def test_bus1_forged_province_cannot_decide_another_province_s_step(
+    mesh: Mesh, nats_server: NatsServer
+) -> None:
+    """Province 34's node, with its own certificate, tries to decide 44's step: on 44's
+    subject the server refuses it; on its own subject the hub refuses a body that speaks for
+    44 or for a unit of 44 (it takes the acting province from the subject)."""
     number = await enrolled_student(mesh, "44", 508)
     case = (await initiate(mesh, number)).json()
     case = (await decide(mesh, case)).json()
     case = (await decide(mesh, case)).json()
     assert case["step"] == "out_school"  # awaits 44's school
-    nc = mesh.runtime("34").bus.nc
-    forged = DecideCase(  # node 34 claims to speak for 44's school
-        envelope=CommandMeta.new(f"{OUT_SCHOOL}_approver", OUT_SCHOOL, "approver").envelope(),
-        province="34",
-        case_id=case["id"],
-        approve=True,
-        opinion="同意",
-    )
-    reply = await nc.request(subjects.HUB_CASE_DECIDE, forged.model_dump_json().encode(), timeout=5)
-    assert json.loads(reply.data)["error"]["code"] == "not_your_step"
-    garbage = await nc.request(subjects.HUB_CASE_DECIDE, b'{"kind": "DecideCase"}', timeout=5)
-    assert json.loads(garbage.data)["error"]["status"] == 422
+    violations: list[str] = []
+
+    async def on_error(exc: Exception) -> None:
+        violations.append(str(exc))
+
+    nc = await nats_server.connect(subjects.province_client("34"), error_cb=on_error)
+    try:
+
+        def forged(province: str) -> bytes:  # 44's school approver, as 34 makes it up
+            return (
+                DecideCase(
+                    envelope=CommandMeta.new(
+                        f"{OUT_SCHOOL}_approver", OUT_SCHOOL, "approver"
+                    ).envelope(),
+                    province=province,
+                    case_id=case["id"],
+                    approve=True,
+                    opinion="同意",
+                )
+                .model_dump_json()
+                .encode()
+            )
+
+        as_44 = subjects.hub_rpc("44", subjects.HUB_CASE_DECIDE)
+        with pytest.raises((NatsTimeout, NoRespondersError)):
+            await nc.request(as_44, forged("44"), timeout=0.5)
+        await mesh.wait_until(
+            lambda: any(f'publish to "{as_44}"' in v for v in violations), timeout=3
+        )
+        own = subjects.hub_rpc("34", subjects.HUB_CASE_DECIDE)
+        for body, field in ((forged("44"), "province"), (forged("34"), "envelope.actor.unit_code")):
+            error = json.loads((await nc.request(own, body, timeout=5)).data)["error"]
+            assert (error["code"], error["field"]) == ("forged_province", field)
+        garbage = await nc.request(own, b'{"kind": "DecideCase"}', timeout=5)
+        assert json.loads(garbage.data)["error"]["status"] == 422
+    finally:
+        await nc.close()
     assert (await case_now(mesh, case["id"]))["step"] == "out_school"
 
 

@@ -1,7 +1,8 @@
 """A hub and province nodes in one test process, on a real nats-server, over HTTP (ASGI).
 
 Each service runs its real lifespan (store, bus, relay, followers); stopping one and
-starting it again on the same database is a restart.
+starting it again on the same database is a restart. Every service connects to NATS over
+TLS with its own client certificate of the session's PKI, as under `xueji up` (SEC-5).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from contracts import subjects
 from hub.bootstrap import create_app as create_hub
 from hub.settings import HubSettings
 from province_node.bootstrap import create_app as create_node
@@ -25,9 +27,11 @@ from province_node.settings import NodeSettings
 from simulations.demo import DEMO, DEMO_PASSWORD
 from simulations.preschool import PreschoolRegistry
 from simulations.registry import PopulationRegistry
+from tests.support.nats import session_pki
 from xueji.bus import Bus
 from xueji.cipher import new_key
 from xueji.clock import SHANGHAI, FixedClock
+from xueji.pki import TlsFiles
 from xueji.store import is_postgresql
 
 TODAY = date(2026, 11, 22)
@@ -57,6 +61,19 @@ class Mesh:
         #: The one clock of the whole mesh: tests move it instead of sleeping.
         self.clock = FixedClock(NOW)
         self.blobs = Path(tempfile.mkdtemp(prefix="xueji-blobs-"))
+        self.pki = session_pki()
+
+    def tls(self, client: str) -> TlsFiles:
+        return self.pki.client(client)
+
+    def _nats(self, client: str) -> dict:
+        files = self.tls(client)
+        return {
+            "nats_url": self.nats_url,
+            "nats_ca_file": files.ca,
+            "nats_cert_file": files.cert,
+            "nats_key_file": files.key,
+        }
 
     async def start(self, service: str) -> FastAPI:
         """Starts `hub` or a province code, on its database (kept across restarts)."""
@@ -64,7 +81,7 @@ class Mesh:
             app = create_hub(
                 HubSettings(
                     db_url=self.store_urls["hub"],
-                    nats_url=self.nats_url,
+                    **self._nats(subjects.HUB_CLIENT),
                     provinces=self.provinces,
                     outbox_poll_seconds=0.1,
                     allow_demo_on_postgresql=True,  # the demo seed on the PostgreSQL tests too
@@ -78,7 +95,7 @@ class Mesh:
                 NodeSettings(
                     province=service,
                     db_url=self.store_urls[service],
-                    nats_url=self.nats_url,
+                    **self._nats(subjects.province_client(service)),
                     outbox_poll_seconds=0.1,
                     blobs_dir=self.blobs / service,
                     allow_demo_on_postgresql=True,
@@ -101,14 +118,16 @@ class Mesh:
     async def start_registry(self) -> None:
         """The population-registry stand-in, seeded with the first people of each province."""
         self.registry = PopulationRegistry.seeded(self.provinces, REGISTRY_PEOPLE)
-        self._registry_bus = Bus(self.nats_url, "registry", on_connect=[self.registry.serve])
+        client = subjects.REGISTRY_CLIENT
+        self._registry_bus = Bus(self.nats_url, client, [self.registry.serve], self.tls(client))
         self._registry_bus.start()
         await self._registry_bus.ready.wait()
 
     async def start_preschool(self) -> None:
         """The pre-school registry stand-in (REG-2), with its look-alikes."""
         self.preschool = PreschoolRegistry.seeded(self.provinces, PRESCHOOL_CHILDREN)
-        self._preschool_bus = Bus(self.nats_url, "preschool", on_connect=[self.preschool.serve])
+        client = subjects.PRESCHOOL_CLIENT
+        self._preschool_bus = Bus(self.nats_url, client, [self.preschool.serve], self.tls(client))
         self._preschool_bus.start()
         await self._preschool_bus.ready.wait()
 
