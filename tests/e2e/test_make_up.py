@@ -114,7 +114,8 @@ def test_nfr1_up_serves_healthz_within_30s_and_ctrl_c_leaves_no_orphans(tmp_path
         assert refused.status_code == 409 and refused.json()["holder_province"] == "44"
         # SEC-7: `xueji up` keeps a key in var/ and the stores are encrypted with it.
         assert (var / "cipher.key").is_file()
-        assert "cipher: chachapoly" in (var / "nats.conf").read_text()  # JetStream's own
+        server = json.loads((var / "nats-server.conf").read_text(encoding="utf-8"))
+        assert server["jetstream"]["cipher"] == "chachapoly"  # JetStream's own encryption
         stored = b"".join(p.read_bytes() for p in var.glob("prov44.sqlite*"))
         assert stored and id_number.encode() not in stored
     finally:
