@@ -128,6 +128,7 @@ async def test_reg7_batch_review_of_a_whole_school(mesh: Mesh) -> None:
     )
     assert {i["status"] for i in county.json()["items"]} == {"registered"}
     assert await _pending(mesh, COUNTY) == {}
+    assert await mesh.runtime("44").registrations.open_registrations([SCHOOL], None) == []
 
 
 async def test_reg7_batch_decides_only_what_each_registration_itself_awaits(mesh: Mesh) -> None:
@@ -153,6 +154,8 @@ async def test_reg9_single_delete_before_report_only(mesh: Mesh) -> None:
     deleted = await mesh.request_delete("44", f"{PATH}/{first['id']}", as_=REGISTRAR["44"])
     assert deleted.status_code == 200 and deleted.json()["status"] == "deleted"
     assert first["id"] not in await _pending(mesh, APPROVER)
+    in_progress = await mesh.runtime("44").registrations.open_registrations([SCHOOL], None)
+    assert [r["id"] for r in in_progress] == [second["id"]]  # a deleted entry leaves the list
 
     await _decide(mesh, APPROVER, second["id"])
     await mesh.post("44", f"{PATH}/report", as_=REGISTRAR["44"], json={"ids": [second["id"]]})
