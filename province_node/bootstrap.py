@@ -153,7 +153,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
-    service = RegistrationService(node, writer, hub, registry, relay, clock, org, blobs)
+    service = RegistrationService(node, writer, hub, registry, relay, clock, org, blobs, views)
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)

@@ -97,7 +97,7 @@ class ImportService:
         self, file_id: UUID, rows: list[tuple[int, ValidRegistration]], meta: CommandMeta
     ) -> None:
         """`CHUNK_ROWS` rows at a time: one registry request, one hub request and one node
-        transaction per chunk (rows, their open-list shards and the file's progress)."""
+        transaction per chunk (rows and the file's progress)."""
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = [
                 ImportRow(row, valid, replace(meta, command_id=str(uuid5(file_id, str(row)))))

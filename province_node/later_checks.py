@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
+from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
 from province_node.domain.registration import NationalChecks, RegistrationStatus
 from province_node.registry_client import authentication_of
 
 
 class LaterChecks:
-    """Needs the service's `node`, `writer`, `registry`, `relay`, `clock` and `_claim`."""
+    """Needs the service's `node`, `writer`, `registry`, `relay`, `clock`, `_claim` and
+    `_open_ids` (the candidates, from the registrations view; each aggregate decides)."""
 
     async def run_deferred_dedup(self, meta: CommandMeta) -> dict:
         """REG-5 with instant dedup off: ask the hub for every registration still waiting."""
-        waiting = await self.writer(self.node.deferred_dedups)
+        ids = await self._open_ids(status=RegistrationStatus.SUBMITTED, dedup_status="pending")
+        waiting = await self.writer(self.node.deferred_dedups, ids)
         done = refused = 0
         for identity in waiting:
             checks = await self._claim(identity["id"], identity, NationalChecks(), meta)
@@ -31,14 +34,16 @@ class LaterChecks:
     async def abandon_returned(self, meta: CommandMeta, expiry_days: int) -> int:
         """REG-5: returned entries left longer than `expiry_days` end (abandoned)."""
         before = self.clock.now() - timedelta(days=expiry_days)
-        abandoned = await self.writer(self.node.abandon_returned, before, meta)
+        ids = await self._open_ids(status=RegistrationStatus.RETURNED)
+        abandoned = await self.writer(self.node.abandon_returned, ids, before, meta)
         self.relay.wake()
         return abandoned
 
     async def retry_pending_authentications(self, meta: CommandMeta) -> dict:
         """REG-5: ask the population registry again for every authentication left pending
         (one request), and go on with each it answers. `pending`: those it still could not."""
-        waiting = await self.writer(self.node.pending_authentications)
+        ids = await self._open_ids(auth_status="pending", id_type=DocumentType.RESIDENT_ID.value)
+        waiting = await self.writer(self.node.pending_authentications, ids)
         answers = []
         if waiting:
             queries = [(w["id_number"], w["name"], meta) for w in waiting]

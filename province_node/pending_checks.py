@@ -16,14 +16,17 @@ from province_node.domain.student import Student, StudentNumberIndex
 
 
 class PendingCheckUseCases:
-    """Needs `RegistrationUseCases` (the registrations, numbers and open lists)."""
+    """Needs `RegistrationUseCases` (the registrations and their numbers)."""
 
-    def pending_authentications(self) -> list[dict]:
-        """Open registrations whose resident ID the registry could not check yet."""
+    def pending_authentications(self, ids: list[UUID]) -> list[dict]:
+        """Of these registrations (the view's candidates), the open ones whose resident ID
+        the registry could not check yet."""
         return [
             {"id": str(r.id), "id_number": r.id_number, "name": r.name}
-            for r in self._all_open()
-            if r.auth_status == "pending" and r.id_type == DocumentType.RESIDENT_ID.value
+            for r in self._registrations(ids)
+            if r.status in RegistrationStatus.OPEN
+            and r.auth_status == "pending"
+            and r.id_type == DocumentType.RESIDENT_ID.value
         ]
 
     def complete_authentication(
@@ -47,9 +50,6 @@ class PendingCheckUseCases:
         new: list = [registration]
         if outcome == "failed" and blocks:
             registration.refuse_after_authentication(meta=m)
-            open_ones = self._open(registration.school_code, registration.id)
-            open_ones.close(registration_id=registration.id)
-            new.append(open_ones)
         elif registration.student_number is not None:  # dedup passed: numbered already
             new += self._after_authentication(registration, m)
         self.save(*new)  # with dedup still deferred, the sweep numbers it later
@@ -65,18 +65,16 @@ class PendingCheckUseCases:
         student_id = Student.create_id(registration.id)
         return [StudentNumberIndex(student_number=number, student_id=student_id)]
 
-    def abandon_returned(self, before: datetime, meta: CommandMeta) -> int:
-        """REG-5: returned registrations not resubmitted since `before` are closed by the
-        system (abandoned) and release their claims, in one transaction; how many."""
-        m, shards = meta.as_dict(), {}
-        ended = [r for r in self._all_open() if r.returned_before(before)]
+    def abandon_returned(self, ids: list[UUID], before: datetime, meta: CommandMeta) -> int:
+        """REG-5: of these registrations (the view's returned ones), those returned and not
+        resubmitted since `before` are closed by the system (abandoned) and release their
+        claims, in one transaction; how many."""
+        m = meta.as_dict()
+        ended = [r for r in self._registrations(ids) if r.returned_before(before)]
         for registration in ended:
             registration.abandon(meta=m)
-            self._open(registration.school_code, registration.id, shards).close(
-                registration_id=registration.id
-            )
         if ended:
-            self.save(*ended, *shards.values())
+            self.save(*ended)
         return len(ended)
 
     def claim_is_lost(self, registration_id: str) -> bool:

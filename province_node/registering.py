@@ -19,13 +19,7 @@ from contracts.meta import CommandMeta
 from contracts.regions import region
 from province_node.domain.errors import DomainError, NotFound
 from province_node.domain.problem import ProblemRecord
-from province_node.domain.registration import (
-    OPEN_SHARDS,
-    NationalChecks,
-    OpenRegistrations,
-    Registration,
-    RegistrationStatus,
-)
+from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
 from province_node.domain.registration_rules import RegistrationForm, ValidRegistration
 from province_node.domain.student import Student, StudentNumberIndex
 
@@ -54,7 +48,7 @@ class RegistrationUseCases:
         self, valid: ValidRegistration, checks: NationalChecks, chain: list[dict], meta: CommandMeta
     ) -> dict:
         """Stores the registration, its number and its review: one transaction."""
-        registration, new = self._new_registration(valid, checks, chain, meta, {})
+        registration, new = self._new_registration(valid, checks, chain, meta)
         self.save(*new)
         return registration.summary()
 
@@ -63,19 +57,18 @@ class RegistrationUseCases:
     ) -> tuple[list[dict | DomainError | ContractError], list]:
         """`record_registration` for many rows (an import chunk, REG-4), left to the caller to
         save in one transaction: a summary per row, or the error of a row a rule refused,
-        which leaves nothing behind. The rows share their open-list shards."""
-        shards: dict[tuple[str, int], OpenRegistrations] = {}
+        which leaves nothing behind."""
         results: list[dict | DomainError | ContractError] = []
-        new: dict[UUID, object] = {}  # by id: a shard shared by rows is saved once
+        new: list = []
         for entry in entries:
             try:
-                registration, aggregates = self._new_registration(*entry, shards)
+                registration, aggregates = self._new_registration(*entry)
             except (DomainError, ContractError) as error:
                 results.append(error)
                 continue
             results.append(registration.summary())
-            new |= {aggregate.id: aggregate for aggregate in aggregates}
-        return results, list(new.values())
+            new += aggregates
+        return results, new
 
     def _new_registration(
         self,
@@ -83,10 +76,8 @@ class RegistrationUseCases:
         checks: NationalChecks,
         chain: list[dict],
         meta: CommandMeta,
-        shards: dict[tuple[str, int], OpenRegistrations],
     ) -> tuple[Registration, list]:
-        """The registration and the aggregates to save with it. The shared shard changes
-        last, once nothing else can refuse the row."""
+        """The registration and the aggregates to save with it."""
         form, m = valid.form, meta.as_dict()
         registration = Registration(
             command_id=meta.command_id,
@@ -111,11 +102,8 @@ class RegistrationUseCases:
             return registration, [registration]
         if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
             registration.defer_dedup(chain=chain, meta=m)
-            open_ones = self._open(form.school_code, registration.id, shards)
-            open_ones.add(registration_id=registration.id)
-            return registration, [registration, open_ones]
-        new = self._conclude_dedup(registration, checks, chain, m, new_entry=True, shards=shards)
-        return registration, new
+            return registration, [registration]
+        return registration, self._conclude_dedup(registration, checks, chain, m)
 
     def complete_deferred_dedup(
         self, registration_id: UUID, checks: NationalChecks, meta: CommandMeta
@@ -126,7 +114,7 @@ class RegistrationUseCases:
             return registration.summary()
         if not registration.has_ended:
             chain, m = registration.chain, meta.as_dict()
-            self.save(*self._conclude_dedup(registration, checks, chain, m, new_entry=False))
+            self.save(*self._conclude_dedup(registration, checks, chain, m))
         elif checks.holder_province is None:  # ended while the hub was asked: give it back
             reason = registration.release_reason or "refused"
             registration.release_claim(reason=reason, meta=meta.as_dict())
@@ -134,25 +122,15 @@ class RegistrationUseCases:
         return registration.summary()
 
     def _conclude_dedup(
-        self,
-        registration: Registration,
-        checks: NationalChecks,
-        chain: list[dict],
-        m: dict,
-        new_entry: bool,
-        shards: dict[tuple[str, int], OpenRegistrations] | None = None,
+        self, registration: Registration, checks: NationalChecks, chain: list[dict], m: dict
     ) -> list:
         """Refused and closed (dedup conflict), or numbered and put in review."""
-        open_ones = self._open(registration.school_code, registration.id, shards)
         if checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,
                 holder_student_number=checks.holder_student_number,
                 meta=m,
             )
-            if not new_entry:
-                open_ones.close(registration_id=registration.id)
-                return [registration, open_ones]
             return [registration]
         registration.pass_dedup(meta=m)
         number = self._issue_number(registration, registration.auth_status)
@@ -166,9 +144,7 @@ class RegistrationUseCases:
         if registration.auth_status == "failed":  # PRB-1: goes on with an L number
             new.append(self._open_problem(registration, m))
         registration.start_review(chain=chain, meta=m)
-        if new_entry:
-            open_ones.add(registration_id=registration.id)
-        return [*new, open_ones]
+        return new
 
     def _open_problem(self, registration: Registration, m: dict) -> ProblemRecord:
         """PRB-1: authentication failed; the registration goes on with its `L` number."""
@@ -182,37 +158,17 @@ class RegistrationUseCases:
         registration.note_problem_record(problem_record_id=problem.id, meta=m)
         return problem
 
-    def deferred_dedups(self) -> list[dict]:
-        """Registrations waiting for the hub's dedup (instant dedup off, REG-5)."""
+    def deferred_dedups(self, ids: list[UUID]) -> list[dict]:
+        """Of these registrations (the view's open ones), those still waiting for the hub's
+        dedup (instant dedup off, REG-5), as the hub needs them."""
         return [
             r.claim_view()
-            for r in self._all_open()
+            for r in self._registrations(ids)
             if r.dedup_status == "pending" and r.status == RegistrationStatus.SUBMITTED
         ]
 
-    def _all_open(self) -> list[Registration]:
-        return [r for code in self.school_codes() for r in self._of_school(code)]
-
-    def _open(
-        self,
-        school_code: str,
-        registration_id: UUID,
-        shards: dict[tuple[str, int], OpenRegistrations] | None = None,
-    ) -> OpenRegistrations:
-        """The shard of the school's open list that holds (or will hold) this registration;
-        `shards` keeps one copy per shard for the rows of one transaction."""
-        key = (school_code, OpenRegistrations.shard_of(registration_id))
-        if shards is None:
-            return self._shard(*key)
-        if key not in shards:
-            shards[key] = self._shard(*key)
-        return shards[key]
-
-    def _shard(self, school_code: str, shard: int) -> OpenRegistrations:
-        try:
-            return self.repository.get(OpenRegistrations.create_id(school_code, shard))
-        except AggregateNotFoundError:
-            return OpenRegistrations(school_code=school_code, shard=shard)
+    def _registrations(self, ids: list[UUID]) -> list[Registration]:
+        return [self._registration(i) for i in ids]
 
     # --- review (REG-6, REG-7) ----------------------------------------------------------------
 
@@ -226,17 +182,20 @@ class RegistrationUseCases:
         self,
         school_code: str,
         id_group: str | None,
+        ids: list[UUID],
         approve: bool,
         opinion: str | None,
         at: str,
         meta: CommandMeta,
     ) -> list[dict]:
         """REG-7: every entry of one school (or one document-type group of it) awaiting the
-        caller's decision, in one action."""
+        caller's decision, in one action. `ids` are the candidates the pending view named;
+        each registration's own state decides whether it is one of them."""
         pending = [
             r
-            for r in self._of_school(school_code)
-            if r.awaits(meta.unit_code, meta.role) == "decide"
+            for r in self._registrations(ids)
+            if r.school_code == school_code
+            and r.awaits(meta.unit_code, meta.role) == "decide"
             and (id_group is None or DocumentType(r.id_type).group.value == id_group)
         ]
         return self._decide(pending, approve, opinion, at, meta)
@@ -257,7 +216,7 @@ class RegistrationUseCases:
             registration.check_decision(meta.unit_code, meta.role, approve, opinion)
             registration.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
             new += [registration, *self._enrol_if(registration, meta)]
-        self.save(*new, *self._close_finished(registrations))
+        self.save(*new)
         return [r.summary() for r in registrations]
 
     def report_registrations(self, ids: list[UUID], meta: CommandMeta) -> list[dict]:
@@ -268,7 +227,7 @@ class RegistrationUseCases:
             registration.check_reportable(meta.unit_code)
             registration.report(meta=meta.as_dict())
             new += [registration, *self._enrol_if(registration, meta)]
-        self.save(*new, *self._close_finished(registrations))
+        self.save(*new)
         return [r.summary() for r in registrations]
 
     def resubmit_registration(self, registration_id: UUID, meta: CommandMeta) -> dict:
@@ -283,26 +242,8 @@ class RegistrationUseCases:
         registration = self._registration(registration_id)
         registration.check_deletable(meta.unit_code)
         registration.delete(meta=meta.as_dict())
-        open_ones = self._open(registration.school_code, registration.id)
-        open_ones.close(registration_id=registration.id)
-        self.save(registration, open_ones)
+        self.save(registration)
         return registration.summary()
-
-    def registrations_of(self, school_codes: list[str], status: str | None) -> list[dict]:
-        return [
-            r.summary()
-            for code in school_codes
-            for r in self._of_school(code)
-            if status is None or r.status == status
-        ]
-
-    def _of_school(self, school_code: str) -> list[Registration]:
-        """The school's registrations still in progress."""
-        return [
-            self.repository.get(i)
-            for shard in range(OPEN_SHARDS)
-            for i in self._shard(school_code, shard).registration_ids
-        ]
 
     def _enrol_if(self, registration: Registration, meta: CommandMeta) -> list[Student]:
         """The last approval creates the student record (REG-6)."""
@@ -318,16 +259,6 @@ class RegistrationUseCases:
         )
         registration.create_student(student_number=registration.student_number, meta=meta.as_dict())
         return [student]
-
-    def _close_finished(self, registrations: list[Registration]) -> list[OpenRegistrations]:
-        """Registered entries leave their school's open list (one list per school, once)."""
-        lists: dict[tuple[str, int], OpenRegistrations] = {}
-        for registration in registrations:
-            if registration.status == RegistrationStatus.REGISTERED:
-                school = registration.school_code
-                key = (school, OpenRegistrations.shard_of(registration.id))
-                lists.setdefault(key, self._shard(*key)).close(registration_id=registration.id)
-        return list(lists.values())
 
     # --- numbers and problems ------------------------------------------------------------------
 

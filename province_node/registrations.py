@@ -1,4 +1,5 @@
-"""Single-entry registration use case: validate, national dedup on the hub, store (REG-5)."""
+"""Registration use cases: a single entry (validate, national dedup on the hub, store, REG-5),
+the lists of registrations in progress and the batch review (REG-7), read from the views."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -16,6 +18,7 @@ from contracts.meta import CommandMeta
 from contracts.org import OrgTree
 from contracts.regions import PROVINCES
 from contracts.replies import IdentityClaimReply
+from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
 from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
@@ -29,6 +32,8 @@ from province_node.domain.settings import ProvinceSettings
 from province_node.later_checks import LaterChecks
 from province_node.messaging import HubClient
 from province_node.registry_client import RegistryClient, authentication_of
+from province_node.views.pending import awaiting_unit, awaits
+from province_node.views.registrations import open_rows, summary
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
 from xueji.logs import get_logger
@@ -36,6 +41,10 @@ from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
 log = get_logger("province_node.registrations")
+
+#: How long a list read here waits for the views to hold every stored event: the sweeps and
+#: the batch review act on what they read, so they wait longer than a page would.
+_CATCH_UP_SECONDS = 10.0
 
 
 class RegistrationService(LaterChecks):
@@ -49,9 +58,11 @@ class RegistrationService(LaterChecks):
         clock: Clock,
         org: OrgTree,
         blobs: BlobStore,
+        views: Views,
     ) -> None:
         self.node, self.writer, self.hub, self.registry = node, writer, hub, registry
         self.relay, self.clock, self.org, self.blobs = relay, clock, org, blobs
+        self.views = views
         #: Registrations whose claim was (or is being) made but that are not stored yet.
         self._claiming: Counter[str] = Counter()
 
@@ -66,6 +77,51 @@ class RegistrationService(LaterChecks):
         finally:
             self._claiming.subtract(ids)
             self._claiming += Counter()  # drops the zeros
+
+    # --- registrations in progress, from the views ------------------------------------------
+
+    async def open_registrations(self, school_codes: list[str], status: str | None) -> list[dict]:
+        """The registrations of these schools still in progress, optionally of one status,
+        as `Registration.summary()` shows them."""
+        rows = await self._open(school_codes, **({"status": status} if status else {}))
+        return [summary(row) for row in rows]
+
+    async def _open(self, school_codes: list[str] | None = None, **equal: str) -> list[dict]:
+        await self.views.caught_up(_CATCH_UP_SECONDS)  # read-your-writes
+        table = self.views.view("registrations").table("registrations")
+        return await self.views.read(open_rows, table, school_codes, equal)
+
+    async def _open_ids(self, **equal: str) -> list[UUID]:
+        """The candidates of a REG-5 sweep: the aggregate of each decides."""
+        return [UUID(row["id"]) for row in await self._open(None, **equal)]
+
+    async def decide_school_batch(
+        self,
+        school_code: str,
+        id_group: str | None,
+        approve: bool,
+        opinion: str | None,
+        meta: CommandMeta,
+    ) -> list[dict]:
+        """REG-7: every entry of a school (or one document-type group of it) awaiting the
+        caller's decision. The pending view names the candidates; each registration's own
+        state decides on the writer, so a view behind the log lets no wrong decision by."""
+        await self.views.caught_up(_CATCH_UP_SECONDS)
+        table = self.views.view("pending").table("pending")
+        rows = await self.views.read(awaiting_unit, table, meta.unit_code)
+        ids = [
+            UUID(row["id"])
+            for row in rows
+            if row["business"] == "registration"
+            and row["school_code"] == school_code
+            and awaits(row, meta.unit_code, meta.role) == "decide"
+        ]
+        at = self.clock.now().isoformat()
+        return await self.writer(
+            self.node.decide_school_batch, school_code, id_group, ids, approve, opinion, at, meta
+        )
+
+    # --- a single entry -----------------------------------------------------------------------
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
         """Idempotent by command id: a repeat returns the first outcome and stores nothing."""

@@ -21,8 +21,8 @@ from xueji.cipher import ring_from_env
 T = TypeVar("T")
 
 # The repository deep-copies every aggregate it hands out of its cache. UUIDs are immutable,
-# yet `deepcopy` rebuilds each one through `__reduce_ex__`: for the open-work shards, lists of
-# registration ids copied on every read, that was most of the copy. Copy them as they are.
+# yet `deepcopy` rebuilds each one through `__reduce_ex__`: for aggregates holding lists of ids
+# (the former open-work shards) that was most of the copy. Copy them as they are.
 copy._deepcopy_dispatch.setdefault(UUID, copy._deepcopy_atomic)  # type: ignore[attr-defined]
 
 

@@ -167,14 +167,8 @@ async def decide_batch(
     """REG-7: approve (or return) every entry of a school, or of one document-type group of
     it, that awaits the caller."""
     policy.ensure_sees(user, body.school_code)
-    items = await runtime.writer(
-        runtime.node.decide_school_batch,
-        body.school_code,
-        body.id_group,
-        body.approve,
-        body.opinion,
-        runtime.clock.now().isoformat(),
-        meta,
+    items = await runtime.registrations.decide_school_batch(
+        body.school_code, body.id_group, body.approve, body.opinion, meta
     )
     return {"items": items, "total": len(items)}
 

@@ -99,14 +99,8 @@ async def decide_school(
     """REG-7: approve every entry of a school (or one document-type group of it) at once."""
     runtime = request.app.state.runtime
     policy.ensure_sees(user, school_code)
-    items = await runtime.writer(
-        runtime.node.decide_school_batch,
-        school_code,
-        id_group or None,
-        True,
-        None,
-        runtime.clock.now().isoformat(),
-        meta_of(user),
+    items = await runtime.registrations.decide_school_batch(
+        school_code, id_group or None, True, None, meta_of(user)
     )
     return await _review_page(request, user, done=f"已批量审核通过 {len(items)} 名学生")
 
@@ -149,9 +143,7 @@ async def report(request: Request, user: User) -> Response:
 @router.get("/list")
 async def listing(request: Request, user: User, policy: Policy, status: str = "") -> Response:
     runtime = request.app.state.runtime
-    items = await runtime.writer(
-        runtime.node.registrations_of, policy.schools(user), status or None
-    )
+    items = await runtime.registrations.open_registrations(policy.schools(user), status or None)
     return console_of(request).page(
         request, "registration_list.html", title="学籍注册查询", items=items, chosen=status
     )

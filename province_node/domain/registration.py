@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
 from contracts.errors import DomainError
 from province_node.domain.approval import Approval
@@ -278,37 +278,3 @@ class Registration(Approval):
             "warnings": self.warnings,
             "proof": self.proof,
         }
-
-
-OPEN_SHARDS = 16
-
-
-class OpenRegistrations(Aggregate):
-    """One shard of a school's registrations still in progress, for its pending lists.
-
-    Closed ones (registered, deleted) leave it. A school's open work is spread over
-    `OPEN_SHARDS` aggregates by registration id, because every read of an aggregate copies it:
-    one list per school made a 10,000-row import quadratic. Lists of everything arrive with
-    the read models (QRY).
-    """
-
-    @staticmethod
-    def create_id(school_code: str, shard: int) -> UUID:
-        return uuid5(_NS, f"open:{school_code}:{shard}")
-
-    @staticmethod
-    def shard_of(registration_id: UUID) -> int:
-        return registration_id.int % OPEN_SHARDS
-
-    @event("Opened")
-    def __init__(self, school_code: str, shard: int) -> None:
-        self.school_code, self.shard = school_code, shard
-        self.registration_ids: list[UUID] = []
-
-    @event("RegistrationAdded")
-    def add(self, registration_id: UUID) -> None:
-        self.registration_ids.append(registration_id)
-
-    @event("RegistrationClosed")
-    def close(self, registration_id: UUID) -> None:
-        self.registration_ids.remove(registration_id)

@@ -1,7 +1,8 @@
 """The `registrations` view: one row per registration, open or closed (REG lists, QRY-2).
 
 A row holds what `Registration.summary()` shows, so `GET /registrations?status=` answers from
-here for every status (the open-work lists only hold open ones).
+here for every status. The registrations still in progress (`open_rows`) are what the console's
+list, the batch review and the REG-5 sweeps start from; the aggregate of each decides.
 """
 
 from __future__ import annotations
@@ -88,6 +89,20 @@ _SETS: dict[type, Callable[[Any], Row]] = {
     R.NumberAssigned: lambda e: {"student_number": e.student_number},
     R.StudentCreated: lambda e: {"student_number": e.student_number, "status": S.REGISTERED},
 }  # fmt: skip
+
+
+def open_rows(
+    connection: Any, table: Table, school_codes: list[str] | None, equal: dict[str, str]
+) -> list[Row]:
+    """The registrations still in progress (`RegistrationStatus.OPEN`), oldest first: of
+    these schools (all when None), narrowed to rows whose columns equal `equal`."""
+    statement = table.select().where(table.c.status.in_(S.OPEN))
+    if school_codes is not None:
+        statement = statement.where(table.c.school_code.in_(school_codes))
+    for name, value in equal.items():
+        statement = statement.where(table.c[name] == value)
+    statement = statement.order_by(table.c.submitted_at, table.c.id)
+    return [dict(r) for r in connection.execute(statement).mappings()]
 
 
 def _follow(view: View, table: Table) -> None:

@@ -170,8 +170,7 @@ async def test_reg5_import_rows_keep_the_authentication_rules(mesh: Mesh) -> Non
     known, mismatched = person("44", 21), person("44", 22)
     record = await _import(mesh, [_row(known), _row(mismatched, name="冒名顶替")])
     assert (record["passed"], record["failed"]) == (2, 0)
-    node = mesh.runtime("44").node
-    registrations = await mesh.runtime("44").writer(node.registrations_of, [PRIMARY], None)
+    registrations = await mesh.runtime("44").registrations.open_registrations([PRIMARY], None)
     numbers = {r["name"]: (r["student_number"], r["problem_record_id"]) for r in registrations}
     assert numbers[known.name] == ("G" + known.id_number, None)
     assert numbers["冒名顶替"][0].startswith("L") and numbers["冒名顶替"][1] is not None
@@ -217,10 +216,7 @@ async def test_reg10_closed_period_refuses_every_imported_row(mesh: Mesh) -> Non
     record = await _import(mesh, [_row(person("44", 41)), _row(person("44", 42))])
     assert (record["passed"], record["failed"]) == (0, 2)
     assert all("未开放" in p["messages"][0] for p in record["problems"])
-    assert (
-        await mesh.runtime("44").writer(mesh.runtime("44").node.registrations_of, [PRIMARY], None)
-        == []
-    )
+    assert await mesh.runtime("44").registrations.open_registrations([PRIMARY], None) == []
 
 
 async def test_reg5_import_with_instant_dedup_off_defers_every_row(mesh: Mesh) -> None:
@@ -228,7 +224,7 @@ async def test_reg5_import_with_instant_dedup_off_defers_every_row(mesh: Mesh) -
     record = await _import(mesh, [_row(person("44", 43))])
     assert (record["passed"], record["failed"]) == (1, 0)
     runtime = mesh.runtime("44")
-    [stored] = await runtime.writer(runtime.node.registrations_of, [PRIMARY], None)
+    [stored] = await runtime.registrations.open_registrations([PRIMARY], None)
     assert (stored["status"], stored["dedup_status"], stored["auth_status"]) == (
         "submitted",
         "pending",
@@ -242,4 +238,4 @@ async def test_reg5_import_while_the_hub_is_away_stores_nothing_and_says_so(mesh
     assert (record["passed"], record["failed"]) == (0, 2)
     assert all("暂时无法连接全国查重服务" in p["messages"][0] for p in record["problems"])
     runtime = mesh.runtime("44")
-    assert await runtime.writer(runtime.node.registrations_of, [PRIMARY], None) == []
+    assert await runtime.registrations.open_registrations([PRIMARY], None) == []

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from uuid import UUID
 
 import pytest
 
+from contracts.meta import CommandMeta
 from simulations.population import person
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, REGISTRAR, registration, resident_id
@@ -126,6 +128,25 @@ async def test_reg7_batch_review_of_a_whole_school(mesh: Mesh) -> None:
     )
     assert {i["status"] for i in county.json()["items"]} == {"registered"}
     assert await _pending(mesh, COUNTY) == {}
+    assert await mesh.runtime("44").registrations.open_registrations([SCHOOL], None) == []
+
+
+async def test_reg7_batch_decides_only_what_each_registration_itself_awaits(mesh: Mesh) -> None:
+    """The batch's candidates come from the pending view; on the writer each registration's
+    own state decides, so ids a view behind the log still names (decided meanwhile, awaiting
+    another step) are passed over, never decided wrongly."""
+    waiting, decided = await _submit(mesh, 330), await _submit(mesh, 331)
+    assert (await _decide(mesh, APPROVER, decided["id"])).json()["status"] == "school_approved"
+    runtime = mesh.runtime("44")
+    meta = CommandMeta.new(APPROVER, SCHOOL, "approver")
+    ids = [UUID(decided["id"]), UUID(waiting["id"])]  # as a stale view would name them
+    at = runtime.clock.now().isoformat()
+    items = await runtime.writer(
+        runtime.node.decide_school_batch, SCHOOL, None, ids, True, "同意", at, meta
+    )
+    assert [(i["id"], i["status"]) for i in items] == [(waiting["id"], "school_approved")]
+    stored = (await mesh.get("44", f"{PATH}/{decided['id']}", as_=REGISTRAR["44"])).json()
+    assert (stored["status"], len(stored["history"])) == ("school_approved", 1)  # left as it was
 
 
 async def test_reg9_single_delete_before_report_only(mesh: Mesh) -> None:
@@ -133,6 +154,8 @@ async def test_reg9_single_delete_before_report_only(mesh: Mesh) -> None:
     deleted = await mesh.request_delete("44", f"{PATH}/{first['id']}", as_=REGISTRAR["44"])
     assert deleted.status_code == 200 and deleted.json()["status"] == "deleted"
     assert first["id"] not in await _pending(mesh, APPROVER)
+    in_progress = await mesh.runtime("44").registrations.open_registrations([SCHOOL], None)
+    assert [r["id"] for r in in_progress] == [second["id"]]  # a deleted entry leaves the list
 
     await _decide(mesh, APPROVER, second["id"])
     await mesh.post("44", f"{PATH}/report", as_=REGISTRAR["44"], json={"ids": [second["id"]]})
