@@ -76,6 +76,20 @@ def _cross_province(kind: str, title: str) -> Item:
     )
 
 
+def _application(path: str, title: str, word: str, decide: str, revoke: bool = False) -> Item:
+    """A business on the approval engine: the school applies, the chain decides, all query
+    (学籍异动, 省内转学 with its own 撤销 list, 关键数据变更)."""
+    base = f"/{path}"
+    items = [
+        Item(f"{word}申请", f"{base}/new", roles=REGISTRARS, levels=SCHOOL),
+        Item(f"{word}{decide}", f"{base}/pending", roles=DECIDERS, not_for=NOT_SCHOOL_REGISTRAR),
+        Item(f"{word}查询", f"{base}/query", roles=WORKERS),
+    ]
+    if revoke:
+        items.append(Item(f"{word}撤销", f"{base}/revoke", roles=REGISTRARS, levels=SCHOOL))
+    return Item(title, roles=WORKERS, children=tuple(items))
+
+
 SYSTEM = (
     Item("在线用户", "/admin/online-users", roles=frozenset({"sysadmin"})),
     Item("修改密码", "/password"),
@@ -101,51 +115,9 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("学籍注册查询", "/registration/list", roles=WORKERS),
                 ),
             ),
-            Item(
-                "学籍异动",
-                roles=WORKERS,
-                children=(
-                    Item("异动申请", "/status-changes/new", roles=REGISTRARS, levels=SCHOOL),
-                    Item(
-                        "异动审核",
-                        "/status-changes/pending",
-                        roles=DECIDERS,
-                        not_for=NOT_SCHOOL_REGISTRAR,
-                    ),
-                    Item("异动查询", "/status-changes/query", roles=WORKERS),
-                ),
-            ),
-            Item(
-                "省内转学",
-                roles=WORKERS,
-                children=(
-                    Item("转学申请", "/in-province-transfers/new", roles=REGISTRARS, levels=SCHOOL),
-                    Item(
-                        "转学核办",
-                        "/in-province-transfers/pending",
-                        roles=DECIDERS,
-                        not_for=NOT_SCHOOL_REGISTRAR,
-                    ),
-                    Item("转学查询", "/in-province-transfers/query", roles=WORKERS),
-                    Item(
-                        "转学撤销", "/in-province-transfers/revoke", roles=REGISTRARS, levels=SCHOOL
-                    ),
-                ),
-            ),
-            Item(
-                "关键数据变更",
-                roles=WORKERS,
-                children=(
-                    Item("变更申请", "/key-data-changes/new", roles=REGISTRARS, levels=SCHOOL),
-                    Item(
-                        "变更审核",
-                        "/key-data-changes/pending",
-                        roles=DECIDERS,
-                        not_for=NOT_SCHOOL_REGISTRAR,
-                    ),
-                    Item("变更查询", "/key-data-changes/query", roles=WORKERS),
-                ),
-            ),
+            _application("status-changes", "学籍异动", "异动", "审核"),
+            _application("in-province-transfers", "省内转学", "转学", "核办", revoke=True),
+            _application("key-data-changes", "关键数据变更", "变更", "审核"),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
