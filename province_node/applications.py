@@ -314,13 +314,16 @@ class ApplicationService:
 
     # --- reads -----------------------------------------------------------------------------
 
-    async def get(self, application_id: UUID) -> dict:
-        """The application, its state and every event of its history (who, when, opinion)."""
+    async def get(self, application_id: UUID, events: bool = True) -> dict:
+        """The application, its state and (`events`) every event of its history (who, when,
+        opinion); a list needs only the state."""
 
         def read() -> dict:
             application = self._get(application_id)
-            events = [history_item(e) for e in self.node.events.get(application.id)]
-            return application.view() | {"events": events}
+            if not events:
+                return application.view()
+            stored = [history_item(e) for e in self.node.events.get(application.id)]
+            return application.view() | {"events": stored}
 
         return await self.writer(read)
 

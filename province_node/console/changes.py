@@ -206,7 +206,7 @@ async def pending_list(request: Request, user: User, kind: str) -> Response:
 async def _pending(request: Request, user: User, kind: Kind, **extra: object) -> Response:
     runtime = request.app.state.runtime
     items = await runtime.pending.items(meta_of(user), {kind.business})
-    details = [await runtime.applications.get(UUID(i["id"])) for i in items]
+    details = [await runtime.applications.get(UUID(i["id"]), events=False) for i in items]
     title = f"{kind.title}{kind.decide_word}"
     return _page(request, kind, "change_pending.html", title=title, items=details, **extra)
 
