@@ -12,6 +12,7 @@ import chinese_calendar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
 
+from contracts.codes import PROMOTION_DAY, school_year_of
 from contracts.errors import ContractError, DomainError
 
 
@@ -190,7 +191,7 @@ class KeyDates(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    promotion: MonthDay = (8, 10)  # GRD-3: grades move up at Aug 10 24:00
+    promotion: MonthDay = PROMOTION_DAY  # GRD-3: grades move up at Aug 10 24:00
     graduation_deadline: MonthDay = (7, 30)  # GRD-1
     transfer_freeze: Window = Window((7, 15), (8, 14))  # XPT-8
     pge_windows: tuple[Window, ...] = Field(  # PGE-2
@@ -211,6 +212,10 @@ class KeyDates(BaseModel):
             raise ContractError(
                 field, "invalid_key_date", f"关键日期 {field} 不合法: {first['msg']}"
             ) from None
+
+    def school_year(self, d: date) -> int:
+        """GRD-3: the school year in force on `d` (it turns at this province's promotion)."""
+        return school_year_of(d, self.promotion)
 
     def transfers_frozen(self, d: date) -> bool:
         """XPT-8: no new cross-province transfers may start on this day."""

@@ -96,9 +96,14 @@ class ClassCode:
         return school_year - self.entry_year + 1
 
 
-def school_year_of(d: date) -> int:
-    """School years start on September 1st and are named after their first calendar year."""
-    return d.year if d.month >= 9 else d.year - 1
+#: GRD-3: grades move up at Aug 10 24:00 unless a province moves the day (KeyDates.promotion).
+PROMOTION_DAY = (8, 10)
+
+
+def school_year_of(d: date, promotion: tuple[int, int] = PROMOTION_DAY) -> int:
+    """The school year whose grades are in force on `d`, named after its first calendar year:
+    it begins the day after promotion (GRD-3), so new grade-1 classes exist from then on."""
+    return d.year if (d.month, d.day) > tuple(promotion) else d.year - 1
 
 
 def _primary_years(system: SchoolSystem) -> int:

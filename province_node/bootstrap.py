@@ -22,6 +22,7 @@ from province_node.api import (
     problems,
     queries,
     registrations,
+    school_year,
     schools,
     students,
 )
@@ -32,6 +33,7 @@ from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
+from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
@@ -39,6 +41,7 @@ from province_node.notices import NoticeFollower, serve_prepare
 from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
+from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
 from province_node.runtime import NodeRuntime
@@ -104,6 +107,7 @@ def create_app(
         preschool.router,
         pending.router,
         applications.router,
+        school_year.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -188,6 +192,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             access,
             KeyDataChanges(node, writer, org, blobs, hub, registry),
         ),  # fmt: skip
+        graduations=GraduationService(node, writer, views, org, clock, access),
+        promotions=PromotionService(node, writer, clock),
     )
 
 

@@ -10,9 +10,11 @@ from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
+from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
+from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
 from province_node.settings import NodeSettings
 from xueji.access.service import AccessService
@@ -45,3 +47,7 @@ class NodeRuntime:
     pending: PendingWork | None = None
     #: CHG-1…CHG-5: status changes and in-province transfers.
     applications: ApplicationService | None = None
+    #: GRD-1, GRD-2, GRD-4: graduation, its rollback, the graduates.
+    graduations: GraduationService | None = None
+    #: GRD-3: the yearly promotion job.
+    promotions: PromotionService | None = None

@@ -36,6 +36,8 @@ class NodeSettings(KitSettings, NatsClientSettings):
     #: is closed by the system (abandoned) and its national claim released; checked hourly.
     returned_expiry_days: int = 30
     abandon_sweep_seconds: float = 3600.0
+    #: GRD-3: how often the node looks whether its promotion day has passed.
+    promotion_check_seconds: float = 600.0
     log_level: str = "INFO"
 
     #: SQLAlchemy URL of the read models (QRY); default: `<store>_views.sqlite` next to a

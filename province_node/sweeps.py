@@ -17,7 +17,12 @@ def start_sweeps(runtime: NodeRuntime) -> list[asyncio.Task]:
     """One task per sweep, stopped with the node."""
     return [
         asyncio.create_task(sweep(runtime), name=sweep.__name__)
-        for sweep in (sweep_deferred_dedup, retry_pending_authentications, abandon_returned)
+        for sweep in (
+            sweep_deferred_dedup,
+            retry_pending_authentications,
+            abandon_returned,
+            promote_when_due,
+        )
     ]
 
 
@@ -61,6 +66,23 @@ async def abandon_returned(runtime: NodeRuntime) -> None:
 
     seconds = settings.abandon_sweep_seconds
     await _periodically(runtime, "abandon_returned", sweep, seconds, seconds, needs_bus=False)
+
+
+async def promote_when_due(runtime: NodeRuntime) -> None:
+    """GRD-3: once the province's promotion day has passed, the promotion runs by itself; a
+    node that was killed mid-run finishes it when it is back (resumable)."""
+
+    async def promote(meta: CommandMeta) -> bool:
+        await runtime.promotions.run(meta)  # a new node: its records are in the year in force
+        return True
+
+    try:  # at once on start: a run cut short by a crash finishes now, not a pause later
+        await promote(CommandMeta.new("system", runtime.settings.province, "sysadmin"))
+    except Exception:  # a store hiccup: the periodic runs try again
+        log.warning("promotion_failed", exc_info=True)
+
+    seconds = runtime.settings.promotion_check_seconds
+    await _periodically(runtime, "promotion", promote, seconds, seconds, needs_bus=False)
 
 
 async def _periodically(

@@ -15,6 +15,7 @@ LINKS = {
     "status_change": "/status-changes/pending",
     "in_province_transfer": "/in-province-transfers/pending",
     "key_data_change": "/key-data-changes/pending",
+    "graduation": "/graduations/pending",
     "transfer": "/transfers/pending",
     "enrollment": "/enrollments/pending",
 }

@@ -26,6 +26,8 @@ class Student(Aggregate):
     """One student's record. Born from a registration whose national dedup passed."""
 
     suspension = None  # records stored before CHG-1 existed have none
+    graduation = None  # GRD-1: {"id", "kind", "stage", "date", "school_code", "class_code"}
+    promoted_to: int | None = None  # GRD-3: the school year the last promotion moved it into
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -131,9 +133,8 @@ class Student(Aggregate):
         if self.status == StudentStatus.SUSPENDED.value:
             raise DomainError("休学学生须先办理复学，才能跨省转学", code="not_eligible")
         check_may_start(FLOW_BUSINESS[flow], self.status)
-        graduating = self.status == StudentStatus.ENROLLED.value and national_grade == 9
         if flow == "enrollment" and not (
-            stage == "2" and (self.status == StudentStatus.GRADUATED.value or graduating)
+            stage == "2" and self.status == StudentStatus.GRADUATED.value
         ):
             raise DomainError("只有初中毕业生可以办理毕业后跨省就学", code="not_eligible")
 
@@ -231,6 +232,34 @@ class Student(Aggregate):
         """Rejected or revoked: the record is free again, unchanged."""
         self._release(application_id)
 
+    # --- GRD-1…GRD-3: graduation, its rollback, promotion ---------------------------------
+
+    @event("Graduated")
+    def graduate(self, graduation_id: str, kind: str, status: str, graduation_date: str,
+                 opinion: str | None, meta: dict) -> None:  # fmt: skip
+        """The approved graduation's effect (`Graduation`): 毕业/结业/肄业 on that day."""
+        self.status = status
+        self.graduation = {
+            "id": graduation_id,
+            "kind": kind,
+            "stage": self.stage.value,
+            "date": graduation_date,
+            "school_code": self.school_code,
+            "class_code": self.class_code,
+        }
+        self._release(graduation_id)
+
+    @event("GraduationRolledBack")
+    def roll_back_graduation(self, reason: str, meta: dict) -> None:
+        """GRD-2 毕业退回: back in school, in the class it graduated from."""
+        self.status = StudentStatus.ENROLLED.value
+        self.graduation = None
+
+    @event("Promoted")
+    def promote(self, school_year: int, grade_before: int, grade_after: int, meta: dict) -> None:
+        """GRD-3: one grade up into `school_year` (the class keeps its code, ID-5)."""
+        self.promoted_to = school_year
+
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
     def check_deletion_request(self, school_code: str) -> None:
@@ -304,6 +333,7 @@ class Student(Aggregate):
             "case_id": self.case_id,
             "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
             "suspension": self.suspension,
+            "graduation": self.graduation,
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }

@@ -33,9 +33,9 @@ TRANSITIONS: dict[B, Transition] = {
         S.TRANSFERRED_OUT,
         "XPT-2 [002 §18]",
     ),
-    # PGE-1: junior graduates (and, until graduation exists, students of the graduating grade).
+    # PGE-1: junior-high graduates (毕业) [002 §19].
     B.POST_GRADUATION_GRADUATING: Transition(
-        frozenset({S.GRADUATED, S.ENROLLED}), S.TRANSFERRED_OUT, "PGE-1 [002 §19]"
+        frozenset({S.GRADUATED}), S.TRANSFERRED_OUT, "PGE-1 [002 §19]"
     ),
     # CHG-1 status changes [002 §7]. Suspended students resume before anything but leaving.
     B.SUSPENSION: Transition(frozenset({S.ENROLLED}), S.SUSPENDED, "CHG-1 [002 §7]"),
@@ -60,6 +60,20 @@ TRANSITIONS: dict[B, Transition] = {
         None,
         "CHG-4 [003 §三.2]",
     ),
+    # GRD-1: graduating grades and past years' students whose status is not a graduate one,
+    # except 休学、出国、开除、退学、失踪、死亡 [002 §13].
+    **{
+        business: Transition(frozenset({S.ENROLLED, S.OTHER_LEFT}), target, "GRD-1 [002 §13]")
+        for business, target in (
+            (B.GRADUATION_PRIMARY, S.GRADUATED),
+            (B.GRADUATION_JUNIOR, S.GRADUATED),
+            (B.GRADUATION_SENIOR, S.GRADUATED),
+            (B.COMPLETION_PRIMARY, S.COMPLETED),
+            (B.COMPLETION_JUNIOR, S.COMPLETED),
+            (B.COMPLETION_SENIOR, S.COMPLETED),
+            (B.INCOMPLETE, S.INCOMPLETE),
+        )
+    },
     # REG-9: only an enrolled student registered by mistake is deleted [004 Q60].
     B.DELETION: Transition(frozenset({S.ENROLLED}), S.DELETED, "REG-9 [004 Q60]"),
 }

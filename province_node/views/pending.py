@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table
 
 from contracts.approval import StepLevel, deciding_roles
+from contracts.codes import Stage
 from projections.batch import Batch, Row
 from projections.machinery import View
 from province_node.domain.approval import Approval
 from province_node.domain.deletion import StudentDeletion
+from province_node.domain.graduation import Graduation, GraduationKind
 from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.registration import Registration as R
 from province_node.domain.status_change import ChangeType, StudentApplication
@@ -30,6 +32,7 @@ PROCESSES: dict[str, type[Approval]] = {
     "status_change": StudentApplication,  # 学籍异动审核
     "in_province_transfer": StudentApplication,  # 省内转学核办
     "key_data_change": KeyDataChange,  # 关键数据变更审核
+    "graduation": Graduation,  # 毕业审核 (GRD-1)
 }
 
 #: Events that end a registration without a decision of the chain (refused, deleted …).
@@ -77,6 +80,7 @@ class _Handlers:
         view.on(StudentDeletion.Applied)(self.deletion_applied)
         view.on(StudentApplication.Applied)(self.application_applied)
         view.on(KeyDataChange.Applied)(self.key_data_change_applied)
+        view.on(Graduation.Applied)(self.graduation_applied)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
         view.on(R.Resubmitted, Approval.Resubmitted)(self.resubmitted)
@@ -102,6 +106,12 @@ class _Handlers:
         title = f"关键数据变更：{e.student_name}（{e.student_number}）"
         status = KeyDataChange.IN_PROGRESS
         self._open(batch, e, "key_data_change", e.school_code, title, e.chain, status, e.at)
+
+    def graduation_applied(self, batch: Batch, e: Any) -> None:
+        kind = GraduationKind(e.kind).status.value
+        title = f"{Stage(e.stage).label}{kind}：{len(e.students)}名学生"
+        status = Graduation.IN_PROGRESS
+        self._open(batch, e, "graduation", e.school_code, title, e.chain, status, e.at)
 
     def _open(self, batch: Batch, e: Any, business: str, school: str, title: str, chain: list,
               status: str, since: str | None) -> None:  # fmt: skip

@@ -67,6 +67,9 @@ def _students_table(prefix: str, metadata: MetaData) -> Table:
         *[_str(n, 60) for n in ("guardian_name", "guardian_relation", "guardian_id_number")],
         *[_str(n, 40) for n in ("registered_at", "registered_by", "registered_unit")],
         *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
+        # GRD-1 / GRD-4: the last graduation (毕业/结业/肄业), its stage and day
+        *[_str(n, 12) for n in ("graduation_kind", "graduation_stage", "graduation_date")],
+        _str("promoted_to", 4),  # GRD-3: the school year the last promotion moved it into
         Column("deletion_requested", Boolean, nullable=False),
         _str("deletion_reason", 500),
         _str("deleted_at"),
@@ -87,6 +90,7 @@ def _index(students: Table) -> None:
             ("status", "name", "student_number", "student_id"),  # name part: count and keys
             ("id_number",),
             ("region_code", "grade"),
+            ("graduation_date", "school_code"),  # GRD-4: graduates by year
         )
     ):
         # PostgreSQL allows 63 characters per name: numbered, not spelled out.
@@ -113,6 +117,9 @@ class _Handlers:
         view.on(Student.ApplicationStarted, Student.ApplicationEnded)(self.touched)
         view.on(Student.Changed)(self.changed)
         view.on(Student.KeyDataChanged)(self.key_data_changed)
+        view.on(Student.Graduated)(self.graduated)
+        view.on(Student.GraduationRolledBack)(self.graduation_rolled_back)
+        view.on(Student.Promoted)(self.promoted)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -193,6 +200,20 @@ class _Handlers:
         if e.auth_status is not None:
             changes["auth_status"] = e.auth_status
         _update(batch, self.students, e, **changes)
+
+    def graduated(self, batch: Batch, e: Any) -> None:
+        graduation = {"graduation_kind": e.kind, "graduation_date": e.graduation_date}
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        stage = row.get("stage") or (row.get("class_code") or "")[4:5]
+        _update(batch, self.students, e, status=e.status, graduation_stage=stage, **graduation)
+
+    def graduation_rolled_back(self, batch: Batch, e: Any) -> None:
+        status = StudentStatus.ENROLLED.value
+        nothing = dict.fromkeys(("graduation_kind", "graduation_stage", "graduation_date"))
+        _update(batch, self.students, e, status=status, **nothing)
+
+    def promoted(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, promoted_to=str(e.school_year))
 
     def touched(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e)

@@ -10,7 +10,15 @@ import pytest
 
 from simulations.demo import school_code
 from tests.conftest import PROVINCES
-from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
+from tests.support.cases import (
+    approve_all,
+    case_now,
+    decide,
+    enrolled_student,
+    graduate,
+    graduated_student,
+    initiate,
+)
 from tests.support.mesh import NOW, Mesh
 from tests.support.people import REGISTRAR
 from xueji.clock import SHANGHAI
@@ -45,7 +53,7 @@ async def _apply(mesh: Mesh, number: str, **extra):
 
 
 async def test_pge1_flow_three_decisions_then_the_archive_moves_by_itself(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 701, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 701, class_code=GRADE_NINE)
     created = await _apply(mesh, number)
     assert created.status_code == 201, created.text
     case = created.json()
@@ -60,21 +68,29 @@ async def test_pge1_only_junior_graduates(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 702)  # junior grade 1
     refused = await _apply(mesh, number)
     assert refused.status_code == 409 and refused.json()["code"] == "not_eligible"
-    graduate = await enrolled_student(mesh, "44", 703, class_code=GRADE_NINE)
+    not_yet = await enrolled_student(mesh, "44", 710, class_code=GRADE_NINE)
+    refused = await _apply(mesh, not_yet)  # grade 9, not graduated (GRD-1 comes first)
+    assert refused.status_code == 409 and refused.json()["code"] == "not_eligible"
+    graduate = await graduated_student(mesh, "44", 703, class_code=GRADE_NINE)
     junior_target = await initiate(
         mesh, graduate, path=ENROLLMENTS, class_code="2026201", registrar=REGISTRAR["34"]
     )
     assert junior_target.status_code == 409 and junior_target.json()["code"] == "not_eligible"
 
 
-async def test_pge1_graduates_of_a_class_whose_years_ran_out_may_enroll(
+async def test_pge1_a_past_year_student_enrolls_once_graduated(
     mesh_since_last_year: Mesh,
 ) -> None:
-    """Sep 1 – Dec 14: last year's grade 9 has no grade 10 of junior; graduation is not
-    built, so they are still the graduating grade and post-graduation enrollment goes on."""
+    """Last year's grade 9 whose class has run out: not a graduate, no enrollment; once the
+    school graduates it as a past year's student (GRD-1), post-graduation enrollment goes on."""
     mesh = mesh_since_last_year
     number = await enrolled_student(mesh, "44", 707, class_code="2022201")  # 5-4: junior 4
     mesh.clock.set(NOW)  # a school year later: class 2022201 has run out
+    refused = await initiate(
+        mesh, number, path=ENROLLMENTS, class_code="2025301", registrar=ADMITTING
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "not_eligible"
+    await graduate(mesh, number)
     created = await initiate(
         mesh, number, path=ENROLLMENTS, class_code="2025301", registrar=ADMITTING
     )
@@ -83,7 +99,7 @@ async def test_pge1_graduates_of_a_class_whose_years_ran_out_may_enroll(
 
 
 async def test_pge1_junior_grade_nine_to_senior_is_not_a_grade_change(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 708, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 708, class_code=GRADE_NINE)
     case = (await _apply(mesh, number)).json()
     assert (case["from_grade"], case["target_grade"]) == (9, 10)
     assert case["grade_changed"] is False  # going on to senior high is the point of PGE
@@ -93,7 +109,7 @@ async def test_prb6_a_graduating_year_problem_record_does_not_block_enrollment(
     mesh: Mesh,
 ) -> None:
     """CHG-3 blocks a transfer on an open problem record; PRB-6 lets admission go on."""
-    number = await enrolled_student(mesh, "44", 709, class_code=GRADE_NINE, authenticated=False)
+    number = await graduated_student(mesh, "44", 709, class_code=GRADE_NINE, authenticated=False)
     transfer = await initiate(mesh, number, class_code="2024201", registrar="3340102002_registrar")
     assert transfer.status_code == 409 and transfer.json()["code"] == "business_in_flight"
     created = await _apply(mesh, number)
@@ -101,7 +117,7 @@ async def test_prb6_a_graduating_year_problem_record_does_not_block_enrollment(
 
 
 async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 704, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 704, class_code=GRADE_NINE)
     mesh.clock.set(datetime(2026, 12, 15, 0, 0, tzinfo=SHANGHAI))
     closed = await _apply(mesh, number)
     assert closed.status_code == 409 and closed.json()["code"] == "window_closed"
@@ -110,7 +126,7 @@ async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:
 
 
 async def test_pge3_graduating_side_may_not_refuse_for_admission_or_scores(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 705, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 705, class_code=GRADE_NINE)
     case = (await _apply(mesh, number)).json()
     for _ in range(2):
         case = (await decide(mesh, case, path=ENROLLMENTS)).json()
@@ -126,7 +142,7 @@ async def test_pge3_graduating_side_may_not_refuse_for_admission_or_scores(mesh:
 
 
 async def test_pge4_revoke_and_pending_lists_as_for_transfers(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 706, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 706, class_code=GRADE_NINE)
     case = (await _apply(mesh, number)).json()
     pending = await mesh.get("34", f"{ENROLLMENTS}/pending", as_=f"{SENIOR}_approver")
     assert [c["id"] for c in pending.json()["items"]] == [case["id"]]

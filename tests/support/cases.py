@@ -106,3 +106,32 @@ async def case_now(
     response = await mesh.get(province, f"{path}/{case_id}", as_=as_ or REGISTRAR[province])
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def graduated_student(mesh: Mesh, province: str, sequence: int, class_code: str, **kw) -> str:
+    """A student of a graduating class `class_code`, graduated (GRD-1) through its chain."""
+    number = await enrolled_student(mesh, province, sequence, class_code=class_code, **kw)
+    await graduate(mesh, number, province, kw.get("school"))
+    return number
+
+
+async def graduate(mesh: Mesh, number: str, province: str = "44", school: str | None = None):
+    """GRD-1 for one student: the school applies, every step of its chain approves."""
+    school = school or JUNIOR_SCHOOL[province]
+    body = {"school_code": school, "student_numbers": [number]}
+    applied = await mesh.post(province, "/api/v1/graduations", as_=f"{school}_registrar", json=body)
+    assert applied.status_code == 201, applied.text
+    graduation = applied.json()
+    while graduation["status"] == "in_progress":
+        step = graduation["step"]
+        role = "approver" if step["level"] == "school" else "registrar"
+        decided = await mesh.post(
+            province,
+            f"/api/v1/graduations/{graduation['id']}/decisions",
+            as_=f"{step['unit_code']}_{role}",
+            json={"approve": True, "opinion": "同意"},
+        )
+        assert decided.status_code == 200, decided.text
+        graduation = decided.json()
+    assert graduation["status"] == "approved", graduation
+    return graduation

@@ -83,11 +83,12 @@ def test_id5_class_code_parse_and_grade_name() -> None:
         assert (info.value.field, info.value.code) == ("bh", "bad_class_code")
 
 
-def test_id5_school_year_starts_in_september() -> None:
+def test_grd3_school_year_turns_after_aug_10_24_00() -> None:
     assert school_year_of(date(2026, 11, 22)) == 2026
     assert school_year_of(date(2026, 3, 1)) == 2025
-    assert school_year_of(date(2026, 9, 1)) == 2026
-    assert school_year_of(date(2026, 8, 31)) == 2025
+    assert school_year_of(date(2026, 8, 10)) == 2025  # promotion happens at its end
+    assert school_year_of(date(2026, 8, 11)) == 2026
+    assert school_year_of(date(2026, 8, 31), promotion=(8, 31)) == 2025  # a province's own day
 
 
 def test_id5_national_grade_known_values() -> None:

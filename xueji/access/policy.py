@@ -73,6 +73,13 @@ SCHOOL_REGISTRAR = Requirement(
 SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}), ANY_LEVEL, "role_not_allowed", "当前角色（{role}）无权进行此操作"
 )
+#: GRD-2 毕业退回: a bureau's registrar (which bureau, and until when, the domain says).
+BUREAU_REGISTRAR = Requirement(
+    frozenset({Role.REGISTRAR}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
+    "bureau_registrar_only",
+    "此项业务由教育行政部门学籍管理员办理",
+)
 #: SYS-1…SYS-3 province configuration, REG-5 sweeps run by hand, AUD-3 view rebuilds.
 PROVINCE_SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}),
