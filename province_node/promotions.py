@@ -27,6 +27,7 @@ from province_node.domain.promotion import (
 from province_node.domain.school import School
 from province_node.domain.student import Student
 from xueji.clock import Clock
+from xueji.faults import fault_point
 from xueji.store import Writer
 
 #: Records are created by these events (a registration, an arrival from another province).
@@ -142,7 +143,9 @@ class PromotionService:
                             grade_after=grades[1], meta=meta.as_dict())  # fmt: skip
             moved.append(student)
         promotion.progress(position=found[-1].id, records=len(found), promoted=len(moved))
+        fault_point("node.promotion.before_batch_commit")
         self.node.save(promotion, *moved)
+        fault_point("node.promotion.after_batch_commit")
         return promotion.view()
 
     def _students(self, ids: list[UUID]) -> list[Student]:
