@@ -15,7 +15,7 @@ from simulations.population import Person, person
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration
 from tests.support.processes import ProcessMesh, ok
 
-OUT, IN = "44", "34"
+OUT, IN, HUB = "44", "34", "hub"
 OUT_SCHOOL, IN_SCHOOL = JUNIOR_SCHOOL[OUT], JUNIOR_SCHOOL[IN]
 TRANSFERS = "/api/v1/transfers"
 _NS = uuid5(NAMESPACE_URL, "xueji:tests:faults")

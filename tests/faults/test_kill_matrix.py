@@ -20,6 +20,7 @@ import pytest
 
 from contracts import subjects
 from tests.faults.flows import (
+    HUB,
     IN,
     OUT,
     OUT_SCHOOL,
@@ -43,7 +44,6 @@ from tests.support.processes import ProcessMesh
 
 pytestmark = pytest.mark.faults
 
-HUB = "hub"
 
 #: (service, point): killed in the middle of a registration (REG-5, REG-6, BUS-3).
 REGISTRATION = [
@@ -147,9 +147,16 @@ def test_nfr4_nats_server_killed_mid_archive_pull(mesh: ProcessMesh, people: Peo
     approve_case(mesh, case["id"])
     pull(mesh, case["id"])
     mesh.kill_nats()
+    at_kill = _positions(mesh)  # read from the hub's store: NATS is gone
     time.sleep(1.0)
     mesh.nats.start()
     assert_transferred_once(mesh, child, number, completed(mesh, case["id"], timeout=120))
+    assert at_kill[IN] < _positions(mesh)[IN], "the transfer was over before the kill"
+
+
+def _positions(mesh: ProcessMesh) -> dict[str, int]:
+    """How far the hub has applied each province's stream (its /healthz, 503 or not)."""
+    return mesh.call(HUB, "GET", "/healthz").json()["positions"]
 
 
 def test_nfr4_duplicate_delayed_and_reordered_notices_change_nothing(
