@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import datetime
 from uuid import NAMESPACE_URL, uuid5
 
 from contracts import subjects
@@ -191,8 +192,13 @@ def history(mesh: ProcessMesh, province: str, number: str) -> Counter:
 
 def stream_messages(mesh: ProcessMesh, stream: str) -> list[tuple[str, dict]]:
     """(subject, body) of every message of a stream, read as the test inspector."""
+    return [(subject, body) for subject, body, _ in timed_messages(mesh, stream)]
 
-    async def read() -> list[tuple[str, dict]]:
+
+def timed_messages(mesh: ProcessMesh, stream: str) -> list[tuple[str, dict, datetime]]:
+    """(subject, body, time stored) of every message of a stream (the test inspector)."""
+
+    async def read() -> list[tuple[str, dict, datetime]]:
         nc = await mesh.nats.connect()
         try:
             js = nc.jetstream()
@@ -201,9 +207,10 @@ def stream_messages(mesh: ProcessMesh, stream: str) -> list[tuple[str, dict]]:
             for sequence in range(info.state.first_seq, info.state.last_seq + 1):
                 msg = await js.get_msg(stream, sequence)
                 try:
-                    found.append((msg.subject, json.loads(msg.data)))
+                    body = json.loads(msg.data)
                 except ValueError:
-                    found.append((msg.subject, {}))  # a poison message the test sent
+                    body = {}  # a poison message the test sent
+                found.append((msg.subject, body if isinstance(body, dict) else {}, msg.time))
             return found
         finally:
             await nc.close()

@@ -4,21 +4,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
+from contracts import subjects
 from tests.faults.flows import (
     HUB,
     IN,
     OUT,
     People,
+    approve_case,
     assert_registered_once,
     assert_transferred_once,
     completed,
+    initiate,
+    pull,
     register,
+    timed_messages,
     transfer,
 )
-from tests.support.postgres import fresh_database
+from tests.support.postgres import crash_restart, fresh_database
 from tests.support.processes import ProcessMesh
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
@@ -64,3 +70,25 @@ def test_nfr4_postgresql_killed_at(
         assert_registered_once(mesh, child, number)
     else:
         assert_transferred_once(mesh, child, number, completed(mesh, case["id"]))
+
+
+def test_nfr4_postgresql_crashed_and_restarted_mid_case(
+    mesh: ProcessMesh, people: People, postgres_url: str
+) -> None:
+    """PostgreSQL, holding every store, stopped as a crash stops it right after the pull
+    was accepted, and started again: the services' stores come back by themselves and
+    the transfer completes once."""
+    child = people.next()
+    number = register(mesh, child)
+    case = initiate(mesh, child, number)
+    approve_case(mesh, case["id"])
+    pull(mesh, case["id"])
+    crashed = datetime.now(UTC)
+    crash_restart(postgres_url)
+    assert_transferred_once(mesh, child, number, completed(mesh, case["id"], timeout=120))
+    arrived = [
+        at
+        for subject, body, at in timed_messages(mesh, subjects.province_stream(IN))
+        if subject.endswith("transferred_in") and body.get("student_number") == number
+    ]
+    assert arrived[0] > crashed, "the transfer was over before the crash"

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+from tests.faults.points import REGISTRATION, TRANSFER
 from xueji.faults import ENV_VAR, MARK
+
+ROOT = Path(__file__).parents[2]
 
 PROGRAM = """
 from xueji.faults import fault_point
@@ -42,3 +47,19 @@ def test_nfr4_fault_point_armed_sigkills_on_its_pass() -> None:
     assert third.returncode == -signal.SIGKILL and third.stdout.count("pass") == 3
     after = _run("test.loop:4,test.after")  # the loop never reaches pass 4
     assert after.returncode == -signal.SIGKILL and f"{MARK} test.after" in after.stderr
+
+
+def test_nfr4_every_fault_point_is_killed_by_the_matrix_and_documented() -> None:
+    """At least 20 distinct points (issue 17 item 7); each one the code names literally is
+    armed by the matrix, and each the matrix arms is listed in docs/faults.md."""
+    armed = {point.partition(":")[0] for _, point in REGISTRATION + TRANSFER}
+    assert len(armed) >= 20, sorted(armed)
+    code = "".join(
+        path.read_text(encoding="utf-8")
+        for package in ("hub", "province_node", "xueji")
+        for path in (ROOT / package).rglob("*.py")
+    )
+    literal = set(re.findall(r'fault_point\("([a-z_.]+)"\)', code))
+    assert literal and literal <= armed, sorted(literal - armed)
+    listed = (ROOT / "docs" / "faults.md").read_text(encoding="utf-8")
+    assert [p for p in sorted(armed) if f"`{p}`" not in listed] == []
