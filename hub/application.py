@@ -33,6 +33,7 @@ from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
 from hub.identities import IdentityUseCases
 from xueji.chain import seen
+from xueji.faults import fault_point
 from xueji.store import DateAsISO
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
@@ -90,6 +91,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
         # AUD-4: the province's chain head is recorded with the tracking record.
         source = message.source
         self.process_event(message, seen(tracking, source.notification_id, source.chain_hash))
+        fault_point("hub.applied." + subject.split(".", 3)[-1])  # e.g. student.transferred_out
         for case in self._touched:  # committed: the read model may show it now
             self.board.put(case)
         return "applied"

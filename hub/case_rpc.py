@@ -28,6 +28,7 @@ from hub.rate_limit import RateLimiter
 from hub.runtime import HubRuntime
 from hub.senders import acting_province, check_sender
 from xueji.bus import BusUnavailable, RemoteError, serve
+from xueji.faults import fault_point
 from xueji.logs import bind_command
 
 C = TypeVar("C", InitiateCase, DecideCase, ActOnCase, CaseQuery, MonitorQuery, NationalQuery)
@@ -52,6 +53,7 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
             return CaseView(case=existing)
         out_province = await writer(hub.out_province_of, command, clock.now())
         prepared = await _prepare(runtime, out_province, command)
+        fault_point("hub.initiate.after_prepare")
         return await changed(hub.initiate_case, command, prepared)
 
     async def decide(msg: Msg) -> CaseView:
@@ -62,6 +64,7 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
 
     async def changed(use_case, *args) -> CaseView:
         case = await writer(use_case, *args, clock.now())
+        fault_point(f"hub.{use_case.__name__}.stored")  # initiate_case, decide_case, act_on_case
         runtime.relay.wake()  # a notice may be due to a province now
         return CaseView(case=case)
 

@@ -10,6 +10,7 @@ from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.domain.identity import NationalIdentity, StudentNumberEntry
+from xueji.faults import fault_point
 from xueji.store import existing_originators
 
 
@@ -21,6 +22,7 @@ class IdentityUseCases:
         reply, changed = self._claim(command, self._identity(command.dedup_key))
         if changed is not None:
             self.save(changed)
+        fault_point("hub.claim.after_store")
         return reply
 
     def claim_identities(self, command: ClaimIdentities) -> IdentityClaimsReply:

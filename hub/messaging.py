@@ -13,6 +13,7 @@ from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.application import NationalHub
 from hub.senders import acting_province, check_sender
 from xueji.bus import ensure_stream, follow_durable, serve
+from xueji.faults import fault_point
 from xueji.logs import bind_command, get_logger
 from xueji.store import Writer
 from xueji.telemetry import context_from, tracer
@@ -29,6 +30,7 @@ async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
         actor = command.envelope.actor
         bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
         _check_claim(acting_province(msg), command)
+        fault_point("hub.claim.received")
         return await writer(hub.claim_identity, command)
 
     async def claim_batch(msg: Msg) -> IdentityClaimsReply:
@@ -89,6 +91,7 @@ class ProvinceFollower:
 
     async def _apply(self, msg: Msg) -> str:
         sequence = msg.metadata.sequence.stream
+        fault_point("hub.follower.before_apply")
         with tracer().start_as_current_span(
             f"hub apply {msg.subject}", context=context_from(msg.headers), kind=SpanKind.CONSUMER
         ) as span:

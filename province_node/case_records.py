@@ -18,6 +18,7 @@ from contracts.meta import CommandMeta
 from province_node.domain.problem import KINDS, ProblemRecord
 from province_node.domain.student import Student, StudentNumberIndex
 from province_node.history import history_item
+from xueji.faults import fault_point
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:case")
 
@@ -65,6 +66,7 @@ class CaseRecords:
         else:
             return "duplicate"
         self.save(student)
+        fault_point(f"node.notice.{notice.notice}.stored")  # e.g. 转出 stored, not published
         return "applied"
 
     def _receive_archive(self, notice: HubNotice, meta: dict) -> str:
@@ -98,7 +100,9 @@ class CaseRecords:
             from_province=archive["province"],
             history=archive.get("history", []),
         )
+        fault_point("node.transfer_in.before_store")
         self.save(student, self._point_number(student))
+        fault_point("node.transfer_in.stored")
         return "applied"
 
     def _point_number(self, student: Student) -> StudentNumberIndex:

@@ -43,6 +43,7 @@ from province_node.domain.proof import check_proof
 from xueji.blobs import BlobStore
 from xueji.bus import Bus
 from xueji.clock import Clock
+from xueji.faults import fault_point
 from xueji.store import Writer
 
 R = TypeVar("R", bound=BaseModel)
@@ -70,7 +71,9 @@ class CaseService:
         return await self.bus.ask(subject, message, reply, self.timeout)
 
     async def view(self, name: str, message: BaseModel) -> dict:
-        return (await self.ask_hub(name, message, CaseView)).case
+        case = (await self.ask_hub(name, message, CaseView)).case
+        fault_point(f"node.{name}.answered")  # e.g. node.case.decide.answered
+        return case
 
     async def listing(self, message: BaseModel) -> dict:
         return (await self.ask_hub(subjects.HUB_CASE_QUERY, message, CaseList)).model_dump(

@@ -12,6 +12,7 @@ from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from province_node.cases import CaseService
 from xueji.bus import follow_durable, serve
+from xueji.faults import fault_point
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.telemetry import context_from, tracer
@@ -21,7 +22,9 @@ log = get_logger("province_node.notices")
 
 async def serve_prepare(nc: Client, cases: CaseService) -> None:
     async def prepare(msg: Msg):
-        return await cases.prepare_out(decode(PrepareCaseOut, msg.data))
+        prepared = await cases.prepare_out(decode(PrepareCaseOut, msg.data))
+        fault_point("node.prepare.before_reply")
+        return prepared
 
     subject = subjects.prov_case_prepare(cases.node.province)
     await serve(nc, subject, subjects.PROV_QUEUE, prepare)
@@ -55,6 +58,7 @@ class NoticeFollower:
         with tracer().start_as_current_span(
             f"node apply {msg.subject}", context=context_from(msg.headers)
         ):
+            fault_point("node.notice.before_apply")
             try:
                 notice = decode(HubNotice, msg.data)
                 outcome = await self.cases.writer(self.cases.node.apply_notice, notice)
@@ -65,6 +69,7 @@ class NoticeFollower:
             except Exception:  # the store failed: it comes back after ack_wait
                 log.exception("notice_apply_failed", subject=msg.subject)
                 return
+        fault_point("node.notice.after_apply")  # stored, not acknowledged: comes back
         await msg.ack()
         if outcome == "applied":
             self.applied += 1

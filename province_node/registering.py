@@ -22,6 +22,7 @@ from province_node.domain.problem import ProblemRecord
 from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
 from province_node.domain.registration_rules import RegistrationForm, ValidRegistration
 from province_node.domain.student import Student, StudentNumberIndex
+from xueji.faults import fault_point
 
 
 class RegistrationUseCases:
@@ -217,6 +218,7 @@ class RegistrationUseCases:
             registration.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
             new += [registration, *self._enrol_if(registration, meta)]
         self.save(*new)
+        fault_point("node.decide.after_commit")
         return [r.summary() for r in registrations]
 
     def report_registrations(self, ids: list[UUID], meta: CommandMeta) -> list[dict]:

