@@ -186,6 +186,17 @@ def bench_replay(
     main(events, work)
 
 
+@bench_app.command("promotion")
+def bench_promotion(
+    students: Annotated[int, typer.Option(help="Students in the province")] = 200_000,
+    work: Annotated[Path, typer.Option(help="Scratch directory")] = Path("var/bench-promotion"),
+) -> None:
+    """GRD-3 promotion job (records/s) next to a raw sqlite3 scan of the same table."""
+    from simulations.bench.promotion import main
+
+    main(students, work)
+
+
 @bench_app.command("query")
 def bench_query(
     students: Annotated[int, typer.Option(help="Students in the province")] = 200_000,

@@ -212,6 +212,24 @@ class GraduationService:
     def _students(self, graduation: Graduation) -> list[Student]:
         return [self.node.repository.get(UUID(s["id"])) for s in graduation.students]
 
+    async def graduating_classes(self, school_code: str) -> list[dict]:
+        """The school's classes that graduate this school year (the last grade, or later)."""
+        today = self.clock.today()
+
+        def read() -> list[dict]:
+            school = self.node.get_school(school_code)
+            year = self.node.settings().key_dates().school_year(today)
+            found = []
+            for klass in school.classes.values():
+                try:
+                    check_graduating_class(klass["class_code"], school.school_system, year)
+                except DomainError:
+                    continue
+                found.append(klass)
+            return sorted(found, key=lambda k: k["class_code"])
+
+        return await self.writer(read)
+
     # --- GRD-2 -------------------------------------------------------------------------------
 
     async def roll_back(self, student_number: str, reason: str, meta: CommandMeta) -> dict:

@@ -12,6 +12,7 @@ from province_node.console import (
     national,
     registration,
     review,
+    school_year,
     students,
     transfers,
 )
@@ -72,6 +73,7 @@ def install(app: FastAPI, province: str) -> None:
         review.router,
         students.router,
         national.router,
+        school_year.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,

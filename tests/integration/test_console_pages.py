@@ -17,7 +17,14 @@ from openpyxl import load_workbook
 from projections import excel
 from projections.excel import XLSX
 from simulations.demo import school_code
-from tests.support.cases import approve_all, case_now, decide, enrolled_student, initiate
+from tests.support.cases import (
+    approve_all,
+    case_now,
+    decide,
+    enrolled_student,
+    graduate,
+    initiate,
+)
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
@@ -330,6 +337,7 @@ async def test_sec8_exports_are_built_off_the_event_loop(
 async def test_pge3_graduating_side_rejection_dialog_sends_the_ground(mesh: Mesh) -> None:
     """The graduating county's dialog says what is no ground; the hub's refusal is shown."""
     number = await enrolled_student(mesh, "44", 432, name="粤毕业", class_code="2023201")
+    await graduate(mesh, number)  # PGE-1: junior-high graduates
     senior = school_code("340104", 4)
     path = "/api/v1/enrollments"
     case = await initiate(

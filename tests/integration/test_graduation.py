@@ -12,7 +12,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.support.cases import enrolled_student, graduate
+from simulations.demo import school_code
+from tests.support.cases import enrolled_student, graduate, initiate
 from tests.support.mesh import Mesh
 from xueji.clock import SHANGHAI
 
@@ -175,3 +176,37 @@ async def test_grd3_promotion_moves_everyone_but_the_graduating_grade_once(mesh:
 
 def _count(types: list[str], name: str) -> int:
     return sum(1 for t in types if t == name)
+
+
+async def test_grd_a_school_year_in_one_province(mesh: Mesh) -> None:
+    """Jul: the graduating grade graduates; Aug 10 24:00: the others move up and next year's
+    grade-1 classes open; Sep: new entrants register into them, and a junior graduate goes on
+    to senior high in another province (PGE-1) straddling the new year."""
+    younger = await enrolled_student(mesh, "44", 871, class_code=GRADE_SEVEN, school=TIANHE)
+    leaver = await enrolled_student(mesh, "44", 872, class_code=GRADUATING, school=TIANHE)
+    mesh.clock.set(datetime(2027, 7, 10, 9, 0, tzinfo=SHANGHAI))
+    whole = await _apply(mesh, {"class_codes": [GRADUATING]})
+    assert [s["student_number"] for s in whole["students"]] == [leaver]
+    for unit, role in ((TIANHE, "approver"), ("440106", "registrar")):
+        await mesh.post("44", f"{PATH}/{whole['id']}/decisions", as_=f"{unit}_{role}",
+                        json={"approve": True})  # fmt: skip
+    assert (await _record(mesh, leaver))["status"] == "毕业"
+    mesh.clock.set(datetime(2027, 8, 11, 0, 1, tzinfo=SHANGHAI))
+    for province in ("44", "34"):
+        run = await mesh.post(province, "/api/v1/promotions", as_=f"{province}0000_sysadmin")
+        assert run.json()["status"] == "finished", run.text
+    assert _count(await _history(mesh, younger), "Promoted") == 1
+    assert _count(await _history(mesh, leaver), "Promoted") == 0  # graduated: stays
+    mesh.clock.set(datetime(2027, 9, 1, 9, 0, tzinfo=SHANGHAI))
+    entrant = await enrolled_student(mesh, "44", 873, class_code="2027201", school=TIANHE)
+    assert (await _record(mesh, entrant))["class_code"] == "2027201"  # opened by promotion
+    suspension = {"type": "suspension", "student_number": younger, "date": "2027-09-01",
+                  "reason": "因病休养"}  # fmt: skip
+    applied = await mesh.post("44", "/api/v1/applications", as_=f"{TIANHE}_registrar",
+                              json=suspension)  # fmt: skip
+    assert applied.json()["before"]["grade"] == 8  # grade 7 last year
+    senior = school_code("340104", 4)
+    pge = await initiate(mesh, leaver, path="/api/v1/enrollments", class_code="2027301",
+                         registrar=f"{senior}_registrar")  # fmt: skip
+    assert pge.status_code == 201, pge.text
+    assert (pge.json()["from_grade"], pge.json()["target_grade"]) == (9, 10)

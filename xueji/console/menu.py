@@ -118,6 +118,21 @@ PROVINCE_MENU: tuple[Item, ...] = (
             _application("status-changes", "学籍异动", "异动", "审核"),
             _application("in-province-transfers", "省内转学", "转学", "核办", revoke=True),
             _application("key-data-changes", "关键数据变更", "变更", "审核"),
+            Item(
+                "毕业升级",
+                roles=WORKERS,
+                children=(
+                    Item("毕业办理", "/graduations/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "毕业审核",
+                        "/graduations/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("毕业生查询", "/graduates", roles=WORKERS),
+                    Item("升级与校历", "/promotion", roles=WORKERS),
+                ),
+            ),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
@@ -130,7 +145,11 @@ PROVINCE_MENU: tuple[Item, ...] = (
             ),
         ),
     ),
-    Item("系统管理", children=SYSTEM),
+    # GRD-3: the province's sysadmin runs or resumes the promotion job there.
+    Item(
+        "系统管理",
+        children=(Item("升级与校历", "/promotion", roles=frozenset({"sysadmin"})), *SYSTEM),
+    ),
 )
 
 HUB_MENU: tuple[Item, ...] = (
