@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contracts.calendar import KeyDates
 from contracts.codes import SchoolType, Stage
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
@@ -23,7 +24,11 @@ class SettingsService:
 
     async def key_dates(self) -> dict:
         """SYS-2 key dates in force: national defaults with this province's overrides."""
-        return (await self.writer(self.node.settings)).key_dates().model_dump(mode="json")
+        return (await self.key_dates_in_force()).model_dump(mode="json")
+
+    async def key_dates_in_force(self) -> KeyDates:
+        """The same as the model (the school year's calendar reads its dates)."""
+        return (await self.writer(self.node.settings)).key_dates()
 
     async def workflow_rules(self, business_type: BusinessType | None = None) -> list[dict]:
         """SYS-1: the table in force (shipped defaults, then this province's rows)."""
