@@ -1,22 +1,27 @@
-"""The hub's eventsourcing Application: national dedup and the provinces' event streams.
+"""The hub's eventsourcing Application: the provinces' event streams, persistence, getters.
 
 It is an `EventSourcedProjection`: each province event is applied with its tracking
 record (`prov_<code>`, the stream sequence) in the same transaction as the hub's own new
-events, so a redelivery is recognised and nothing is applied twice (DESIGN §5).
+events, so a redelivery is recognised and nothing is applied twice (DESIGN §5). The use
+cases (identity claims, cases, the calendar) are the async services of `identities.py`,
+`cases.py` and `calendar.py`; they run their writes on the hub's writer and save here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Literal
 from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Tracking
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import get_topic
 
-from contracts.errors import ContractError
+from contracts.calendar import Entered
+from contracts.errors import ContractError, NotFound
 from contracts.events import (
     IdentityReleased,
     StudentDeleted,
@@ -26,15 +31,16 @@ from contracts.events import (
     StudentTransferredOut,
     decode_event,
 )
+from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
-from hub.calendar import CalendarUseCases
-from hub.cases import CaseUseCases
+from hub.case_board import CaseBoard, case_view
+from hub.domain.calendar import NationalCalendar
 from hub.domain.case import CrossProvinceCase
 from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
-from hub.identities import IdentityUseCases
 from xueji.chain import seen
 from xueji.faults import fault_point
 from xueji.store import DateAsISO
+from xueji.timetravel import state_as_of
 
 Outcome = Literal["applied", "duplicate", "gap", "rejected"]
 
@@ -50,8 +56,13 @@ class Rejection:
     payload: bytes
 
 
-class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourcedProjection[UUID]):
+class NationalHub(EventSourcedProjection[UUID]):
     name = "hub"
+    #: SYS-2: the years the ministry entered, in memory: every working-day computation of the
+    #: hub receives it (`calendar.py` keeps it current).
+    calendar_years: Entered
+    #: The cases' pending/tracking/monitoring read model, kept current after each save.
+    board: CaseBoard
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
@@ -99,6 +110,87 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
     def position(self, province: str) -> int:
         return self.recorder.max_tracking_id(f"prov_{province}") or 0
 
+    # --- the national identity index (REG-5, QRY-4) ------------------------------------------
+
+    def identity(self, key: str) -> NationalIdentity | None:
+        try:
+            return self.repository.get(NationalIdentity.create_id(key))
+        except AggregateNotFoundError:
+            return None
+
+    def by_number(self, student_number: str) -> NationalIdentity | None:
+        entry = self.number_entry(student_number)
+        return None if entry is None else self.repository.get(entry.identity_id)
+
+    def number_entry(self, student_number: str) -> StudentNumberEntry | None:
+        try:
+            return self.repository.get(StudentNumberEntry.create_id(student_number))
+        except AggregateNotFoundError:
+            return None
+
+    def national_student(
+        self, name: str, id_number: str | None = None, student_number: str | None = None
+    ) -> dict | None:
+        """QRY-4: name plus ID number or national student number; None when no match."""
+        identity = None
+        if id_number:
+            identity = self.identity(
+                dedup_key(DocumentType.RESIDENT_ID, id_number, name, None, None)
+            )
+        elif student_number:
+            identity = self.by_number(student_number)
+        if identity is None or identity.name != name:
+            return None
+        return identity.view()
+
+    # --- cross-province cases and their read model ---------------------------------------------
+
+    def case(self, case_id: UUID) -> CrossProvinceCase:
+        try:
+            return self.repository.get(case_id)
+        except AggregateNotFoundError:
+            raise NotFound("没有找到该申请", field="case_id") from None
+
+    def case_by_command(self, command_id: str) -> dict | None:
+        """A repeated initiation answers the case it created (BUS-2)."""
+        return self.board.get(CrossProvinceCase.create_id(command_id))
+
+    def case_as_of(self, case_id: UUID, at: datetime) -> dict:
+        """AUD-2: the case as it was at `at` (naive = Beijing time, as for students)."""
+        past = state_as_of(self, case_id, at, moment=_business_time)
+        if past is None:
+            raise NotFound("该时间点申请尚未发起", field="as_of")
+        return case_view(past)
+
+    def save_case(self, case: CrossProvinceCase, *others: object) -> dict:
+        """Saves the case (and what changed with it), then shows it on the board."""
+        self.save(case, *others)
+        self.board.put(case)
+        return case_view(case)
+
+    def rebuild_board(self) -> int:
+        self.board = CaseBoard()
+        ids = {
+            n.originator_id
+            for n in self.recorder.select_notifications(
+                start=1, limit=10**9, topics=[get_topic(CrossProvinceCase.Initiated)]
+            )
+        }
+        for case_id in ids:
+            self.board.put(self.case(case_id))
+        return len(ids)
+
+    # --- the national calendar (SYS-2) ----------------------------------------------------------
+
+    def national_calendar(self) -> NationalCalendar:
+        try:
+            return self.repository.get(NationalCalendar.create_id())
+        except AggregateNotFoundError:
+            return NationalCalendar()
+
+    def load_calendar(self) -> None:
+        self.calendar_years = self.national_calendar().entered()
+
     @singledispatchmethod
     def policy(self, domain_event: object, processing_event: ProcessingEvent) -> None:
         """Integration events the hub does not need are tracked and otherwise ignored."""
@@ -106,7 +198,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
     @policy.register(StudentRegistered)
     def _(self, event: StudentRegistered, processing_event: ProcessingEvent) -> None:
         meta = CommandMeta.from_envelope(event.envelope).as_dict()
-        identity = self._identity(event.dedup_key)
+        identity = self.identity(event.dedup_key)
         if identity is None:  # registered while instant dedup was off: index it now
             identity = NationalIdentity(
                 dedup_key=event.dedup_key,
@@ -144,7 +236,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
 
     @policy.register(StudentDeleted)
     def _(self, event: StudentDeleted, processing_event: ProcessingEvent) -> None:
-        identity = self._identity(event.dedup_key)
+        identity = self.identity(event.dedup_key)
         if identity is None or identity.student_number != event.student_number:
             return  # not the record that holds the identity: nothing to free
         identity.release(
@@ -162,7 +254,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
         meta = CommandMeta.from_envelope(event.envelope).as_dict()
         person = {"name": event.name, "sex": event.sex, "birth_date": event.birth_date}
         person |= {"id_type": event.id_type, "id_number": event.id_number}
-        old = self._identity(event.old_dedup_key)
+        old = self.identity(event.old_dedup_key)
         holds = old is not None and old.student_number == event.student_number
         if event.dedup_key == event.old_dedup_key:
             if holds:
@@ -188,7 +280,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
         """The identity under the new key, enrolled for the student if its claim is the
         record's; None if that happened already."""
         province, registration_id = event.source.province, str(event.registration_id)
-        new = self._identity(event.dedup_key)
+        new = self.identity(event.dedup_key)
         if new is not None and new.student_number == event.student_number:
             return None
         if new is None:  # claimed while the hub was unreachable, or instant dedup was off
@@ -230,7 +322,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
         return new
 
     def _repointed_number(self, student_number: str, identity_id: UUID) -> StudentNumberEntry:
-        entry = self._number_entry(student_number)
+        entry = self.number_entry(student_number)
         if entry is None:
             return StudentNumberEntry(student_number=student_number, identity_id=identity_id)
         entry.repoint(identity_id=identity_id)
@@ -239,7 +331,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
     @policy.register(IdentityReleased)
     def _(self, event: IdentityReleased, processing_event: ProcessingEvent) -> None:
         """REG-5/REG-9: exactly once, and only the claim this registration still holds."""
-        identity = self._identity(event.dedup_key)
+        identity = self.identity(event.dedup_key)
         registration_id = str(event.registration_id)
         if identity is None or not identity.claimed_by(event.source.province, registration_id):
             return  # never claimed, released already, moved on, or a student holds it
@@ -254,7 +346,7 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
     @policy.register(StudentTransferredOut)
     def _(self, event: StudentTransferredOut, processing_event: ProcessingEvent) -> None:
         """XPT-6: the archive arrived from the out side; the hub hands it to the in side."""
-        case = self._case(event.case_id)
+        case = self.case(event.case_id)
         if case.archive is not None or case.out_side["province"] != event.source.province:
             return  # a repeat, or not the province that holds the record
         meta = CommandMeta.from_envelope(event.envelope).as_dict()
@@ -265,12 +357,12 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
     @policy.register(StudentTransferredIn)
     def _(self, event: StudentTransferredIn, processing_event: ProcessingEvent) -> None:
         """XPT-6: the student exists in the new province: the case is done, the index moves."""
-        case = self._case(event.case_id)
+        case = self.case(event.case_id)
         if case.status != "approved" or case.in_side["province"] != event.source.province:
             return
         meta = CommandMeta.from_envelope(event.envelope).as_dict()
         case.complete(at=event.source.occurred_at, meta=meta)
-        identity = self._by_number(event.student_number)
+        identity = self.by_number(event.student_number)
         if identity is not None:
             identity.transfer_to(
                 province=event.source.province,
@@ -297,3 +389,8 @@ class NationalHub(IdentityUseCases, CaseUseCases, CalendarUseCases, EventSourced
                 payload=rejection.payload[:4096].decode(errors="replace"),
             )
         )
+
+
+def _business_time(domain_event: object) -> datetime:
+    """Case events carry the hub clock's time (`at`): the time the case itself shows."""
+    return getattr(domain_event, "at", None) or domain_event.timestamp

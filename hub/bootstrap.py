@@ -17,9 +17,12 @@ from contracts.org import Unit
 from hub import notices
 from hub.api import calendar, cases, health, national, statistics
 from hub.application import NationalHub
+from hub.calendar import CalendarService
 from hub.calendar_rpc import serve_calendar
 from hub.case_rpc import serve_case_rpc
+from hub.cases import CaseService
 from hub.console import install as install_console
+from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
@@ -84,7 +87,6 @@ async def _start(
     refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
     hub = await writer(NationalHub, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
-    hub.auto_pull = settings.auto_pull
     access = AccessService(hub, writer, MinistryJurisdiction(), clock)
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
@@ -102,15 +104,18 @@ async def _start(
                 subjects.hub_out_durable(province),
                 subjects.HUB_OUT_ACK_WAIT_SECONDS,
             )
-        await serve_rpc(nc, hub, writer)
+        await serve_rpc(nc, runtime.identities)
         await serve_case_rpc(nc, runtime)
-        await serve_calendar(nc, hub, writer)
+        await serve_calendar(nc, runtime.calendar)
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
     bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
-    runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay)
+    case_service = CaseService(hub, writer, bus, clock, relay, settings.auto_pull)
+    identities, national_calendar = IdentityService(hub, writer), CalendarService(hub, writer)
+    runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay,
+                         identities, case_service, national_calendar)  # fmt: skip
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
     tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
     bus.start()
@@ -129,7 +134,7 @@ async def _deadlines(runtime: HubRuntime) -> None:
 
 
 async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:
-    counts = await runtime.writer(runtime.hub.run_deadlines, runtime.clock.now())
+    counts = await runtime.cases.run_deadlines()
     if counts["calendar_missing"]:
         log.warning("deadlines_wait_for_calendar", cases=counts["calendar_missing"])
     if any(counts[k] for k in ("overdue", "cancel", "clean")):

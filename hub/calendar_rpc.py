@@ -9,16 +9,15 @@ from nats.aio.msg import Msg
 from contracts import subjects
 from contracts.envelope import decode
 from contracts.queries import CalendarYears, CalendarYearsQuery, EnteredYear
-from hub.application import NationalHub
+from hub.calendar import CalendarService
 from hub.senders import acting_province, check_sender
 from xueji.bus import serve
-from xueji.store import Writer
 
 
-async def serve_calendar(nc: Client, hub: NationalHub, writer: Writer) -> None:
+async def serve_calendar(nc: Client, calendar: CalendarService) -> None:
     async def years(msg: Msg) -> CalendarYears:
         check_sender(acting_province(msg), decode(CalendarYearsQuery, msg.data))
-        entered = await writer(lambda: dict(hub.calendar_years))
+        entered = await calendar.entered()
         return CalendarYears(years=[EnteredYear(**y.view()) for y in entered.values()])
 
     await serve(nc, subjects.hub_rpc("*", subjects.HUB_CALENDAR_YEARS), subjects.HUB_QUEUE, years)

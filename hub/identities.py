@@ -1,36 +1,43 @@
-"""The national identity index's use cases (REG-5 dedup, QRY-4 lookup), mixed into
-`NationalHub`; each runs on the hub's one writer thread."""
+"""The national identity index's use cases (REG-5 dedup, QRY-4 lookup) and what the hub has
+applied of each province's stream; every write runs on the hub's one writer thread."""
 
 from __future__ import annotations
 
-from eventsourcing.application import AggregateNotFoundError
-
 from contracts.commands import ClaimIdentities, ClaimIdentity
-from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
-from hub.domain.identity import NationalIdentity, StudentNumberEntry
+from hub.application import NationalHub
+from hub.domain.identity import NationalIdentity
 from xueji.faults import fault_point
-from xueji.store import existing_originators
+from xueji.store import Writer, existing_originators
 
 
-class IdentityUseCases:
+class IdentityService:
+    def __init__(self, hub: NationalHub, writer: Writer) -> None:
+        self.hub, self.writer = hub, writer
+
     # --- near-real-time dedup (request/reply) -------------------------------------------
 
-    def claim_identity(self, command: ClaimIdentity) -> IdentityClaimReply:
+    async def claim(self, command: ClaimIdentity) -> IdentityClaimReply:
         """REG-5: the first registration to claim an identity holds it; repeats are free."""
-        reply, changed = self._claim(command, self._identity(command.dedup_key))
+        return await self.writer(self._claim_one, command)
+
+    def _claim_one(self, command: ClaimIdentity) -> IdentityClaimReply:
+        reply, changed = self._claim(command, self.hub.identity(command.dedup_key))
         if changed is not None:
-            self.save(changed)
+            self.hub.save(changed)
         fault_point("hub.claim.after_store")
         return reply
 
-    def claim_identities(self, command: ClaimIdentities) -> IdentityClaimsReply:
-        """REG-5 for an import chunk: each item as `claim_identity`, in order (of two items
-        of one person the first wins), every change saved in one transaction."""
+    async def claim_batch(self, command: ClaimIdentities) -> IdentityClaimsReply:
+        """REG-5 for an import chunk: each item as `claim`, in order (of two items of one
+        person the first wins), every change saved in one transaction."""
+        return await self.writer(self._claim_batch, command)
+
+    def _claim_batch(self, command: ClaimIdentities) -> IdentityClaimsReply:
         claimed: dict[str, NationalIdentity] = {}  # this batch's claims, by dedup key
         stored = existing_originators(
-            self.recorder, [NationalIdentity.create_id(i.dedup_key) for i in command.items]
+            self.hub.recorder, [NationalIdentity.create_id(i.dedup_key) for i in command.items]
         )  # one query instead of one per item: most identities of an import are new
         replies = []
         for item in command.items:
@@ -38,13 +45,13 @@ class IdentityUseCases:
             if identity is None and (
                 stored is None or NationalIdentity.create_id(item.dedup_key) in stored
             ):
-                identity = self._identity(item.dedup_key)
+                identity = self.hub.identity(item.dedup_key)
             reply, changed = self._claim(item, identity)
             if changed is not None:
                 claimed[item.dedup_key] = changed
             replies.append(reply)
         if claimed:
-            self.save(*claimed.values())
+            self.hub.save(*claimed.values())
         return IdentityClaimsReply(replies=replies)
 
     def _claim(
@@ -99,33 +106,19 @@ class IdentityUseCases:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def national_student(
+    async def national_student(
         self, name: str, id_number: str | None = None, student_number: str | None = None
     ) -> dict | None:
         """QRY-4: name plus ID number or national student number; None when no match."""
-        identity = None
-        if id_number:
-            identity = self._identity(
-                dedup_key(DocumentType.RESIDENT_ID, id_number, name, None, None)
-            )
-        elif student_number:
-            identity = self._by_number(student_number)
-        if identity is None or identity.name != name:
-            return None
-        return identity.view()
+        return await self.writer(self.hub.national_student, name, id_number, student_number)
 
-    def _identity(self, dedup_key: str) -> NationalIdentity | None:
-        try:
-            return self.repository.get(NationalIdentity.create_id(dedup_key))
-        except AggregateNotFoundError:
-            return None
+    async def positions(self, provinces: list[str]) -> dict[str, int]:
+        """How far the hub has applied each province's stream (BUS-4)."""
+        return {p: await self.writer(self.hub.position, p) for p in provinces}
 
-    def _by_number(self, student_number: str) -> NationalIdentity | None:
-        entry = self._number_entry(student_number)
-        return None if entry is None else self.repository.get(entry.identity_id)
+    async def position(self, province: str) -> int:
+        return await self.writer(self.hub.position, province)
 
-    def _number_entry(self, student_number: str) -> StudentNumberEntry | None:
-        try:
-            return self.repository.get(StudentNumberEntry.create_id(student_number))
-        except AggregateNotFoundError:
-            return None
+    async def chain_heads(self) -> dict:
+        """AUD-4: per province stream, the latest (notification id, chain hash) applied."""
+        return await self.writer(self.hub.recorder.seen_heads)

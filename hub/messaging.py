@@ -11,6 +11,7 @@ from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import decode
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.application import NationalHub
+from hub.identities import IdentityService
 from hub.senders import acting_province, check_sender
 from xueji.bus import ensure_stream, follow_durable, serve
 from xueji.faults import fault_point
@@ -24,14 +25,14 @@ log = get_logger("hub.messaging")
 ACK_WAIT_SECONDS = 5.0
 
 
-async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
+async def serve_rpc(nc: Client, identities: IdentityService) -> None:
     async def claim(msg: Msg) -> IdentityClaimReply:
         command = decode(ClaimIdentity, msg.data)
         actor = command.envelope.actor
         bind_command(str(command.envelope.command_id), actor.account, actor.unit_code)
         _check_claim(acting_province(msg), command)
         fault_point("hub.claim.received")
-        return await writer(hub.claim_identity, command)
+        return await identities.claim(command)
 
     async def claim_batch(msg: Msg) -> IdentityClaimsReply:
         command = decode(ClaimIdentities, msg.data)
@@ -41,7 +42,7 @@ async def serve_rpc(nc: Client, hub: NationalHub, writer: Writer) -> None:
         check_sender(province, command)
         for item in command.items:
             _check_claim(province, item)
-        return await writer(hub.claim_identities, command)
+        return await identities.claim_batch(command)
 
     await serve(nc, _hub_rpc(subjects.HUB_IDENTITY_CLAIM), subjects.HUB_QUEUE, claim)
     await serve(nc, _hub_rpc(subjects.HUB_IDENTITY_CLAIM_BATCH), subjects.HUB_QUEUE, claim_batch)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.application import NationalHub
+from hub.calendar import CalendarService
+from hub.cases import CaseService
+from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.settings import HubSettings
 from xueji.access.service import AccessService
@@ -24,3 +27,6 @@ class HubRuntime:
     access: AccessService
     clock: Clock
     relay: OutboxRelay
+    identities: IdentityService  # REG-5 claims, QRY-4, the streams applied
+    cases: CaseService  # XPT, PGE
+    calendar: CalendarService  # SYS-2

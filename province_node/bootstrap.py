@@ -31,6 +31,7 @@ from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
+from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
 from province_node.graduations import GraduationService
@@ -44,8 +45,11 @@ from province_node.preschool_client import PreschoolClient
 from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
+from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
+from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
 from xueji.access.api import admin, auth
@@ -130,11 +134,12 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
     node = await writer(ProvinceNode, province, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, node, settings, seed)  # SEC-8
-    if schools := seed.schools(province, clock.today()):
+    schools = SchoolService(node, writer)
+    if seeds := seed.schools(province, clock.today()):
         meta = CommandMeta.new("system", province, "sysadmin")
-        added = await writer(node.load_schools, schools, meta)
+        added = await schools.load(seeds, meta)
         log.info("seed_schools_loaded", province=province, added=added)
-    org = OrgTree.for_province(province, await writer(node.schools))
+    org = OrgTree.for_province(province, await schools.schools())
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     if accounts := _seed_accounts(seed, org):
@@ -194,6 +199,10 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         ),  # fmt: skip
         graduations=GraduationService(node, writer, views, org, clock, access),
         promotions=PromotionService(node, writer, clock),
+        schools=schools,
+        configuration=SettingsService(node, writer, org),
+        reviews=ReviewService(node, writer, clock, views),
+        students=StudentService(node, writer, org, clock),
     )
 
 

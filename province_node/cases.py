@@ -1,17 +1,18 @@
 """Cross-province cases at a province node (XPT, PGE), and the national query (QRY-4).
 
 The use cases the API routes and the console pages both call: start a case, decide, revoke
-or pull, list and track, each forwarded to the hub by request/reply (the hub decides). This
-province's own side of a case (its chain, who may track it, the hub's questions about our
-students) is `case_sides.py`; the hub's notices are carried out by `notices.py`.
+or pull, list and track, each forwarded to the hub by request/reply (the hub decides); and
+what the hub's notices ask of this province's records (lock, transfer out, archive in), which
+`notices.py` delivers. This province's own side of a case (its chain, who may track it, the
+hub's questions about our students) is `case_sides.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, TypeVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel
 
@@ -25,6 +26,7 @@ from contracts.cases import (
     CaseView,
     DecideCase,
     Flow,
+    HubNotice,
     InitiateCase,
     MonitorQuery,
     MonitorReply,
@@ -40,6 +42,7 @@ from province_node.application import ProvinceNode
 from province_node.case_application import CaseApplication
 from province_node.case_sides import CaseSides
 from province_node.domain.proof import check_proof
+from province_node.domain.student import Student, StudentNumberIndex
 from xueji.blobs import BlobStore
 from xueji.bus import Bus
 from xueji.clock import Clock
@@ -47,6 +50,7 @@ from xueji.faults import fault_point
 from xueji.store import Writer
 
 R = TypeVar("R", bound=BaseModel)
+_NS = uuid5(NAMESPACE_URL, "xueji:province:case")
 
 
 class CaseService:
@@ -183,3 +187,86 @@ class CaseService:
     async def prepare_out(self, question: PrepareCaseOut) -> CaseOutPreparation:
         """The hub asks about one of our students (the transfer-out side, XPT-2)."""
         return await self.sides.prepare_out(question)
+
+    # --- the hub's notices on this province's records (XPT-2, XPT-6, CHG-3) -----------------
+
+    async def apply_notice(self, notice: HubNotice) -> str:
+        """Does what the hub asks of this province for a case; returns what happened
+        (`applied`, or `duplicate`). Each notice is applied idempotently by the record's own
+        state (locked by this case? already left for it? already arrived?), so a notice
+        delivered twice, or again after a restart, changes nothing the second time."""
+        return await self.writer(self._apply_notice, notice)
+
+    def _apply_notice(self, notice: HubNotice) -> str:
+        meta = CommandMeta.from_envelope(notice.envelope).as_dict()
+        case_id = str(notice.case_id)
+        if notice.notice == "archive_delivered":
+            return self._receive_archive(notice, meta)
+        student = self.node.get_student(notice.student_number)
+        if notice.notice == "case_opened" and student.case_id is None:
+            if student.left_by_case == case_id:
+                return "duplicate"
+            student.open_case(case_id=case_id, flow=notice.flow, meta=meta)
+        elif notice.notice == "case_closed" and student.case_id == case_id:
+            student.close_case(case_id=case_id, outcome=notice.outcome or "", meta=meta)
+        elif notice.notice == "archive_requested" and student.left_by_case != case_id:
+            student.transfer_out(
+                case_id=case_id, flow=notice.flow, to_province=notice.to_province, meta=meta
+            )
+        elif notice.notice == "case_completed" and not _noticed(student, case_id):
+            student.notice_completed(case_id=case_id, to_province=notice.to_province, meta=meta)
+        else:
+            return "duplicate"
+        self.node.save(student)
+        fault_point(f"node.notice.{notice.notice}.stored")  # e.g. 转出 stored, not published
+        return "applied"
+
+    def _receive_archive(self, notice: HubNotice, meta: dict) -> str:
+        """XPT-6: the student arrives at the target class with the same number and history."""
+        student_id = Student.create_id(_registration_of(notice.case_id))
+        if self.node.find(student_id) is not None:
+            return "duplicate"
+        archive = notice.archive or {}
+        record = archive["record"]
+        student = Student._create(
+            Student.TransferredIn,
+            id=student_id,
+            registration_id=_registration_of(notice.case_id),
+            student_number=record["student_number"],
+            dedup_key=record["dedup_key"],
+            id_type=record["id_type"],
+            id_number=record["id_number"],
+            name=record["name"],
+            sex=record["sex"],
+            birth_date=date.fromisoformat(record["birth_date"]),
+            ethnicity=record.get("ethnicity"),
+            school_code=notice.target_school_code,
+            class_code=notice.target_class_code,
+            guardians=record.get("guardians", []),
+            auth_status=record.get("auth_status", "passed"),
+            meta=meta,
+            case_id=str(notice.case_id),
+            from_province=archive["province"],
+            history=archive.get("history", []),
+        )
+        fault_point("node.transfer_in.before_store")
+        self.node.save(student, self._point_number(student))
+        fault_point("node.transfer_in.stored")
+        return "applied"
+
+    def _point_number(self, student: Student) -> StudentNumberIndex:
+        """The number now names this record (a student coming back gets the new one)."""
+        index = self.node.find(StudentNumberIndex.create_id(student.student_number))
+        if index is None:
+            return StudentNumberIndex(student_number=student.student_number, student_id=student.id)
+        index.repoint(student_id=student.id)
+        return index
+
+
+def _noticed(student: Student, case_id: str) -> bool:
+    return any(n["case_id"] == case_id for n in student.notices)
+
+
+def _registration_of(case_id: UUID) -> UUID:
+    """The transferred-in record's key: one per case, so a redelivery finds it."""
+    return uuid5(_NS, str(case_id))

@@ -76,7 +76,7 @@ class ImportChecks:
     def build(self, rows: list[ImportRow]) -> list:
         """On the writer thread: the aggregates recording the waiting rows, not saved."""
         waiting = [r for r in rows if r.waiting]
-        results, aggregates = self.svc.node.registrations_to_record(
+        results, aggregates = self.svc.build_records(
             [(r.valid, r.checks, r.chain, r.meta) for r in waiting]
         )
         for row, result in zip(waiting, results, strict=True):

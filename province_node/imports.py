@@ -132,7 +132,7 @@ class ImportService:
             row.summary = self.node.find_registration(row.meta.command_id)
             if row.summary is None:
                 try:
-                    row.summary = self.node.record_registration(
+                    row.summary = self.registrations.record_checked(
                         row.valid, row.checks, row.chain, row.meta
                     )
                 except (DomainError, ContractError) as error:

@@ -61,7 +61,7 @@ class NoticeFollower:
             fault_point("node.notice.before_apply")
             try:
                 notice = decode(HubNotice, msg.data)
-                outcome = await self.cases.writer(self.cases.node.apply_notice, notice)
+                outcome = await self.cases.apply_notice(notice)
             except (ContractError, DomainError) as exc:  # unusable: recorded in the log, dropped
                 log.error("notice_refused", subject=msg.subject, error=str(exc))
                 await msg.term()

@@ -1,9 +1,12 @@
-"""Registration use cases: a single entry (validate, national dedup on the hub, store, REG-5),
-the lists of registrations in progress and the batch review (REG-7), read from the views."""
+"""Registration use cases: a single entry (validate, national dedup on the hub, store, REG-5)
+and its recording on the writer (number, problem record, frozen chain), the lists of
+registrations in progress read from the views. What finishes later is `later_checks.py`,
+the review (REG-6/7/9) `reviews.py`."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,14 +16,16 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from contracts.codes import ClassCode, SchoolType
-from contracts.ids import DocumentType
+from contracts.errors import ContractError
+from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
-from contracts.regions import PROVINCES
+from contracts.regions import PROVINCES, region
 from contracts.replies import IdentityClaimReply
 from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
+from province_node.domain.problem import ProblemRecord
 from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
 from province_node.domain.registration_rules import (
     RegistrationForm,
@@ -29,10 +34,10 @@ from province_node.domain.registration_rules import (
     validate_registration,
 )
 from province_node.domain.settings import ProvinceSettings
+from province_node.domain.student import Student, StudentNumberIndex
 from province_node.later_checks import LaterChecks
 from province_node.messaging import HubClient
 from province_node.registry_client import RegistryClient, authentication_of
-from province_node.views.pending import awaiting_unit, awaits
 from province_node.views.registrations import open_rows, summary
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
@@ -43,12 +48,14 @@ from xueji.store import Writer
 
 log = get_logger("province_node.registrations")
 
-#: How long a list read here waits for the views to hold every stored event: the sweeps and
-#: the batch review act on what they read, so they wait longer than a page would.
+#: How long a list read here waits for the views to hold every stored event: the sweeps act
+#: on what they read, so they wait longer than a page would.
 _CATCH_UP_SECONDS = 10.0
 
 
 class RegistrationService(LaterChecks):
+    _rng = random.Random()  # temporary `L` numbers (ID-3)
+
     def __init__(
         self,
         node: ProvinceNode,
@@ -96,32 +103,6 @@ class RegistrationService(LaterChecks):
         """The candidates of a REG-5 sweep: the aggregate of each decides."""
         return [UUID(row["id"]) for row in await self._open(None, **equal)]
 
-    async def decide_school_batch(
-        self,
-        school_code: str,
-        id_group: str | None,
-        approve: bool,
-        opinion: str | None,
-        meta: CommandMeta,
-    ) -> list[dict]:
-        """REG-7: every entry of a school (or one document-type group of it) awaiting the
-        caller's decision. The pending view names the candidates; each registration's own
-        state decides on the writer, so a view behind the log lets no wrong decision by."""
-        await self.views.caught_up(_CATCH_UP_SECONDS)
-        table = self.views.view("pending").table("pending")
-        rows = await self.views.read(awaiting_unit, table, meta.unit_code)
-        ids = [
-            UUID(row["id"])
-            for row in rows
-            if row["business"] == "registration"
-            and row["school_code"] == school_code
-            and awaits(row, meta.unit_code, meta.role) == "decide"
-        ]
-        at = self.clock.now().isoformat()
-        return await self.writer(
-            self.node.decide_school_batch, school_code, id_group, ids, approve, opinion, at, meta
-        )
-
     # --- a single entry -----------------------------------------------------------------------
 
     async def register(self, form: RegistrationForm, meta: CommandMeta) -> dict:
@@ -166,9 +147,7 @@ class RegistrationService(LaterChecks):
                 checks = await self._claim(registration_id, identity, checks, meta)
             chain = await self._chain(valid.form, settings)
             try:
-                summary = await self.writer(
-                    self.node.record_registration, valid, checks, chain, meta
-                )
+                summary = await self.writer(self.record_checked, valid, checks, chain, meta)
             except IntegrityError:  # the same command ran concurrently and won the race
                 summary = await self.writer(self.node.find_registration, meta.command_id)
         fault_point("node.register.after_commit")
@@ -227,6 +206,129 @@ class RegistrationService(LaterChecks):
             return reply
         log.info("claim_moved", registration_id=registration_id, replaces=str(holder))
         return await self.hub.claim_identity(registration_id, identity, meta, str(holder))
+
+    # --- recording, on the writer thread ----------------------------------------------------
+
+    def record_checked(
+        self, valid: ValidRegistration, checks: NationalChecks, chain: list[dict], meta: CommandMeta
+    ) -> dict:
+        """On the writer thread: stores a registration whose national checks are done, its
+        number and its review, in one transaction."""
+        registration, new = self._new_registration(valid, checks, chain, meta)
+        self.node.save(*new)
+        return registration.summary()
+
+    def build_records(
+        self, entries: list[tuple[ValidRegistration, NationalChecks, list[dict], CommandMeta]]
+    ) -> tuple[list[dict | DomainError | ContractError], list]:
+        """On the writer thread: `record_checked` for many rows (an import chunk, REG-4),
+        left to the caller to save in one transaction: a summary per row, or the error of a
+        row a rule refused, which leaves nothing behind."""
+        results: list[dict | DomainError | ContractError] = []
+        new: list = []
+        for entry in entries:
+            try:
+                registration, aggregates = self._new_registration(*entry)
+            except (DomainError, ContractError) as error:
+                results.append(error)
+                continue
+            results.append(registration.summary())
+            new += aggregates
+        return results, new
+
+    def _new_registration(
+        self,
+        valid: ValidRegistration,
+        checks: NationalChecks,
+        chain: list[dict],
+        meta: CommandMeta,
+    ) -> tuple[Registration, list]:
+        """The registration and the aggregates to save with it."""
+        form, m = valid.form, meta.as_dict()
+        registration = Registration(
+            command_id=meta.command_id,
+            province=self.node.province,
+            entry=form.entry,
+            dedup_key=valid.dedup_key,
+            meta=m,
+            **valid.person(),
+        )
+        if valid.warnings:
+            registration.flag(warnings=list(valid.warnings), meta=m)
+        if valid.proof is not None:
+            registration.attach_proof(
+                sha256=valid.proof.sha256,
+                size=valid.proof.size,
+                content_type=valid.proof.content_type,
+                meta=m,
+            )
+        registration.record_authentication(outcome=checks.auth, reason=checks.auth_reason, meta=m)
+        if checks.refused_by_authentication:
+            registration.refuse_unauthenticated(meta=m)
+            return registration, [registration]
+        if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
+            registration.defer_dedup(chain=chain, meta=m)
+            return registration, [registration]
+        return registration, self._conclude_dedup(registration, checks, chain, m)
+
+    def _conclude_dedup(
+        self, registration: Registration, checks: NationalChecks, chain: list[dict], m: dict
+    ) -> list:
+        """Refused and closed (dedup conflict), or numbered and put in review."""
+        if checks.holder_province is not None:
+            registration.refuse_duplicate(
+                holder_province=checks.holder_province,
+                holder_student_number=checks.holder_student_number,
+                meta=m,
+            )
+            return [registration]
+        registration.pass_dedup(meta=m)
+        number = self._issue_number(registration, registration.auth_status)
+        registration.assign_number(student_number=number, meta=m)
+        new = [
+            registration,
+            StudentNumberIndex(
+                student_number=number, student_id=Student.create_id(registration.id)
+            ),
+        ]
+        if registration.auth_status == "failed":  # PRB-1: goes on with an L number
+            new.append(self._open_problem(registration, m))
+        registration.start_review(chain=chain, meta=m)
+        return new
+
+    def _open_problem(self, registration: Registration, m: dict) -> ProblemRecord:
+        """PRB-1: authentication failed; the registration goes on with its `L` number."""
+        problem = ProblemRecord(
+            kind="invalid_id",
+            student_number=registration.student_number,
+            school_code=registration.school_code,
+            reason=registration.auth_reason or "身份认证未通过",
+            meta=m,
+        )
+        registration.note_problem_record(problem_record_id=problem.id, meta=m)
+        return problem
+
+    def _issue_number(self, form: RegistrationForm | Registration, auth: str) -> str:
+        """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
+        dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
+        taken = self.node.number_taken
+        if auth == "passed":
+            formal = str(issue_g(parse_resident_id(form.id_number)))
+            if not taken(formal):
+                return formal
+            # ID-3: a record whose ID number was corrected keeps its `G` number, so this
+            # ID's `G` is taken; the newcomer gets a temporary number.
+        region_code = self.node.get_school(form.school_code).region_code
+        region(region_code)  # the school's region must be a known one
+        if form.id_type == DocumentType.NONE.value:
+            for sequence in range(1000):
+                number = str(issue_j(region_code, form.birth_date, sequence))
+                if not taken(number):
+                    return number
+        while True:
+            number = str(issue_l(region_code, form.birth_date, self._rng))
+            if not taken(number):
+                return number
 
 
 def frozen_chain(

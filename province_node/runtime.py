@@ -10,13 +10,17 @@ from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
+from province_node.configuration import SettingsService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
+from province_node.reviews import ReviewService
+from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.students import StudentService
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
@@ -51,3 +55,11 @@ class NodeRuntime:
     graduations: GraduationService | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
+    #: The school directory and its classes.
+    schools: SchoolService | None = None
+    #: SYS-1…SYS-3, KDC-1: the province's switches, key dates, workflow, controlled fields.
+    configuration: SettingsService | None = None
+    #: REG-6, REG-7, REG-9: registration review and reporting.
+    reviews: ReviewService | None = None
+    #: Student records, their history, REG-9 deletion.
+    students: StudentService | None = None

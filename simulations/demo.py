@@ -27,7 +27,7 @@ _SCHOOL_KINDS: list[tuple[str, list[Stage]]] = [
 
 
 def demo_schools(province: str, today: date) -> list[dict]:
-    """Seeds for `ProvinceNode.load_schools`; empty for a province without demo regions."""
+    """Seeds for `province_node.schools.load_schools`; empty for a province without demo regions."""
     schools = []
     for city in children(f"{province}0000"):
         for index, county in enumerate(children(city.code)):

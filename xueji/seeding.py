@@ -28,7 +28,7 @@ class Seed(Protocol):
     demo: bool
 
     def schools(self, province: str, today: date) -> list[dict]:
-        """School records for `ProvinceNode.load_schools` (loading twice adds nothing)."""
+        """School records for `province_node.schools.load_schools` (loading twice adds nothing)."""
         ...
 
     def accounts(self, units: list[tuple[str, str, str]]) -> list[dict]:

@@ -26,7 +26,7 @@ class YearIn(BaseModel):
 async def calendar_year(year: Year, runtime: Runtime, user: CurrentUser) -> dict:
     """The year's days off and make-up working days, and where they come from: `entered` (by
     the ministry), `statutory` (the calendar library) or `missing` (deadlines refused)."""
-    return await runtime.writer(runtime.hub.calendar_year, year)
+    return await runtime.calendar.year(year)
 
 
 @router.put("/{year}")
@@ -35,6 +35,4 @@ async def enter_calendar_year(
 ) -> dict:
     """The ministry's sysadmin enters (or corrects) a year as the State Council published it."""
     meta = CommandMeta.new(user.username, user.unit_code, user.role).as_dict()
-    return await runtime.writer(
-        runtime.hub.enter_calendar_year, year, body.holidays, body.workdays, meta
-    )
+    return await runtime.calendar.enter_year(year, body.holidays, body.workdays, meta)

@@ -24,7 +24,7 @@ def _router(prefix: str, flow: Flow) -> APIRouter:
     ) -> dict:
         """Every case in the caller's sight (the ministry: all), newest first."""
         query = _query(user, flow, "search", **filters.model_dump())
-        return (await runtime.writer(runtime.hub.query_cases, query)).model_dump()
+        return (await runtime.cases.query(query)).model_dump()
 
     @router.get("/monitoring")
     async def monitoring(
@@ -33,7 +33,7 @@ def _router(prefix: str, flow: Flow) -> APIRouter:
         province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     ) -> dict:
         """XPT-10: per deciding unit, pending and overdue steps and average decision time."""
-        items = await runtime.writer(runtime.hub.monitoring, province, flow)
+        items = await runtime.cases.monitoring(province, flow)
         return {"items": items}
 
     @router.get("/{case_id}")
@@ -42,7 +42,7 @@ def _router(prefix: str, flow: Flow) -> APIRouter:
     ) -> dict:
         """The case with its steps and full history; `as_of` shows it as it was then."""
         query = _query(user, flow, "one", case_id=case_id, as_of=as_of)
-        return (await runtime.writer(runtime.hub.query_cases, query)).case
+        return (await runtime.cases.query(query)).case
 
     return router
 

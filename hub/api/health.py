@@ -16,13 +16,11 @@ async def healthz(runtime: Runtime) -> JSONResponse:
     """Health of the hub: NATS link, event store, per-province stream positions, and the
     calendar years deadlines need that nobody has entered yet."""
     try:
-        positions = {
-            p: await runtime.writer(runtime.hub.position, p) for p in runtime.settings.provinces
-        }
+        positions = await runtime.identities.positions(runtime.settings.provinces)
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
         positions, store = {}, "down"
-    missing = runtime.hub.calendar_missing(runtime.clock.today())  # in memory: no store read
+    missing = runtime.calendar.missing(runtime.clock.today())  # in memory: no store read
     nats = "connected" if runtime.bus.connected else "down"
     ok = store == "ok" and nats == "connected"
     body = {

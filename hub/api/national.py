@@ -24,7 +24,7 @@ async def national_students(
     """Name plus ID number or national student number; 404 when nothing matches both."""
     if not (id_number or student_number):
         raise ContractError("id_number", "required", "请输入身份证件号或全国学籍号")
-    found = await runtime.writer(runtime.hub.national_student, name, id_number, student_number)
+    found = await runtime.identities.national_student(name, id_number, student_number)
     if found is None:
         raise NotFound("未查到符合条件的学生")
     return found
@@ -34,7 +34,7 @@ async def national_students(
 async def chain_heads(runtime: Runtime, user: CurrentUser) -> dict:
     """AUD-4: per province, the latest (notification id, chain hash) the hub has applied;
     `xueji verify-log --url <node store> --hub-head <id>:<hash>` checks a node against it."""
-    heads = await runtime.writer(runtime.hub.recorder.seen_heads)
+    heads = await runtime.identities.chain_heads()
     items = []
     for stream, head in sorted(heads.items()):
         fields = {k: v for k, v in head.items() if k != "stream"}

@@ -34,8 +34,7 @@ async def national(request: Request, user: User, name: str = "", number: str = "
         by_number = number[:1] in ("G", "J", "L") and len(number) == 19
         runtime = request.app.state.runtime
         try:
-            found = await runtime.writer(
-                runtime.hub.national_student,
+            found = await runtime.identities.national_student(
                 name.strip(),
                 None if by_number else number,
                 number if by_number else None,
@@ -62,13 +61,11 @@ async def monitoring(
     """XPT-10: per deciding unit, pending and overdue steps and average decision time."""
     runtime = request.app.state.runtime
     flow = flow if flow in ("transfer", "enrollment") else "transfer"
-    rows: list[dict] | None = None
-    if hasattr(runtime.hub, "monitoring"):  # the hub's case read model (XPT-10)
-        rows = await runtime.writer(runtime.hub.monitoring, province or None, flow)
+    rows = await runtime.cases.monitoring(province or None, flow)  # the case read model
     positions = {}
     for code in runtime.settings.provinces:
         try:
-            positions[code] = await runtime.writer(runtime.hub.position, code)
+            positions[code] = await runtime.identities.position(code)
         except Exception:  # noqa: BLE001 - a missing position reads "—"
             positions[code] = None
     return console_of(request).page(

@@ -19,7 +19,7 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 async def calendar(request: Request, user: User, year: int | None = None) -> Response:
     runtime = request.app.state.runtime
     year = year or runtime.clock.today().year
-    shown = await runtime.writer(runtime.hub.calendar_year, year)
+    shown = await runtime.calendar.year(year)
     return await _page(request, year, shown, {})
 
 
@@ -33,9 +33,7 @@ async def enter(request: Request, user: MinistrySysadmin) -> Response:
     holidays, workdays = _dates(form.get("holidays")), _dates(form.get("workdays"))
     meta = CommandMeta.new(user.username, user.unit_code, user.role).as_dict()
     try:
-        shown = await runtime.writer(
-            runtime.hub.enter_calendar_year, year, holidays, workdays, meta
-        )
+        shown = await runtime.calendar.enter_year(year, holidays, workdays, meta)
     except Exception as refused:  # noqa: BLE001 - shown next to its field
         errors = field_errors(refused)
         shown = {"year": year, "holidays": holidays, "workdays": workdays, "source": None}
@@ -48,7 +46,7 @@ def _dates(value: object) -> list[str]:
 
 async def _page(request: Request, year: int, shown: dict, errors: dict, saved: bool = False):
     runtime = request.app.state.runtime
-    missing = await runtime.writer(runtime.hub.calendar_missing, runtime.clock.today())
+    missing = runtime.calendar.missing(runtime.clock.today())
     return console_of(request).page(
         request,
         "calendar.html",

@@ -20,14 +20,14 @@ FILTERS = ("name", "student_number", "status")
 
 
 async def _ask(request: Request, user: User, kind: str, mode: Literal["search", "one"], **fields):
-    """The same read model the hub's JSON routes query (`runtime.hub.query_cases`)."""
+    """The same read model the hub's JSON routes query (`runtime.cases.query`)."""
     meta = CommandMeta.new(user.username, user.unit_code, user.role)
     try:
         query = CaseQuery(envelope=meta.envelope(), flow=FLOWS[kind], mode=mode, **fields)
     except ValidationError:
         raise ContractError("filters", "invalid_request", "查询条件不正确") from None
     runtime = request.app.state.runtime
-    return await runtime.writer(runtime.hub.query_cases, query)
+    return await runtime.cases.query(query)
 
 
 @router.get("/{kind}/query")

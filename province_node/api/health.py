@@ -17,7 +17,7 @@ router = APIRouter()
 async def healthz(runtime: Runtime) -> JSONResponse:
     """Health of this node: NATS link and event store."""
     try:
-        await runtime.writer(runtime.node.recorder.max_notification_id)
+        await runtime.schools.store_position()
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
         store = "down"

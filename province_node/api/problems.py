@@ -17,6 +17,6 @@ async def get_problem(
     problem_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
     """One problem record."""
-    problem = await runtime.writer(runtime.node.problem_record, problem_id)
+    problem = await runtime.reviews.problem_record(problem_id)
     policy.ensure_sees(user, problem["school_code"])
     return problem

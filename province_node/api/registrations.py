@@ -156,7 +156,7 @@ async def report_registrations(
     body: ReportIn, runtime: Runtime, meta: Meta, _: SchoolRegistrar
 ) -> dict:
     """REG-6: the school registrar submits its school-approved entries to the bureau."""
-    items = await runtime.writer(runtime.node.report_registrations, body.ids, meta)
+    items = await runtime.reviews.report(body.ids, meta)
     return {"items": items, "total": len(items)}
 
 
@@ -167,7 +167,7 @@ async def decide_batch(
     """REG-7: approve (or return) every entry of a school, or of one document-type group of
     it, that awaits the caller."""
     policy.ensure_sees(user, body.school_code)
-    items = await runtime.registrations.decide_school_batch(
+    items = await runtime.reviews.decide_school_batch(
         body.school_code, body.id_group, body.approve, body.opinion, meta
     )
     return {"items": items, "total": len(items)}
@@ -176,20 +176,13 @@ async def decide_batch(
 @router.post("/{registration_id}/decisions")
 async def decide(registration_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
     """REG-6: the current step's unit approves, or returns it to the school with an opinion."""
-    return await runtime.writer(
-        runtime.node.decide_registration,
-        registration_id,
-        body.approve,
-        body.opinion,
-        runtime.clock.now().isoformat(),
-        meta,
-    )
+    return await runtime.reviews.decide(registration_id, body.approve, body.opinion, meta)
 
 
 @router.post("/{registration_id}/resubmit")
 async def resubmit(registration_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
     """A returned entry goes back to the school approver."""
-    return await runtime.writer(runtime.node.resubmit_registration, registration_id, meta)
+    return await runtime.reviews.resubmit(registration_id, meta)
 
 
 @router.delete("/{registration_id}")
@@ -197,7 +190,7 @@ async def delete_registration(
     registration_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar
 ) -> dict:
     """REG-9: one entry, before it was reported; there is no batch delete."""
-    return await runtime.writer(runtime.node.delete_registration, registration_id, meta)
+    return await runtime.reviews.delete(registration_id, meta)
 
 
 @router.get("/{registration_id}")
@@ -205,6 +198,6 @@ async def get_registration(
     registration_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
     """One registration and its current state."""
-    registration = await runtime.writer(runtime.node.registration, registration_id)
+    registration = await runtime.reviews.registration(registration_id)
     policy.ensure_sees(user, registration["school_code"])
     return registration

@@ -21,7 +21,7 @@ async def list_schools(
 ) -> dict:
     """Schools of the caller's jurisdiction, filtered by region (compared at the region's
     level, ID-4) and by a part of the name."""
-    schools = await runtime.writer(runtime.node.schools)
+    schools = await runtime.schools.schools()
     items = [s for s in schools if policy.sees(user, s["school_code"])]
     if region:
         items = [s for s in items if region_contains(region, s["region_code"], "region")]
@@ -33,4 +33,4 @@ async def list_schools(
 @router.get("/{school_code}")
 async def get_school(school_code: SchoolInSight, runtime: Runtime) -> dict:
     """One school with its classes."""
-    return await runtime.writer(runtime.node.school, school_code)
+    return await runtime.schools.school(school_code)

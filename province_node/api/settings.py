@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.calendar import add_working_days, is_working_day
-from contracts.codes import SchoolType, Stage
+from contracts.codes import Stage
 from province_node.api.deps import Meta, Runtime
 from province_node.domain.workflow import BusinessType
 from xueji.access.guards import (
@@ -30,7 +30,7 @@ calendar = APIRouter(prefix="/api/v1/calendar", tags=["settings"])
 @router.get("/switches")
 async def get_switches(runtime: Runtime, user: CurrentUser) -> dict:
     """SYS-3 switches in force in this province."""
-    return (await runtime.writer(runtime.node.settings)).switches().model_dump()
+    return await runtime.configuration.switches()
 
 
 @router.patch("/switches")
@@ -38,13 +38,13 @@ async def change_switches(
     changes: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Turn switches on or off: `{"registration_open": false}`."""
-    return await runtime.writer(runtime.node.change_switches, changes, meta)
+    return await runtime.configuration.change_switches(changes, meta)
 
 
 @router.get("/key-dates")
 async def get_key_dates(runtime: Runtime, user: CurrentUser) -> dict:
     """SYS-2 key dates in force: national defaults with this province's overrides."""
-    return (await runtime.writer(runtime.node.settings)).key_dates().model_dump(mode="json")
+    return await runtime.configuration.key_dates()
 
 
 @router.patch("/key-dates")
@@ -52,7 +52,7 @@ async def override_key_dates(
     overrides: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Override key dates, e.g. `{"promotion": [8, 20]}`."""
-    return await runtime.writer(runtime.node.override_key_dates, overrides, meta)
+    return await runtime.configuration.override_key_dates(overrides, meta)
 
 
 @router.get("/workflow/rules")
@@ -60,12 +60,7 @@ async def workflow_rules(
     runtime: Runtime, user: CurrentUser, business_type: BusinessType | None = None
 ) -> dict:
     """SYS-1: the table in force (shipped defaults, then this province's rows)."""
-    table = (await runtime.writer(runtime.node.settings)).workflow()
-    items = [
-        r.model_dump(mode="json")
-        for r in table.rules
-        if business_type is None or r.business_type is business_type
-    ]
+    items = await runtime.configuration.workflow_rules(business_type)
     return {"items": items, "total": len(items)}
 
 
@@ -74,7 +69,7 @@ async def set_workflow_rule(
     rule: Annotated[dict[str, Any], Body()], runtime: Runtime, _: ProvinceSysadmin, meta: Meta
 ) -> dict:
     """Add or replace a row for a region of this province (most specific scope wins)."""
-    return await runtime.writer(runtime.node.set_workflow_rule, rule, meta)
+    return await runtime.configuration.set_workflow_rule(rule, meta)
 
 
 class ControlledFieldsIn(BaseModel):
@@ -85,7 +80,7 @@ class ControlledFieldsIn(BaseModel):
 @router.get("/controlled-fields")
 async def controlled_fields(runtime: Runtime, school_code: SchoolInSight) -> dict:
     """KDC-1: the fields that go through key data change for this school (受控字段)."""
-    return await runtime.writer(runtime.node.controlled_fields, school_code, runtime.org)
+    return await runtime.configuration.controlled_fields(school_code)
 
 
 @router.put("/controlled-fields/{scope}")
@@ -96,7 +91,7 @@ async def set_controlled_fields(
     """KDC-1: a province, city or county sysadmin chooses them for its own region (or a
     region below it); the most specific choice applies to a school."""
     policy.ensure_sees(user, scope)
-    fields = await runtime.writer(runtime.node.set_controlled_fields, scope, body.fields, meta)
+    fields = await runtime.configuration.set_controlled_fields(scope, body.fields, meta)
     return {"scope": scope, "fields": fields}
 
 
@@ -105,12 +100,7 @@ async def workflow_chain(
     runtime: Runtime, business_type: BusinessType, school_code: SchoolInSight, stage: Stage
 ) -> dict:
     """The concrete approving units a new case of this school would get now."""
-    school = await runtime.writer(runtime.node.school, school_code)
-    table = (await runtime.writer(runtime.node.settings)).workflow()
-    frozen = table.freeze(
-        business_type, school_code, SchoolType(school["school_type"]), stage, runtime.org
-    )
-    return frozen.model_dump(mode="json")
+    return await runtime.configuration.workflow_chain(business_type, school_code, stage)
 
 
 @calendar.get("/working-days")

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/students", tags=["students"])
 def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str):
     """The record if the caller's jurisdiction covers it; one outside it answers exactly as
     a number nobody holds (SEC-8: no existence oracle)."""
-    load = functools.partial(runtime.writer, runtime.node.student, number)
+    load = functools.partial(runtime.students.record, number)
     return policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
 
 
@@ -40,7 +40,7 @@ async def get_student(
     number = str(parse_student_number(student_number))
     record = await student_in_sight(runtime, user, policy, number)
     if as_of is not None:
-        return await runtime.writer(runtime.node.student_as_of, number, as_of)
+        return await runtime.students.record_as_of(number, as_of)
     return record
 
 
@@ -51,7 +51,7 @@ async def get_student_history(
     """Every stored event of the record: who, when, what."""
     number = str(parse_student_number(student_number))
     await student_in_sight(runtime, user, policy, number)
-    return {"items": await runtime.writer(runtime.node.student_history, number)}
+    return {"items": await runtime.students.history(number)}
 
 
 class DeletionRequestIn(BaseModel):
@@ -71,10 +71,7 @@ async def request_deletion(
 ) -> dict:
     """REG-9: the school registrar applies to delete a wrongly registered student."""
     number = str(parse_student_number(student_number))
-    at = runtime.clock.now().isoformat()
-    return await runtime.writer(
-        runtime.node.request_student_deletion, number, body.reason, runtime.org, at, meta
-    )
+    return await runtime.students.request_deletion(number, body.reason, meta)
 
 
 @router.post("/{student_number}/deletion-request/decision")
@@ -89,7 +86,4 @@ async def decide_deletion(
     """REG-9: the school's supervising bureau confirms or refuses the deletion."""
     number = str(parse_student_number(student_number))
     await student_in_sight(runtime, user, policy, number)
-    at = runtime.clock.now().isoformat()
-    return await runtime.writer(
-        runtime.node.decide_student_deletion, number, body.approve, body.opinion, at, meta
-    )
+    return await runtime.students.decide_deletion(number, body.approve, body.opinion, meta)

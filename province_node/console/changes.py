@@ -107,7 +107,7 @@ def _page(request: Request, kind: Kind, template: str, status: int = 200, **cont
 
 async def _classes(request: Request, school: str) -> list[dict]:
     runtime = request.app.state.runtime
-    return (await runtime.writer(runtime.node.school, school))["classes"]
+    return await runtime.schools.classes(school)
 
 
 async def _form(request: Request, user: User, kind: Kind, status: int = 200, **context) -> Response:
@@ -115,7 +115,7 @@ async def _form(request: Request, user: User, kind: Kind, status: int = 200, **c
     runtime = request.app.state.runtime
     classes = await _classes(request, user.unit_code)
     if kind.key_data:  # KDC-1: the fields in force for this school
-        fields = await runtime.writer(runtime.node.controlled_fields, user.unit_code, runtime.org)
+        fields = await runtime.configuration.controlled_fields(user.unit_code)
         context["controlled"] = list(fields["labels"].items())
     return _page(request, kind, "change_new.html", status, title=f"{kind.title}申请",
                  classes=classes, types=CHANGE_TYPES,

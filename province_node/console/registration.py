@@ -48,7 +48,7 @@ GUARDIAN = {
 
 async def _classes(request: Request, school_code: str) -> list[tuple[str, str]]:
     runtime = request.app.state.runtime
-    school = await runtime.writer(runtime.node.school, school_code)
+    school = await runtime.schools.school(school_code)
     return [("", "请选择班级")] + [
         (c["class_code"], f"{c['name']}（{c['class_code']}）") for c in school["classes"]
     ]

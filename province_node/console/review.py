@@ -65,16 +65,11 @@ async def decide(
 ) -> Response:
     """One decision; on rejection the opinion is required (shown next to the field)."""
     runtime, approved = request.app.state.runtime, approve == "1"
-    registration = await runtime.writer(runtime.node.registration, registration_id)
+    registration = await runtime.reviews.registration(registration_id)
     policy.ensure_sees(user, registration["school_code"])
     try:
-        result = await runtime.writer(
-            runtime.node.decide_registration,
-            registration_id,
-            approved,
-            opinion or None,
-            runtime.clock.now().isoformat(),
-            meta_of(user),
+        result = await runtime.reviews.decide(
+            registration_id, approved, opinion or None, meta_of(user)
         )
     except Exception as refused:  # noqa: BLE001 - shown in the dialog, next to the field
         return await _review_page(
@@ -99,7 +94,7 @@ async def decide_school(
     """REG-7: approve every entry of a school (or one document-type group of it) at once."""
     runtime = request.app.state.runtime
     policy.ensure_sees(user, school_code)
-    items = await runtime.registrations.decide_school_batch(
+    items = await runtime.reviews.decide_school_batch(
         school_code, id_group or None, True, None, meta_of(user)
     )
     return await _review_page(request, user, done=f"已批量审核通过 {len(items)} 名学生")
@@ -136,7 +131,7 @@ async def report(request: Request, user: User) -> Response:
             errors={"ids": "请至少选择一名学生"},
         )
     runtime = request.app.state.runtime
-    items = await runtime.writer(runtime.node.report_registrations, ids, meta_of(user))
+    items = await runtime.reviews.report(ids, meta_of(user))
     return await report_list(request, user, done=f"已上报 {len(items)} 名学生")
 
 
@@ -152,7 +147,7 @@ async def listing(request: Request, user: User, policy: Policy, status: str = ""
 @router.get("/{registration_id}")
 async def detail(request: Request, user: User, policy: Policy, registration_id: UUID) -> Response:
     runtime = request.app.state.runtime
-    registration = await runtime.writer(runtime.node.registration, registration_id)
+    registration = await runtime.reviews.registration(registration_id)
     policy.ensure_sees(user, registration["school_code"])
     school = runtime.org.unit(registration["school_code"]).name
     return console_of(request).page(

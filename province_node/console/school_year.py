@@ -142,7 +142,7 @@ async def promotion(request: Request, user: User, done: str = "") -> Response:
     """升级 (GRD-3) and the school year's key dates in force (SYS-2): a calendar to look at."""
     runtime = request.app.state.runtime
     progress = await runtime.promotions.progress()
-    key_dates = (await runtime.writer(runtime.node.settings)).key_dates()
+    key_dates = await runtime.configuration.key_dates_in_force()
     return _page(request, "promotion.html", title="升级与校历", progress=progress,
                  calendar=_calendar(key_dates, progress["school_year"]), done=done,
                  can_run=PROVINCE_SYSADMIN.allows(user))  # fmt: skip

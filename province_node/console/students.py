@@ -125,9 +125,9 @@ async def export(request: Request, user: User) -> Response:
 async def detail(request: Request, user: User, policy: Policy, student_number: str) -> Response:
     runtime = request.app.state.runtime
     number = str(parse_student_number(student_number))
-    load = functools.partial(runtime.writer, runtime.node.student, number)
+    load = functools.partial(runtime.students.record, number)
     record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
-    history = await runtime.writer(runtime.node.student_history, number)
+    history = await runtime.students.history(number)
     return console_of(request).page(
         request,
         "student_detail.html",

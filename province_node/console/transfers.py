@@ -42,7 +42,7 @@ def _page(request: Request, kind: str, template: str, status: int = 200, **conte
 
 async def _classes(request: Request, user: User) -> list[dict]:
     runtime = request.app.state.runtime
-    return (await runtime.writer(runtime.node.school, user.unit_code))["classes"]
+    return await runtime.schools.classes(user.unit_code)
 
 
 def _form(request: Request, kind: str, status: int = 200, **context) -> Response:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
+from province_node.schools import load_schools
 from simulations.bench.outbox import TODAY, _register_and_approve, _valid
 from simulations.demo import demo_schools
 from xueji.audit import Query, investigate
@@ -32,7 +33,7 @@ def main(events: int, work: Path) -> None:
     nodes = {kind: ProvinceNode("44", _env(kind, url)) for kind, url in urls.items()}
     meta = CommandMeta.new("bench", "44", "registrar")
     for node in nodes.values():
-        node.load_schools(demo_schools("44", TODAY), meta)
+        load_schools(node, demo_schools("44", TODAY), meta)
     spent = dict.fromkeys(nodes, 0.0)
     ratios = []  # per round: a neighbour's burst of load hits one round, not the median
     forms = [_valid(i) for i in range(events)]

@@ -24,6 +24,9 @@ from province_node.domain.registration_rules import (
     validate_registration,
 )
 from province_node.messaging import PUBLISHED_TOPICS, translate
+from province_node.registrations import RegistrationService
+from province_node.reviews import ReviewService
+from province_node.schools import load_schools
 from simulations.bench import raw
 from simulations.demo import demo_schools, school_code
 from xueji.bus import Bus, ensure_stream
@@ -53,7 +56,7 @@ async def _measure(events: int, work: Path, url: str) -> dict[str, float]:
 
     node = ProvinceNode("44", store_env(sqlite_url(work / "prov44.sqlite")))
     meta = CommandMeta.new("bench", "44", "registrar")
-    node.load_schools(demo_schools("44", TODAY), meta)
+    load_schools(node, demo_schools("44", TODAY), meta)
     forms = [_valid(i) for i in range(events)]
     started = time.perf_counter()
     for valid in forms:
@@ -78,18 +81,20 @@ def _register_and_approve(node: ProvinceNode, valid: ValidRegistration) -> None:
     """One registration through a one-step chain: submitted, approved, reported (REG-6)."""
     school = valid.form.school_code
     chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
-    created = node.record_registration(
+    # the services' writer-side steps, called on this thread: no writer, hub or registry here
+    entry, review = RegistrationService(node, *[None] * 8), ReviewService(node, None, None, None)
+    created = entry.record_checked(
         valid, NationalChecks(), chain, CommandMeta.new("bench", school, "registrar")
     )
     registration_id = UUID(created["id"])
-    node.decide_registration(
+    review._decide_one(
         registration_id,
         True,
         None,
         "2026-11-22T10:00:00+08:00",
         CommandMeta.new("bench", school, "approver"),
     )
-    node.report_registrations([registration_id], CommandMeta.new("bench", school, "registrar"))
+    review._report([registration_id], CommandMeta.new("bench", school, "registrar"))
 
 
 async def _declare(nc) -> None:

@@ -20,6 +20,7 @@ from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.registration import Registration
 from province_node.domain.student import Student, StudentNumberIndex
+from province_node.schools import load_schools
 from simulations.demo import demo_schools
 
 TODAY = date(2026, 11, 22)
@@ -32,7 +33,7 @@ def seed(node: ProvinceNode, students: int, full: bool = True) -> int:
     """Loads the demo schools, then `students` students; returns the events stored."""
     meta = CommandMeta.new("bench", node.province, "sysadmin")
     schools = demo_schools(node.province, TODAY)
-    node.load_schools(schools, meta)
+    load_schools(node, schools, meta)
     placements = [(s["school_code"], c["class_code"]) for s in schools for c in s["classes"]]
     stored = 0
     for first in range(0, students, BATCH):

@@ -163,7 +163,7 @@ async def _until_indexed(hub: Users, students: list[tuple[str, str, str]]) -> No
     """The national index knows each student once the node's event reached the hub."""
     runtime = hub.client._transport.app.state.runtime
     for _, number, _ in students:
-        while await runtime.writer(runtime.hub._by_number, number) is None:
+        while await runtime.writer(runtime.hub.by_number, number) is None:
             await asyncio.sleep(0.05)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
+from province_node.schools import load_schools
 from simulations.demo import demo_schools
 from xueji.store import sqlite_url, store_env
 from xueji.verify import HubHead, verify_log
@@ -22,7 +23,7 @@ def _schools(count: int) -> list[dict]:
 def test_aud4_row_inserted_behind_the_apps_back_is_named(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "prov44.sqlite")
     node = ProvinceNode("44", store_env(url))
-    node.load_schools(_schools(2), META)  # one save: the directory and two schools
+    load_schools(node, _schools(2), META)  # one save: the directory and two schools
     with sqlite3.connect(tmp_path / "prov44.sqlite") as db:
         row = db.execute("SELECT originator_id, topic, state FROM prov44_events WHERE id = 2")
         originator, topic, state = row.fetchone()
@@ -32,7 +33,7 @@ def test_aud4_row_inserted_behind_the_apps_back_is_named(tmp_path: Path) -> None
             (originator, topic, state),
         )
         forged = db.execute("SELECT max(id) FROM prov44_events").fetchone()[0]
-    node.load_schools(_schools(3), META)  # the app goes on writing after the forged row
+    load_schools(node, _schools(3), META)  # the app goes on writing after the forged row
     node.close()
 
     verdict = verify_log(url)
@@ -44,11 +45,11 @@ def test_aud4_row_inserted_behind_the_apps_back_is_named(tmp_path: Path) -> None
 def test_aud4_a_store_from_before_the_chain_is_sealed_at_first_start(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "prov44.sqlite")
     old = ProvinceNode("44", {**store_env(url), "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy"})
-    old.load_schools(_schools(2), META)
+    load_schools(old, _schools(2), META)
     old.close()
 
     node = ProvinceNode("44", store_env(url))
-    node.load_schools(_schools(3), META)
+    load_schools(node, _schools(3), META)
     node.close()
     verdict = verify_log(url)
     with sqlite3.connect(tmp_path / "prov44.sqlite") as db:
@@ -59,7 +60,7 @@ def test_aud4_a_store_from_before_the_chain_is_sealed_at_first_start(tmp_path: P
 def test_aud4_a_truncated_log_is_caught_against_the_hub_head(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "prov44.sqlite")
     node = ProvinceNode("44", store_env(url))
-    node.load_schools(_schools(2), META)
+    load_schools(node, _schools(2), META)
     last = node.recorder.select_notifications(start=1, limit=1000)[-1]
     node.close()
     with sqlite3.connect(tmp_path / "prov44.sqlite") as db:  # the tail and its links, gone

@@ -13,6 +13,7 @@ from contracts.events import EventSource, StudentRegistered
 from contracts.meta import CommandMeta
 from hub.application import NationalHub
 from province_node.application import ProvinceNode
+from province_node.schools import load_schools
 from simulations.demo import demo_schools
 from tests.support.people import resident_id
 from tests.support.postgres import fresh_database
@@ -54,7 +55,7 @@ def test_aud4_chain_and_hub_heads_on_postgres(postgres_url: str) -> None:
     node = ProvinceNode("44", store_env(node_url))
     hub = NationalHub(store_env(hub_url))
     try:  # one save of many aggregates: the directory and every school with its classes
-        node.load_schools(demo_schools("44", date(2026, 11, 22)), CommandMeta.new("t", "44", "r"))
+        load_schools(node, demo_schools("44", date(2026, 11, 22)), CommandMeta.new("t", "44", "r"))
         links = node.recorder.select_notifications(start=1, limit=10_000)
         assert len(links) > 10 and all(n.chain_hash for n in links)
         for sequence, link in enumerate(links[:2], start=1):

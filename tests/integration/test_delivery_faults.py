@@ -11,6 +11,8 @@ from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.registration import NationalChecks
 from province_node.domain.registration_rules import RegistrationForm, validate_registration
+from province_node.registrations import RegistrationService
+from province_node.reviews import ReviewService
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
@@ -23,6 +25,9 @@ def _commit_without_publishing(store_url: str, count: int, key: str | None) -> l
     """What a node does before it dies: events committed, the outbox never ran (with the
     store's key: PostgreSQL stores are encrypted, SEC-7)."""
     node = ProvinceNode("44", store_env(store_url, key))
+    # the services' writer-side steps, called on this thread: no writer, hub or registry here
+    entry = RegistrationService(node, *[None] * 8)
+    review = ReviewService(node, None, None, None)
     ids = []
     for sequence in range(count):
         id_number = resident_id(born=date(2014, 5, 1), sequence=600 + sequence)
@@ -37,17 +42,17 @@ def _commit_without_publishing(store_url: str, count: int, key: str | None) -> l
         valid = validate_registration(form, today=date(2026, 11, 22))
         school = JUNIOR_SCHOOL["44"]
         chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
-        created = node.record_registration(
+        created = entry.record_checked(
             valid, NationalChecks(), chain, CommandMeta.new("t", school, "registrar")
         )
-        node.decide_registration(
+        review._decide_one(
             UUID(created["id"]),
             True,
             None,
             "2026-11-22T10:00:00+08:00",
             CommandMeta.new("a", school, "approver"),
         )
-        node.report_registrations([UUID(created["id"])], CommandMeta.new("t", school, "registrar"))
+        review._report([UUID(created["id"])], CommandMeta.new("t", school, "registrar"))
         ids.append(id_number)
     return ids
 

@@ -188,7 +188,7 @@ async def test_kdc3_a_withdrawn_id_change_frees_the_identity_it_claimed(mesh: Me
 
     async def claimable() -> bool:
         hub = mesh.runtime("hub")
-        identity = await hub.writer(hub.hub._identity, f"id:{new_id}")
+        identity = await hub.writer(hub.hub.identity, f"id:{new_id}")
         return identity is not None and identity.status == "released"
 
     await mesh.wait_until(claimable)

@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
+from province_node.schools import load_schools
 from province_node.views.node import node_views
 from simulations.demo import demo_schools
 from xueji.eventlog import open_recorder, read_log
@@ -62,13 +63,13 @@ def test_aud3_aud4_a_store_holding_the_removed_open_lists_verifies_reads_and_reb
     url = sqlite_url(tmp_path / "prov44.sqlite")
     schools = demo_schools("44", date(2026, 11, 22))
     node = ProvinceNode("44", store_env(url))
-    node.load_schools(schools[:2], META)
+    load_schools(node, schools[:2], META)
     old = _old_open_list_events(node)
     node.recorder.insert_events(old)  # through the chained recorder, as the old node wrote
     node.close()
 
     node = ProvinceNode("44", store_env(url))  # a node starts on such a store and goes on
-    node.load_schools(schools[:3], META)
+    load_schools(node, schools[:3], META)
     views = node_views(node, sqlite_url(tmp_path / "prov44_views.sqlite"))
     try:
         for name in views.projectors:  # AUD-3: every view rebuilds past the unknown topics

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.student import Student
+from province_node.schools import load_schools
 from province_node.views.node import node_views
 from simulations.demo import demo_schools
 from tests.support.people import JUNIOR_SCHOOL, resident_id
@@ -40,7 +41,7 @@ class TransferredOut(Student.Event):
 def _node(tmp_path: Path) -> tuple[ProvinceNode, str]:
     url = f"sqlite:///{tmp_path / 'prov44.sqlite'}"
     node = ProvinceNode("44", store_env(url))
-    node.load_schools(demo_schools("44", date(2026, 11, 22)), CommandMeta.new("s", "44", "s"))
+    load_schools(node, demo_schools("44", date(2026, 11, 22)), CommandMeta.new("s", "44", "s"))
     return node, url
 
 

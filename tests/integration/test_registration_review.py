@@ -142,7 +142,7 @@ async def test_reg7_batch_decides_only_what_each_registration_itself_awaits(mesh
     ids = [UUID(decided["id"]), UUID(waiting["id"])]  # as a stale view would name them
     at = runtime.clock.now().isoformat()
     items = await runtime.writer(
-        runtime.node.decide_school_batch, SCHOOL, None, ids, True, "同意", at, meta
+        runtime.reviews._decide_batch, SCHOOL, None, ids, True, "同意", at, meta
     )
     assert [(i["id"], i["status"]) for i in items] == [(waiting["id"], "school_approved")]
     stored = (await mesh.get("44", f"{PATH}/{decided['id']}", as_=REGISTRAR["44"])).json()

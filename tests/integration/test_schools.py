@@ -32,10 +32,9 @@ def _school(code: str, region_code: str) -> dict:
 
 async def test_id4_region_filter_compares_by_level(mesh: Mesh) -> None:
     """County 440310 (坪山区) does not contain its neighbour 440311 (光明区)."""
-    node = mesh.runtime("44").node
     meta = CommandMeta.new("system", "440000", "sysadmin")
     seeds = [_school("3440310001", "440310"), _school("3440311001", "440311")]
-    assert await mesh.runtime("44").writer(node.load_schools, seeds, meta) == 2
+    assert await mesh.runtime("44").schools.load(seeds, meta) == 2
     await mesh.stop("44")  # the organisation tree is built at start
     await mesh.start("44")
 

@@ -45,7 +45,7 @@ async def enrolled_student(
 async def _indexed(mesh: Mesh, number: str) -> bool:
     """The hub knows the student once the node's event reached it (national index)."""
     hub = mesh.runtime("hub").hub
-    return await mesh.runtime("hub").writer(hub._by_number, number) is not None
+    return await mesh.runtime("hub").writer(hub.by_number, number) is not None
 
 
 async def initiate(

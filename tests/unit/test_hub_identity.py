@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from uuid import uuid4
 
@@ -12,7 +13,9 @@ from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import Actor, Envelope
 from contracts.events import EventSource, IdentityReleased, StudentRegistered
 from hub.application import NationalHub
+from hub.identities import IdentityService
 from tests.support.people import resident_id
+from xueji.store import Writer
 
 ID = resident_id(sequence=101)
 KEY = f"id:{ID}"
@@ -21,6 +24,13 @@ KEY = f"id:{ID}"
 @pytest.fixture
 def hub() -> NationalHub:
     return NationalHub(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+@pytest.fixture
+def identities(hub: NationalHub) -> Iterator[IdentityService]:
+    writer = Writer("test")
+    yield IdentityService(hub, writer)
+    writer.shutdown()
 
 
 def _envelope() -> Envelope:
@@ -65,18 +75,23 @@ def _registered(province: str, registration_id, number: str, notification_id: in
     return event.model_dump_json().encode()
 
 
-def test_reg5_first_claim_holds_the_identity_and_others_conflict(hub: NationalHub) -> None:
+async def test_reg5_first_claim_holds_the_identity_and_others_conflict(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     registration = uuid4()
-    assert hub.claim_identity(_claim("44", registration)).outcome == "free"
-    assert hub.claim_identity(_claim("44", registration)).outcome == "free"  # BUS-2 repeat
-    conflict = hub.claim_identity(_claim("34"))
+    assert (await identities.claim(_claim("44", registration))).outcome == "free"
+    assert (await identities.claim(_claim("44", registration))).outcome == "free"  # BUS-2 repeat
+    conflict = await identities.claim(_claim("34"))
     assert (conflict.outcome, conflict.holder_province) == ("conflict", "44")
-    assert hub.claim_identity(_claim("44")).outcome == "conflict"  # same province, other entry
+    other_entry = await identities.claim(_claim("44"))  # same province, other entry
+    assert other_entry.outcome == "conflict"
 
 
-def test_bus4_province_events_apply_in_order_exactly_once(hub: NationalHub) -> None:
+async def test_bus4_province_events_apply_in_order_exactly_once(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     registration = uuid4()
-    hub.claim_identity(_claim("44", registration))
+    await identities.claim(_claim("44", registration))
     number = "L44010620150309AB12"
     event = _registered("44", registration, number)
     assert hub.apply_province_message("44", 1, "s", event) == "applied"
@@ -93,8 +108,10 @@ def test_bus4_province_events_apply_in_order_exactly_once(hub: NationalHub) -> N
     assert len(enrolled) == 1
 
 
-def test_prb1_record_without_claim_is_kept_as_duplicate_evidence(hub: NationalHub) -> None:
-    hub.claim_identity(_claim("44"))
+async def test_prb1_record_without_claim_is_kept_as_duplicate_evidence(
+    hub: NationalHub, identities: IdentityService
+) -> None:
+    await identities.claim(_claim("44"))
     other = _registered("34", uuid4(), "L34010420150309CD34")
     assert hub.apply_province_message("34", 1, "s", other) == "applied"
     assert hub.national_student("张三", id_number=ID)["duplicates"][0]["province"] == "34"
@@ -131,31 +148,39 @@ def _claimed_events(hub: NationalHub) -> int:
     )
 
 
-def test_reg5_batch_claim_first_row_wins(hub: NationalHub) -> None:
+async def test_reg5_batch_claim_first_row_wins(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     """Two rows of one person in one import chunk: the first holds the identity."""
     first, second = uuid4(), uuid4()
-    replies = hub.claim_identities(
-        _batch(_claim("44", first), _claim("44", second), _other("44"))
+    replies = (
+        await identities.claim_batch(
+            _batch(_claim("44", first), _claim("44", second), _other("44"))
+        )
     ).replies
     assert [r.outcome for r in replies] == ["free", "conflict", "free"]
     assert replies[1].holder_province == "44"
-    assert hub.claim_identity(_claim("44", first)).outcome == "free"  # the first holds it
-    assert hub.claim_identity(_claim("44", second)).outcome == "conflict"
+    assert (await identities.claim(_claim("44", first))).outcome == "free"  # the first holds it
+    assert (await identities.claim(_claim("44", second))).outcome == "conflict"
     assert _claimed_events(hub) == 2
 
 
-def test_reg5_repeated_batch_claim_answers_the_same(hub: NationalHub) -> None:
+async def test_reg5_repeated_batch_claim_answers_the_same(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     """BUS-2: the same chunk asked again answers the same and stores nothing new."""
     batch = _batch(_claim("44"), _claim("44"), _other("44"))
-    first = hub.claim_identities(batch)
-    assert hub.claim_identities(batch) == first
+    first = await identities.claim_batch(batch)
+    assert (await identities.claim_batch(batch)) == first
     assert _claimed_events(hub) == 2
 
 
-def test_reg5_batch_claim_meets_earlier_claims_like_single_ones(hub: NationalHub) -> None:
+async def test_reg5_batch_claim_meets_earlier_claims_like_single_ones(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     held = uuid4()
-    hub.claim_identity(_claim("34", held))
-    replies = hub.claim_identities(_batch(_claim("44"), _claim("34", held))).replies
+    await identities.claim(_claim("34", held))
+    replies = (await identities.claim_batch(_batch(_claim("44"), _claim("34", held)))).replies
     assert [(r.outcome, r.holder_province) for r in replies] == [("conflict", "34"), ("free", None)]
 
 
@@ -182,38 +207,42 @@ def _releases(hub: NationalHub) -> int:
     return len(hub.recorder.select_notifications(start=1, limit=100, topics=[topic]))
 
 
-def test_reg5_a_release_delivered_twice_releases_once(hub: NationalHub) -> None:
+async def test_reg5_a_release_delivered_twice_releases_once(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     """REG-5/REG-9: the release of a registration's claim, published again after the
     stream's duplicate window, changes nothing; nor does it free a later holder's claim."""
     first = uuid4()
-    hub.claim_identity(_claim("44", first))
+    await identities.claim(_claim("44", first))
     assert hub.apply_province_message("44", 1, "s", _released("44", first)) == "applied"
     assert hub.national_student("张三", id_number=ID)["status"] == "released"
     assert hub.apply_province_message("44", 2, "s", _released("44", first)) == "applied"
     assert _releases(hub) == 1
 
     later = uuid4()
-    assert hub.claim_identity(_claim("34", later)).outcome == "free"  # anyone may claim it
+    assert (await identities.claim(_claim("34", later))).outcome == "free"  # anyone may claim it
     assert hub.apply_province_message("44", 3, "s", _released("44", first)) == "applied"
     assert hub.national_student("张三", id_number=ID)["status"] == "claimed"
-    assert hub.claim_identity(_claim("44")).outcome == "conflict"  # 34 holds it
+    assert (await identities.claim(_claim("44"))).outcome == "conflict"  # 34 holds it
     assert _releases(hub) == 1
 
 
-def test_reg5_a_province_takes_over_only_its_own_unfinished_claim(hub: NationalHub) -> None:
+async def test_reg5_a_province_takes_over_only_its_own_unfinished_claim(
+    hub: NationalHub, identities: IdentityService
+) -> None:
     """A retry after a lost reply names the claim it replaces: allowed for the holder's
     province while no student holds the identity, refused to anyone else."""
     lost = uuid4()
-    hub.claim_identity(_claim("44", lost))
-    conflict = hub.claim_identity(_claim("44"))
+    await identities.claim(_claim("44", lost))
+    conflict = await identities.claim(_claim("44"))
     assert conflict.holder_registration_id == lost  # the node asks itself about it
-    stolen = hub.claim_identity(_claim("34").model_copy(update={"replaces": lost}))
+    stolen = await identities.claim(_claim("34").model_copy(update={"replaces": lost}))
     assert stolen.outcome == "conflict"
     retry = uuid4()
-    taken = hub.claim_identity(_claim("44", retry).model_copy(update={"replaces": lost}))
+    taken = await identities.claim(_claim("44", retry).model_copy(update={"replaces": lost}))
     assert taken.outcome == "free"
-    assert hub.claim_identity(_claim("44", lost)).outcome == "conflict"  # moved on
+    assert (await identities.claim(_claim("44", lost))).outcome == "conflict"  # moved on
     number = "L44010620150309AB12"
     hub.apply_province_message("44", 1, "s", _registered("44", retry, number))
     enrolled = _claim("44").model_copy(update={"replaces": retry})
-    assert hub.claim_identity(enrolled).outcome == "conflict"  # a student holds it now
+    assert (await identities.claim(enrolled)).outcome == "conflict"  # a student holds it now

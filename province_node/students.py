@@ -1,0 +1,94 @@
+"""Student records: the record now or then, its history, and REG-9 误操作删除 on the approval
+engine (the school applies, the chain's unit confirms or refuses)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from contracts.meta import CommandMeta
+from contracts.org import OrgTree
+from province_node.application import ProvinceNode
+from province_node.domain.deletion import StudentDeletion
+from province_node.domain.errors import DomainError
+from province_node.domain.workflow_defaults import BusinessType
+from xueji.clock import Clock
+from xueji.store import Writer
+
+
+class StudentService:
+    def __init__(self, node: ProvinceNode, writer: Writer, org: OrgTree, clock: Clock) -> None:
+        self.node, self.writer, self.org, self.clock = node, writer, org, clock
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def record(self, student_number: str) -> dict:
+        return await self.writer(self.node.student, student_number)
+
+    async def record_as_of(self, student_number: str, at: datetime) -> dict:
+        """AUD-2: the record as it was at `at`."""
+        return await self.writer(self.node.student_as_of, student_number, at)
+
+    async def history(self, student_number: str) -> list[dict]:
+        """Every stored event of the record (and those it brought from another province)."""
+        return await self.writer(self.node.student_history, student_number)
+
+    # --- REG-9 误操作删除 --------------------------------------------------------------------
+
+    async def request_deletion(self, student_number: str, reason: str, meta: CommandMeta) -> dict:
+        """The school applies to delete a wrongly registered student; a repeat of the same
+        command answers the same and stores nothing (BUS-2)."""
+        at = self.clock.now().isoformat()
+        return await self.writer(self._request_deletion, student_number, reason, at, meta)
+
+    def _request_deletion(
+        self, student_number: str, reason: str, at: str, meta: CommandMeta
+    ) -> dict:
+        student = self.node.get_student(student_number)
+        deletion_id = StudentDeletion.create_id(meta.command_id)
+        if student.deletion_id == str(deletion_id):
+            return student.record()
+        student.check_deletion_request(meta.unit_code)
+        chain = self.node.frozen_chain(
+            BusinessType.DELETION, student.school_code, student.stage, self.org
+        )
+        deletion = StudentDeletion(
+            command_id=meta.command_id,
+            student_number=student.student_number,
+            school_code=student.school_code,
+            reason=reason,
+            chain=chain,
+            at=at,
+            meta=meta.as_dict(),
+        )
+        student.request_deletion(reason=reason, deletion_id=str(deletion.id), meta=meta.as_dict())
+        self.node.save(student, deletion)
+        return student.record()
+
+    async def decide_deletion(
+        self, student_number: str, approve: bool, opinion: str | None, meta: CommandMeta
+    ) -> dict:
+        """The chain's unit (the supervising bureau) confirms or refuses; the same command
+        again answers the same and stores nothing (BUS-2)."""
+        at = self.clock.now().isoformat()
+        return await self.writer(self._decide_deletion, student_number, approve, opinion, at, meta)
+
+    def _decide_deletion(
+        self, student_number: str, approve: bool, opinion: str | None, at: str, meta: CommandMeta
+    ) -> dict:
+        student = self.node.get_student(student_number)
+        if student.deletion_id is None:
+            raise DomainError(StudentDeletion.NOT_YOUR_STEP, code="not_your_step")
+        deletion = self.node.repository.get(UUID(student.deletion_id))
+        if deletion.seen(meta.command_id):
+            return student.record()
+        if deletion.current is None:
+            raise DomainError(deletion.NOT_IN_REVIEW, code="deletion_decided")
+        deletion.check_decision(meta.unit_code, meta.role, approve, opinion)
+        deletion.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
+        if deletion.status == deletion.APPROVED:
+            student.delete(opinion=opinion, meta=meta.as_dict())
+        elif deletion.status == deletion.REJECTED:
+            student.refuse_deletion(opinion=opinion, meta=meta.as_dict())
+        self.node.save(deletion, student)
+        return student.record()
