@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from contracts.errors import Forbidden
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
 from province_node.domain.school import School
@@ -25,6 +28,28 @@ class SchoolService:
 
     async def classes(self, school_code: str) -> list[dict]:
         return (await self.school(school_code))["classes"]
+
+    async def open_class(self, school_code: str, class_code: str, name: str | None,
+                         today: date, meta: CommandMeta) -> dict:  # fmt: skip
+        """ORG: the school opens a class by hand (next year's before the promotion, too)."""
+        if meta.unit_code != school_code:
+            raise Forbidden("只能为本校开设班级", code="outside_jurisdiction", field="school_code")
+        return await self.writer(self._open_class, school_code, class_code, name, today, meta)
+
+    def _open_class(self, school_code: str, class_code: str, name: str | None, today: date,
+                    meta: CommandMeta) -> dict:  # fmt: skip
+        school = self.node.get_school(school_code)
+        if class_code in school.classes and any(  # BUS-2: a repeat answers the first result
+            isinstance(e, School.ClassOpened) and e.class_code == class_code
+            and e.meta.get("command_id") == meta.command_id
+            for e in self.node.events.get(school.id)
+        ):  # fmt: skip
+            return school.classes[class_code]
+        year = self.node.settings().key_dates().school_year(today)
+        klass = school.check_new_class(class_code, year) | ({"name": name} if name else {})
+        school.open_class(meta=meta.as_dict(), **klass)
+        self.node.save(school)
+        return klass
 
     async def store_position(self) -> int:
         """The last stored event's notification id: the health check's question to the store."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.regions import region_contains
-from province_node.api.deps import Runtime
-from xueji.access.guards import CurrentUser, Policy, SchoolInSight
+from province_node.api.deps import Meta, Runtime
+from xueji.access.guards import CurrentUser, Policy, SchoolInSight, SchoolRegistrar
 
 router = APIRouter(prefix="/api/v1/schools", tags=["schools"])
 
@@ -34,3 +35,20 @@ async def list_schools(
 async def get_school(school_code: SchoolInSight, runtime: Runtime) -> dict:
     """One school with its classes."""
     return await runtime.schools.school(school_code)
+
+
+class ClassIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    class_code: str = Field(min_length=7, max_length=7)  # ID-5: 2027101
+    name: str | None = Field(default=None, min_length=1, max_length=30)  # default: 小学1年级1班
+
+
+@router.post("/{school_code}/classes", status_code=201)
+async def open_class(
+    school_code: str, body: ClassIn, runtime: Runtime, meta: Meta, _: SchoolRegistrar
+) -> dict:
+    """ORG: the school opens a class (next year's grade 1 before the promotion day, too)."""
+    today = runtime.clock.today()
+    return await runtime.schools.open_class(
+        school_code, body.class_code.strip(), body.name, today, meta
+    )

@@ -210,3 +210,29 @@ async def test_grd_a_school_year_in_one_province(mesh: Mesh) -> None:
                          registrar=f"{senior}_registrar")  # fmt: skip
     assert pge.status_code == 201, pge.text
     assert (pge.json()["from_grade"], pge.json()["target_grade"]) == (9, 10)
+
+
+async def test_org_a_school_opens_next_years_class_by_hand_before_the_promotion(
+    mesh: Mesh,
+) -> None:
+    """ORG (ID-5): by the promotion day a school opens next year's classes itself; the code
+    names the year and stage, a stage the school does not teach or a far year is refused."""
+    path = f"/api/v1/schools/{TIANHE}/classes"
+    as_ = f"{TIANHE}_registrar"
+    headers = {"Idempotency-Key": "5b0e7f0c-2d1a-4c55-9e55-000000000881"}
+    opened = await mesh.post("44", path, as_=as_, json={"class_code": "2027203"}, headers=headers)
+    assert opened.status_code == 201, opened.text
+    assert opened.json() == {"class_code": "2027203", "grade": "初中2027级", "name": "初中1年级3班"}
+    again = await mesh.post("44", path, as_=as_, json={"class_code": "2027203"}, headers=headers)
+    assert again.status_code == 201 and again.json() == opened.json()  # BUS-2
+    for code, refusal in (("2027203", "duplicate_class"), ("2027101", "stage_not_taught"),
+                          ("2029201", "class_year_out_of_range")):  # fmt: skip
+        refused = await mesh.post("44", path, as_=as_, json={"class_code": code})
+        assert refused.status_code == 409 and refused.json()["code"] == refusal, refused.text
+    bad = await mesh.post("44", path, as_=as_, json={"class_code": "2027401"})
+    assert bad.status_code == 422 and bad.json()["field"] == "class_code"
+    other = await mesh.post("44", "/api/v1/schools/3440103002/classes", as_=as_,
+                            json={"class_code": "2027203"})  # fmt: skip
+    assert other.status_code == 403
+    school = await mesh.get("44", f"/api/v1/schools/{TIANHE}", as_="440000_registrar")
+    assert "2027203" in {c["class_code"] for c in school.json()["classes"]}
