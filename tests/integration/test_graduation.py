@@ -9,10 +9,12 @@ grade 4 = national grade 9, the graduating grade; class 2025201 is grade 7.
 from __future__ import annotations
 
 from datetime import datetime
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 
-from simulations.demo import school_code
+from simulations.demo import DEMO_PASSWORD, school_code
 from tests.support.cases import enrolled_student, graduate, initiate
 from tests.support.mesh import Mesh
 from xueji.clock import SHANGHAI
@@ -236,3 +238,33 @@ async def test_org_a_school_opens_next_years_class_by_hand_before_the_promotion(
     assert other.status_code == 403
     school = await mesh.get("44", f"/api/v1/schools/{TIANHE}", as_="440000_registrar")
     assert "2027203" in {c["class_code"] for c in school.json()["classes"]}
+
+
+async def test_grd4_graduate_query_by_year_stage_and_school_with_a_confirmed_export(
+    mesh: Mesh,
+) -> None:
+    graduated = await enrolled_student(mesh, "44", 891, class_code=GRADUATING, school=TIANHE)
+    await enrolled_student(mesh, "44", 892, class_code=GRADUATING, school=TIANHE)  # not yet
+    await graduate(mesh, graduated, "44", TIANHE)
+    county = "440106_registrar"
+
+    async def numbers(**params) -> list[str]:
+        reply = await mesh.get("44", "/api/v1/graduates", as_=county, params=params)
+        assert reply.status_code == 200, reply.text
+        return [i["student_number"] for i in reply.json()["items"]]
+
+    assert await numbers(year=2026, stage="2", school_code=TIANHE) == [graduated]
+    assert await numbers(year=2025) == [] and await numbers(stage="3") == []
+    outside = await mesh.get("44", "/api/v1/graduates", as_="440103_registrar",
+                             params={"school_code": TIANHE})  # fmt: skip
+    assert outside.status_code in (403, 404)
+    export = "/api/v1/graduates/export"
+    unconfirmed = await mesh.get("44", export, as_=county, params={"year": 2026})
+    assert unconfirmed.status_code in (401, 403, 422), unconfirmed.text
+    confirmed = {"X-Export-Confirmer": "440106_approver",
+                 "X-Export-Confirmer-Password": DEMO_PASSWORD}  # fmt: skip
+    reply = await mesh.get("44", export, as_=county, params={"year": 2026}, headers=confirmed)
+    assert reply.status_code == 200, reply.text
+    rows = list(load_workbook(BytesIO(reply.content)).active.iter_rows(values_only=True))
+    assert rows[0][:2] == ("全国学籍号", "姓名")
+    assert [r[0] for r in rows[1:]] == [graduated] and rows[1][5] == "毕业"
