@@ -1,0 +1,144 @@
+"""Schools and regions that change (API.md "The school year"): ORG-1 区划变更, ORG-2 学校变更,
+ORG-4 学校基本信息. Included before `schools.router`: `/schools/changes` is not a school code."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from province_node.api.deps import Meta, Runtime
+from xueji.access.guards import CurrentUser, OrgEditor, Policy, ProvinceOrg, SchoolInSight
+
+router = APIRouter(prefix="/api/v1", tags=["org"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_UPLOAD_BYTES = 10 * 2**20
+State = Literal["pending", "confirmed", "done"]
+
+
+class Ids(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class SchoolChangeIn(BaseModel):
+    """One school change entered by hand: the columns of the change file."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(max_length=10, description="新增、变更、撤销或撤销教育阶段")
+    school_code: str = Field(default="", max_length=10)
+    name: str = Field(default="", max_length=60)
+    region_code: str = Field(default="", max_length=12)
+    supervising_unit: str = Field(default="", max_length=12)
+    locality_unit: str = Field(default="", max_length=12)
+    school_type: str = Field(default="", max_length=20)
+    running_type: str = Field(default="", max_length=20)
+    sponsor: str = Field(default="", max_length=20)
+    stages: str = Field(default="", max_length=20)
+    school_system: str = Field(default="", max_length=5)
+    main_school: str = Field(default="", max_length=10)
+    year: str = Field(max_length=4)
+    quarter: str = Field(max_length=1)
+
+
+def _template(data: bytes, name: str) -> Response:
+    return Response(data, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
+
+
+# --- ORG-1 -------------------------------------------------------------------------------------
+
+
+@router.get("/regions/changes/template")
+async def region_template(runtime: Runtime, _: ProvinceOrg) -> Response:
+    return _template(runtime.org_changes.region_template(), "区划变更模板.xlsx")
+
+
+@router.get("/regions/changes")
+async def region_changes(
+    runtime: Runtime, _: ProvinceOrg, year: int | None = None, state: State | None = None
+) -> dict:
+    """ORG-1: the province's region changes, of a year and a state (待确认/已确认/处理完毕)."""
+    items = await runtime.org_changes.region_changes(year, state)
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/regions/changes", status_code=201)
+async def import_region_changes(
+    runtime: Runtime, meta: Meta, _: ProvinceOrg, file: UploadFile
+) -> dict:
+    """ORG-1: the yearly file; every change 待确认, or (a bad row) nothing stored."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    return await runtime.org_changes.import_regions(data, file.filename or "upload.xlsx", meta)
+
+
+@router.post("/regions/changes/confirm")
+async def confirm_region_changes(body: Ids, runtime: Runtime, meta: Meta, _: ProvinceOrg) -> dict:
+    """ORG-1: 确认变动 — adds and renames take effect; revokes wait for the region to empty."""
+    return await runtime.org_changes.confirm_regions(body.ids, meta)
+
+
+# --- ORG-2 -------------------------------------------------------------------------------------
+
+
+@router.get("/schools/changes/template")
+async def school_template(runtime: Runtime, _: CurrentUser) -> Response:
+    return _template(runtime.org_changes.school_template(), "学校变更模板.xlsx")
+
+
+@router.get("/schools/changes")
+async def school_changes(
+    runtime: Runtime,
+    user: OrgEditor,
+    policy: Policy,
+    year: int | None = None,
+    state: State | None = None,
+) -> dict:
+    """ORG-2: the school changes of the caller's jurisdiction (by the supervising bureau)."""
+    items = await runtime.org_changes.school_changes(
+        lambda unit: policy.sees(user, unit), year, state
+    )
+    return {"items": items, "total": len(items)}
+
+
+@router.post("/schools/changes", status_code=201)
+async def import_school_changes(
+    runtime: Runtime, meta: Meta, _: ProvinceOrg, file: UploadFile
+) -> dict:
+    """ORG-2: the quarterly file; each change awaits its supervising bureau."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    return await runtime.org_changes.import_schools(data, file.filename or "upload.xlsx", meta)
+
+
+@router.post("/schools/changes/confirm")
+async def confirm_school_changes(body: Ids, runtime: Runtime, meta: Meta, _: OrgEditor) -> dict:
+    """ORG-2: the supervising bureau confirms; revokes wait for no student and no business."""
+    return await runtime.org_changes.confirm_schools(body.ids, meta)
+
+
+@router.post("/schools", status_code=201)
+async def enter_school_change(
+    body: SchoolChangeIn, runtime: Runtime, meta: Meta, _: ProvinceOrg
+) -> dict:
+    """ORG-2: one change by hand (a new school, …): 待确认 like a row of the file."""
+    return await runtime.org_changes.enter_school_change(body.model_dump(), meta)
+
+
+# --- ORG-4 -------------------------------------------------------------------------------------
+
+
+@router.get("/schools/{school_code}/profile")
+async def school_profile(school_code: SchoolInSight, runtime: Runtime) -> dict:
+    """学校基本信息: every field, the school-system years per stage, campuses and classes."""
+    return await runtime.org_changes.profile(school_code)
+
+
+@router.patch("/schools/{school_code}")
+async def edit_school(
+    school_code: SchoolInSight, body: dict, runtime: Runtime, meta: Meta, _: OrgEditor
+) -> dict:
+    """ORG-4: `{field: value}`; the school edits its head, contacts and auxiliary fields,
+    its supervising bureau the rest (403 `field_not_editable` naming the field)."""
+    return await runtime.org_changes.edit_profile(school_code, body, meta)
