@@ -49,8 +49,10 @@ def region_file(*rows: list[str]) -> bytes:
 
 def school_file(*rows: dict) -> bytes:
     keys = [c.key for c in SCHOOL_COLUMNS]
-    filled = [[{"year": "2026", "quarter": "4"}.get(k, "") if k not in r else r[k] for k in keys]
-              for r in rows]  # fmt: skip
+    filled = [
+        [{"year": "2026", "quarter": "4"}.get(k, "") if k not in r else r[k] for k in keys]
+        for r in rows
+    ]
     return xlsx([c.label for c in SCHOOL_COLUMNS], filled)
 
 
@@ -103,8 +105,9 @@ async def test_org1_add_and_rename_take_effect_at_once(mesh: Mesh) -> None:
     assert org.unit("440118").name == "增城区教育局" and org.unit("440118").parent == "440100"
     assert org.unit("440103").name == "荔湾新区教育局"
     assert await login_status(mesh, "440118_registrar") == 200  # demo mode: demo accounts
-    schools = await mesh.get("44", "/api/v1/schools", as_="440100_registrar",
-                             params={"region": "440118"})  # fmt: skip
+    schools = await mesh.get(
+        "44", "/api/v1/schools", as_="440100_registrar", params={"region": "440118"}
+    )
     assert schools.status_code == 200 and schools.json()["items"] == []
     await mesh.stop("44")
     await mesh.start("44")  # the tree is rebuilt with the changes
@@ -131,17 +134,24 @@ async def test_org1_year_and_state_filter(mesh: Mesh) -> None:
 
 async def test_org1_bad_files_are_refused_naming_row_and_field(mesh: Mesh) -> None:
     headers = [c.label for c in REGION_COLUMNS if c.key != "parent"]
-    missing = await upload(mesh, REGIONS, xlsx(headers, [["新增", "440118", "增城区", "2026"]]),
-                           status=422)  # fmt: skip
+    missing = await upload(
+        mesh, REGIONS, xlsx(headers, [["新增", "440118", "增城区", "2026"]]), status=422
+    )
     assert missing["code"] == "file_refused" and "上级区划代码" in missing["detail"]
     unknown = await upload(
-        mesh, REGIONS,
-        region_file(["更名", "440106", "天河新区", "", "2026"],
-                    ["新增", "440118", "增城区", "440900000000", "2026"]), status=422,
-    )  # fmt: skip
+        mesh,
+        REGIONS,
+        region_file(
+            ["更名", "440106", "天河新区", "", "2026"],
+            ["新增", "440118", "增城区", "440900000000", "2026"],
+        ),
+        status=422,
+    )
     assert (unknown["row"], unknown["field"]) == (3, "parent")
     assert "第3行" in unknown["detail"] and "440900" in unknown["detail"]
-    bad_kind = await upload(mesh, REGIONS, region_file(["合并", "440106", "", "", "2026"]), status=422)
+    bad_kind = await upload(
+        mesh, REGIONS, region_file(["合并", "440106", "", "", "2026"]), status=422
+    )
     assert bad_kind["errors"][0]["field"] == "kind"
     other = await upload(mesh, REGIONS, region_file(["撤销", "370102", "", "", "2026"]), status=422)
     assert other["field"] == "code" and "不是本省" in other["detail"]
@@ -174,10 +184,17 @@ async def test_org1_revoke_waits_until_no_school_remains(mesh: Mesh) -> None:
 # --- ORG-2 ---------------------------------------------------------------------------------------
 
 NEW_SCHOOL = {
-    "kind": "新增", "school_code": "3440106101", "name": "天河区第五小学",
-    "region_code": "440106000000", "supervising_unit": "440106000000", "stages": "小学",
-    "running_type": "小学", "sponsor": "县级教育部门", "year": "2026", "quarter": "4",
-}  # fmt: skip
+    "kind": "新增",
+    "school_code": "3440106101",
+    "name": "天河区第五小学",
+    "region_code": "440106000000",
+    "supervising_unit": "440106000000",
+    "stages": "小学",
+    "running_type": "小学",
+    "sponsor": "县级教育部门",
+    "year": "2026",
+    "quarter": "4",
+}
 
 
 async def test_org2_an_added_school_is_registered_with_no_classes(mesh: Mesh) -> None:
@@ -197,8 +214,12 @@ async def test_org2_an_added_school_is_registered_with_no_classes(mesh: Mesh) ->
     profile = await mesh.get("44", "/api/v1/schools/3440106101/profile", as_="440106_registrar")
     assert profile.json()["profile"]["sponsor"] == "县级教育部门"
     assert await login_status(mesh, "3440106101_registrar") == 200
-    opened = await mesh.post("44", "/api/v1/schools/3440106101/classes",
-                             as_="3440106101_registrar", json={"class_code": "2026101"})  # fmt: skip
+    opened = await mesh.post(
+        "44",
+        "/api/v1/schools/3440106101/classes",
+        as_="3440106101_registrar",
+        json={"class_code": "2026101"},
+    )
     assert opened.status_code == 201, opened.text
     twice = await mesh.post("44", "/api/v1/schools", as_="440000_registrar", json=NEW_SCHOOL)
     assert twice.status_code == 422 and twice.json()["field"] == "school_code"
@@ -229,8 +250,9 @@ async def test_org2_revoke_waits_for_enrolled_students(mesh: Mesh) -> None:
     school = await mesh.get("44", f"/api/v1/schools/{TIANHE_JUNIOR}", as_="440106_registrar")
     assert school.json()["state"] == "revoking"
     body = registration(TIANHE_JUNIOR, resident_id(region="440106", sequence=902))
-    refused = await mesh.post("44", "/api/v1/registrations", as_=f"{TIANHE_JUNIOR}_registrar",
-                              json=body)  # fmt: skip
+    refused = await mesh.post(
+        "44", "/api/v1/registrations", as_=f"{TIANHE_JUNIOR}_registrar", json=body
+    )
     assert refused.status_code == 409 and refused.json()["code"] == "school_revoking"
     await graduate(mesh, number, "44", TIANHE_JUNIOR)  # the last student leaves the roll
     await mesh.runtime("44").org_changes.settle()
@@ -242,8 +264,9 @@ async def test_org2_revoke_waits_for_enrolled_students(mesh: Mesh) -> None:
     record = await mesh.get("44", f"/api/v1/students/{number}", as_="440106_registrar")
     assert record.status_code == 200 and record.json()["school_code"] == TIANHE_JUNIOR
     assert await login_status(mesh, f"{TIANHE_JUNIOR}_approver") == 403
-    edit = await mesh.patch("44", f"/api/v1/schools/{TIANHE_JUNIOR}", as_="440106_registrar",
-                            json={"name": "新名字"})  # fmt: skip
+    edit = await mesh.patch(
+        "44", f"/api/v1/schools/{TIANHE_JUNIOR}", as_="440106_registrar", json={"name": "新名字"}
+    )
     assert edit.status_code == 409 and edit.json()["code"] == "school_revoked"
 
 
@@ -255,10 +278,11 @@ async def test_org2_revoke_a_stage(mesh: Mesh) -> None:
     school = await mesh.get("44", f"/api/v1/schools/{TIANHE_NINE}", as_="440106_registrar")
     assert school.json()["stages"] == ["1"]
     only = await upload(
-        mesh, SCHOOLS,
+        mesh,
+        SCHOOLS,
         school_file({"kind": "撤销教育阶段", "school_code": TIANHE_PRIMARY, "stages": "小学"}),
         status=422,
-    )  # fmt: skip
+    )
     assert only["field"] == "stages"
 
 
@@ -268,10 +292,12 @@ async def test_org2_a_school_without_a_code_is_a_branch_campus_numbered_after_th
     row = {"kind": "新增", "name": "天河区实验小学东校区", "main_school": TIANHE_PRIMARY}
     [change] = await school_changes_confirmed(mesh, [row], "440106")
     assert change["kind"] == "campus" and change["state"] == "done"
-    profile = await mesh.get("44", f"/api/v1/schools/{TIANHE_PRIMARY}/profile",
-                             as_=f"{TIANHE_PRIMARY}_registrar")  # fmt: skip
-    assert profile.json()["campuses"] == [{"number": 1, "name": "天河区实验小学东校区",
-                                           "address": ""}]  # fmt: skip
+    profile = await mesh.get(
+        "44", f"/api/v1/schools/{TIANHE_PRIMARY}/profile", as_=f"{TIANHE_PRIMARY}_registrar"
+    )
+    assert profile.json()["campuses"] == [
+        {"number": 1, "name": "天河区实验小学东校区", "address": ""}
+    ]
     path = f"/api/v1/schools/{TIANHE_PRIMARY}/classes"
     as_ = f"{TIANHE_PRIMARY}_registrar"
     # the main campus has classes 01 and 02 in every grade: the branch goes on from 03 [004 Q16]
@@ -289,10 +315,13 @@ async def test_org2_a_school_without_a_code_is_a_branch_campus_numbered_after_th
     assert main_after.status_code == 409 and main_after.json()["code"] == "campus_class_number"
     nowhere = await mesh.post("44", path, as_=as_, json={"class_code": "2027106", "campus": 2})
     assert nowhere.status_code == 422 and nowhere.json()["field"] == "campus"
-    private = await mesh.patch("44", f"/api/v1/schools/{TIANHE_NINE}", as_="440106_registrar",
-                               json={"sponsor": "民办"})  # fmt: skip
+    private = await mesh.patch(
+        "44", f"/api/v1/schools/{TIANHE_NINE}", as_="440106_registrar", json={"sponsor": "民办"}
+    )
     assert private.status_code == 200, private.text
-    refused = await upload(mesh, SCHOOLS, school_file(row | {"main_school": TIANHE_NINE}), status=422)
+    refused = await upload(
+        mesh, SCHOOLS, school_file(row | {"main_school": TIANHE_NINE}), status=422
+    )
     assert refused["field"] == "main_school" and "公办" in refused["detail"]
 
 
@@ -302,17 +331,29 @@ async def test_org2_a_school_without_a_code_is_a_branch_campus_numbered_after_th
 async def test_org4_each_level_edits_its_own_fields(mesh: Mesh) -> None:
     path = f"/api/v1/schools/{TIANHE_PRIMARY}"
     school = f"{TIANHE_PRIMARY}_registrar"
-    mine = await mesh.patch("44", path, as_=school,
-                            json={"head_name": "王校长", "head_phone": "13888888888",
-                                  "boarding": "部分寄宿", "latitude": "23.1"})  # fmt: skip
+    mine = await mesh.patch(
+        "44",
+        path,
+        as_=school,
+        json={
+            "head_name": "王校长",
+            "head_phone": "13888888888",
+            "boarding": "部分寄宿",
+            "latitude": "23.1",
+        },
+    )
     assert mine.status_code == 200, mine.text
     assert mine.json()["profile"]["head_name"] == "王校长"
     assert mine.json()["profile"]["latitude"] == 23.1
     wrong = await mesh.patch("44", path, as_=school, json={"head_name": "李校长", "name": "x"})
     assert wrong.status_code == 403 and wrong.json()["field"] == "name"
     assert wrong.json()["code"] == "field_not_editable" and "学校名称" in wrong.json()["detail"]
-    bureau = await mesh.patch("44", path, as_="440106_registrar",
-                              json={"name": "天河区实验小学（新）", "urban_rural": "主城区"})  # fmt: skip
+    bureau = await mesh.patch(
+        "44",
+        path,
+        as_="440106_registrar",
+        json={"name": "天河区实验小学（新）", "urban_rural": "主城区"},
+    )
     assert bureau.status_code == 200, bureau.text
     head = await mesh.patch("44", path, as_="440106_registrar", json={"head_name": "赵"})
     assert head.status_code == 403 and head.json()["field"] == "head_name"
