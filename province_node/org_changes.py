@@ -25,7 +25,7 @@ from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.domain import region_change as rc
 from province_node.domain import school_change as sc
-from province_node.domain.school import BUREAU, SCHOOL, School
+from province_node.domain.school import BUREAU, PROFILE_FIELDS, SCHOOL, School
 from province_node.excel.org_files import build_change_template, read_change_rows
 from xueji.access.service import AccessService
 from xueji.clock import Clock
@@ -389,6 +389,18 @@ class OrgChangeService:
     async def profile(self, school_code: str) -> dict:
         school = await self.writer(self.node.get_school, school_code)
         return school.profile_view() | {"classes": list(school.classes.values())}
+
+    async def profile_for(self, school_code: str, unit_code: str) -> dict:
+        """The profile with the fields the caller's unit keeps (`editable`, ORG-4)."""
+        school = await self.writer(self.node.get_school, school_code)
+        try:
+            editor = _editor(school, unit_code)
+        except Forbidden:
+            editor = None
+        editable = [] if school.state == "revoked" or editor is None else [
+            f.key for f in PROFILE_FIELDS if f.owner == editor
+        ]  # fmt: skip
+        return school.profile_view() | {"editable": editable}
 
     async def edit_profile(self, school_code: str, changes: dict, meta: CommandMeta) -> dict:
         """ORG-4: the school keeps its head, contacts and auxiliary fields, its supervising

@@ -10,6 +10,7 @@ from province_node.console import (
     decisions,
     imports,
     national,
+    org,
     registration,
     review,
     school_year,
@@ -74,6 +75,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        org.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,
