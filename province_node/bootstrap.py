@@ -39,6 +39,7 @@ from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
+from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
@@ -207,6 +208,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         promotions=PromotionService(node, writer, clock),
         schools=schools,
         org_changes=org_changes,
+        migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock),

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import Literal
 from urllib.parse import quote
+from uuid import UUID
 
 from fastapi import APIRouter, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from province_node.api.deps import Meta, Runtime
-from xueji.access.guards import CurrentUser, OrgEditor, Policy, ProvinceOrg, SchoolInSight
+from xueji.access.guards import (
+    BureauRegistrar,
+    CurrentUser,
+    OrgEditor,
+    Policy,
+    ProvinceOrg,
+    SchoolInSight,
+    SchoolRegistrar,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["org"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -142,3 +151,70 @@ async def edit_school(
     """ORG-4: `{field: value}`; the school edits its head, contacts and auxiliary fields,
     its supervising bureau the rest (403 `field_not_editable` naming the field)."""
     return await runtime.org_changes.edit_profile(school_code, body, meta)
+
+
+# --- ORG-3 学生学籍转移 ---------------------------------------------------------------------
+
+
+class MigrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_school: str = Field(min_length=10, max_length=10)
+    to_school: str = Field(min_length=10, max_length=10)
+    class_codes: list[str] = Field(default_factory=list, max_length=100)
+    grades: list[str] = Field(default_factory=list, max_length=20)  # e.g. 初中2023级
+    student_numbers: list[str] = Field(default_factory=list, max_length=2000)
+    note: str = Field(default="", max_length=500)
+
+
+class MigrationDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student_numbers: list[str] = Field(min_length=1, max_length=2000)
+    accept: bool
+    class_code: str | None = Field(default=None, max_length=7)
+    opinion: str | None = Field(default=None, max_length=500)
+
+
+@router.post("/migrations", status_code=201)
+async def start_migration(
+    body: MigrationIn, runtime: Runtime, meta: Meta, user: BureauRegistrar, policy: Policy
+) -> dict:
+    """ORG-3: the common superior of both schools moves grades, classes or students of a
+    school being revoked; each awaits the receiving school's 学籍转入确认."""
+    policy.ensure_sees(user, body.from_school)
+    policy.ensure_sees(user, body.to_school)
+    return await runtime.migrations.start(
+        body.from_school, body.to_school, body.class_codes, body.grades,
+        [n.strip().upper() for n in body.student_numbers], body.note, meta,
+    )  # fmt: skip
+
+
+@router.get("/migrations")
+async def migrations(runtime: Runtime, user: CurrentUser, policy: Policy) -> dict:
+    items = await runtime.migrations.listing(lambda unit: policy.sees(user, unit))
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/migrations/pending")
+async def pending_migrations(runtime: Runtime, user: SchoolRegistrar, policy: Policy) -> dict:
+    """学籍转入确认: the migrations with students awaiting the caller's school."""
+    sees = lambda unit: policy.sees(user, unit)  # noqa: E731
+    items = await runtime.migrations.listing(sees, pending_for=user.unit_code)
+    return {"items": items, "total": len(items)}
+
+
+@router.get("/migrations/{migration_id}")
+async def migration(migration_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy):
+    found = await runtime.migrations.get(migration_id)
+    policy.ensure_sees_one_of(user, [found["from_school"], found["to_school"]])
+    return found
+
+
+@router.post("/migrations/{migration_id}/decisions")
+async def decide_migration(
+    migration_id: UUID, body: MigrationDecision, runtime: Runtime, meta: Meta, _: SchoolRegistrar
+) -> dict:
+    """学籍转入确认: confirm (into `class_code`) or refuse (`opinion`) the given students."""
+    return await runtime.migrations.decide(
+        migration_id, [n.strip().upper() for n in body.student_numbers], body.accept,
+        body.class_code, body.opinion, meta,
+    )  # fmt: skip

@@ -375,3 +375,97 @@ async def test_org4_each_level_edits_its_own_fields(mesh: Mesh) -> None:
     edits = [e for e in events if isinstance(e, School.ProfileChanged)]
     assert [e.meta["account"] for e in edits] == [school, "440106_registrar"]
     assert runtime.org.unit(TIANHE_PRIMARY).name == "天河区实验小学（新）"
+
+
+# --- ORG-3 ---------------------------------------------------------------------------------------
+
+MIGRATIONS = "/api/v1/migrations"
+
+
+async def test_org3_record_migration_out_of_a_school_being_revoked(mesh: Mesh) -> None:
+    first = await enrolled_student(mesh, "44", 911, "李一", "2025201", school=TIANHE_JUNIOR)
+    second = await enrolled_student(mesh, "44", 912, "李二", "2025201", school=TIANHE_JUNIOR)
+    older = await enrolled_student(mesh, "44", 913, "李三", "2023201", school=TIANHE_JUNIOR)
+    body = {
+        "from_school": TIANHE_JUNIOR,
+        "to_school": TIANHE_NINE,
+        "class_codes": ["2025201"],
+        "student_numbers": [older],
+    }
+    early = await mesh.post("44", MIGRATIONS, as_="440106_registrar", json=body)
+    assert early.status_code == 409 and early.json()["code"] == "not_revoking"
+    [revoke] = await school_changes_confirmed(
+        mesh, [{"kind": "撤销", "school_code": TIANHE_JUNIOR}], "440106"
+    )
+    assert revoke["state"] == "confirmed"
+    outside = await mesh.post("44", MIGRATIONS, as_="440303_registrar", json=body)
+    assert outside.status_code == 403
+    started = await mesh.post("44", MIGRATIONS, as_="440106_registrar", json=body)
+    assert started.status_code == 201, started.text
+    migration = started.json()
+    assert sorted(i["student_number"] for i in migration["items"]) == sorted([first, second, older])
+    record = await mesh.get("44", f"/api/v1/students/{first}", as_="440106_registrar")
+    assert record.json()["in_flight"]["label"] == "学籍转移"
+    pending = await mesh.get("44", f"{MIGRATIONS}/pending", as_=f"{TIANHE_NINE}_registrar")
+    assert [m["id"] for m in pending.json()["items"]] == [migration["id"]]
+    path = f"{MIGRATIONS}/{migration['id']}/decisions"
+    wrong = await mesh.post(
+        "44",
+        path,
+        as_=f"{TIANHE_PRIMARY}_registrar",
+        json={"student_numbers": [first], "accept": True, "class_code": "2025201"},
+    )
+    assert wrong.status_code == 403 and wrong.json()["code"] == "not_receiving_school"
+    accepted = await mesh.post(
+        "44",
+        path,
+        as_=f"{TIANHE_NINE}_registrar",
+        json={"student_numbers": [first, second], "accept": True, "class_code": "2025201"},
+    )
+    assert accepted.status_code == 200, accepted.text
+    mismatch = await mesh.post(
+        "44",
+        path,
+        as_=f"{TIANHE_NINE}_registrar",
+        json={"student_numbers": [older], "accept": True, "class_code": "2025201"},
+    )
+    assert mismatch.status_code == 409 and mismatch.json()["code"] == "grade_mismatch"
+    silent = await mesh.post(
+        "44",
+        path,
+        as_=f"{TIANHE_NINE}_registrar",
+        json={"student_numbers": [older], "accept": False},
+    )
+    assert silent.status_code == 422 and silent.json()["field"] == "opinion"
+    refused = await mesh.post(
+        "44",
+        path,
+        as_=f"{TIANHE_NINE}_registrar",
+        json={"student_numbers": [older], "accept": False, "opinion": "学位已满"},
+    )
+    assert refused.json()["status"] == "done"
+    for number in (first, second):
+        moved = (await mesh.get("44", f"/api/v1/students/{number}", as_="440106_registrar")).json()
+        assert (moved["school_code"], moved["class_code"]) == (TIANHE_NINE, "2025201")
+        assert moved["in_flight"] is None and moved["status"] == "在校"
+    left = (await mesh.get("44", f"/api/v1/students/{older}", as_="440106_registrar")).json()
+    assert left["school_code"] == TIANHE_JUNIOR and left["in_flight"] is None
+    assert any(
+        "在籍学生1人" in w for w in await mesh.runtime("44").org_changes.blockers(revoke["id"])
+    )
+    again = await mesh.post(
+        "44",
+        MIGRATIONS,
+        as_="440000_registrar",
+        json=body | {"class_codes": [], "student_numbers": [older]},
+    )
+    assert again.status_code == 201, again.text
+    done = await mesh.post(
+        "44",
+        f"{MIGRATIONS}/{again.json()['id']}/decisions",
+        as_=f"{TIANHE_NINE}_registrar",
+        json={"student_numbers": [older], "accept": True, "class_code": "2023201"},
+    )
+    assert done.status_code == 200, done.text
+    school = await mesh.get("44", f"/api/v1/schools/{TIANHE_JUNIOR}", as_="440106_registrar")
+    assert school.json()["state"] == "revoked"  # the last student left: the revoke completed
