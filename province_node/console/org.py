@@ -7,16 +7,33 @@ school profile with the fields the caller's unit keeps.
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
+from uuid import UUID
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from contracts.errors import ContractError
 from province_node.domain import region_change as rc
 from province_node.domain.school import FIELDS, PROFILE_FIELDS
-from xueji.access.guards import OrgEditor, Policy, ProvinceOrg, SchoolInSight
+from xueji.access.guards import (
+    BureauRegistrar,
+    OrgEditor,
+    Policy,
+    ProvinceOrg,
+    SchoolInSight,
+    SchoolRegistrar,
+)
 from xueji.access.policy import PROVINCE_ORG
-from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of
+from xueji.console.kit import (
+    ConsoleRoute,
+    User,
+    console_of,
+    field_errors,
+    form_errors,
+    meta_of,
+)
 
 router = APIRouter(prefix="/org", route_class=ConsoleRoute, include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -184,3 +201,102 @@ async def region_confirm(request: Request, user: ProvinceOrg) -> Response:
 @router.post("/school-changes/confirm")
 async def school_confirm(request: Request, user: OrgEditor) -> Response:
     return await _confirm(request, user, "schools")
+
+
+# --- 学生学籍转移 / 学籍转入确认 (ORG-3) -------------------------------------------------------
+
+
+async def _migrations_page(request: Request, user, status: int = 200, **extra) -> Response:
+    runtime = request.app.state.runtime
+    policy = runtime.access.policy
+    items = await runtime.migrations.listing(lambda unit: policy.sees(user, unit))
+    schools = [s for s in await runtime.schools.schools() if policy.sees(user, s["school_code"])]
+    context = {"errors": {}, "values": {}, "done": ""} | extra
+    return _page(request, "org_migrations.html", status, title="学生学籍转移", items=items,
+                 sources=[s for s in schools if s["state"] == "revoking"],
+                 targets=[s for s in schools if s["state"] == "active"], **context)  # fmt: skip
+
+
+@router.get("/migrations")
+async def migrations(request: Request, user: BureauRegistrar) -> Response:
+    """学生学籍转移: the common superior moves classes or students of a school being revoked."""
+    return await _migrations_page(request, user)
+
+
+def _words(raw: str) -> list[str]:
+    return [w for w in raw.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if w]
+
+
+@router.post("/migrations")
+async def migration_start(
+    request: Request,
+    user: BureauRegistrar,
+    policy: Policy,
+    from_school: Annotated[str, Form(max_length=10)] = "",
+    to_school: Annotated[str, Form(max_length=10)] = "",
+    class_codes: Annotated[str, Form(max_length=1000)] = "",
+    student_numbers: Annotated[str, Form(max_length=20000)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    values = {"from_school": from_school, "to_school": to_school, "class_codes": class_codes,
+              "student_numbers": student_numbers, "note": note}  # fmt: skip
+    try:
+        if not from_school or not to_school:
+            raise ContractError("from_school", "school_required", "请选择转出学校和转入学校")
+        policy.ensure_sees(user, from_school)
+        policy.ensure_sees(user, to_school)
+        started = await request.app.state.runtime.migrations.start(
+            from_school, to_school, _words(class_codes), [],
+            [n.upper() for n in _words(student_numbers)], note.strip(), meta_of(user),
+        )  # fmt: skip
+    except Exception as refused:  # noqa: BLE001 - next to its field
+        errors = form_errors(refused, tuple(values))
+        return await _migrations_page(request, user, 422, errors=errors, values=values)
+    done = f"已保存学籍转移：{len(started['items'])}名学生，待转入学校确认"
+    return await _migrations_page(request, user, done=done)
+
+
+async def _incoming_page(request: Request, user, status: int = 200, **extra) -> Response:
+    runtime = request.app.state.runtime
+    policy = runtime.access.policy
+    sees = lambda unit: policy.sees(user, unit)  # noqa: E731
+    items = await runtime.migrations.listing(sees, pending_for=user.unit_code)
+    classes = await runtime.schools.classes(user.unit_code)
+    context = {"error": "", "done": ""} | extra
+    return _page(request, "org_incoming.html", status, title="学籍转入确认", items=items,
+                 classes=classes, **context)  # fmt: skip
+
+
+@router.get("/migrations/incoming")
+async def incoming(request: Request, user: SchoolRegistrar) -> Response:
+    """学籍转入确认: the students awaiting the school, confirmed into a class or refused."""
+    return await _incoming_page(request, user)
+
+
+@router.post("/migrations/{migration_id}/decision")
+async def incoming_decide(
+    request: Request,
+    user: SchoolRegistrar,
+    migration_id: UUID,
+    accept: Annotated[str, Form()] = "",
+    class_code: Annotated[str, Form(max_length=7)] = "",
+    opinion: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    numbers = [str(n) for n in (await request.form()).getlist("student_numbers")][:2000]
+    try:
+        if not numbers:
+            raise ContractError("student_numbers", "no_students", "请选择学生")
+        await request.app.state.runtime.migrations.decide(
+            migration_id, numbers, accept == "1", class_code or None, opinion.strip() or None,
+            meta_of(user),
+        )  # fmt: skip
+    except Exception as refused:  # noqa: BLE001 - said above the list
+        return await _incoming_page(
+            request, user, 409, error=next(iter(field_errors(refused).values()))
+        )
+    done = (
+        f"已确认转入 {len(numbers)} 名学生"
+        if accept == "1"
+        else f"已拒绝转入 {len(numbers)} 名学生"
+    )
+    return await _incoming_page(request, user, done=done)

@@ -330,8 +330,9 @@ class School(Aggregate):
         self._check_campus_number(code, campus)
         grade = max(1, code.grade_in(school_year))
         place = self.campuses[campus - 1]["name"] if campus else ""
-        return {"class_code": class_code, "grade": code.grade_name, "campus": campus,
-                "name": f"{place}{code.stage.label}{grade}年级{code.number}班"}  # fmt: skip
+        klass = {"class_code": class_code, "grade": code.grade_name,
+                 "name": f"{place}{code.stage.label}{grade}年级{code.number}班"}  # fmt: skip
+        return klass | ({"campus": campus} if campus else {})
 
     def _check_campus_number(self, code: ClassCode, campus: int) -> None:
         if campus and not 1 <= campus <= len(self.campuses):

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.integration.test_org import XLSX, region_file, school_file
+from tests.integration.test_org import XLSX, region_file, school_changes_confirmed, school_file
+from tests.support.cases import enrolled_student
 from tests.support.mesh import Mesh
 
 pytestmark = pytest.mark.parametrize("store_urls", ["sqlite"], indirect=True)
@@ -85,3 +86,36 @@ async def test_org2_org4_console_school_changes_and_profile(mesh: Mesh) -> None:
     )
     assert profile.json()["profile"]["running_type"] == "小学"
     assert profile.json()["profile"]["postcode"] == "510000"
+
+
+async def test_org3_console_migrates_a_student_and_the_receiving_school_confirms(
+    mesh: Mesh,
+) -> None:
+    junior, nine = "3440106002", "3440106003"
+    number = await enrolled_student(mesh, "44", 921, "周一", "2025201", school=junior)
+    await school_changes_confirmed(mesh, [{"kind": "撤销", "school_code": junior}], "440106")
+    async with _console(mesh, "440106_registrar") as client:
+        page = (await client.get("/org/migrations")).text
+        assert "学生学籍转移" in page and f'value="{junior}"' in page
+        empty = await client.post("/org/migrations", data={"from_school": junior})
+        assert empty.status_code == 422 and "请选择转出学校和转入学校" in empty.text
+        saved = await client.post(
+            "/org/migrations",
+            data={"from_school": junior, "to_school": nine, "class_codes": "2025201"},
+        )
+        assert saved.status_code == 200 and "已保存学籍转移：1名学生" in saved.text
+    async with _console(mesh, f"{nine}_registrar") as client:
+        page = (await client.get("/org/migrations/incoming")).text
+        assert "周一" in page and "学籍转入确认" in page
+        migration = page.split('action="/org/migrations/')[1].split("/decision")[0]
+        decision = f"/org/migrations/{migration}/decision"
+        refused = await client.post(decision, data={"student_numbers": number, "accept": "0"})
+        assert refused.status_code == 409 and "拒绝转入须填写原因" in refused.text
+        done = await client.post(
+            decision, data={"student_numbers": number, "accept": "1", "class_code": "2025201"}
+        )
+        assert done.status_code == 200 and "已确认转入 1 名学生" in done.text
+    record = await mesh.get("44", f"/api/v1/students/{number}", as_="440106_registrar")
+    assert record.json()["school_code"] == nine
+    school = await mesh.get("44", f"/api/v1/schools/{junior}", as_="440106_registrar")
+    assert school.json()["state"] == "revoked"

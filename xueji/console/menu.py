@@ -157,6 +157,8 @@ PROVINCE_MENU: tuple[Item, ...] = (
             Item("学校信息", "/org/schools"),
             Item("学校变更", "/org/school-changes", levels=BUREAUS),
             Item("区划变更", "/org/regions", levels=frozenset({"province"})),
+            Item("学生学籍转移", "/org/migrations", roles=REGISTRARS, levels=BUREAUS),
+            Item("学籍转入确认", "/org/migrations/incoming", roles=REGISTRARS, levels=SCHOOL),
         ),
     ),
     # GRD-3: the province's sysadmin runs or resumes the promotion job there.
