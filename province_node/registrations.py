@@ -319,7 +319,7 @@ class RegistrationService(LaterChecks):
             # ID-3: a record whose ID number was corrected keeps its `G` number, so this
             # ID's `G` is taken; the newcomer gets a temporary number.
         region_code = self.node.get_school(form.school_code).region_code
-        if region_code not in self.org:  # ORG-1: a region added since the table shipped is known
+        if self.org is None or region_code not in self.org:  # ORG-1: added regions are known
             region(region_code)  # the school's region must be a known one
         if form.id_type == DocumentType.NONE.value:
             for sequence in range(1000):
