@@ -74,6 +74,10 @@ TRANSITIONS: dict[B, Transition] = {
             (B.INCOMPLETE, S.INCOMPLETE),
         )
     },
+    # ADM-3: only graduates are admitted, this year's or past years' [004 Q91]; at the archive
+    # pull they are in school again, at the admitting school [003 §四.3].
+    B.ADMISSION_JUNIOR: Transition(frozenset({S.GRADUATED}), S.ENROLLED, "ADM-3 [003 §四.3]"),
+    B.ADMISSION_SENIOR: Transition(frozenset({S.GRADUATED}), S.ENROLLED, "ADM-3 [003 §四.3]"),
     # REG-9: only an enrolled student registered by mistake is deleted [004 Q60].
     B.DELETION: Transition(frozenset({S.ENROLLED}), S.DELETED, "REG-9 [004 Q60]"),
 }

@@ -69,6 +69,8 @@ def _students_table(prefix: str, metadata: MetaData) -> Table:
         *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
         # GRD-1 / GRD-4: the last graduation (毕业/结业/肄业), its stage and day
         *[_str(n, 12) for n in ("graduation_kind", "graduation_stage", "graduation_date")],
+        _str("graduation_school_code", 10),  # the school it graduated from (GRD-4's school)
+        _str("admission_status", 12),  # ADM-2: 待分班 / 已分班 after the archive pull
         _str("promoted_to", 4),  # GRD-3: the school year the last promotion moved it into
         Column("deletion_requested", Boolean, nullable=False),
         _str("deletion_reason", 500),
@@ -90,7 +92,7 @@ def _index(students: Table) -> None:
             ("status", "name", "student_number", "student_id"),  # name part: count and keys
             ("id_number",),
             ("region_code", "grade"),
-            ("graduation_date", "school_code"),  # GRD-4: graduates by year
+            ("graduation_date", "graduation_school_code"),  # GRD-4: graduates by year
         )
     ):
         # PostgreSQL allows 63 characters per name: numbered, not spelled out.
@@ -120,6 +122,9 @@ class _Handlers:
         view.on(Student.Graduated)(self.graduated)
         view.on(Student.GraduationRolledBack)(self.graduation_rolled_back)
         view.on(Student.Promoted)(self.promoted)
+        view.on(Student.JoinedByAdmission)(self.joined_by_admission)
+        view.on(Student.PlacedByAdmission)(self.placed_by_admission)
+        view.on(Student.AdmissionRolledBack)(self.admission_rolled_back)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -205,12 +210,39 @@ class _Handlers:
         graduation = {"graduation_kind": e.kind, "graduation_date": e.graduation_date}
         row = batch.get(self.students, str(e.originator_id)) or {}
         stage = row.get("stage") or (row.get("class_code") or "")[4:5]
-        _update(batch, self.students, e, status=e.status, graduation_stage=stage, **graduation)
+        graduation |= {"graduation_stage": stage, "graduation_school_code": row.get("school_code")}
+        _update(batch, self.students, e, status=e.status, admission_status=None, **graduation)
 
     def graduation_rolled_back(self, batch: Batch, e: Any) -> None:
         status = StudentStatus.ENROLLED.value
-        nothing = dict.fromkeys(("graduation_kind", "graduation_stage", "graduation_date"))
+        nothing = dict.fromkeys(
+            ("graduation_kind", "graduation_stage", "graduation_date", "graduation_school_code")
+        )
         _update(batch, self.students, e, status=status, **nothing)
+
+    def joined_by_admission(self, batch: Batch, e: Any) -> None:
+        """ADM-2 调档: in school at the admitting school, no class yet (the graduation stays)."""
+        self._place(batch, e, e.school_code, None, status=StudentStatus.ENROLLED.value,
+                    admission_status="待分班", stage=e.stage)  # fmt: skip
+
+    def placed_by_admission(self, batch: Batch, e: Any) -> None:
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        self._place(batch, e, row.get("school_code"), e.class_code, admission_status="已分班")
+
+    def admission_rolled_back(self, batch: Batch, e: Any) -> None:
+        """招生回退: a graduate of its old school and class again."""
+        self._place(batch, e, e.school_code, e.class_code, status=StudentStatus.GRADUATED.value,
+                    admission_status=None)  # fmt: skip
+
+    def _place(self, batch: Batch, e: Any, school_code: str | None, class_code: str | None,
+               **changes: Any) -> None:  # fmt: skip
+        """The record moved school or class: that school's and class's columns with it."""
+        school = batch.get(self.schools, str(School.create_id(school_code or ""))) or {}
+        klass = batch.get(self.classes, f"{school_code}:{class_code}") or {}
+        blank = dict.fromkeys(("class_name", "grade", "entry_year"))
+        moved = {k: v for k, v in (school | blank | klass).items() if k not in ("key", "school_id")}
+        moved |= {"school_code": school_code, "class_code": class_code}
+        _update(batch, self.students, e, **(moved | changes))
 
     def promoted(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e, promoted_to=str(e.school_year))
