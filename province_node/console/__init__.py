@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 
 from contracts.approval import StepLevel
 from province_node.console import (
+    admissions,
     changes,
     decisions,
     imports,
@@ -74,6 +75,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        admissions.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,
