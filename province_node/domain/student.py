@@ -31,6 +31,8 @@ class Student(Aggregate):
     #: ADM-2: the admission that brought it to its school: {"id", "stage", "from_school",
     #: "from_class"}; while `class_code` is None the record awaits its class (待分班).
     admission = None
+    #: DAY-1: the record beyond its identity (`province_node.domain.profile.FIELDS`)
+    profile: dict | None = None
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -296,6 +298,28 @@ class Student(Aggregate):
         self.admission = None
         self._release(admission_id)
 
+    # --- DAY-1…DAY-7: record maintenance 学籍数据维护 --------------------------------------
+
+    def check_editable(self, school_code: str) -> None:
+        if school_code != self.school_code:
+            raise Forbidden("只能维护本校学生的学籍信息", code="outside_jurisdiction")
+        if self.status in (DELETED, StudentStatus.TRANSFERRED_OUT.value):
+            raise DomainError(f"学籍状态为“{self.status}”的学生不能维护信息", code="not_editable")
+
+    @event("Edited")
+    def edit(self, changes: dict, before: dict, reason: str | None, meta: dict) -> None:
+        """Fields edited directly, each edit one event with its actor and reason; `before`
+        keeps the values they replace (the change history DAY-3/DAY-4 filter by)."""
+        profile = dict(self.profile or {})
+        for key, value in changes.items():
+            if key in ("ethnicity", "class_code"):  # key data a province left uncontrolled
+                setattr(self, key, value)
+            elif value is None:
+                profile.pop(key, None)
+            else:
+                profile[key] = value
+        self.profile = profile
+
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
     def check_deletion_request(self, school_code: str) -> None:
@@ -373,6 +397,7 @@ class Student(Aggregate):
             "suspension": self.suspension,
             "graduation": self.graduation,
             "admission": self.admission,
+            "profile": dict(self.profile or {}),
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }
