@@ -53,6 +53,7 @@ APPLICATION_FILTERS = {
     "app_step": _app_step,
     "app_level": lambda v: StepLevel(v).label,
     "kdc_field": lambda v: CONTROLLABLE.get(str(v), str(v)),
+    "pair": lambda v: (v, v),  # a choice that is its own label (DAY-1's option lists)
 }
 
 

@@ -118,3 +118,29 @@ async def test_day5_special_education_gated_with_its_required_fields(mesh: Mesh)
     saved = await _patch(mesh, number, {"disabled": True, "special_needs": block})
     assert saved["profile"]["special_needs"]["certificate_number"] == "001"
     assert number in await _query(mesh, "special_needs:eq:true", "disabled:eq:true")
+
+
+async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) -> None:
+    from tests.integration.test_console_admissions import _console
+
+    number = await enrolled_student(mesh, "44", 706, "郭维护", school=JUNIOR)
+    async with _console(mesh, f"{JUNIOR}_registrar") as client:
+        detail = (await client.get(f"/students/{number}")).text
+        assert "学籍信息" in detail and f"/students/{number}/edit" in detail
+        form = (await client.get(f"/students/{number}/edit")).text
+        assert "户口所在地" in form and "是否随迁子女" in form and "残疾证明类型" in form
+        bad = await client.post(f"/students/{number}/edit", data={"postcode": "51"})
+        assert bad.status_code == 422 and "邮政编码" in bad.text
+        saved = await client.post(f"/students/{number}/edit", data={
+            "address": "天河路2号", "migrant": "1", "fm_name": ["郭父", ""],
+            "fm_relation": ["父亲", "母亲"], "fm_phone": ["13900000000", ""],
+            "fm_work_unit": ["", ""], "fm_guardian": ["0"], "reason": "家访核实",
+        })  # fmt: skip
+        assert saved.status_code == 200 and "已保存" in saved.text, saved.text[-2000:]
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
+    assert record["profile"]["address"] == "天河路2号" and record["profile"]["migrant"] is True
+    assert record["profile"]["family_members"] == [
+        {"name": "郭父", "relation": "父亲", "phone": "13900000000", "guardian": True}
+    ]
+    async with _console(mesh, "3440106003_registrar") as client:
+        assert (await client.get(f"/students/{number}/edit")).status_code == 404
