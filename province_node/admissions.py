@@ -41,6 +41,7 @@ from xueji.clock import Clock
 from xueji.store import Writer
 
 MOST_ROWS = 5_000  # one list: the new entrants of a large county
+MAX_LIST_BYTES = 3 * 2**20  # 5,000 rows of four short columns are well under 1 MB
 MOST_IDS = 500  # one batch admit or pull
 EXPORT_LIMIT = 100_000
 LIST_COLUMNS = (

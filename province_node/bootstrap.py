@@ -206,7 +206,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         schools=schools,
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
-        students=StudentService(node, writer, org, clock),
+        students=StudentService(node, writer, org, clock, views),
     )
 
 

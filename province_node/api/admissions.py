@@ -17,14 +17,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFi
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections import excel
-from province_node.admissions import MOST_IDS
+from province_node.admissions import MAX_LIST_BYTES, MOST_IDS
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, Registrar, SchoolRegistrar
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
-MAX_LIST_BYTES = 3 * 2**20  # 5,000 rows of four short columns are well under 1 MB
 
 
 class IdsIn(BaseModel):

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.errors import ContractError
 from contracts.ids import parse_student_number
 from province_node.api.deps import Meta, Runtime
-from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from province_node.domain.profile import term_of
+from province_node.domain.term_review import parse_term, term_label
+from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, SchoolRegistrar
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
 
@@ -24,6 +26,35 @@ def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str):
     a number nobody holds (SEC-8: no existence oracle)."""
     load = functools.partial(runtime.students.record, number)
     return policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+
+
+class TermReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    term: str = Field(max_length=6)
+    school_code: str = Field(max_length=10)
+    note: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/updates")
+async def term_updates(
+    runtime: Runtime,
+    user: CurrentUser,
+    policy: Policy,
+    term: Annotated[str | None, Query(max_length=6)] = None,
+) -> dict:
+    """DAY-7 信息更新审核: per school in sight, the records updated in the term (default: the
+    current one) and whether the county reviewed them."""
+    checked = parse_term(term) if term else term_of(runtime.clock.today())
+    schools = policy.school_filter(user) or await runtime.schools.codes()
+    items = await runtime.students.term_updates(checked, schools)
+    return {"term": checked, "term_label": term_label(checked), "items": items}
+
+
+@router.post("/updates/reviews")
+async def review_term(body: TermReviewIn, runtime: Runtime, meta: Meta, _: BureauRegistrar) -> dict:
+    """DAY-7: the school's county marks the term's updates reviewed (done)."""
+    return await runtime.students.review_term(parse_term(body.term), body.school_code, body.note,
+                                              meta)  # fmt: skip
 
 
 @router.get("/{student_number}")

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from contracts.errors import NotFound
 from projections import excel
-from province_node.api.admissions import MAX_LIST_BYTES
+from province_node.admissions import MAX_LIST_BYTES
 from province_node.domain.admission import Admission
 from xueji.access.guards import BureauRegistrar, Policy, Registrar, SchoolRegistrar
 from xueji.access.policy import BUREAU_REGISTRAR, SCHOOL_REGISTRAR

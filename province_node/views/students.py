@@ -9,14 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+)
 
 from contracts.codes import StudentStatus
 from projections.batch import Batch, Row
 from projections.machinery import View
-from province_node.domain.profile import FIELDS, Field
+from province_node.domain.profile import FIELDS, Field, term_of
 from province_node.domain.school import School
 from province_node.domain.student import Student
+from xueji.clock import SHANGHAI
 
 
 def _str(name: str, length: int = 40, **kw: Any) -> Column:
@@ -27,6 +39,18 @@ def students_view(prefix: str) -> View:
     metadata = MetaData()
     _school_tables(prefix, metadata)
     _index(_students_table(prefix, metadata))
+    # DAY-7: which records of a school had their changing fields updated in a term
+    Table(
+        f"{prefix}_v_updates",
+        metadata,
+        _str("key", 50, primary_key=True),  # student id + term
+        _str("term", 6),
+        _str("school_code", 10),
+        _str("student_id", 36),
+        Column("fields", String(500)),
+        _str("last_at"),
+        Index(f"{prefix}_v_updates_term_idx", "term", "school_code"),
+    )
     view = View("students", metadata)
     _Handlers(view)
     return view
@@ -126,7 +150,7 @@ class _Handlers:
 
     def __init__(self, view: View) -> None:
         self.schools, self.classes = view.table("schools"), view.table("classes")
-        self.students = view.table("students")
+        self.students, self.updates = view.table("students"), view.table("updates")
         view.on(School.Registered)(self.school)
         view.on(School.ClassOpened)(self.klass)
         view.on(Student.Registered)(self.registered)
@@ -265,6 +289,16 @@ class _Handlers:
             if history and e.before.get(key) is not None and e.before.get(key) != value:
                 changes[history] = True
         _update(batch, self.students, e, **changes)
+        updated = sorted(k for k in e.changes if k in FIELDS and FIELDS[k].updates)
+        if updated:  # DAY-7: the county's term review lists it
+            term = term_of(e.timestamp.astimezone(SHANGHAI).date())
+            key = f"{e.originator_id}:{term}"
+            known = batch.get(self.updates, key)
+            fields = sorted({*updated, *((known or {}).get("fields") or "").split(",")} - {""})
+            school, at = row.get("school_code"), e.timestamp.isoformat()
+            update = {"key": key, "term": term, "school_code": school, "last_at": at}
+            update |= {"student_id": str(e.originator_id), "fields": ",".join(fields)}
+            batch.put(self.updates, update)
 
     def joined_by_admission(self, batch: Batch, e: Any) -> None:
         """ADM-2 调档: in school at the admitting school, no class yet (the graduation stays)."""
@@ -335,3 +369,13 @@ def _changed(row: Row, e: Any) -> Row:
     row["last_change_type"] = type(e).__name__
     row["last_change_by"] = meta.get("account")
     return row
+
+
+def updates_by_school(connection: Any, table: Table, term: str, schools: list[str]) -> dict:
+    """DAY-7: how many records of each school had their changing fields updated in `term`."""
+    statement = (
+        select(table.c.school_code, func.count())
+        .where(table.c.term == term, table.c.school_code.in_(schools))
+        .group_by(table.c.school_code)
+    )
+    return {code: count for code, count in connection.execute(statement)}

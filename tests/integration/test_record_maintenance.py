@@ -144,3 +144,31 @@ async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) 
     ]
     async with _console(mesh, "3440106003_registrar") as client:
         assert (await client.get(f"/students/{number}/edit")).status_code == 404
+
+
+async def test_day7_changing_fields_any_time_and_the_countys_term_review(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 707, "何更新", school=JUNIOR)
+    quiet = await enrolled_student(mesh, "44", 708, "何不变", school="3440106003")
+    await _patch(mesh, number, {"address": "天河路3号", "left_behind": True})
+    await _patch(mesh, quiet, {"blood_type": "A"}, as_="3440106003_registrar")  # not DAY-7's
+    path = "/api/v1/students/updates"
+    listed = (await mesh.get("44", path, as_="440106_registrar")).json()
+    assert listed["term"] == "2026-1" and listed["term_label"] == "2026-2027学年第一学期"
+    by_school = {i["school_code"]: i for i in listed["items"]}
+    assert by_school[JUNIOR]["updated"] == 1 and not by_school[JUNIOR]["reviewed"]
+    assert by_school["3440106003"]["updated"] == 0
+    by_school_user = await mesh.post("44", f"{path}/reviews", as_=f"{JUNIOR}_registrar",
+                                     json={"term": "2026-1", "school_code": JUNIOR})  # fmt: skip
+    assert by_school_user.status_code == 403
+    other_county = await mesh.post("44", f"{path}/reviews", as_="440103_registrar",
+                                   json={"term": "2026-1", "school_code": JUNIOR})  # fmt: skip
+    assert other_county.status_code == 403, other_county.text
+    review = {"term": "2026-1", "school_code": JUNIOR, "note": "已核"}
+    done = await mesh.post("44", f"{path}/reviews", as_="440106_registrar", json=review)
+    assert done.status_code == 200 and done.json()["by"] == "440106_registrar", done.text
+    listed = (await mesh.get("44", path, as_="440106_registrar", params={"term": "2026-1"})).json()
+    assert {i["school_code"]: i["reviewed"] for i in listed["items"]}[JUNIOR] is True
+    spring = (await mesh.get("44", path, as_="440106_registrar", params={"term": "2026-2"})).json()
+    assert all(i["updated"] == 0 for i in spring["items"])
+    bad = await mesh.get("44", path, as_="440106_registrar", params={"term": "2026"})
+    assert bad.status_code == 422 and bad.json()["field"] == "term"
