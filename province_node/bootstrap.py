@@ -31,6 +31,7 @@ from province_node.api import (
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
@@ -202,6 +203,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         ),  # fmt: skip
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
+        batch_edits=BatchEdits(node, writer, views, org, clock, access),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
         configuration=SettingsService(node, writer, org),

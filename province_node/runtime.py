@@ -9,6 +9,7 @@ from projections.service import Views
 from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
@@ -56,6 +57,8 @@ class NodeRuntime:
     graduations: GraduationService | None = None
     #: ADM-1…ADM-4, QRY-3: admissions of graduates into the next stage.
     admissions: AdmissionService | None = None
+    #: DAY-2: the Excel round trip of the record's non-key fields.
+    batch_edits: BatchEdits | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
     #: The school directory and its classes.

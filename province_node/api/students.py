@@ -5,15 +5,19 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import ContractError
 from contracts.ids import parse_student_number
+from projections.excel import XLSX
 from province_node.api.deps import Meta, Runtime
+from province_node.batch_edit import BATCH_EDIT_BYTES
 from province_node.domain.profile import term_of
 from province_node.domain.term_review import parse_term, term_label
+from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, SchoolRegistrar
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
@@ -55,6 +59,32 @@ async def review_term(body: TermReviewIn, runtime: Runtime, meta: Meta, _: Burea
     """DAY-7: the school's county marks the term's updates reviewed (done)."""
     return await runtime.students.review_term(parse_term(body.term), body.school_code, body.note,
                                               meta)  # fmt: skip
+
+
+@router.get("/batch-edit")
+async def batch_edit_export(
+    request: Request,
+    runtime: Runtime,
+    user: SchoolRegistrar,
+    confirm: ExportConfirmer,
+    class_code: Annotated[str, Query(pattern=r"^[0-9]{7}$")],
+    fields: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    """DAY-2: the class's non-key fields as Excel to edit and import again (SEC-4)."""
+    chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    confirmer, password = confirm
+    data = await runtime.batch_edits.export(user.unit_code, class_code, chosen, user, confirmer,
+                                            password, asked_filters(request))  # fmt: skip
+    disposition = f"attachment; filename*=UTF-8''{quote(f'学生信息批量修改_{class_code}.xlsx')}"
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@router.post("/batch-edit")
+async def batch_edit_import(runtime: Runtime, meta: Meta, _: SchoolRegistrar,
+                            file: UploadFile) -> dict:  # fmt: skip
+    """DAY-2: the edited file back; per-row problems; only changed cells become events."""
+    data = await file.read(BATCH_EDIT_BYTES + 1)
+    return await runtime.batch_edits.import_file(data, meta)
 
 
 @router.get("/{student_number}")

@@ -172,3 +172,53 @@ async def test_day7_changing_fields_any_time_and_the_countys_term_review(mesh: M
     assert all(i["updated"] == 0 for i in spring["items"])
     bad = await mesh.get("44", path, as_="440106_registrar", params={"term": "2026"})
     assert bad.status_code == 422 and bad.json()["field"] == "term"
+
+
+async def test_day2_a_class_round_trips_through_excel_changing_only_edited_cells(
+    mesh: Mesh,
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from simulations.demo import DEMO_PASSWORD
+
+    first = await enrolled_student(mesh, "44", 709, "钟一", class_code="2026202", school=JUNIOR)
+    second = await enrolled_student(mesh, "44", 710, "钟二", class_code="2026202", school=JUNIOR)
+    await _patch(mesh, second, {"blood_type": "B"})
+    path = "/api/v1/students/batch-edit"
+    params = {"class_code": "2026202", "fields": "blood_type,migrant,phone"}
+    unconfirmed = await mesh.get("44", path, as_=f"{JUNIOR}_registrar", params=params)
+    assert unconfirmed.status_code in (403, 422), unconfirmed.text
+    confirmed = {"X-Export-Confirmer": f"{JUNIOR}_approver",
+                 "X-Export-Confirmer-Password": DEMO_PASSWORD}  # fmt: skip
+    exported = await mesh.get("44", path, as_=f"{JUNIOR}_registrar", params=params,
+                              headers=confirmed)  # fmt: skip
+    assert exported.status_code == 200, exported.text
+    book = load_workbook(BytesIO(exported.content))
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("全国学籍号", "姓名", "血型", "联系电话", "是否随迁子女")  # the form's order
+    by_number = {r[0]: i for i, r in enumerate(rows[1:], start=2)}
+    assert rows[by_number[second] - 1][2] == "B"
+    sheet.cell(by_number[first], 3, "O")  # first: blood type O
+    sheet.cell(by_number[first], 5, "是")
+    sheet.cell(by_number[second], 2, "钟三")  # a key column changed: the row is refused
+    sheet.cell(by_number[second], 4, "13800000001")
+    sheet.append([first, "钟一", "X型", None, None])  # a bad value, named with its column
+    out = BytesIO()
+    book.save(out)
+    imported = await mesh.post("44", path, as_=f"{JUNIOR}_registrar",
+                               files={"file": ("改.xlsx", out.getvalue())})  # fmt: skip
+    assert imported.status_code == 200, imported.text
+    result = imported.json()
+    assert (result["changed"], result["failed"]) == (1, 2), result
+    text = " ".join(p["messages"][0] for p in result["problems"])
+    assert "关键数据不能批量修改" in text and "（血型）" in text
+    record = (await mesh.get("44", f"/api/v1/students/{first}", as_="440000_registrar")).json()
+    assert record["profile"] == {"blood_type": "O", "migrant": True}
+    untouched = (await mesh.get("44", f"/api/v1/students/{second}",
+                                as_="440000_registrar")).json()  # fmt: skip
+    assert untouched["profile"] == {"blood_type": "B"}
+    edits = [e for e in await _history(mesh, first) if e["type"] == "Edited"]
+    assert len(edits) == 1 and edits[0]["data"]["changes"] == {"blood_type": "O", "migrant": True}
