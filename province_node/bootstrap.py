@@ -52,6 +52,7 @@ from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
@@ -204,6 +205,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
+        statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
         configuration=SettingsService(node, writer, org),

@@ -19,7 +19,7 @@ async def serve_counts(nc: Client, views: Views, province: str) -> None:
     async def handle(msg: Msg) -> StudentCounts:
         query = decode(CountStudents, msg.data)  # a ContractError becomes a typed error reply
         await views.caught_up()
-        groups, total = await views.read(count, table, query.by, None, query.statuses)
+        groups, total = await views.read(count, table, query.by, None, query.statuses, query.flag)
         return StudentCounts(
             province=province,
             by=query.by,

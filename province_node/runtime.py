@@ -22,6 +22,7 @@ from province_node.registrations import RegistrationService
 from province_node.reviews import ReviewService
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from xueji.access.service import AccessService
 from xueji.bus import Bus
@@ -57,6 +58,8 @@ class NodeRuntime:
     graduations: GraduationService | None = None
     #: ADM-1…ADM-4, QRY-3: admissions of graduates into the next stage.
     admissions: AdmissionService | None = None
+    #: QRY-6: counts of a jurisdiction (the statistics pages and the hub's national figure).
+    statistics: StudentStatistics | None = None
     #: DAY-2: the Excel round trip of the record's non-key fields.
     batch_edits: BatchEdits | None = None
     #: GRD-3: the yearly promotion job.

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases
+from hub.console import calendar, cases, statistics
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
 from xueji.console.menu import HUB_MENU
@@ -89,4 +89,6 @@ def install(app: FastAPI) -> None:
         hub_reachable=lambda request: bool(request.app.state.runtime.bus.connected),
         hub_down_note=HUB_DOWN_NOTE,
     )
-    install_console(app, console, router, calendar.router, cases.router)  # `/{kind}/…` last
+    install_console(
+        app, console, router, calendar.router, statistics.router, cases.router
+    )  # `/{kind}/…` last

@@ -14,6 +14,7 @@ from province_node.console import (
     registration,
     review,
     school_year,
+    statistics,
     students,
     transfers,
 )
@@ -77,6 +78,7 @@ def install(app: FastAPI, province: str) -> None:
         national.router,
         school_year.router,
         admissions.router,
+        statistics.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,

@@ -84,7 +84,7 @@ async def settings(request: Request, user: User, done: str = "", error: str = ""
     return _page(request, "admission_settings.html", status, title="招生结果导入设置",
                  settings=shown["settings"], defaults=shown["defaults"], stages=STAGES,
                  levels=LEVELS, level_labels=dict(LEVELS), can_set=BUREAU_REGISTRAR.allows(user),
-                 done=done, error=error, is_county=user.level == "county")  # fmt: skip
+                 done=done, error=error)  # fmt: skip
 
 
 @router.post("/admissions/settings")

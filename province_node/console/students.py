@@ -153,7 +153,7 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
         school=runtime.org.unit(record["school_code"]).name,
         history=history,
         profile_groups=profile_groups(record),
-        can_edit=SCHOOL_REGISTRAR.allows(user) and user.unit_code == record["school_code"],
+        can_edit=SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, record["school_code"]),
     )
 
 

@@ -222,3 +222,54 @@ async def test_day2_a_class_round_trips_through_excel_changing_only_edited_cells
     assert untouched["profile"] == {"blood_type": "B"}
     edits = [e for e in await _history(mesh, first) if e["type"] == "Edited"]
     assert len(edits) == 1 and edits[0]["data"]["changes"] == {"blood_type": "O", "migrant": True}
+
+
+async def test_qry6_flag_statistics_on_the_hub_equal_the_sum_of_the_provinces(mesh: Mesh) -> None:
+    """DAY-3/DAY-5 feed the statistics; the nation's figure by flag adds up the provinces'."""
+    from tests.integration.test_console_admissions import _console
+
+    migrant = await enrolled_student(mesh, "44", 711, "冯随迁", school=JUNIOR)
+    special = await enrolled_student(mesh, "44", 712, "冯特教", school=JUNIOR)
+    in_34 = await enrolled_student(mesh, "34", 713, "冯皖")
+    await _patch(mesh, migrant, {"migrant": True})
+    block = {"study_type": "特教学校就读", "proof_type": "医院残疾证明", "degree": "2级"}
+    await _patch(mesh, special, {"disabled": True, "special_needs": block})
+    record_34 = (await mesh.get("34", f"/api/v1/students/{in_34}",
+                                as_="340000_registrar")).json()  # fmt: skip
+    school_34 = record_34["school_code"]
+    reply = await mesh.patch("34", f"/api/v1/students/{in_34}", as_=f"{school_34}_registrar",
+                             json={"migrant": True})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    sums = {}
+    for province in ("34", "44"):
+        counted = await mesh.get(province, "/api/v1/statistics/students",
+                                 as_=f"{province}0000_registrar",
+                                 params={"by": "stage", "flag": "migrant"})  # fmt: skip
+        assert counted.status_code == 200, counted.text
+        sums[province] = counted.json()["total"]
+    assert sums == {"34": 1, "44": 1}
+    asked = {"by": "stage", "flag": "migrant"}
+    national = await mesh.get("hub", "/api/v1/national/statistics/students", as_="moe_registrar",
+                              params=asked)  # fmt: skip
+    assert national.status_code == 200, national.text
+    assert national.json()["total"] == sum(sums.values())
+    assert national.json()["provinces"] == sums
+    flags = (await mesh.get("44", "/api/v1/statistics/students", as_="440106_registrar",
+                            params={"by": "flags"})).json()  # fmt: skip
+    counts = {g["key"]: g["count"] for g in flags["groups"]}
+    assert counts["migrant"] == 1 and counts["special_needs"] == 1 and counts["disabled"] == 1
+    async with _console(mesh, "440106_registrar") as client:
+        page = await client.get("/statistics?by=stage&flag=migrant")
+        assert page.status_code == 200 and "data-chart=" in page.text and "随迁子女" in page.text
+        sheet = await client.get("/statistics/export?by=stage&flag=migrant")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    async with mesh.client("hub") as client:
+        login = await client.post("/login", data={"username": "moe_registrar",
+                                                  "password": "Xueji@2026"})  # fmt: skip
+        assert login.status_code == 303, login.text
+        client.cookies.set("xueji_session", login.cookies["xueji_session"])
+        page = await client.get("/statistics?by=stage&flag=migrant")
+        assert page.status_code == 200, page.text[-1500:]
+        assert "各省在校生人数" in page.text and "安徽省" in page.text and "广东省" in page.text
+        sheet = await client.get("/statistics/export?by=stage&flag=migrant")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
