@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
 from province_node.domain.key_data_change import IDENTITY_FIELDS
+from province_node.domain.profile import derived_pinyin
 from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
 from province_node.domain.workflow_defaults import BusinessType
 
@@ -398,6 +399,7 @@ class Student(Aggregate):
             "graduation": self.graduation,
             "admission": self.admission,
             "profile": dict(self.profile or {}),
+            "name_pinyin": (self.profile or {}).get("name_pinyin") or derived_pinyin(self.name),
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }
