@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
 from hub.console import calendar, cases, statistics
+from xueji.access import reads
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
 from xueji.console.menu import HUB_MENU
@@ -33,6 +34,9 @@ async def national(request: Request, user: User, name: str = "", number: str = "
         number = number.strip().upper()
         by_number = number[:1] in ("G", "J", "L") and len(number) == 19
         runtime = request.app.state.runtime
+        asked = {"name": name, "number": number}
+        await runtime.access.record_read(user, reads.NATIONAL, number if by_number else None,
+                                         asked)  # fmt: skip
         try:
             found = await runtime.identities.national_student(
                 name.strip(),

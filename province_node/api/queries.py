@@ -20,6 +20,7 @@ from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
 from province_node.api.deps import Runtime
 from province_node.views.registrations import summary
+from xueji.access import reads
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
 from xueji.access.policy import AccessPolicy
@@ -30,6 +31,7 @@ EXPORT_LIMIT = 100_000
 
 
 async def student_query(
+    runtime: Runtime,
     user: CurrentUser,
     policy: Policy,
     region: Annotated[str | None, Query(max_length=10)] = None,
@@ -51,6 +53,8 @@ async def student_query(
         policy.ensure_sees(user, school_code)
     equals = {"school_code": school_code, "grade": grade, "class_code": class_code}
     equals |= {"student_number": student_number, "id_number": id_number, "has_photo": has_photo}
+    asked = equals | {"region": region, "name": name, "status": status, "cond": cond}
+    await runtime.access.record_read(user, reads.SEARCH, student_number, asked)
     return StudentQuery(
         schools=policy.school_filter(user, region),
         statuses=[status] if status else None,

@@ -17,6 +17,7 @@ from province_node.api.deps import Meta, Runtime
 from province_node.batch_edit import BATCH_EDIT_BYTES
 from province_node.domain.profile import term_of
 from province_node.domain.term_review import parse_term, term_label
+from xueji.access import reads
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, SchoolRegistrar
 from xueji.access.policy import AccessPolicy
@@ -25,11 +26,15 @@ from xueji.access.sessions import Session
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
 
-def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str):
+async def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str,
+                           read: str | None = None) -> dict:  # fmt: skip
     """The record if the caller's jurisdiction covers it; one outside it answers exactly as
-    a number nobody holds (SEC-8: no existence oracle)."""
+    a number nobody holds (SEC-8: no existence oracle). `read`: the read is audited as that."""
     load = functools.partial(runtime.students.record, number)
-    return policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    if read is not None:
+        await runtime.access.record_read(user, read, number)
+    return record
 
 
 class TermReviewIn(BaseModel):
@@ -100,7 +105,7 @@ async def get_student(
 ) -> dict:
     """The full record of one student of the caller's jurisdiction (now, or `as_of` then)."""
     number = str(parse_student_number(student_number))
-    record = await student_in_sight(runtime, user, policy, number)
+    record = await student_in_sight(runtime, user, policy, number, reads.RECORD)
     if as_of is not None:
         return await runtime.students.record_as_of(number, as_of)
     return record
@@ -132,7 +137,7 @@ async def get_student_history(
 ) -> dict:
     """Every stored event of the record: who, when, what."""
     number = str(parse_student_number(student_number))
-    await student_in_sight(runtime, user, policy, number)
+    await student_in_sight(runtime, user, policy, number, reads.HISTORY)
     return {"items": await runtime.students.history(number)}
 
 

@@ -22,6 +22,7 @@ from province_node.domain.profile import (
     STUDY_TYPES,
     visible_fields,
 )
+from xueji.access import reads
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import SCHOOL_REGISTRAR
 from xueji.console.kit import (
@@ -54,6 +55,8 @@ async def _page(request: Request, user: User, params, info: bool, **context) -> 
     typed, conds = read_model.conditions(params)
     page = str(params.get("page", "1"))
     errors = context.pop("errors", {})
+    if any(filters.values()) or conds:  # the empty form shows nothing to audit
+        await runtime.access.record_read(user, reads.SEARCH, None, filters | {"cond": conds})
     try:
         result = await read_model.search(
             runtime, user, filters, conds, min(int(page), 10**6) if page.isdigit() else 1, info
@@ -144,6 +147,7 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
     number = str(parse_student_number(student_number))
     load = functools.partial(runtime.students.record, number)
     record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    await runtime.access.record_read(user, reads.RECORD, number)
     history = await runtime.students.history(number)
     return console_of(request).page(
         request,
