@@ -97,6 +97,8 @@ async def _start(
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
+        dead = [f"{subjects.DEAD_LETTER_PREFIX}.>"]
+        await ensure_stream(nc, subjects.DEAD_LETTER_STREAM, dead)  # BUS-6
         for province in settings.provinces:  # each node may only read its own (SEC-5)
             await ensure_durable(
                 nc,

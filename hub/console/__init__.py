@@ -81,6 +81,7 @@ async def monitoring(
         province=province,
         provinces=runtime.settings.provinces,
         positions=positions,
+        dead_letters=await runtime.identities.dead_letters(),  # BUS-6
     )
 
 
