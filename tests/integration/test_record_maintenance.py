@@ -6,6 +6,7 @@ reason; key data go through 关键数据变更 instead."""
 from __future__ import annotations
 
 from tests.support.cases import enrolled_student
+from tests.support.console import console_session
 from tests.support.mesh import Mesh
 
 JUNIOR = "3440106002"
@@ -121,10 +122,9 @@ async def test_day5_special_education_gated_with_its_required_fields(mesh: Mesh)
 
 
 async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) -> None:
-    from tests.integration.test_console_admissions import _console
 
     number = await enrolled_student(mesh, "44", 706, "郭维护", school=JUNIOR)
-    async with _console(mesh, f"{JUNIOR}_registrar") as client:
+    async with console_session(mesh, f"{JUNIOR}_registrar") as client:
         detail = (await client.get(f"/students/{number}")).text
         assert "学籍信息" in detail and f"/students/{number}/edit" in detail
         form = (await client.get(f"/students/{number}/edit")).text
@@ -142,7 +142,7 @@ async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) 
     assert record["profile"]["family_members"] == [
         {"name": "郭父", "relation": "父亲", "phone": "13900000000", "guardian": True}
     ]
-    async with _console(mesh, "3440106003_registrar") as client:
+    async with console_session(mesh, "3440106003_registrar") as client:
         assert (await client.get(f"/students/{number}/edit")).status_code == 404
 
 
@@ -226,7 +226,6 @@ async def test_day2_a_class_round_trips_through_excel_changing_only_edited_cells
 
 async def test_qry6_flag_statistics_on_the_hub_equal_the_sum_of_the_provinces(mesh: Mesh) -> None:
     """DAY-3/DAY-5 feed the statistics; the nation's figure by flag adds up the provinces'."""
-    from tests.integration.test_console_admissions import _console
 
     migrant = await enrolled_student(mesh, "44", 711, "冯随迁", school=JUNIOR)
     special = await enrolled_student(mesh, "44", 712, "冯特教", school=JUNIOR)
@@ -258,16 +257,12 @@ async def test_qry6_flag_statistics_on_the_hub_equal_the_sum_of_the_provinces(me
                             params={"by": "flags"})).json()  # fmt: skip
     counts = {g["key"]: g["count"] for g in flags["groups"]}
     assert counts["migrant"] == 1 and counts["special_needs"] == 1 and counts["disabled"] == 1
-    async with _console(mesh, "440106_registrar") as client:
+    async with console_session(mesh, "440106_registrar") as client:
         page = await client.get("/statistics?by=stage&flag=migrant")
         assert page.status_code == 200 and "data-chart=" in page.text and "随迁子女" in page.text
         sheet = await client.get("/statistics/export?by=stage&flag=migrant")
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
-    async with mesh.client("hub") as client:
-        login = await client.post("/login", data={"username": "moe_registrar",
-                                                  "password": "Xueji@2026"})  # fmt: skip
-        assert login.status_code == 303, login.text
-        client.cookies.set("xueji_session", login.cookies["xueji_session"])
+    async with console_session(mesh, "moe_registrar", "hub") as client:
         page = await client.get("/statistics?by=stage&flag=migrant")
         assert page.status_code == 200, page.text[-1500:]
         assert "各省在校生人数" in page.text and "安徽省" in page.text and "广东省" in page.text
