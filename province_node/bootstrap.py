@@ -16,6 +16,7 @@ from contracts.org import OrgTree
 from province_node.api import (
     applications,
     cases,
+    dropouts,
     health,
     pending,
     preschool,
@@ -34,6 +35,7 @@ from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
@@ -112,6 +114,7 @@ def create_app(
         pending.router,
         applications.router,
         school_year.router,
+        dropouts.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -203,6 +206,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock),
+        dropouts=DropoutService(node, writer, views, org, clock, access),
     )
 
 
