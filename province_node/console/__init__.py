@@ -8,6 +8,7 @@ from contracts.approval import StepLevel
 from province_node.console import (
     changes,
     decisions,
+    dropouts,
     imports,
     national,
     registration,
@@ -74,6 +75,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        dropouts.router,  # before the cross-province `/{kind}/…` pages
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,

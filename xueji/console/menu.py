@@ -133,6 +133,21 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("升级与校历", "/promotion", roles=WORKERS),
                 ),
             ),
+            Item(
+                "控辍保学",
+                roles=WORKERS,
+                children=(
+                    Item("辍学登记", "/dropouts/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item("控辍保学管理", "/dropouts", roles=WORKERS),
+                    Item(
+                        "返校审核",
+                        "/dropouts/returns/pending",
+                        roles=DECIDERS,
+                        levels=BUREAUS,
+                    ),
+                    Item("辍学查询", "/dropouts/query", roles=WORKERS),
+                ),
+            ),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
