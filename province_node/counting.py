@@ -10,6 +10,7 @@ from contracts.envelope import decode
 from contracts.queries import CountGroup, CountStudents, StudentCounts
 from projections.service import Views
 from projections.statistics import count
+from province_node.views.dropouts import flag_groups
 from xueji.bus import serve
 
 
@@ -20,6 +21,8 @@ async def serve_counts(nc: Client, views: Views, province: str) -> None:
         query = decode(CountStudents, msg.data)  # a ContractError becomes a typed error reply
         await views.caught_up()
         groups, total = await views.read(count, table, query.by, None, query.statuses)
+        if query.by == "flags":  # DRP: open dropout cases, summed by the hub like the flags
+            groups += await views.read(flag_groups, views.view("dropouts").table("dropouts"), None)
         return StudentCounts(
             province=province,
             by=query.by,

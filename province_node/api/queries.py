@@ -19,6 +19,7 @@ from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
 from projections.statistics import count
 from province_node.api.deps import Runtime
+from province_node.views.dropouts import flag_groups
 from province_node.views.registrations import summary
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
@@ -146,6 +147,9 @@ async def student_statistics(
     await views.caught_up()
     table = views.view("students").table("students")
     groups, total = await views.read(count, table, by, schools, statuses)
+    if by == "flags":  # DRP: open dropout cases (控辍保学) count beside the record's flags
+        cases = views.view("dropouts").table("dropouts")
+        groups += await views.read(flag_groups, cases, schools)
     return {"by": by, "groups": groups, "total": total}
 
 

@@ -164,6 +164,16 @@ def _in_range(table: Table, start: str | None, end: str | None) -> Any:
     return or_(*matches)
 
 
+def flag_groups(connection: Any, table: Table, schools: list[str] | None) -> list[dict]:
+    """QRY-6 `by=flags`: students with an open case, dropped out and suspected (the statistics'
+    dropout count; a case's student is 在校, the count says how many of them are not in class)."""
+    found = counts(connection, table, schools)
+    return [
+        {"key": "dropout", "count": found[CaseState.DROPPED_OUT.value]},
+        {"key": "dropout_suspected", "count": found[CaseState.SUSPECTED.value]},
+    ]
+
+
 def counts(connection: Any, table: Table, schools: list[str] | None) -> dict:
     """Open cases by state in `schools` (statistics: dropout counts)."""
     statement = select(table.c.state, func.count()).group_by(table.c.state)

@@ -322,3 +322,10 @@ async def test_drp5_in_progress_list_query_filters_and_confirmed_export(mesh: Me
     assert [r[:4] for r in rows[1:]] == [(b, "李四", "辍学", "未申请")]
     counts = await mesh.get("44", f"{PATH}/counts", as_=BUREAU)
     assert counts.json() == {"suspected": 1, "dropped_out": 1, "finished": 0}
+    stats = "/api/v1/statistics/students"
+    flags = await mesh.get("44", stats, as_=BUREAU, params={"by": "flags"})
+    counted = {g["key"]: g["count"] for g in flags.json()["groups"]}
+    assert (counted["dropout"], counted["dropout_suspected"]) == (1, 1)
+    national = await mesh.get("hub", "/api/v1/national/statistics/students", as_="moe_registrar",
+                              params={"by": "flags"})  # fmt: skip
+    assert {g["key"]: g["count"] for g in national.json()["groups"]}["dropout"] == 1
