@@ -214,7 +214,7 @@ async def _case(request: Request, user: User, policy: Policy, case_id: UUID,
     runtime = request.app.state.runtime
     case = await runtime.dropouts.get(case_id)
     policy.ensure_sees(user, case["school_code"])
-    own_school = SCHOOL_REGISTRAR.allows(user) and user.unit_code == case["school_code"]
+    own_school = SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, case["school_code"])
     classes = []
     if own_school:
         school = await runtime.schools.school(case["school_code"])
