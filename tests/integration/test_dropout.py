@@ -134,6 +134,23 @@ async def test_drp1_records_suspected_or_dropped_out_and_holds_the_record(mesh: 
     assert sorted(await _list(mesh, state="open")) == sorted([suspected, dropped])
 
 
+async def test_drp1_drp4_a_repeated_write_answers_the_first(mesh: Mesh) -> None:
+    number = await enrolled_student(mesh, "44", 715, class_code="2026201", school=TIANHE)
+    key = {"Idempotency-Key": "7c1d5f0e-2d1a-4c55-9e55-000000000715"}
+    body = {"student_number": number, "kind": "dropped_out", "date": "2026-11-10", "note": "厌学"}
+    first = await mesh.post("44", PATH, as_=SCHOOL, json=body, headers=key)
+    again = await mesh.post("44", PATH, as_=SCHOOL, json=body, headers=key)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    back = {"date": "2026-11-21", "class_code": "2026202", "note": "返校"}
+    key = {"Idempotency-Key": "7c1d5f0e-2d1a-4c55-9e55-000000000716"}
+    path = f"{PATH}/{first.json()['id']}/return"
+    applied = await mesh.post("44", path, as_=SCHOOL, json=back, headers=key)
+    repeated = await mesh.post("44", path, as_=SCHOOL, json=back, headers=key)
+    assert applied.status_code == repeated.status_code == 201, repeated.text
+    assert applied.json()["return_application"]["id"] == repeated.json()["return_application"]["id"]
+    assert await _list(mesh) == [number]
+
+
 async def test_drp1_bad_input_is_refused_naming_the_field_and_nothing_stored(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 721, class_code="2026201", school=TIANHE)
     other = await enrolled_student(mesh, "44", 722, class_code="2026101", school=PRIMARY)
