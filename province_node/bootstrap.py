@@ -13,7 +13,9 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from province_node.admissions import AdmissionService
 from province_node.api import (
+    admissions,
     applications,
     cases,
     dropouts,
@@ -115,6 +117,7 @@ def create_app(
         applications.router,
         school_year.router,
         dropouts.router,
+        admissions.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -201,6 +204,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             KeyDataChanges(node, writer, org, blobs, hub, registry),
         ),  # fmt: skip
         graduations=GraduationService(node, writer, views, org, clock, access),
+        admissions=AdmissionService(node, writer, views, org, clock, access),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
         configuration=SettingsService(node, writer, org),

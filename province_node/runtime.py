@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from contracts.org import OrgTree
 from projections.service import Views
+from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
@@ -54,6 +55,8 @@ class NodeRuntime:
     applications: ApplicationService | None = None
     #: GRD-1, GRD-2, GRD-4: graduation, its rollback, the graduates.
     graduations: GraduationService | None = None
+    #: ADM-1…ADM-4, QRY-3: admissions of graduates into the next stage.
+    admissions: AdmissionService | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
     #: The school directory and its classes.

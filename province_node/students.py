@@ -3,7 +3,7 @@ engine (the school applies, the chain's unit confirms or refuses)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from contracts.meta import CommandMeta
@@ -11,6 +11,8 @@ from contracts.org import OrgTree
 from province_node.application import ProvinceNode
 from province_node.domain.deletion import StudentDeletion
 from province_node.domain.errors import DomainError
+from province_node.domain.profile import check_edit
+from province_node.domain.student import Student
 from province_node.domain.workflow_defaults import BusinessType
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -32,6 +34,35 @@ class StudentService:
     async def history(self, student_number: str) -> list[dict]:
         """Every stored event of the record (and those it brought from another province)."""
         return await self.writer(self.node.student_history, student_number)
+
+    # --- DAY-1…DAY-7 学籍数据维护 -------------------------------------------------------------
+
+    async def edit(self, student_number: str, changes: dict, reason: str | None,
+                   meta: CommandMeta) -> dict:  # fmt: skip
+        """Non-key fields edited directly by the student's school; a controlled field is
+        refused naming it (KDC-1); a repeat of the command answers the first result."""
+        today = self.clock.today()
+        return await self.writer(self._edit, student_number, changes, reason, today, meta)
+
+    def _edit(self, student_number: str, changes: dict, reason: str | None, today: date,
+              meta: CommandMeta) -> dict:  # fmt: skip
+        student = self.node.get_student(student_number)
+        if any(e.meta.get("command_id") == meta.command_id for e in self._edits(student)):
+            return student.record()
+        student.check_editable(meta.unit_code)
+        controlled = self.node.controlled_fields(student.school_code, self.org)["fields"]
+        record = student.record()
+        checked = check_edit(changes, record, controlled, today)
+        if "class_code" in checked:
+            self.node.check_placement(student.school_code, checked["class_code"])
+        if checked:
+            before = {k: record["profile"].get(k, record.get(k)) for k in checked}
+            student.edit(changes=checked, before=before, reason=reason, meta=meta.as_dict())
+            self.node.save(student)
+        return student.record()
+
+    def _edits(self, student) -> list:
+        return [e for e in self.node.events.get(student.id) if isinstance(e, Student.Edited)]
 
     # --- REG-9 误操作删除 --------------------------------------------------------------------
 

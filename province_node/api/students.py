@@ -6,9 +6,10 @@ import functools
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.errors import ContractError
 from contracts.ids import parse_student_number
 from province_node.api.deps import Meta, Runtime
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
@@ -42,6 +43,26 @@ async def get_student(
     if as_of is not None:
         return await runtime.students.record_as_of(number, as_of)
     return record
+
+
+@router.patch("/{student_number}")
+async def edit_student(
+    student_number: str,
+    body: Annotated[dict, Body(max_length=60)],
+    runtime: Runtime,
+    meta: Meta,
+    user: SchoolRegistrar,
+    policy: Policy,
+) -> dict:
+    """DAY-1…DAY-7 学籍数据维护: non-key fields (API.md "The record"), changed directly by the
+    student's school; `reason` says why; a controlled field → 409 `controlled_field`."""
+    number = str(parse_student_number(student_number))
+    await student_in_sight(runtime, user, policy, number)
+    changes = dict(body)
+    reason = changes.pop("reason", None)
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise ContractError("reason", "bad_reason", "修改原因须为文字，不超过500字")
+    return await runtime.students.edit(number, changes, reason, meta)
 
 
 @router.get("/{student_number}/history")

@@ -17,6 +17,7 @@ LINKS = {
     "key_data_change": "/key-data-changes/pending",
     "graduation": "/graduations/pending",
     "dropout_return": "/dropouts/returns/pending",
+    "admission": "/admissions/pending",
     "transfer": "/transfers/pending",
     "enrollment": "/enrollments/pending",
 }

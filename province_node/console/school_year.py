@@ -170,6 +170,10 @@ def _calendar(key_dates, school_year: int) -> list[dict]:
         ("升级（24:00）", day(key_dates.promotion), "GRD-3"),
         ("毕业后跨省就学录取截止", day(key_dates.pge_admission_deadline), "PGE-2"),
     ]
+    for label, window in (("初中招生", key_dates.junior_admission_window),
+                          ("高中招生", key_dates.senior_admission_window)):  # fmt: skip
+        rows.append((f"{label}办理开始", day(window.start), "ADM-4"))
+        rows.append((f"{label}办理结束", day(window.end), "ADM-4"))
     for window in key_dates.pge_windows:
         rows.append(("毕业后跨省就学受理开始", day(window.start), "PGE-2"))
         rows.append(("毕业后跨省就学受理结束", day(window.end), "PGE-2"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.service import Views
 from province_node.application import ProvinceNode
+from province_node.views.admissions import admissions_view
 from province_node.views.applications import applications_view
 from province_node.views.dropouts import dropouts_view
 from province_node.views.pending import pending_view
@@ -18,5 +19,6 @@ def node_views(node: ProvinceNode, url: str) -> Views:
         pending_view(node.name),
         applications_view(node.name),
         dropouts_view(node.name),
+        admissions_view(node.name),
     ]
     return Views(node, url, views)

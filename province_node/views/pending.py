@@ -18,6 +18,7 @@ from contracts.approval import StepLevel, deciding_roles
 from contracts.codes import Stage
 from projections.batch import Batch, Row
 from projections.machinery import View
+from province_node.domain.admission import Admission
 from province_node.domain.approval import Approval
 from province_node.domain.deletion import StudentDeletion
 from province_node.domain.dropout import DropoutReturn
@@ -35,6 +36,7 @@ PROCESSES: dict[str, type[Approval]] = {
     "key_data_change": KeyDataChange,  # 关键数据变更审核
     "graduation": Graduation,  # 毕业审核 (GRD-1)
     "dropout_return": DropoutReturn,  # 控辍保学返校审核 (DRP-4)
+    "admission": Admission,  # 招生审核 (ADM-2)
 }
 
 #: Events that end a registration without a decision of the chain (refused, deleted …).
@@ -84,6 +86,7 @@ class _Handlers:
         view.on(KeyDataChange.Applied)(self.key_data_change_applied)
         view.on(Graduation.Applied)(self.graduation_applied)
         view.on(DropoutReturn.Applied)(self.dropout_return_applied)
+        view.on(Admission.Admitted)(self.admitted)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
         view.on(R.Resubmitted, Approval.Resubmitted)(self.resubmitted)
@@ -120,6 +123,12 @@ class _Handlers:
         title = f"辍学返校：{e.student_name}（{e.student_number}）"
         status = DropoutReturn.IN_PROGRESS
         self._open(batch, e, "dropout_return", e.school_code, title, e.chain, status, e.at)
+
+    def admitted(self, batch: Batch, e: Any) -> None:
+        """ADM-2: the admission's chain starts when the school admits (录取)."""
+        status = Admission.IN_PROGRESS
+        title = f"{Stage(e.stage).label}招生录取：{e.student_name}（{e.student_number}）"
+        self._open(batch, e, "admission", e.school_code, title, e.chain, status, e.at)
 
     def _open(self, batch: Batch, e: Any, business: str, school: str, title: str, chain: list,
               status: str, since: str | None) -> None:  # fmt: skip

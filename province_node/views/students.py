@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table
 
 from contracts.codes import StudentStatus
 from projections.batch import Batch, Row
 from projections.machinery import View
+from province_node.domain.profile import FIELDS, Field
 from province_node.domain.school import School
 from province_node.domain.student import Student
 
@@ -49,6 +50,23 @@ def _school_tables(prefix: str, metadata: MetaData) -> None:
     )
 
 
+#: Profile fields already columns of their own (the statistics count them).
+_FLAG_COLUMNS = frozenset({"migrant", "left_behind", "special_needs"})
+_CHANGE_COLUMNS = {"migrant": "migrant_changed", "migrant_worker": "migrant_changed",
+                   "left_behind": "left_behind_changed",
+                   "rural_left_behind": "left_behind_changed"}  # fmt: skip
+
+
+def _profile_column(field: Field) -> Column:
+    if field.kind == "bool":
+        return Column(field.key, Boolean)
+    if field.kind == "number":
+        return Column(field.key, Float)
+    if field.kind in ("list", "object"):
+        return Column(f"{field.key}_count", Integer)  # how many (family members …)
+    return _str(field.key, min(field.max_length, 200))
+
+
 def _students_table(prefix: str, metadata: MetaData) -> Table:
     return Table(
         f"{prefix}_v_students",
@@ -63,12 +81,18 @@ def _students_table(prefix: str, metadata: MetaData) -> Table:
         *[_str(n) for n in ("status", "auth_status", "registration_id")],
         Column("has_photo", Boolean, nullable=False),
         *[Column(n, Boolean) for n in ("migrant", "left_behind", "special_needs")],
+        # DAY-1: the record's other fields, so QRY-1's custom conditions reach them
+        *[_profile_column(f) for f in FIELDS.values() if f.key not in _FLAG_COLUMNS],
+        # DAY-3 / DAY-4: 是否存在变更历史 — a flag set before was changed
+        *[Column(n, Boolean) for n in ("migrant_changed", "left_behind_changed")],
         Column("guardians_count", Integer, nullable=False),
         *[_str(n, 60) for n in ("guardian_name", "guardian_relation", "guardian_id_number")],
         *[_str(n, 40) for n in ("registered_at", "registered_by", "registered_unit")],
         *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
         # GRD-1 / GRD-4: the last graduation (毕业/结业/肄业), its stage and day
         *[_str(n, 12) for n in ("graduation_kind", "graduation_stage", "graduation_date")],
+        _str("graduation_school_code", 10),  # the school it graduated from (GRD-4's school)
+        _str("admission_status", 12),  # ADM-2: 待分班 / 已分班 after the archive pull
         _str("promoted_to", 4),  # GRD-3: the school year the last promotion moved it into
         Column("deletion_requested", Boolean, nullable=False),
         _str("deletion_reason", 500),
@@ -90,7 +114,7 @@ def _index(students: Table) -> None:
             ("status", "name", "student_number", "student_id"),  # name part: count and keys
             ("id_number",),
             ("region_code", "grade"),
-            ("graduation_date", "school_code"),  # GRD-4: graduates by year
+            ("graduation_date", "graduation_school_code"),  # GRD-4: graduates by year
         )
     ):
         # PostgreSQL allows 63 characters per name: numbered, not spelled out.
@@ -120,6 +144,10 @@ class _Handlers:
         view.on(Student.Graduated)(self.graduated)
         view.on(Student.GraduationRolledBack)(self.graduation_rolled_back)
         view.on(Student.Promoted)(self.promoted)
+        view.on(Student.Edited)(self.edited)
+        view.on(Student.JoinedByAdmission)(self.joined_by_admission)
+        view.on(Student.PlacedByAdmission)(self.placed_by_admission)
+        view.on(Student.AdmissionRolledBack)(self.admission_rolled_back)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -205,12 +233,62 @@ class _Handlers:
         graduation = {"graduation_kind": e.kind, "graduation_date": e.graduation_date}
         row = batch.get(self.students, str(e.originator_id)) or {}
         stage = row.get("stage") or (row.get("class_code") or "")[4:5]
-        _update(batch, self.students, e, status=e.status, graduation_stage=stage, **graduation)
+        graduation |= {"graduation_stage": stage, "graduation_school_code": row.get("school_code")}
+        _update(batch, self.students, e, status=e.status, admission_status=None, **graduation)
 
     def graduation_rolled_back(self, batch: Batch, e: Any) -> None:
         status = StudentStatus.ENROLLED.value
-        nothing = dict.fromkeys(("graduation_kind", "graduation_stage", "graduation_date"))
+        nothing = dict.fromkeys(
+            ("graduation_kind", "graduation_stage", "graduation_date", "graduation_school_code")
+        )
         _update(batch, self.students, e, status=status, **nothing)
+
+    def edited(self, batch: Batch, e: Any) -> None:
+        """DAY-1…DAY-7: the edited fields' columns; a flag that had a value and changed marks
+        the record's change history (DAY-3/DAY-4)."""
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        changes: dict[str, Any] = {}
+        for key, value in e.changes.items():
+            field = FIELDS.get(key)
+            if key == "class_code":
+                klass = batch.get(self.classes, f"{row.get('school_code')}:{value}") or {}
+                changes |= {k: v for k, v in klass.items() if k != "key"} | {"class_code": value}
+            elif field is not None and field.kind == "object":
+                changes[key if key in _FLAG_COLUMNS else f"{key}_count"] = (
+                    bool(value) if key in _FLAG_COLUMNS else (1 if value else 0)
+                )
+            elif field is not None and field.kind == "list":
+                changes[f"{key}_count"] = len(value or [])
+            else:
+                changes[key] = value
+            history = _CHANGE_COLUMNS.get(key)
+            if history and e.before.get(key) is not None and e.before.get(key) != value:
+                changes[history] = True
+        _update(batch, self.students, e, **changes)
+
+    def joined_by_admission(self, batch: Batch, e: Any) -> None:
+        """ADM-2 调档: in school at the admitting school, no class yet (the graduation stays)."""
+        self._place(batch, e, e.school_code, None, status=StudentStatus.ENROLLED.value,
+                    admission_status="待分班", stage=e.stage)  # fmt: skip
+
+    def placed_by_admission(self, batch: Batch, e: Any) -> None:
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        self._place(batch, e, row.get("school_code"), e.class_code, admission_status="已分班")
+
+    def admission_rolled_back(self, batch: Batch, e: Any) -> None:
+        """招生回退: a graduate of its old school and class again."""
+        self._place(batch, e, e.school_code, e.class_code, status=StudentStatus.GRADUATED.value,
+                    admission_status=None)  # fmt: skip
+
+    def _place(self, batch: Batch, e: Any, school_code: str | None, class_code: str | None,
+               **changes: Any) -> None:  # fmt: skip
+        """The record moved school or class: that school's and class's columns with it."""
+        school = batch.get(self.schools, str(School.create_id(school_code or ""))) or {}
+        klass = batch.get(self.classes, f"{school_code}:{class_code}") or {}
+        blank = dict.fromkeys(("class_name", "grade", "entry_year"))
+        moved = {k: v for k, v in (school | blank | klass).items() if k not in ("key", "school_id")}
+        moved |= {"school_code": school_code, "class_code": class_code}
+        _update(batch, self.students, e, **(moved | changes))
 
     def promoted(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e, promoted_to=str(e.school_year))

@@ -148,6 +148,24 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("辍学查询", "/dropouts/query", roles=WORKERS),
                 ),
             ),
+            Item(
+                "招生入学",
+                roles=WORKERS,
+                levels=SCHOOL | BUREAUS,
+                children=(
+                    Item("招生结果导入", "/admissions/import", roles=REGISTRARS),
+                    Item("录取新生", "/admissions/admit", roles=REGISTRARS, levels=SCHOOL),
+                    Item("调取新生档案", "/admissions/pull", roles=REGISTRARS, levels=SCHOOL),
+                    Item("学生分班", "/admissions/assign", roles=REGISTRARS, levels=SCHOOL),
+                    Item(
+                        "招生审核",
+                        "/admissions/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item("招生结果导入设置", "/admissions/settings", roles=WORKERS, levels=BUREAUS),
+                ),
+            ),
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
@@ -156,6 +174,7 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("在校生查询", "/students", roles=WORKERS),
                     Item("学生信息查询", "/students/info", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
+                    Item("省内招生升学查询", "/admissions/query", roles=WORKERS),
                 ),
             ),
         ),
