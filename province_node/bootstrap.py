@@ -18,6 +18,7 @@ from province_node.api import (
     admissions,
     applications,
     cases,
+    dropouts,
     health,
     pending,
     preschool,
@@ -37,6 +38,7 @@ from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
@@ -116,6 +118,7 @@ def create_app(
         pending.router,
         applications.router,
         school_year.router,
+        dropouts.router,
         admissions.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
@@ -211,6 +214,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock, views),
+        dropouts=DropoutService(node, writer, views, org, clock, access),
     )
 
 

@@ -13,6 +13,7 @@ from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.pending import PendingWork
@@ -72,3 +73,5 @@ class NodeRuntime:
     reviews: ReviewService | None = None
     #: Student records, their history, REG-9 deletion.
     students: StudentService | None = None
+    #: DRP-1…DRP-5: dropout control 控辍保学.
+    dropouts: DropoutService | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.codes import StudentStatus
 from projections.service import Views
 from projections.statistics import count
+from province_node.views.dropouts import flag_groups
 
 
 class StudentStatistics:
@@ -18,4 +19,7 @@ class StudentStatistics:
         await self.views.caught_up()
         table = self.views.view("students").table("students")
         groups, total = await self.views.read(count, table, by, schools, statuses, flag)
+        if by == "flags" and flag is None:  # DRP: open dropout cases count beside the flags
+            cases = self.views.view("dropouts").table("dropouts")
+            groups += await self.views.read(flag_groups, cases, schools)
         return {"by": by, "flag": flag, "groups": groups, "total": total}

@@ -9,6 +9,7 @@ from province_node.console import (
     admissions,
     changes,
     decisions,
+    dropouts,
     imports,
     national,
     registration,
@@ -77,6 +78,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,
         statistics.router,
         changes.router,  # before the cross-province `/{kind}/…` pages

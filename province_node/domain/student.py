@@ -20,7 +20,12 @@ DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
 PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment", "admission_junior", "admission_senior"}
 #: What the one lock names when a business holds the record, for the refusal.
-_IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "deletion": "删除申请"}
+_IN_FLIGHT_LABELS = {
+    "transfer": "跨省业务",
+    "enrollment": "跨省业务",
+    "deletion": "删除申请",
+    "dropout": "控辍保学",  # DRP-1: an open dropout case holds the record until the return
+}
 
 
 class Student(Aggregate):

@@ -23,6 +23,8 @@ FLAGS = {
     "rural_left_behind": "农村留守儿童",
     "special_needs": "特教学生",
     "disabled": "残疾人",
+    "dropout": "辍学（控辍保学在办）",
+    "dropout_suspected": "疑似辍学",
     "has_photo": "有照片",
     "deletion_requested": "申请删除中",
     "number_G": "正式学籍号（G）",

@@ -134,6 +134,21 @@ PROVINCE_MENU: tuple[Item, ...] = (
                 ),
             ),
             Item(
+                "控辍保学",
+                roles=WORKERS,
+                children=(
+                    Item("辍学登记", "/dropouts/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item("控辍保学管理", "/dropouts", roles=WORKERS),
+                    Item(
+                        "返校审核",
+                        "/dropouts/returns/pending",
+                        roles=DECIDERS,
+                        levels=BUREAUS,
+                    ),
+                    Item("辍学查询", "/dropouts/query", roles=WORKERS),
+                ),
+            ),
+            Item(
                 "招生入学",
                 roles=WORKERS,
                 levels=SCHOOL | BUREAUS,
