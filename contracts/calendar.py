@@ -12,7 +12,7 @@ import chinese_calendar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
 
-from contracts.codes import PROMOTION_DAY, school_year_of
+from contracts.codes import PROMOTION_DAY, Stage, school_year_of
 from contracts.errors import ContractError, DomainError
 
 
@@ -198,6 +198,10 @@ class KeyDates(BaseModel):
         default=(Window((8, 15), (12, 14)), Window((3, 1), (5, 31)))
     )
     pge_admission_deadline: MonthDay = (11, 30)  # PGE-2
+    # ADM-4: admission windows per kind, the province's to set [004 Q93]; by default from the
+    # results in June to the end of admission work on Nov 30 [003 §四].
+    junior_admission_window: Window = Window((6, 1), (11, 30))
+    senior_admission_window: Window = Window((6, 1), (11, 30))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> KeyDates:
         """A copy with a province's overrides applied (JSON-shaped values accepted)."""
@@ -216,6 +220,12 @@ class KeyDates(BaseModel):
     def school_year(self, d: date) -> int:
         """GRD-3: the school year in force on `d` (it turns at this province's promotion)."""
         return school_year_of(d, self.promotion)
+
+    def admission_window(self, stage: Stage) -> Window:
+        """ADM-4: the window in which lists are imported and students admitted."""
+        if stage is Stage.SENIOR:
+            return self.senior_admission_window
+        return self.junior_admission_window
 
     def transfers_frozen(self, d: date) -> bool:
         """XPT-8: no new cross-province transfers may start on this day."""

@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Integer, Table, and_, func, literal_column, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Float,
+    Integer,
+    Table,
+    and_,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts.errors import ContractError
@@ -73,14 +83,19 @@ def condition(table: Table, raw: str) -> ColumnElement:
     if op == "contains":
         return column.contains(text, autoescape=True)
     value = _value(column, name, text)
-    return {
-        "eq": column == value,
-        "ne": column != value,
-        "lt": column < value,
-        "gt": column > value,
-        "le": column <= value,
-        "ge": column >= value,
+    if isinstance(column.type, Boolean):  # yes/no: only equal or not (and never NULL's "no")
+        if op not in ("eq", "ne"):
+            raise ContractError("cond", "bad_operator", f"字段 {name} 只能用 eq 或 ne")
+        return column.is_(value) if op == "eq" else column.is_not(value)
+    compare = {
+        "eq": column.__eq__,
+        "ne": column.__ne__,
+        "lt": column.__lt__,
+        "gt": column.__gt__,
+        "le": column.__le__,
+        "ge": column.__ge__,
     }[op]
+    return compare(value)
 
 
 def _value(column: Any, name: str, text: str) -> Any:
@@ -93,6 +108,11 @@ def _value(column: Any, name: str, text: str) -> Any:
             return int(text)
         except ValueError:
             raise ContractError("cond", "bad_value", f"字段 {name} 的值应为整数") from None
+    if isinstance(column.type, Float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ContractError("cond", "bad_value", f"字段 {name} 的值应为数字") from None
     return text
 
 

@@ -13,9 +13,12 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from province_node.admissions import AdmissionService
 from province_node.api import (
+    admissions,
     applications,
     cases,
+    dropouts,
     health,
     org,
     pending,
@@ -30,11 +33,13 @@ from province_node.api import (
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
@@ -52,6 +57,7 @@ from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
@@ -116,6 +122,8 @@ def create_app(
         pending.router,
         applications.router,
         school_year.router,
+        dropouts.router,
+        admissions.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         settings_api.router,
@@ -205,13 +213,17 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             KeyDataChanges(node, writer, org, blobs, hub, registry),
         ),  # fmt: skip
         graduations=GraduationService(node, writer, views, org, clock, access),
+        admissions=AdmissionService(node, writer, views, org, clock, access),
+        batch_edits=BatchEdits(node, writer, views, org, clock, access),
+        statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
         org_changes=org_changes,
         migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
-        students=StudentService(node, writer, org, clock),
+        students=StudentService(node, writer, org, clock, views),
+        dropouts=DropoutService(node, writer, views, org, clock, access),
     )
 
 

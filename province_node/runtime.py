@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 
 from contracts.org import OrgTree
 from projections.service import Views
+from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.migrations import MigrationService
@@ -22,6 +25,7 @@ from province_node.registrations import RegistrationService
 from province_node.reviews import ReviewService
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from xueji.access.service import AccessService
 from xueji.bus import Bus
@@ -55,6 +59,12 @@ class NodeRuntime:
     applications: ApplicationService | None = None
     #: GRD-1, GRD-2, GRD-4: graduation, its rollback, the graduates.
     graduations: GraduationService | None = None
+    #: ADM-1…ADM-4, QRY-3: admissions of graduates into the next stage.
+    admissions: AdmissionService | None = None
+    #: QRY-6: counts of a jurisdiction (the statistics pages and the hub's national figure).
+    statistics: StudentStatistics | None = None
+    #: DAY-2: the Excel round trip of the record's non-key fields.
+    batch_edits: BatchEdits | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
     #: The school directory and its classes.
@@ -69,3 +79,5 @@ class NodeRuntime:
     reviews: ReviewService | None = None
     #: Student records, their history, REG-9 deletion.
     students: StudentService | None = None
+    #: DRP-1…DRP-5: dropout control 控辍保学.
+    dropouts: DropoutService | None = None

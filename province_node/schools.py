@@ -22,6 +22,9 @@ class SchoolService:
     async def schools(self) -> list[dict]:
         return await self.writer(self.node.schools)
 
+    async def codes(self) -> list[str]:
+        return await self.writer(self.node.school_codes)
+
     async def school(self, school_code: str) -> dict:
         """One school with its classes."""
         return await self.writer(self.node.school, school_code)

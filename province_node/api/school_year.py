@@ -105,11 +105,12 @@ async def graduate_filters(
     kind: Annotated[str | None, Query(max_length=20)] = None,
     name: Annotated[str | None, Query(max_length=50)] = None,
     student_number: Annotated[str | None, Query(max_length=19)] = None,
+    admitted: bool | None = None,  # 招生状态: already admitted by a school of the next stage
 ) -> tuple[dict, list[str] | None]:
     if school_code:
         policy.ensure_sees(user, school_code)
     filters = {"year": year, "stage": stage, "school_code": school_code, "kind": kind}
-    filters |= {"name": name, "student_number": student_number}
+    filters |= {"name": name, "student_number": student_number, "admitted": admitted}
     return filters, policy.school_filter(user)
 
 

@@ -6,14 +6,17 @@ from fastapi import FastAPI, Request
 
 from contracts.approval import StepLevel
 from province_node.console import (
+    admissions,
     changes,
     decisions,
+    dropouts,
     imports,
     national,
     org,
     registration,
     review,
     school_year,
+    statistics,
     students,
     transfers,
 )
@@ -53,6 +56,7 @@ APPLICATION_FILTERS = {
     "app_step": _app_step,
     "app_level": lambda v: StepLevel(v).label,
     "kdc_field": lambda v: CONTROLLABLE.get(str(v), str(v)),
+    "pair": lambda v: (v, v),  # a choice that is its own label (DAY-1's option lists)
 }
 
 
@@ -76,6 +80,9 @@ def install(app: FastAPI, province: str) -> None:
         national.router,
         school_year.router,
         org.router,
+        dropouts.router,  # before the cross-province `/{kind}/…` pages
+        admissions.router,
+        statistics.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,

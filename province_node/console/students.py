@@ -13,8 +13,26 @@ from contracts.codes import Level
 from contracts.errors import ContractError, DomainError
 from contracts.ids import parse_student_number
 from province_node.console import read_model
-from xueji.access.guards import Policy
-from xueji.console.kit import ConsoleRoute, User, console_of, field_errors
+from province_node.domain.profile import (
+    DEGREES,
+    DISABILITY_TYPES,
+    FIELDS,
+    PROOF_TYPES,
+    RELATIONS,
+    STUDY_TYPES,
+    visible_fields,
+)
+from xueji.access import reads
+from xueji.access.guards import Policy, SchoolRegistrar
+from xueji.access.policy import SCHOOL_REGISTRAR
+from xueji.console.kit import (
+    ConsoleRoute,
+    User,
+    console_of,
+    field_errors,
+    form_errors,
+    meta_of,
+)
 
 router = APIRouter(prefix="/students", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -127,6 +145,7 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
     number = str(parse_student_number(student_number))
     load = functools.partial(runtime.students.record, number)
     record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    await runtime.access.record_read(user, reads.RECORD, number)
     history = await runtime.students.history(number)
     return console_of(request).page(
         request,
@@ -135,4 +154,106 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
         s=record,
         school=runtime.org.unit(record["school_code"]).name,
         history=history,
+        profile_groups=profile_groups(record),
+        can_edit=SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, record["school_code"]),
     )
+
+
+def profile_groups(record: dict) -> list[tuple[str, list[dict]]]:
+    """DAY-1: the record's fields as the form groups them, with their values."""
+    groups: dict[str, list[dict]] = {}
+    for field in visible_fields(record["id_type"]):
+        value = record["profile"].get(field.key)
+        groups.setdefault(field.group, []).append({"field": field, "value": value})
+    return list(groups.items())
+
+
+@router.get("/{student_number}/edit")
+async def edit_form(request: Request, user: SchoolRegistrar, policy: Policy,
+                    student_number: str) -> Response:  # fmt: skip
+    """学籍数据维护 (DAY-1…DAY-7): the school's form of the record's non-key fields."""
+    return await _edit_page(request, user, policy, student_number)
+
+
+async def _edit_page(request: Request, user, policy, student_number: str, status: int = 200,
+                     **context) -> Response:  # fmt: skip
+    runtime = request.app.state.runtime
+    number = str(parse_student_number(student_number))
+    load = functools.partial(runtime.students.record, number)
+    record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    context = {"errors": {}, "done": None} | context
+    return console_of(request).page(
+        request, "student_edit.html", status=status, title=f"学籍数据维护：{record['name']}",
+        s=record, profile_groups=profile_groups(record), special=SPECIAL_CHOICES,
+        relations=RELATIONS, **context,
+    )  # fmt: skip
+
+
+@router.post("/{student_number}/edit")
+async def edit_save(request: Request, user: SchoolRegistrar, policy: Policy,
+                    student_number: str) -> Response:  # fmt: skip
+    posted = await request.form()
+    runtime = request.app.state.runtime
+    number = str(parse_student_number(student_number))
+    try:
+        record = await runtime.students.record(number)
+        changes = form_changes(posted, record)
+        await runtime.students.edit(number, changes, str(posted.get("reason") or "") or None,
+                                    meta_of(user))  # fmt: skip
+    except Exception as refused:  # noqa: BLE001 - next to its field, or on the form
+        shown = {f.key for f in FIELDS.values()} | {"reason"}
+        shown |= {f"special_needs.{k}" for k in (*SPECIAL_CHOICES, "certificate_number",
+                                                  "description")}  # fmt: skip
+        return await _edit_page(request, user, policy, number, 422,
+                                errors=form_errors(refused, shown))  # fmt: skip
+    return await _edit_page(request, user, policy, number, done="已保存")
+
+
+SPECIAL_CHOICES = {
+    "disability_type": ("残疾类型", DISABILITY_TYPES),
+    "study_type": ("特教学生就读类型", STUDY_TYPES),
+    "proof_type": ("残疾证明类型", PROOF_TYPES),
+    "degree": ("残疾程度", DEGREES),
+}
+
+
+def form_changes(posted, record: dict) -> dict:
+    """The form's values in the API's shape (empty = cleared); the domain checks them."""
+    changes: dict = {}
+    for field in visible_fields(record["id_type"]):
+        key = field.key
+        if field.kind == "bool":
+            raw = str(posted.get(key) or "")
+            changes[key] = {"1": True, "0": False}.get(raw)
+        elif field.kind == "number":
+            raw = str(posted.get(key) or "").strip()
+            try:
+                changes[key] = float(raw) if raw else None
+            except ValueError:
+                raise ContractError(key, "bad_value", f"“{field.label}”须为数字") from None
+        elif key == "special_needs":
+            block = {k: str(posted.get(f"sn_{k}") or "").strip() or None
+                     for k in (*SPECIAL_CHOICES, "certificate_number", "description")}  # fmt: skip
+            changes[key] = {k: v for k, v in block.items() if v} or None
+        elif key == "family_members":
+            changes[key] = _members(posted)
+        elif field.kind in ("text", "choice", "month"):
+            changes[key] = str(posted.get(key) or "").strip() or None
+    profile = record["profile"]
+    return {k: v for k, v in changes.items() if profile.get(k) != v}
+
+
+def _members(posted) -> list[dict]:
+    names, relations = posted.getlist("fm_name"), posted.getlist("fm_relation")
+    phones, units = posted.getlist("fm_phone"), posted.getlist("fm_work_unit")
+    guardians = set(posted.getlist("fm_guardian"))
+    members = []
+    for index, name in enumerate(names):
+        if not str(name).strip():
+            continue
+        member = {"name": str(name).strip(), "relation": str(relations[index]),
+                  "phone": str(phones[index]).strip() or None,
+                  "work_unit": str(units[index]).strip() or None,
+                  "guardian": str(index) in guardians}  # fmt: skip
+        members.append({k: v for k, v in member.items() if v is not None})
+    return members or None

@@ -69,7 +69,7 @@ def check_changes(changes: dict, record: dict, controlled: list[str], today: dat
                 code="not_controlled",
                 field=where,
             )
-        value = _value(field, raw, today)
+        value = key_value(field, raw, today)
         if value == record.get(field):
             raise ContractError(where, "no_change", f"“{CONTROLLABLE[field]}”与原值相同")
         checked[field] = value
@@ -97,8 +97,10 @@ def check_changes(changes: dict, record: dict, controlled: list[str], today: dat
     return checked
 
 
-def _value(field: str, raw: object, today: date) -> object:
-    where = f"changes.{field}"
+def key_value(field: str, raw: object, today: date, where: str | None = None) -> object:
+    """A key datum's new value as stored, or the refusal naming `where` (KDC-2's form names
+    it `changes.<field>`)."""
+    where = where or f"changes.{field}"
     text = "" if raw is None else str(raw).strip()
     if field == "name":
         return normalize_name(text, where)

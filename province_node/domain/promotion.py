@@ -22,10 +22,13 @@ from contracts.codes import ClassCode, SchoolSystem, StudentStatus, class_grade,
 _NS = uuid5(NAMESPACE_URL, "xueji:province:promotion")
 
 
-def moves_up(class_code: str, system: str, school_year: int) -> tuple[int, int] | None:
+def moves_up(class_code: str | None, system: str, school_year: int) -> tuple[int, int] | None:
     """The national grades (before, after) of a class's students when `school_year` begins;
     None when they do not move: the class is in its stage's last grade (only graduation
-    moves them on, GRD-1) or had not started the year before."""
+    moves them on, GRD-1) or had not started the year before, or there is no class yet (an
+    admitted student awaiting 分班 enters grade 1 of its year, ADM-2)."""
+    if class_code is None:
+        return None
     code = ClassCode.parse(class_code)
     school_system = SchoolSystem(system)
     if not 1 <= code.grade_in(school_year - 1) < stage_length(code.stage, school_system):

@@ -8,7 +8,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.calendar import KeyDates, Switches
+from contracts.codes import Level, Stage
 from contracts.errors import ContractError
+from contracts.org import Unit
+from province_node.domain.admission import ImportRule, check_import_rule
 from province_node.domain.key_data_change import (
     DEFAULT_CONTROLLED,
     check_controlled_fields,
@@ -17,10 +20,19 @@ from province_node.domain.workflow import ChainRule, WorkflowTable
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:settings")
 #: SYS-2: the key dates a province may override — those a rule reads: the XPT-8 freeze and
-#: the PGE-2 windows (the hub applies them to the cases this province starts). Promotion,
-#: the graduation deadline and the PGE admission deadline wait for the businesses that will
-#: read them (GRD-3, GRD-1, admissions): stored now, they would change nothing.
-OVERRIDABLE_KEY_DATES = frozenset({"transfer_freeze", "pge_windows"})
+#: the PGE-2 windows (the hub applies them to the cases this province starts), the GRD-3
+#: promotion day, the GRD-1 graduation deadline and the ADM-4 admission windows. The PGE
+#: admission deadline waits for the rule that will read it: stored now, it would change nothing.
+OVERRIDABLE_KEY_DATES = frozenset(
+    {
+        "transfer_freeze",
+        "pge_windows",
+        "promotion",
+        "graduation_deadline",
+        "junior_admission_window",
+        "senior_admission_window",
+    }
+)
 
 
 class ProvinceSettings(Aggregate):
@@ -35,6 +47,8 @@ class ProvinceSettings(Aggregate):
         self.key_date_overrides: dict = {}
         self.rules: list[dict] = []
         self.controlled: dict[str, list[str]] = {}  # KDC-1: region code → controlled fields
+        #: ADM-1: "<stage>:<bureau code>" → {"level", "delegate"} (招生结果导入设置)
+        self.admission_import: dict[str, dict] = {}
 
     # The checks run before the event is triggered: a stored event is always applicable.
 
@@ -74,6 +88,35 @@ class ProvinceSettings(Aggregate):
             if code in self.controlled:
                 return list(self.controlled[code])
         return list(DEFAULT_CONTROLLED)
+
+    def set_admission_import(self, stage: Stage, unit: Unit, rule: ImportRule,
+                             meta: dict) -> ImportRule:  # fmt: skip
+        """ADM-1: a bureau whose superiors delegated sets the importing level for its area."""
+        check_import_rule(stage, unit, rule, self.import_rules(stage))
+        self._admission_import_set(
+            stage=stage.value,
+            unit_code=unit.code,
+            level=rule.level.value,
+            delegate=rule.delegate,
+            meta=meta,
+        )
+        return rule
+
+    def import_rules(self, stage: Stage) -> dict[str, ImportRule]:
+        """ADM-1: the stored settings of a stage, by bureau code."""
+        prefix = f"{stage.value}:"
+        return {
+            key.removeprefix(prefix): ImportRule(Level(v["level"]), v["delegate"])
+            for key, v in (getattr(self, "admission_import", None) or {}).items()
+            if key.startswith(prefix)
+        }
+
+    @event("AdmissionImportSet")
+    def _admission_import_set(self, stage: str, unit_code: str, level: str, delegate: bool,
+                              meta: dict) -> None:  # fmt: skip
+        if not hasattr(self, "admission_import"):  # settings opened before ADM-1
+            self.admission_import = {}
+        self.admission_import[f"{stage}:{unit_code}"] = {"level": level, "delegate": delegate}
 
     @event("ControlledFieldsSet")
     def _controlled_fields_set(self, scope: str, fields: list[str], meta: dict) -> None:

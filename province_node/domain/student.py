@@ -11,16 +11,22 @@ from eventsourcing.domain import Aggregate, event
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
 from province_node.domain.key_data_change import IDENTITY_FIELDS
+from province_node.domain.profile import derived_pinyin
 from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
 from province_node.domain.workflow_defaults import BusinessType
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
 DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
-PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment"}
+PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment", "admission_junior", "admission_senior"}
 #: What the one lock names when a business holds the record, for the refusal.
-_IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "deletion": "删除申请",
-                     "migration": "学籍转移"}  # fmt: skip
+_IN_FLIGHT_LABELS = {
+    "transfer": "跨省业务",
+    "enrollment": "跨省业务",
+    "deletion": "删除申请",
+    "dropout": "控辍保学",  # DRP-1: an open dropout case holds the record until the return
+    "migration": "学籍转移",  # ORG-3: held until the receiving school decides
+}
 
 
 class Student(Aggregate):
@@ -29,6 +35,11 @@ class Student(Aggregate):
     suspension = None  # records stored before CHG-1 existed have none
     graduation = None  # GRD-1: {"id", "kind", "stage", "date", "school_code", "class_code"}
     promoted_to: int | None = None  # GRD-3: the school year the last promotion moved it into
+    #: ADM-2: the admission that brought it to its school: {"id", "stage", "from_school",
+    #: "from_class"}; while `class_code` is None the record awaits its class (待分班).
+    admission = None
+    #: DAY-1: the record beyond its identity (`province_node.domain.profile.FIELDS`)
+    profile: dict | None = None
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -261,6 +272,61 @@ class Student(Aggregate):
         """GRD-3: one grade up into `school_year` (the class keeps its code, ID-5)."""
         self.promoted_to = school_year
 
+    # --- ADM-2 / ADM-3: admission into the next stage (`Admission`) ----------------------
+
+    @event("JoinedByAdmission")
+    def join_by_admission(self, admission_id: str, business: str, school_code: str, stage: str,
+                          meta: dict) -> None:  # fmt: skip
+        """调档: the admitting school's student now, in school, awaiting its class; the
+        admission holds the record until 分班 (nothing else may start meanwhile)."""
+        self.admission = {"id": admission_id, "stage": stage, "from_school": self.school_code,
+                          "from_class": self.class_code}  # fmt: skip
+        self.status = status_after(BusinessType(business), self.status)
+        self.school_code, self.class_code = school_code, None
+        self._take(business, admission_id)
+
+    @event("PlacedByAdmission")
+    def place_by_admission(self, admission_id: str, class_code: str, meta: dict) -> None:
+        """分班: the admitted student's class; the admission is done."""
+        self.class_code = class_code
+        self._release(admission_id)
+
+    def roll_back_admission(self, admission_id: str, reason: str, meta: dict) -> None:
+        """招生回退: a graduate of the school it graduated from again, as before the pull."""
+        self._admission_rolled_back(admission_id=admission_id, reason=reason,
+                                    school_code=self.admission["from_school"],
+                                    class_code=self.admission["from_class"], meta=meta)  # fmt: skip
+
+    @event("AdmissionRolledBack")
+    def _admission_rolled_back(self, admission_id: str, reason: str, school_code: str,
+                               class_code: str, meta: dict) -> None:  # fmt: skip
+        self.status = StudentStatus.GRADUATED.value
+        self.school_code, self.class_code = school_code, class_code
+        self.admission = None
+        self._release(admission_id)
+
+    # --- DAY-1…DAY-7: record maintenance 学籍数据维护 --------------------------------------
+
+    def check_editable(self, school_code: str) -> None:
+        if school_code != self.school_code:
+            raise Forbidden("只能维护本校学生的学籍信息", code="outside_jurisdiction")
+        if self.status in (DELETED, StudentStatus.TRANSFERRED_OUT.value):
+            raise DomainError(f"学籍状态为“{self.status}”的学生不能维护信息", code="not_editable")
+
+    @event("Edited")
+    def edit(self, changes: dict, before: dict, reason: str | None, meta: dict) -> None:
+        """Fields edited directly, each edit one event with its actor and reason; `before`
+        keeps the values they replace (the change history DAY-3/DAY-4 filter by)."""
+        profile = dict(self.profile or {})
+        for key, value in changes.items():
+            if key in ("ethnicity", "class_code"):  # key data a province left uncontrolled
+                setattr(self, key, value)
+            elif value is None:
+                profile.pop(key, None)
+            else:
+                profile[key] = value
+        self.profile = profile
+
     # --- REG-9: "apply for deletion" (误操作删除) → the supervising bureau confirms -------------
 
     def check_deletion_request(self, school_code: str) -> None:
@@ -303,6 +369,8 @@ class Student(Aggregate):
 
     @property
     def stage(self) -> Stage:
+        if self.class_code is None:  # admitted, awaiting its class (ADM-2)
+            return Stage(self.admission["stage"])
         return ClassCode.parse(self.class_code).stage
 
     def imported_history(self) -> list[dict]:
@@ -335,6 +403,9 @@ class Student(Aggregate):
             "in_flight": self.in_flight and self.in_flight | {"label": self.in_flight_label},
             "suspension": self.suspension,
             "graduation": self.graduation,
+            "admission": self.admission,
+            "profile": dict(self.profile or {}),
+            "name_pinyin": (self.profile or {}).get("name_pinyin") or derived_pinyin(self.name),
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }

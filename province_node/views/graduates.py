@@ -26,11 +26,13 @@ GRADUATE_COLUMNS = (
     "graduation_stage",
     "graduation_date",
     "supervising_unit",
+    "graduation_school_code",
+    "admission_status",
 )
 
 _FILTERS = (
     ("stage", "graduation_stage"),
-    ("school_code", "school_code"),
+    ("school_code", "graduation_school_code"),
     ("kind", "graduation_kind"),
     ("student_number", "student_number"),
 )
@@ -53,8 +55,11 @@ def graduates(connection: Any, table: Table, filters: dict, schools: list[str] |
     statement = select(*[table.c[c] for c in GRADUATE_COLUMNS]).where(
         table.c.graduation_date.is_not(None)
     )
-    if schools is not None:
-        statement = statement.where(table.c.school_code.in_(schools))
+    if schools is not None:  # the graduating school's units see its graduates
+        statement = statement.where(table.c.graduation_school_code.in_(schools))
+    if filters.get("admitted") is not None:  # GRD-4 招生状态: pulled by a school of the next stage
+        admitted = table.c.admission_status.is_not(None)
+        statement = statement.where(admitted if filters["admitted"] else ~admitted)
     if filters.get("year"):
         year = str(filters["year"])
         statement = statement.where(

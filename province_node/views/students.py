@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+)
 
 from contracts.codes import StudentStatus
 from projections.batch import Batch, Row
 from projections.machinery import View
+from province_node.domain.profile import FIELDS, Field, term_of
 from province_node.domain.school import School
 from province_node.domain.student import Student
+from xueji.clock import SHANGHAI
 
 
 def _str(name: str, length: int = 40, **kw: Any) -> Column:
@@ -26,6 +39,18 @@ def students_view(prefix: str) -> View:
     metadata = MetaData()
     _school_tables(prefix, metadata)
     _index(_students_table(prefix, metadata))
+    # DAY-7: which records of a school had their changing fields updated in a term
+    Table(
+        f"{prefix}_v_updates",
+        metadata,
+        _str("key", 50, primary_key=True),  # student id + term
+        _str("term", 6),
+        _str("school_code", 10),
+        _str("student_id", 36),
+        Column("fields", String(500)),
+        _str("last_at"),
+        Index(f"{prefix}_v_updates_term_idx", "term", "school_code"),
+    )
     view = View("students", metadata)
     _Handlers(view)
     return view
@@ -49,6 +74,23 @@ def _school_tables(prefix: str, metadata: MetaData) -> None:
     )
 
 
+#: Profile fields already columns of their own (the statistics count them).
+_FLAG_COLUMNS = frozenset({"migrant", "left_behind", "special_needs"})
+_CHANGE_COLUMNS = {"migrant": "migrant_changed", "migrant_worker": "migrant_changed",
+                   "left_behind": "left_behind_changed",
+                   "rural_left_behind": "left_behind_changed"}  # fmt: skip
+
+
+def _profile_column(field: Field) -> Column:
+    if field.kind == "bool":
+        return Column(field.key, Boolean)
+    if field.kind == "number":
+        return Column(field.key, Float)
+    if field.kind in ("list", "object"):
+        return Column(f"{field.key}_count", Integer)  # how many (family members …)
+    return _str(field.key, min(field.max_length, 200))
+
+
 def _students_table(prefix: str, metadata: MetaData) -> Table:
     return Table(
         f"{prefix}_v_students",
@@ -63,12 +105,18 @@ def _students_table(prefix: str, metadata: MetaData) -> Table:
         *[_str(n) for n in ("status", "auth_status", "registration_id")],
         Column("has_photo", Boolean, nullable=False),
         *[Column(n, Boolean) for n in ("migrant", "left_behind", "special_needs")],
+        # DAY-1: the record's other fields, so QRY-1's custom conditions reach them
+        *[_profile_column(f) for f in FIELDS.values() if f.key not in _FLAG_COLUMNS],
+        # DAY-3 / DAY-4: 是否存在变更历史 — a flag set before was changed
+        *[Column(n, Boolean) for n in ("migrant_changed", "left_behind_changed")],
         Column("guardians_count", Integer, nullable=False),
         *[_str(n, 60) for n in ("guardian_name", "guardian_relation", "guardian_id_number")],
         *[_str(n, 40) for n in ("registered_at", "registered_by", "registered_unit")],
         *[_str(n, 40) for n in ("last_change_at", "last_change_type", "last_change_by")],
         # GRD-1 / GRD-4: the last graduation (毕业/结业/肄业), its stage and day
         *[_str(n, 12) for n in ("graduation_kind", "graduation_stage", "graduation_date")],
+        _str("graduation_school_code", 10),  # the school it graduated from (GRD-4's school)
+        _str("admission_status", 12),  # ADM-2: 待分班 / 已分班 after the archive pull
         _str("promoted_to", 4),  # GRD-3: the school year the last promotion moved it into
         Column("deletion_requested", Boolean, nullable=False),
         _str("deletion_reason", 500),
@@ -90,7 +138,7 @@ def _index(students: Table) -> None:
             ("status", "name", "student_number", "student_id"),  # name part: count and keys
             ("id_number",),
             ("region_code", "grade"),
-            ("graduation_date", "school_code"),  # GRD-4: graduates by year
+            ("graduation_date", "graduation_school_code"),  # GRD-4: graduates by year
         )
     ):
         # PostgreSQL allows 63 characters per name: numbered, not spelled out.
@@ -102,7 +150,7 @@ class _Handlers:
 
     def __init__(self, view: View) -> None:
         self.schools, self.classes = view.table("schools"), view.table("classes")
-        self.students = view.table("students")
+        self.students, self.updates = view.table("students"), view.table("updates")
         view.on(School.Registered)(self.school)
         view.on(School.ClassOpened)(self.klass)
         view.on(Student.Registered)(self.registered)
@@ -120,6 +168,10 @@ class _Handlers:
         view.on(Student.Graduated)(self.graduated)
         view.on(Student.GraduationRolledBack)(self.graduation_rolled_back)
         view.on(Student.Promoted)(self.promoted)
+        view.on(Student.Edited)(self.edited)
+        view.on(Student.JoinedByAdmission)(self.joined_by_admission)
+        view.on(Student.PlacedByAdmission)(self.placed_by_admission)
+        view.on(Student.AdmissionRolledBack)(self.admission_rolled_back)
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -205,12 +257,72 @@ class _Handlers:
         graduation = {"graduation_kind": e.kind, "graduation_date": e.graduation_date}
         row = batch.get(self.students, str(e.originator_id)) or {}
         stage = row.get("stage") or (row.get("class_code") or "")[4:5]
-        _update(batch, self.students, e, status=e.status, graduation_stage=stage, **graduation)
+        graduation |= {"graduation_stage": stage, "graduation_school_code": row.get("school_code")}
+        _update(batch, self.students, e, status=e.status, admission_status=None, **graduation)
 
     def graduation_rolled_back(self, batch: Batch, e: Any) -> None:
         status = StudentStatus.ENROLLED.value
-        nothing = dict.fromkeys(("graduation_kind", "graduation_stage", "graduation_date"))
+        nothing = dict.fromkeys(
+            ("graduation_kind", "graduation_stage", "graduation_date", "graduation_school_code")
+        )
         _update(batch, self.students, e, status=status, **nothing)
+
+    def edited(self, batch: Batch, e: Any) -> None:
+        """DAY-1…DAY-7: the edited fields' columns; a flag that had a value and changed marks
+        the record's change history (DAY-3/DAY-4)."""
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        changes: dict[str, Any] = {}
+        for key, value in e.changes.items():
+            field = FIELDS.get(key)
+            if key == "class_code":
+                klass = batch.get(self.classes, f"{row.get('school_code')}:{value}") or {}
+                changes |= {k: v for k, v in klass.items() if k != "key"} | {"class_code": value}
+            elif field is not None and field.kind == "object":
+                changes[key if key in _FLAG_COLUMNS else f"{key}_count"] = (
+                    bool(value) if key in _FLAG_COLUMNS else (1 if value else 0)
+                )
+            elif field is not None and field.kind == "list":
+                changes[f"{key}_count"] = len(value or [])
+            else:
+                changes[key] = value
+            history = _CHANGE_COLUMNS.get(key)
+            if history and e.before.get(key) is not None and e.before.get(key) != value:
+                changes[history] = True
+        _update(batch, self.students, e, **changes)
+        updated = sorted(k for k in e.changes if k in FIELDS and FIELDS[k].updates)
+        if updated:  # DAY-7: the county's term review lists it
+            term = term_of(e.timestamp.astimezone(SHANGHAI).date())
+            key = f"{e.originator_id}:{term}"
+            known = batch.get(self.updates, key)
+            fields = sorted({*updated, *((known or {}).get("fields") or "").split(",")} - {""})
+            school, at = row.get("school_code"), e.timestamp.isoformat()
+            update = {"key": key, "term": term, "school_code": school, "last_at": at}
+            update |= {"student_id": str(e.originator_id), "fields": ",".join(fields)}
+            batch.put(self.updates, update)
+
+    def joined_by_admission(self, batch: Batch, e: Any) -> None:
+        """ADM-2 调档: in school at the admitting school, no class yet (the graduation stays)."""
+        self._place(batch, e, e.school_code, None, status=StudentStatus.ENROLLED.value,
+                    admission_status="待分班", stage=e.stage)  # fmt: skip
+
+    def placed_by_admission(self, batch: Batch, e: Any) -> None:
+        row = batch.get(self.students, str(e.originator_id)) or {}
+        self._place(batch, e, row.get("school_code"), e.class_code, admission_status="已分班")
+
+    def admission_rolled_back(self, batch: Batch, e: Any) -> None:
+        """招生回退: a graduate of its old school and class again."""
+        self._place(batch, e, e.school_code, e.class_code, status=StudentStatus.GRADUATED.value,
+                    admission_status=None)  # fmt: skip
+
+    def _place(self, batch: Batch, e: Any, school_code: str | None, class_code: str | None,
+               **changes: Any) -> None:  # fmt: skip
+        """The record moved school or class: that school's and class's columns with it."""
+        school = batch.get(self.schools, str(School.create_id(school_code or ""))) or {}
+        klass = batch.get(self.classes, f"{school_code}:{class_code}") or {}
+        blank = dict.fromkeys(("class_name", "grade", "entry_year"))
+        moved = {k: v for k, v in (school | blank | klass).items() if k not in ("key", "school_id")}
+        moved |= {"school_code": school_code, "class_code": class_code}
+        _update(batch, self.students, e, **(moved | changes))
 
     def promoted(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e, promoted_to=str(e.school_year))
@@ -257,3 +369,24 @@ def _changed(row: Row, e: Any) -> Row:
     row["last_change_type"] = type(e).__name__
     row["last_change_by"] = meta.get("account")
     return row
+
+
+def updates_by_school(connection: Any, table: Table, term: str, schools: list[str]) -> dict:
+    """DAY-7: how many records of each school had their changing fields updated in `term`."""
+    statement = (
+        select(table.c.school_code, func.count())
+        .where(table.c.term == term, table.c.school_code.in_(schools))
+        .group_by(table.c.school_code)
+    )
+    return {code: count for code, count in connection.execute(statement)}
+
+
+def class_numbers(connection: Any, table: Table, school_code: str, class_code: str) -> list[str]:
+    """DAY-2: the in-school records of a class, by number."""
+    statement = (
+        select(table.c.student_number)
+        .where(table.c.school_code == school_code, table.c.class_code == class_code)
+        .where(table.c.status == StudentStatus.ENROLLED.value)
+        .order_by(table.c.student_number)
+    )
+    return [r[0] for r in connection.execute(statement)]

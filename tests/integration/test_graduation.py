@@ -15,11 +15,11 @@ import pytest
 from openpyxl import load_workbook
 
 from simulations.demo import DEMO_PASSWORD, school_code
-from tests.support.cases import enrolled_student, graduate, initiate
+from tests.support.cases import admit_fully, enrolled_student, graduate, initiate
 from tests.support.mesh import Mesh
 from xueji.clock import SHANGHAI
 
-TIANHE = "3440106002"
+TIANHE, PRIMARY = "3440106002", "3440106001"
 GRADUATING, GRADE_SEVEN = "2023201", "2025201"
 PATH = "/api/v1/graduations"
 
@@ -182,11 +182,14 @@ def _count(types: list[str], name: str) -> int:
 
 async def test_grd_a_school_year_in_one_province(mesh: Mesh) -> None:
     """Jul: the graduating grade graduates; Aug 10 24:00: the others move up and next year's
-    grade-1 classes open; Sep: new entrants register into them, and a junior graduate goes on
-    to senior high in another province (PGE-1) straddling the new year."""
+    grade-1 classes open; Sep: new entrants register into them, last summer's primary graduate
+    is admitted into one (ADM-2), and a junior graduate goes on to senior high in another
+    province (PGE-1) straddling the new year."""
     younger = await enrolled_student(mesh, "44", 871, class_code=GRADE_SEVEN, school=TIANHE)
     leaver = await enrolled_student(mesh, "44", 872, class_code=GRADUATING, school=TIANHE)
+    pupil = await enrolled_student(mesh, "44", 874, class_code="2022101", school=PRIMARY)
     mesh.clock.set(datetime(2027, 7, 10, 9, 0, tzinfo=SHANGHAI))
+    await graduate(mesh, pupil, "44", PRIMARY)
     whole = await _apply(mesh, {"class_codes": [GRADUATING]})
     assert [s["student_number"] for s in whole["students"]] == [leaver]
     for unit, role in ((TIANHE, "approver"), ("440106", "registrar")):
@@ -207,6 +210,14 @@ async def test_grd_a_school_year_in_one_province(mesh: Mesh) -> None:
     applied = await mesh.post("44", "/api/v1/applications", as_=f"{TIANHE}_registrar",
                               json=suspension)  # fmt: skip
     assert applied.json()["before"]["grade"] == 8  # grade 7 last year
+    admission = await admit_fully(mesh, pupil, TIANHE, importer="440106")
+    placed = await mesh.post("44", f"/api/v1/admissions/{admission['id']}/assign-class",
+                             as_=f"{TIANHE}_registrar", json={"class_code": "2027201"})  # fmt: skip
+    assert placed.status_code == 200, placed.text
+    record = await _record(mesh, pupil)
+    assert (record["status"], record["school_code"], record["class_code"]) == (
+        "在校", TIANHE, "2027201",
+    )  # fmt: skip
     senior = school_code("340104", 4)
     pge = await initiate(mesh, leaver, path="/api/v1/enrollments", class_code="2027301",
                          registrar=f"{senior}_registrar")  # fmt: skip

@@ -107,16 +107,20 @@ async def test_sys2_province_overrides_key_dates(mesh: Mesh) -> None:
 async def test_sys2_key_dates_nothing_reads_yet_are_refused(mesh: Mesh) -> None:
     """Stored and never read would be a 200 that changes nothing: a 422 naming it."""
     path = "/api/v1/admin/key-dates"
-    for key, value in (
-        ("promotion", [8, 20]),
-        ("graduation_deadline", [7, 20]),
-        ("pge_admission_deadline", [11, 20]),
-    ):
+    for key, value in (("pge_admission_deadline", [11, 20]),):
         refused = await mesh.patch("44", path, as_="440000_sysadmin", json={key: value})
         assert refused.status_code == 422, refused.text
         assert (refused.json()["field"], refused.json()["code"]) == (key, "key_date_not_in_use")
     unchanged = (await mesh.get("44", path, as_="440106_registrar")).json()
-    assert unchanged["promotion"] == [8, 10] and unchanged["pge_admission_deadline"] == [11, 30]
+    assert unchanged["pge_admission_deadline"] == [11, 30]
+    # GRD-3, GRD-1 and ADM-4 read theirs: the province sets them.
+    for key, value in (
+        ("promotion", [8, 20]),
+        ("graduation_deadline", [7, 20]),
+        ("junior_admission_window", {"start": [7, 1], "end": [9, 30]}),
+    ):
+        changed = await mesh.patch("44", path, as_="440000_sysadmin", json={key: value})
+        assert changed.status_code == 200 and changed.json()[key] == value, changed.text
 
 
 async def test_sys2_working_days_skip_the_national_day_week(mesh: Mesh) -> None:

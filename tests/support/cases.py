@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
+
+from openpyxl import Workbook
 
 from contracts.ids import Sex
 from simulations.population import Person
@@ -135,3 +138,34 @@ async def graduate(mesh: Mesh, number: str, province: str = "44", school: str | 
         graduation = decided.json()
     assert graduation["status"] == "approved", graduation
     return graduation
+
+
+async def admit_fully(mesh: Mesh, number: str, school: str, importer: str,
+                      stage: str = "2", province: str = "44") -> dict:  # fmt: skip
+    """ADM-1/ADM-2 for one graduate: listed by `importer`, admitted, every step approved,
+    the archive pulled; the admission awaits its class."""
+    found = await mesh.get(province, f"/api/v1/students/{number}",
+                           as_=f"{province}0000_registrar")  # fmt: skip
+    book = Workbook()
+    book.active.append(["全国学籍号", "姓名", "录取学校标识码"])
+    book.active.append([number, found.json()["name"], school])
+    data = BytesIO()
+    book.save(data)
+    imported = await mesh.post(province, "/api/v1/admissions/import", as_=f"{importer}_registrar",
+                               data={"stage": stage},
+                               files={"file": ("名单.xlsx", data.getvalue())})  # fmt: skip
+    assert imported.status_code == 201 and imported.json()["listed"] == 1, imported.text
+    admission_id = imported.json()["admission_ids"][0]
+    path = f"/api/v1/admissions/{admission_id}"
+    admission = (await mesh.post(province, f"{path}/admit", as_=f"{school}_registrar")).json()
+    while admission["status"] == "in_progress":
+        step = admission["step"]
+        role = "approver" if step["level"] == "school" else "registrar"
+        decided = await mesh.post(province, f"{path}/decisions", as_=f"{step['unit_code']}_{role}",
+                                  json={"approve": True, "opinion": "同意"})  # fmt: skip
+        assert decided.status_code == 200, decided.text
+        admission = decided.json()
+    assert admission["status"] == "approved", admission
+    pulled = await mesh.post(province, f"{path}/archive-pull", as_=f"{school}_registrar")
+    assert pulled.status_code == 200, pulled.text
+    return pulled.json()

@@ -70,6 +70,7 @@ def requiring(requirement: policy.Requirement) -> type[Session]:
 
 SchoolRegistrar = requiring(policy.SCHOOL_REGISTRAR)
 BureauRegistrar = requiring(policy.BUREAU_REGISTRAR)
+Registrar = requiring(policy.REGISTRAR)
 Sysadmin = requiring(policy.SYSADMIN)
 ProvinceSysadmin = requiring(policy.PROVINCE_SYSADMIN)
 BureauSysadmin = requiring(policy.BUREAU_SYSADMIN)

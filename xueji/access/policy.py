@@ -80,6 +80,15 @@ BUREAU_REGISTRAR = Requirement(
     "bureau_registrar_only",
     "此项业务由教育行政部门学籍管理员办理",
 )
+#: ADM-1: the admission result list is imported by the registrar of the unit the province's
+#: import setting names — a school's or a bureau's (which one, the domain says); DRP-3
+#: 控辍保学措施 by the school's or a bureau's registrar of the student's jurisdiction.
+REGISTRAR = Requirement(
+    frozenset({Role.REGISTRAR}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY, Level.SCHOOL}),
+    "registrar_only",
+    "此项业务由学籍管理员办理",
+)
 #: SYS-1…SYS-3 province configuration, REG-5 sweeps run by hand, AUD-3 view rebuilds.
 PROVINCE_SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}),

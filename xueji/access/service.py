@@ -19,6 +19,7 @@ from xueji.access.passwords import (
     verify_password,
 )
 from xueji.access.policy import AccessPolicy, Jurisdiction
+from xueji.access.reads import ReadAudit
 from xueji.access.sessions import Session, SessionEnded, SessionRegistry
 from xueji.access.throttle import LoginThrottle
 from xueji.logs import get_logger
@@ -33,7 +34,7 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class AccessService(ExportConfirmations):
+class AccessService(ExportConfirmations, ReadAudit):
     def __init__(
         self, app: Application, writer: Writer, jurisdiction: Jurisdiction, clock: Clock
     ) -> None:
