@@ -20,6 +20,7 @@ from province_node.api import (
     cases,
     dropouts,
     health,
+    org,
     pending,
     preschool,
     problems,
@@ -43,7 +44,9 @@ from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
+from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
+from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
@@ -112,6 +115,7 @@ def create_app(
         health.router,
         auth,
         admin,
+        org.router,  # before `schools`: /schools/changes is not a school code
         schools.router,
         registrations.router,
         preschool.router,
@@ -150,6 +154,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     org = OrgTree.for_province(province, await schools.schools())
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
+    accounts_for = seed.accounts  # ORG-1, ORG-2: new units get the accounts a seed gives
+    org_changes = OrgChangeService(node, writer, org, access, views, clock, accounts_for, seed.demo)
+    await org_changes.restore_tree()  # ORG-1: regions added or renamed since the table shipped
     if accounts := _seed_accounts(seed, org):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", province=province, added=added)
@@ -211,6 +218,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
+        org_changes=org_changes,
+        migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock, views),

@@ -16,6 +16,8 @@ from province_node.configuration import SettingsService
 from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
+from province_node.migrations import MigrationService
+from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
 from province_node.preschool import PreschoolService
 from province_node.promotions import PromotionService
@@ -67,6 +69,10 @@ class NodeRuntime:
     promotions: PromotionService | None = None
     #: The school directory and its classes.
     schools: SchoolService | None = None
+    #: ORG-1, ORG-2, ORG-4: region and school changes, the school profile.
+    org_changes: OrgChangeService | None = None
+    #: ORG-3: record migrations out of a school being revoked.
+    migrations: MigrationService | None = None
     #: SYS-1…SYS-3, KDC-1: the province's switches, key dates, workflow, controlled fields.
     configuration: SettingsService | None = None
     #: REG-6, REG-7, REG-9: registration review and reporting.

@@ -12,6 +12,7 @@ from province_node.console import (
     dropouts,
     imports,
     national,
+    org,
     registration,
     review,
     school_year,
@@ -78,6 +79,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        org.router,
         dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,
         statistics.router,

@@ -25,6 +25,7 @@ _IN_FLIGHT_LABELS = {
     "enrollment": "跨省业务",
     "deletion": "删除申请",
     "dropout": "控辍保学",  # DRP-1: an open dropout case holds the record until the return
+    "migration": "学籍转移",  # ORG-3: held until the receiving school decides
 }
 
 

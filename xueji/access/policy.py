@@ -103,6 +103,22 @@ BUREAU_SYSADMIN = Requirement(
     "bureau_sysadmin_only",
     "此项操作由省、地市或区县系统管理员办理",
 )
+#: ORG-1, ORG-2: the province imports the change files of the institution code system and
+#: confirms region changes ([002 §20]: 省级教育部门学籍管理员; its sysadmin too).
+PROVINCE_ORG = Requirement(
+    frozenset({Role.REGISTRAR, Role.SYSADMIN}),
+    frozenset({Level.PROVINCE}),
+    "province_org_only",
+    "此项业务由省级学籍管理员或系统管理员办理",
+)
+#: ORG-2 confirmations, ORG-4 profile edits: a registrar or sysadmin of a school or bureau
+#: (which unit keeps which field, and which bureau confirms, the domain says).
+ORG_EDITOR = Requirement(
+    frozenset({Role.REGISTRAR, Role.SYSADMIN}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY, Level.SCHOOL}),
+    "org_editor_only",
+    "此项业务由学籍管理员或系统管理员办理",
+)
 #: SYS-2: the national calendar is entered by the ministry's sysadmin.
 MINISTRY_SYSADMIN = Requirement(
     frozenset({Role.SYSADMIN}),

@@ -55,6 +55,8 @@ def active_path(menu: list[dict], path: str) -> str | None:
 REGISTRARS = frozenset({"registrar"})
 DECIDERS = frozenset({"registrar", "approver"})
 WORKERS = frozenset({"registrar", "approver"})
+#: 学校管理 (ORG): registrars keep school data, sysadmins too [002 §20].
+ORG_ROLES = frozenset({"registrar", "sysadmin"})
 #: At a school the approver (学籍主管领导) decides and the registrar prepares and reports.
 NOT_SCHOOL_REGISTRAR = frozenset({("school", "registrar")})
 
@@ -178,6 +180,20 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("学生统计", "/statistics", roles=WORKERS),
                 ),
             ),
+        ),
+    ),
+    # ORG-1, ORG-2, ORG-4 [002 §20]: the profile for schools and bureaus, the change files'
+    # confirmation for the bureaus, the region changes for the province.
+    Item(
+        "学校管理",
+        roles=ORG_ROLES,
+        levels=SCHOOL | BUREAUS,
+        children=(
+            Item("学校信息", "/org/schools"),
+            Item("学校变更", "/org/school-changes", levels=BUREAUS),
+            Item("区划变更", "/org/regions", levels=frozenset({"province"})),
+            Item("学生学籍转移", "/org/migrations", roles=REGISTRARS, levels=BUREAUS),
+            Item("学籍转入确认", "/org/migrations/incoming", roles=REGISTRARS, levels=SCHOOL),
         ),
     ),
     # GRD-3: the province's sysadmin runs or resumes the promotion job there.
