@@ -6,6 +6,7 @@ the cells that differ from the record become events, one edit per student."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date
 
 from contracts.errors import ContractError, DomainError
@@ -14,17 +15,21 @@ from contracts.org import OrgTree
 from projections import excel
 from projections.service import Views
 from province_node.application import ProvinceNode
-from province_node.domain.profile import FIELDS, Field, check_edit
+from province_node.domain.profile import FIELDS, SPECIAL_FIELDS, Field, check_edit
 from province_node.excel import table
 from province_node.views.students import class_numbers
 from xueji.access.service import AccessService
 from xueji.clock import Clock
 from xueji.store import Writer
 
-#: The fields a cell holds: one value each (lists and blocks are edited on the record page).
+#: The fields a cell holds: one value each (lists are edited on the record page); DAY-5's
+#: special-education block is one cell per field, `special_needs.<key>`.
 CELL_FIELDS = [
-    f for f in FIELDS.values() if f.kind in ("text", "choice", "bool", "number", "month")
+    *(f for f in FIELDS.values() if f.kind in ("text", "choice", "bool", "number", "month")),
+    *(replace(f, key=f"special_needs.{f.key}") for f in SPECIAL_FIELDS),
 ]
+CELLS = {f.key: f for f in CELL_FIELDS}
+SPECIAL = "special_needs."
 KEY_COLUMNS = (
     table.Column("student_number", "全国学籍号", note="不可修改：用于识别学生"),
     table.Column("name", "姓名", note="不可修改：关键数据须通过关键数据变更办理"),
@@ -79,6 +84,17 @@ def _parsed(field: Field, text: str | None) -> object:
     return text
 
 
+def _changes(keys: list[str], values: dict) -> dict:
+    """A row's cells as the record's fields; the special-education cells make one block
+    (all empty: the block is cleared)."""
+    changes = {k: _parsed(CELLS[k], values.get(k)) for k in keys if not k.startswith(SPECIAL)}
+    special = [k for k in keys if k.startswith(SPECIAL)]
+    if special:
+        block = {k.removeprefix(SPECIAL): _parsed(CELLS[k], values.get(k)) for k in special}
+        changes["special_needs"] = {k: v for k, v in block.items() if v is not None} or None
+    return changes
+
+
 class BatchEdits:
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
                  clock: Clock, exports: AccessService) -> None:  # fmt: skip
@@ -99,8 +115,10 @@ class BatchEdits:
             found = []
             for number in numbers:
                 record = self.node.student(number)
-                values = record["profile"] | {k: record[k] for k in ("student_number", "name")}
-                found.append(tuple(_cell(FIELDS[c.key], values.get(c.key)) if c.key in FIELDS
+                profile = record["profile"]
+                values = profile | {k: record[k] for k in ("student_number", "name")}
+                values |= {SPECIAL + k: v for k, v in (profile.get("special_needs") or {}).items()}
+                found.append(tuple(_cell(CELLS[c.key], values.get(c.key)) if c.key in CELLS
                                    else values.get(c.key) for c in columns))  # fmt: skip
             return found
 
@@ -130,8 +148,8 @@ class BatchEdits:
                 student.check_editable(meta.unit_code)
                 if values["name"] != student.name:
                     raise DomainError(KEY_CHANGED, code="key_column_changed", field="name")
-                changes = {k: _parsed(FIELDS[k], values.get(k)) for k in keys}
                 record = student.record()
+                changes = _changes(keys, values)
                 code = student.school_code
                 if code not in controlled_by_school:
                     controlled_by_school[code] = self.node.controlled_fields(code, self.org)[
@@ -139,7 +157,7 @@ class BatchEdits:
                     ]
                 checked = check_edit(changes, record, controlled_by_school[code], today)
             except (ContractError, DomainError) as refused:
-                label = FIELDS[refused.field].label if refused.field in FIELDS else None
+                label = CELLS[refused.field].label if refused.field in CELLS else None
                 where = f"（{label}）" if label else ""
                 problems.append({"row": row, "messages": [f"第{row}行{where}：{refused.message}"]})
                 continue

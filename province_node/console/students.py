@@ -14,12 +14,9 @@ from contracts.errors import ContractError, DomainError
 from contracts.ids import parse_student_number
 from province_node.console import read_model
 from province_node.domain.profile import (
-    DEGREES,
-    DISABILITY_TYPES,
     FIELDS,
-    PROOF_TYPES,
     RELATIONS,
-    STUDY_TYPES,
+    SPECIAL_FIELDS,
     visible_fields,
 )
 from xueji.access import reads
@@ -209,12 +206,7 @@ async def edit_save(request: Request, user: SchoolRegistrar, policy: Policy,
     return await _edit_page(request, user, policy, number, done="已保存")
 
 
-SPECIAL_CHOICES = {
-    "disability_type": ("残疾类型", DISABILITY_TYPES),
-    "study_type": ("特教学生就读类型", STUDY_TYPES),
-    "proof_type": ("残疾证明类型", PROOF_TYPES),
-    "degree": ("残疾程度", DEGREES),
-}
+SPECIAL_CHOICES = {f.key: (f.label, f.choices) for f in SPECIAL_FIELDS if f.kind == "choice"}
 
 
 def form_changes(posted, record: dict) -> dict:

@@ -171,6 +171,16 @@ DISABILITY_TYPES = (
 STUDY_TYPES = ("普通学校随班就读", "特教学校就读", "送教上门")
 PROOF_TYPES = ("残疾证", "医院残疾证明", "有明显残疾症状")
 DEGREES = ("1级", "2级", "3级", "4级")
+#: DAY-5: the special-education block's fields (`special_needs.<key>`), for the forms and the
+#: Excel round trip.
+SPECIAL_FIELDS = (
+    Field("disability_type", "残疾类型", "choice", DISABILITY_TYPES),
+    Field("study_type", "特教学生就读类型", "choice", STUDY_TYPES),
+    Field("proof_type", "残疾证明类型", "choice", PROOF_TYPES),
+    Field("degree", "残疾程度", "choice", DEGREES),
+    Field("certificate_number", "残疾证书号", max_length=40),
+    Field("description", "残疾情况描述", max_length=200),
+)
 RELATIONS = ("父亲", "母亲", "祖父", "祖母", "外祖父", "外祖母", "兄弟姐妹", "其他亲属", "其他")
 MOST_ITEMS = 20  # family members, study history, awards, punishments: per list
 

@@ -268,3 +268,42 @@ async def test_qry6_flag_statistics_on_the_hub_equal_the_sum_of_the_provinces(me
         assert "各省在校生人数" in page.text and "安徽省" in page.text and "广东省" in page.text
         sheet = await client.get("/statistics/export?by=stage&flag=migrant")
         assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+
+
+async def test_day5_special_education_round_trips_through_excel(mesh: Mesh) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from simulations.demo import DEMO_PASSWORD
+
+    first = await enrolled_student(mesh, "44", 714, "曹特一", class_code="2025202", school=JUNIOR)
+    second = await enrolled_student(mesh, "44", 715, "曹特二", class_code="2025202", school=JUNIOR)
+    path = "/api/v1/students/batch-edit"
+    fields = "disabled,special_needs.study_type,special_needs.proof_type,special_needs.degree"
+    confirmed = {"X-Export-Confirmer": f"{JUNIOR}_approver",
+                 "X-Export-Confirmer-Password": DEMO_PASSWORD}  # fmt: skip
+    exported = await mesh.get("44", path, as_=f"{JUNIOR}_registrar", headers=confirmed,
+                              params={"class_code": "2025202", "fields": fields})  # fmt: skip
+    assert exported.status_code == 200, exported.text
+    book = load_workbook(BytesIO(exported.content))
+    sheet = book.active
+    assert [c.value for c in sheet[1]] == [
+        "全国学籍号", "姓名", "是否残疾人", "特教学生就读类型", "残疾证明类型", "残疾程度",
+    ]  # fmt: skip
+    rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
+    for column, value in ((3, "是"), (4, "特教学校就读"), (5, "医院残疾证明"), (6, "2级")):
+        sheet.cell(rows[first], column, value)
+    for column, value in ((3, "是"), (5, "残疾证")):  # no study type: refused, its column named
+        sheet.cell(rows[second], column, value)
+    out = BytesIO()
+    book.save(out)
+    imported = await mesh.post("44", path, as_=f"{JUNIOR}_registrar",
+                               files={"file": ("特教.xlsx", out.getvalue())})  # fmt: skip
+    result = imported.json()
+    assert (result["changed"], result["failed"]) == (1, 1), result
+    assert "（特教学生就读类型）" in result["problems"][0]["messages"][0]
+    record = (await mesh.get("44", f"/api/v1/students/{first}", as_="440000_registrar")).json()
+    assert record["profile"]["special_needs"] == {
+        "study_type": "特教学校就读", "proof_type": "医院残疾证明", "degree": "2级",
+    }  # fmt: skip
