@@ -65,6 +65,7 @@ def create_app(
             await stop_tasks(tasks)
             await runtime.bus.close()
             runtime.writer.shutdown()
+            runtime.hub.close()  # the store's connections (a PostgreSQL server counts them)
             log.info("hub_stopped")
 
     app = FastAPI(title="xueji hub 跨省业务统一办理平台", lifespan=lifespan)

@@ -106,6 +106,7 @@ def create_app(
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
+            runtime.node.close()  # the store's connections (a PostgreSQL server counts them)
             log.info("node_stopped", province=settings.province)
 
     app = FastAPI(title=f"xueji province node {settings.province}", lifespan=lifespan)

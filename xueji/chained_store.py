@@ -150,3 +150,9 @@ class Factory(SQLAlchemyFactory):
 
     application_recorder_class = ChainedApplicationRecorder
     process_recorder_class = ChainedProcessRecorder
+
+    def close(self) -> None:
+        """The library's factory keeps its engine's pool open on close; a service that stops
+        gives its connections back (a PostgreSQL server counts them against its limit)."""
+        self.datastore.engine.dispose()
+        super().close()
