@@ -10,11 +10,13 @@ from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.calendar_client import HubCalendar
+from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.pending import PendingWork
+from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
@@ -66,3 +68,7 @@ class NodeRuntime:
     reviews: ReviewService | None = None
     #: Student records, their history, REG-9 deletion.
     students: StudentService | None = None
+    #: ID-7: student photos (upload, zip import, export).
+    photos: PhotoService | None = None
+    #: DAY-6: the student card 学籍卡 and the 学生基本信息表.
+    cards: StudentCards | None = None
