@@ -34,14 +34,21 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DASH = "—"
 KINDS = {"card": "学籍卡", "info": "学生基本信息表"}
 _HMT_ID_TYPES = {"6": "香港同胞", "7": "澳门同胞", "8": "台湾同胞", "9": "外籍", "A": "外籍"}
-_CONTROLLED_LABELS = {"name": "姓名", "sex": "性别", "birth_date": "出生日期",
-                      "id_type": "身份证件类型", "id_number": "身份证件号",
-                      "ethnicity": "民族", "class_code": "班级"}  # fmt: skip
+_CONTROLLED_LABELS = {
+    "name": "姓名",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "id_type": "身份证件类型",
+    "id_number": "身份证件号",
+    "ethnicity": "民族",
+    "class_code": "班级",
+}
 
 
 class StudentCards:
-    def __init__(self, node: ProvinceNode, writer: Writer, org: OrgTree, blobs: BlobStore,
-                 clock: Clock) -> None:  # fmt: skip
+    def __init__(
+        self, node: ProvinceNode, writer: Writer, org: OrgTree, blobs: BlobStore, clock: Clock
+    ) -> None:
         self.node, self.writer, self.org, self.blobs, self.clock = node, writer, org, blobs, clock
 
     async def content(self, student_number: str, kind: str = "card") -> dict:
@@ -59,8 +66,9 @@ class StudentCards:
 
         record, history, photo, klass = await self.writer(read)
         names = self._unit_names(record, history)
-        return card_content(record, history, klass, names, photo is not None, kind,
-                            self.clock.now())  # fmt: skip
+        return card_content(
+            record, history, klass, names, photo is not None, kind, self.clock.now()
+        )
 
     async def document(self, student_number: str, kind: str = "card") -> tuple[bytes, str]:
         """The .docx and its file name (学籍卡_姓名_学籍号.docx)."""
@@ -87,8 +95,15 @@ class StudentCards:
         return {c: self.org.unit(c).name for c in codes if c in self.org}
 
 
-def card_content(record: dict, history: list[dict], klass: dict, names: dict[str, str],
-                 has_photo: bool, kind: str, now: datetime) -> dict:  # fmt: skip
+def card_content(
+    record: dict,
+    history: list[dict],
+    klass: dict,
+    names: dict[str, str],
+    has_photo: bool,
+    kind: str,
+    now: datetime,
+) -> dict:
     """The card's fields as text ("—" for what the record does not hold)."""
     profile = record.get("profile") or {}
 
@@ -139,9 +154,16 @@ def _members(record: dict, profile: dict, text) -> list[dict]:
     members = profile.get("family_members") or [
         g | {"guardian": True} for g in record.get("guardians") or []
     ]
-    return [{"relation": text(m.get("relation")), "name": text(m.get("name")),
-             "phone": text(m.get("phone")), "work_unit": text(m.get("work_unit")),
-             "guardian": "是" if m.get("guardian") else "否"} for m in members]  # fmt: skip
+    return [
+        {
+            "relation": text(m.get("relation")),
+            "name": text(m.get("name")),
+            "phone": text(m.get("phone")),
+            "work_unit": text(m.get("work_unit")),
+            "guardian": "是" if m.get("guardian") else "否",
+        }
+        for m in members
+    ]
 
 
 def status_history(history: list[dict], names: dict[str, str]) -> list[dict]:
@@ -184,8 +206,10 @@ def _describe(kind: str, data: dict, names: dict[str, str]) -> str | None:
         case "TransferredOut":
             return f"跨省转出至{_province(data.get('to_province'))}"
         case "Changed":
-            return f"{_label(data.get('business'))}：学籍状态“{data.get('status')}”，{school}，" \
-                   f"班级 {klass}（{data.get('change_date') or DASH}）"  # fmt: skip
+            return (
+                f"{_label(data.get('business'))}：学籍状态“{data.get('status')}”，{school}，"
+                f"班级 {klass}（{data.get('change_date') or DASH}）"
+            )
         case "KeyDataChanged":
             fields = "、".join(_CONTROLLED_LABELS.get(f, f) for f in data.get("changes") or {})
             return f"关键数据变更：{fields or DASH}"

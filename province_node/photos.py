@@ -52,8 +52,15 @@ class ImportScope:
 
 
 class PhotoService:
-    def __init__(self, node: ProvinceNode, writer: Writer, views: Views, clock: Clock,
-                 blobs: BlobStore, exports: AccessService) -> None:  # fmt: skip
+    def __init__(
+        self,
+        node: ProvinceNode,
+        writer: Writer,
+        views: Views,
+        clock: Clock,
+        blobs: BlobStore,
+        exports: AccessService,
+    ) -> None:
         self.node, self.writer, self.views, self.clock = node, writer, views, clock
         self.blobs, self.exports = blobs, exports
 
@@ -82,8 +89,12 @@ class PhotoService:
         if not facts["has_photo"]:
             raise NotFound("该学生暂无照片", field="photo")
         data = await asyncio.to_thread(self.blobs.get, facts["photo"]["blob"])
-        log.info("photo_read", student_number=student_number, account=reader.account,
-                 unit_code=reader.unit_code)  # fmt: skip
+        log.info(
+            "photo_read",
+            student_number=student_number,
+            account=reader.account,
+            unit_code=reader.unit_code,
+        )
         return data
 
     def _set(self, student, data: bytes, photo, source: str, at: str, meta: CommandMeta) -> bool:
@@ -92,21 +103,31 @@ class PhotoService:
         if student.photo and student.photo["blob"] == photo.sha256:
             return False
         self.blobs.put(data)  # content-addressed: stored just before the event naming it
-        student.set_photo(blob=photo.sha256, size=photo.size, width=photo.width,
-                          height=photo.height, source=source, at=at,
-                          meta=meta.as_dict())  # fmt: skip
+        student.set_photo(
+            blob=photo.sha256,
+            size=photo.size,
+            width=photo.width,
+            height=photo.height,
+            source=source,
+            at=at,
+            meta=meta.as_dict(),
+        )
         return True
 
     @staticmethod
     def _facts(student) -> dict:
         photo = student.photo
-        return {"student_number": student.student_number, "has_photo": photo is not None,
-                "photo": photo}  # fmt: skip
+        return {
+            "student_number": student.student_number,
+            "has_photo": photo is not None,
+            "photo": photo,
+        }
 
     # --- the zip import ---------------------------------------------------------------------
 
-    async def import_zip(self, data: bytes, filename: str, scope: ImportScope,
-                         meta: CommandMeta) -> dict:  # fmt: skip
+    async def import_zip(
+        self, data: bytes, filename: str, scope: ImportScope, meta: CommandMeta
+    ) -> dict:
         """Each file of the zip accepted or refused with its reason (nothing of a refused
         file is stored); a zip bomb or a broken zip is refused whole."""
         if not data:
@@ -122,8 +143,13 @@ class PhotoService:
         items = [item for item, _, _ in checked]
         accepted = sum(1 for i in items if i["result"] == "accepted")
         log.info("photos_imported", file=filename, accepted=accepted, files=len(items))
-        return {"file": filename, "total": len(items), "accepted": accepted,
-                "refused": len(items) - accepted, "items": items}  # fmt: skip
+        return {
+            "file": filename,
+            "total": len(items),
+            "accepted": accepted,
+            "refused": len(items) - accepted,
+            "items": items,
+        }
 
     def _store(self, checked: list, filename: str, at: str, meta: CommandMeta) -> None:
         changed = []
@@ -143,8 +169,16 @@ class PhotoService:
 
     # --- the export (SEC-4) -----------------------------------------------------------------
 
-    async def export(self, user, schools: list[str] | None, equals: dict[str, str | None],
-                     confirmer: str, password: str, asked: dict) -> tuple[bytes, int]:  # fmt: skip
+    async def export(
+        self,
+        user,
+        schools: list[str] | None,
+        equals: dict[str, str | None],
+        confirmer: str,
+        password: str,
+        asked: dict,
+        purpose: str = "照片导出",
+    ) -> tuple[bytes, int]:
         """The selected school's (grade's, class's) photos as a zip named by ID number;
         a second account of the unit confirms, and the export is recorded."""
         await self.exports.check_export_confirmer(user, confirmer, password)
@@ -162,7 +196,7 @@ class PhotoService:
 
         named = await self.writer(blobs)
         data = await asyncio.to_thread(self._zip, named)
-        await self.exports.record_export(user, confirmer, "照片导出", asked, len(named))
+        await self.exports.record_export(user, confirmer, purpose, asked, len(named))
         return data, len(named)
 
     def _zip(self, named: list[tuple[dict, str]]) -> bytes:
@@ -190,13 +224,15 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _read_zip(data: bytes, students: list[dict], scope: ImportScope,
-              school_code: str) -> list[tuple[dict, bytes | None, object]]:  # fmt: skip
+def _read_zip(
+    data: bytes, students: list[dict], scope: ImportScope, school_code: str
+) -> list[tuple[dict, bytes | None, object]]:
     """(result, bytes to store or None, the checked photo) per file, in the zip's order."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
-        check_zip_entries(ZipEntry(i.filename, i.compress_size, i.file_size, i.is_dir())
-                          for i in infos)  # fmt: skip
+        check_zip_entries(
+            ZipEntry(i.filename, i.compress_size, i.file_size, i.is_dir()) for i in infos
+        )
         by_id = {s["id_number"].upper(): s for s in students if s["id_number"]}
         taken: dict[str, str] = {}
         results = []
@@ -212,22 +248,28 @@ def _read_zip(data: bytes, students: list[dict], scope: ImportScope,
                     raise ContractError("file", "encrypted", "文件已加密，无法读取")
                 if info.file_size >= MAX_PHOTO_BYTES:
                     size = info.file_size / 1024
-                    raise ContractError("file", "photo_too_large",
-                                        f"照片须小于60KB（当前 {size:.1f}KB）")  # fmt: skip
+                    raise ContractError(
+                        "file", "photo_too_large", f"照片须小于60KB（当前 {size:.1f}KB）"
+                    )
                 with archive.open(info) as member:
                     content = member.read(MAX_PHOTO_BYTES)  # bounded whatever the header says
                 photo = check_photo(content, "file")
                 number = student["student_number"]
                 if number in taken:
-                    raise ContractError("file", "duplicate",
-                                        f"与文件“{taken[number]}”是同一名学生，未导入")  # fmt: skip
+                    raise ContractError(
+                        "file", "duplicate", f"与文件“{taken[number]}”是同一名学生，未导入"
+                    )
                 taken[number] = name
             except (ContractError, DomainError, zipfile.BadZipFile, OSError) as refused:
                 reason = getattr(refused, "message", None) or "文件损坏，无法读取"
                 results.append((item | {"reason": reason}, None, None))
                 continue
-            item |= {"result": "accepted", "student_number": number, "name": student["name"],
-                     "class_code": student["class_code"]}  # fmt: skip
+            item |= {
+                "result": "accepted",
+                "student_number": number,
+                "name": student["name"],
+                "class_code": student["class_code"],
+            }
             results.append((item, content, photo))
         return results
 
@@ -240,8 +282,9 @@ def _match(path: str, by_id: dict[str, dict], students: list[dict], school_code:
     if named.id_number is not None:
         found = by_id.get(named.id_number)
         if found is None:
-            raise ContractError("file", "no_student", f"本校没有身份证件号为 {named.id_number} "
-                                "的在校学生")  # fmt: skip
+            raise ContractError(
+                "file", "no_student", f"本校没有身份证件号为 {named.id_number} 的在校学生"
+            )
         return found
     if named.school_code != school_code:
         message = f"学校标识码 {named.school_code} 不是本校，只能导入本校学生的照片"
@@ -251,16 +294,18 @@ def _match(path: str, by_id: dict[str, dict], students: list[dict], school_code:
         message = f"本校班号 {named.class_code} 中没有名为“{named.name}”的学生"
         raise ContractError("file", "no_student", message)
     if len(same) > 1:
-        raise ContractError("file", "ambiguous",
-                            f"班号 {named.class_code} 中有 {len(same)} 名“{named.name}”，"
-                            "请以身份证件号命名照片")  # fmt: skip
+        raise ContractError(
+            "file",
+            "ambiguous",
+            f"班号 {named.class_code} 中有 {len(same)} 名“{named.name}”，请以身份证件号命名照片",
+        )
     return same[0]
 
 
 def _in_scope(student: dict, scope: ImportScope) -> None:
     if scope.class_code and student["class_code"] != scope.class_code:
-        raise ContractError("file", "outside_scope",
-                            f"该学生不在所选班级（{scope.class_code}），未导入")  # fmt: skip
+        raise ContractError(
+            "file", "outside_scope", f"该学生不在所选班级（{scope.class_code}），未导入"
+        )
     if scope.grade and student["grade"] != scope.grade:
-        raise ContractError("file", "outside_scope",
-                            f"该学生不在所选年级（{scope.grade}），未导入")  # fmt: skip
+        raise ContractError("file", "outside_scope", f"该学生不在所选年级（{scope.grade}），未导入")

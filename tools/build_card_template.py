@@ -43,20 +43,50 @@ def _identity(document: Document) -> None:
     """Label and value cells, each `(text, columns spanned)`; the photo spans the last column
     of the first four rows."""
     rows = [
-        [("姓名", 1), ("{{ name }}", 1), ("性别", 1), ("{{ sex }}", 1), ("民族", 1),
-         ("{{ ethnicity }}", 1)],
-        [("学籍号", 1), ("{{ student_number }}", 1), ("曾用名", 1), ("{{ former_name }}", 1),
-         ("出生日期", 1), ("{{ birth_date }}", 1)],
+        [
+            ("姓名", 1),
+            ("{{ name }}", 1),
+            ("性别", 1),
+            ("{{ sex }}", 1),
+            ("民族", 1),
+            ("{{ ethnicity }}", 1),
+        ],
+        [
+            ("学籍号", 1),
+            ("{{ student_number }}", 1),
+            ("曾用名", 1),
+            ("{{ former_name }}", 1),
+            ("出生日期", 1),
+            ("{{ birth_date }}", 1),
+        ],
         [("身份证件类型", 1), ("{{ id_type }}", 1), ("身份证件号", 1), ("{{ id_number }}", 3)],
         [("所在学校", 1), ("{{ school_name }}", 5)],
-        [("学校标识码", 1), ("{{ school_code }}", 1), ("所在年级", 1), ("{{ grade }}", 1),
-         ("所在班级", 1), ("{{ class_name }}", 2)],
-        [("户口所在地", 1), ("{{ household_location }}", 1), ("户口性质", 1),
-         ("{{ household_type }}", 1), ("国籍/地区", 1), ("{{ nationality }}", 2)],
-        [("港澳台侨外", 1), ("{{ hmt }}", 1), ("就读方式", 1), ("{{ study_mode }}", 1),
-         ("学籍状态", 1), ("{{ status }}", 2)],
+        [
+            ("学校标识码", 1),
+            ("{{ school_code }}", 1),
+            ("所在年级", 1),
+            ("{{ grade }}", 1),
+            ("所在班级", 1),
+            ("{{ class_name }}", 2),
+        ],
+        [
+            ("户口所在地", 1),
+            ("{{ household_location }}", 1),
+            ("户口性质", 1),
+            ("{{ household_type }}", 1),
+            ("国籍/地区", 1),
+            ("{{ nationality }}", 2),
+        ],
+        [
+            ("港澳台侨外", 1),
+            ("{{ hmt }}", 1),
+            ("就读方式", 1),
+            ("{{ study_mode }}", 1),
+            ("学籍状态", 1),
+            ("{{ status }}", 2),
+        ],
         [("现住址", 1), ("{{ address }}", 3), ("联系电话", 1), ("{{ phone }}", 2)],
-    ]  # fmt: skip
+    ]
     table = document.add_table(rows=len(rows), cols=7)
     table.style, table.alignment = "Table Grid", WD_TABLE_ALIGNMENT.CENTER
     for r in range(len(rows)):
@@ -75,8 +105,9 @@ def _identity(document: Document) -> None:
     photo.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _list(document: Document, title: str, headers: tuple[str, ...], loop: str,
-          fields: tuple[str, ...]) -> None:  # fmt: skip
+def _list(
+    document: Document, title: str, headers: tuple[str, ...], loop: str, fields: tuple[str, ...]
+) -> None:
     _heading(document, title, 12)
     table = document.add_table(rows=4, cols=len(headers))
     table.style, table.alignment = "Table Grid", WD_TABLE_ALIGNMENT.CENTER
@@ -98,15 +129,20 @@ def build() -> Document:
     _heading(document, "{{ title }}", 16)
     _heading(document, "学籍基本信息", 12)
     _identity(document)
-    _list(document, "家庭成员及联系方式", ("关系", "姓名", "联系电话", "工作单位", "是否监护人"),
-          "members", ("relation", "name", "phone", "work_unit", "guardian"))  # fmt: skip
+    _list(
+        document,
+        "家庭成员及联系方式",
+        ("关系", "姓名", "联系电话", "工作单位", "是否监护人"),
+        "members",
+        ("relation", "name", "phone", "work_unit", "guardian"),
+    )
     document.add_paragraph("{%p if card %}")
-    _list(document, "学籍变动情况", ("学籍变动时间", "学籍变动情况"), "history",
-          ("at", "text"))  # fmt: skip
+    _list(document, "学籍变动情况", ("学籍变动时间", "学籍变动情况"), "history", ("at", "text"))
     document.add_paragraph("{%p endif %}")
     document.add_paragraph("{%p if not card %}")
-    document.add_paragraph("本表由学生所在学校出具，供家长办理转学等学籍业务时使用，"
-                           "以学籍系统中的信息为准。")  # fmt: skip
+    document.add_paragraph(
+        "本表由学生所在学校出具，供家长办理转学等学籍业务时使用，以学籍系统中的信息为准。"
+    )
     document.add_paragraph("出具学校（盖章）：{{ school_name }}        打印日期：{{ printed_on }}")
     document.add_paragraph("{%p endif %}")
     footer = document.add_paragraph("{{ footer }}")

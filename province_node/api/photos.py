@@ -23,15 +23,25 @@ MAX_ZIP_BYTES = 11 * 2**20
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(data, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store",
-    })  # fmt: skip
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.put("/students/{student_number}/photo")
-async def put_photo(student_number: str, request: Request, runtime: Runtime, meta: Meta,
-                    user: SchoolRegistrar, policy: Policy) -> dict:  # fmt: skip
+async def put_photo(
+    student_number: str,
+    request: Request,
+    runtime: Runtime,
+    meta: Meta,
+    user: SchoolRegistrar,
+    policy: Policy,
+) -> dict:
     """ID-7: the body is the JPEG (< 60 KB); it replaces the student's previous photo."""
     number = str(parse_student_number(student_number))
     await student_in_sight(runtime, user, policy, number)
@@ -40,8 +50,9 @@ async def put_photo(student_number: str, request: Request, runtime: Runtime, met
 
 
 @router.get("/students/{student_number}/photo")
-async def get_photo(student_number: str, runtime: Runtime, meta: Meta, user: CurrentUser,
-                    policy: Policy) -> Response:  # fmt: skip
+async def get_photo(
+    student_number: str, runtime: Runtime, meta: Meta, user: CurrentUser, policy: Policy
+) -> Response:
     number = str(parse_student_number(student_number))
     await student_in_sight(runtime, user, policy, number)
     data = await runtime.photos.read(number, meta)
@@ -59,8 +70,9 @@ async def import_photos(
 ) -> dict:
     """ID-7 批量导入: a zip of the school's (grade's, class's) photos; a result per file."""
     data = await file.read(MAX_ZIP_BYTES + 1)
-    scope = ImportScope(class_code=(class_code or "").strip() or None,
-                        grade=(grade or "").strip() or None)  # fmt: skip
+    scope = ImportScope(
+        class_code=(class_code or "").strip() or None, grade=(grade or "").strip() or None
+    )
     return await runtime.photos.import_zip(data, file.filename or "照片.zip", scope, meta)
 
 
@@ -80,8 +92,9 @@ async def export_photos(
     policy.ensure_sees(user, school_code)
     confirmer, password = confirm
     equals = {"school_code": school_code, "grade": grade, "class_code": class_code}
-    data, _ = await runtime.photos.export(user, None, equals, confirmer, password,
-                                          asked_filters(request))  # fmt: skip
+    data, _ = await runtime.photos.export(
+        user, None, equals, confirmer, password, asked_filters(request)
+    )
     return _download(data, "application/zip", f"照片导出_{school_code}.zip")
 
 

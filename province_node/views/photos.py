@@ -11,8 +11,17 @@ from contracts.codes import StudentStatus
 
 #: A photo belongs to a record still in the school's care (not deleted, not left).
 _GONE = (StudentStatus.DELETED.value, StudentStatus.TRANSFERRED_OUT.value)
-_COLUMNS = ("student_number", "name", "id_number", "school_code", "class_code", "grade",
-            "class_name", "status", "has_photo")  # fmt: skip
+_COLUMNS = (
+    "student_number",
+    "name",
+    "id_number",
+    "school_code",
+    "class_code",
+    "grade",
+    "class_name",
+    "status",
+    "has_photo",
+)
 
 
 def school_students(connection: Any, table: Table, school_code: str) -> list[dict]:
@@ -23,8 +32,13 @@ def school_students(connection: Any, table: Table, school_code: str) -> list[dic
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 
-def photographed(connection: Any, table: Table, schools: list[str] | None,
-                 equals: dict[str, str | None], limit: int) -> list[dict]:  # fmt: skip
+def photographed(
+    connection: Any,
+    table: Table,
+    schools: list[str] | None,
+    equals: dict[str, str | None],
+    limit: int,
+) -> list[dict]:
     """The records with a photo among `schools` (None: every school), by school, grade,
     class."""
     statement = select(*[table.c[c] for c in _COLUMNS]).where(

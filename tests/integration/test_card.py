@@ -33,22 +33,30 @@ def _text(data: bytes) -> tuple[str, object]:
 
 
 async def _card(mesh: Mesh, number: str, kind: str = "card", as_: str = "440106_registrar"):
-    return await mesh.get("44", f"/api/v1/students/{number}/card.docx", as_=as_,
-                          params={"kind": kind})  # fmt: skip
+    return await mesh.get(
+        "44", f"/api/v1/students/{number}/card.docx", as_=as_, params={"kind": kind}
+    )
 
 
 async def _suspend(mesh: Mesh, number: str) -> None:
-    body = {"type": "suspension", "student_number": number, "date": "2026-11-20",
-            "reason": "因病休养"}  # fmt: skip
+    body = {
+        "type": "suspension",
+        "student_number": number,
+        "date": "2026-11-20",
+        "reason": "因病休养",
+    }
     reply = await mesh.post("44", "/api/v1/applications", as_=f"{TIANHE}_registrar", json=body)
     assert reply.status_code == 201, reply.text
     application = reply.json()
     while application["status"] == "in_progress":
         step = application["step"]
         role = "approver" if step["level"] == "school" else "registrar"
-        reply = await mesh.post("44", f"/api/v1/applications/{application['id']}/decisions",
-                                as_=f"{step['unit_code']}_{role}",
-                                json={"approve": True, "opinion": "同意"})  # fmt: skip
+        reply = await mesh.post(
+            "44",
+            f"/api/v1/applications/{application['id']}/decisions",
+            as_=f"{step['unit_code']}_{role}",
+            json={"approve": True, "opinion": "同意"},
+        )
         assert reply.status_code == 200, reply.text
         application = reply.json()
     assert application["status"] == "approved"
@@ -58,15 +66,23 @@ async def test_day6_the_card_is_a_word_document_with_identity_photo_family_and_h
     mesh: Mesh,
 ) -> None:
     number = await enrolled_student(mesh, "44", 901, "陈学籍", "2025201", school=TIANHE)
-    edit = {"household_location": "广东省广州市天河区", "household_type": "非农业户口",
-            "address": "天河路1号", "phone": "13800000000", "former_name": "陈小籍",
-            "family_members": [{"name": "陈父", "relation": "父亲", "phone": "13900000000",
-                                "guardian": True}]}  # fmt: skip
-    patched = await mesh.patch("44", f"/api/v1/students/{number}", as_=f"{TIANHE}_registrar",
-                               json=edit)  # fmt: skip
+    edit = {
+        "household_location": "广东省广州市天河区",
+        "household_type": "非农业户口",
+        "address": "天河路1号",
+        "phone": "13800000000",
+        "former_name": "陈小籍",
+        "family_members": [
+            {"name": "陈父", "relation": "父亲", "phone": "13900000000", "guardian": True}
+        ],
+    }
+    patched = await mesh.patch(
+        "44", f"/api/v1/students/{number}", as_=f"{TIANHE}_registrar", json=edit
+    )
     assert patched.status_code == 200, patched.text
-    photo = await mesh.put("44", f"/api/v1/students/{number}/photo", as_=f"{TIANHE}_registrar",
-                           content=jpeg("card"))  # fmt: skip
+    photo = await mesh.put(
+        "44", f"/api/v1/students/{number}/photo", as_=f"{TIANHE}_registrar", content=jpeg("card")
+    )
     assert photo.status_code == 200, photo.text
     await _suspend(mesh, number)
 
@@ -76,9 +92,25 @@ async def test_day6_the_card_is_a_word_document_with_identity_photo_family_and_h
     assert "attachment" in reply.headers["content-disposition"]
     text, document = _text(reply.content)
     school = mesh.runtime("44").org.unit(TIANHE).name
-    for expected in ("学籍卡", "陈学籍", number, number[1:], school, TIANHE, "初中2025级",
-                     "广东省广州市天河区", "非农业户口", "天河路1号", "陈小籍", "陈父", "父亲",
-                     "13900000000", "学籍变动情况", f"在{school}完成学籍注册", "休学"):  # fmt: skip
+    for expected in (
+        "学籍卡",
+        "陈学籍",
+        number,
+        number[1:],
+        school,
+        TIANHE,
+        "初中2025级",
+        "广东省广州市天河区",
+        "非农业户口",
+        "天河路1号",
+        "陈小籍",
+        "陈父",
+        "父亲",
+        "13900000000",
+        "学籍变动情况",
+        f"在{school}完成学籍注册",
+        "休学",
+    ):
         assert expected in text, (expected, text)
     assert "{{" not in text and "{%" not in text  # every tag of the template filled
     assert len(document.inline_shapes) == 1  # the photo

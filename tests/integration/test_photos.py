@@ -17,10 +17,16 @@ OTHER = "3440106003"  # another junior school of the same county
 REGISTRAR = f"{JUNIOR}_registrar"
 
 
-async def _put(mesh: Mesh, number: str, data: bytes, status: int = 200,
-               as_: str = REGISTRAR) -> dict:  # fmt: skip
-    reply = await mesh.put("44", f"/api/v1/students/{number}/photo", as_=as_, content=data,
-                           headers={"Content-Type": "image/jpeg"})  # fmt: skip
+async def _put(
+    mesh: Mesh, number: str, data: bytes, status: int = 200, as_: str = REGISTRAR
+) -> dict:
+    reply = await mesh.put(
+        "44",
+        f"/api/v1/students/{number}/photo",
+        as_=as_,
+        content=data,
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert reply.status_code == status, reply.text
     return reply.json()
 
@@ -35,17 +41,26 @@ async def _photo_events(mesh: Mesh, number: str) -> list[dict]:
 
 
 async def _with_photo(mesh: Mesh, value: str) -> set[str]:
-    reply = await mesh.get("44", "/api/v1/students", as_="440106_registrar",
-                           params={"has_photo": value, "school_code": JUNIOR,
-                                   "page_size": 200})  # fmt: skip
+    reply = await mesh.get(
+        "44",
+        "/api/v1/students",
+        as_="440106_registrar",
+        params={"has_photo": value, "school_code": JUNIOR, "page_size": 200},
+    )
     assert reply.status_code == 200, reply.text
     return {i["student_number"] for i in reply.json()["items"]}
 
 
-async def _import(mesh: Mesh, data: bytes, status: int = 200, as_: str = REGISTRAR,
-                  **form: str) -> dict:  # fmt: skip
-    reply = await mesh.post("44", "/api/v1/photos/import", as_=as_, data=form,
-                            files={"file": ("照片.zip", data, "application/zip")})  # fmt: skip
+async def _import(
+    mesh: Mesh, data: bytes, status: int = 200, as_: str = REGISTRAR, **form: str
+) -> dict:
+    reply = await mesh.post(
+        "44",
+        "/api/v1/photos/import",
+        as_=as_,
+        data=form,
+        files={"file": ("照片.zip", data, "application/zip")},
+    )
     assert reply.status_code == status, reply.text
     return reply.json()
 
@@ -136,12 +151,12 @@ async def test_id7_zip_import_gives_a_result_per_file_and_refuses_junk_by_name(
     assert await _photo_events(mesh, elsewhere) == []
     assert {by_id, by_name} <= await _with_photo(mesh, "true")
     # a class's zip: a student of another class is refused, nothing stored for it
-    scoped = await _import(mesh, zipped({f"{id_number}.jpg": jpeg("seven")}),
-                           class_code="2026202")  # fmt: skip
+    scoped = await _import(mesh, zipped({f"{id_number}.jpg": jpeg("seven")}), class_code="2026202")
     assert scoped["accepted"] == 0 and "所选班级" in scoped["items"][0]["reason"]
     assert (await _photo(mesh, by_id)).content == jpeg("one")
-    bad = await _import(mesh, zipped({f"{id_number}.jpg": PNG, f"{by_name[1:]}.jpg":
-                                      sized_jpeg(61 * 1024, "big")}))  # fmt: skip
+    bad = await _import(
+        mesh, zipped({f"{id_number}.jpg": PNG, f"{by_name[1:]}.jpg": sized_jpeg(61 * 1024, "big")})
+    )
     reasons = [i["reason"] for i in bad["items"]]
     assert bad["accepted"] == 0 and "JPG" in reasons[0] and "60KB" in reasons[1]
     assert len(await _photo_events(mesh, by_id)) == 1
@@ -159,8 +174,12 @@ async def test_id7_a_zip_bomb_or_a_non_zip_is_refused_whole(mesh: Mesh) -> None:
     not_zip = await _import(mesh, jpeg("plain"), status=422)
     assert not_zip["code"] == "bad_zip" and "zip" in not_zip["detail"]
     assert await _photo_events(mesh, number) == []
-    bureau = await mesh.post("44", "/api/v1/photos/import", as_="440106_registrar",
-                             files={"file": ("照片.zip", bomb, "application/zip")})  # fmt: skip
+    bureau = await mesh.post(
+        "44",
+        "/api/v1/photos/import",
+        as_="440106_registrar",
+        files={"file": ("照片.zip", bomb, "application/zip")},
+    )
     assert bureau.status_code == 403
 
 
@@ -176,21 +195,28 @@ async def test_id7_photo_export_is_a_zip_by_id_number_behind_a_second_account(
     unconfirmed = await mesh.get("44", path, as_=REGISTRAR, params=params)
     assert unconfirmed.status_code == 403
     assert unconfirmed.json()["code"] == "second_account_required"
-    confirm = {"X-Export-Confirmer": f"{JUNIOR}_approver",
-               "X-Export-Confirmer-Password": "Xueji@2026"}  # fmt: skip
-    wrong = await mesh.get("44", path, as_=REGISTRAR, params=params,
-                           headers=confirm | {"X-Export-Confirmer-Password": "wrong"})  # fmt: skip
+    confirm = {
+        "X-Export-Confirmer": f"{JUNIOR}_approver",
+        "X-Export-Confirmer-Password": "Xueji@2026",
+    }
+    wrong = await mesh.get(
+        "44",
+        path,
+        as_=REGISTRAR,
+        params=params,
+        headers=confirm | {"X-Export-Confirmer-Password": "wrong"},
+    )
     assert wrong.status_code == 401
-    outside = await mesh.get("44", path, as_=f"{OTHER}_registrar", params=params,
-                             headers=confirm)  # fmt: skip
+    outside = await mesh.get("44", path, as_=f"{OTHER}_registrar", params=params, headers=confirm)
     assert outside.status_code == 403
     exported = await mesh.get("44", path, as_=REGISTRAR, params=params, headers=confirm)
     assert exported.status_code == 200, exported.text
     with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
         assert sorted(archive.namelist()) == sorted([f"{first[1:]}.jpg", f"{second[1:]}.jpg"])
         assert archive.read(f"{first[1:]}.jpg") == jpeg("a")
-    klass = await mesh.get("44", path, as_=REGISTRAR, headers=confirm,
-                           params=params | {"class_code": "2026202"})  # fmt: skip
+    klass = await mesh.get(
+        "44", path, as_=REGISTRAR, headers=confirm, params=params | {"class_code": "2026202"}
+    )
     assert zipfile.ZipFile(io.BytesIO(klass.content)).namelist() == []
     exports = mesh.runtime("44").node.recorder.select_notifications(
         start=1, limit=10_000, topics=["xueji.access.account:Account.DataExported"]
