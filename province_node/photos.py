@@ -130,6 +130,7 @@ class PhotoService:
     ) -> dict:
         """Each file of the zip accepted or refused with its reason (nothing of a refused
         file is stored); a zip bomb or a broken zip is refused whole."""
+        filename = filename[-200:]  # kept in each photo's event (`source`)
         if not data:
             raise ContractError("file", "file_required", "请选择照片压缩包（.zip）")
         if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -240,7 +241,7 @@ def _read_zip(
             if info.is_dir():
                 continue
             name = _entry_name(info)
-            item: dict = {"file": name, "result": "refused"}
+            item: dict = {"file": name[-300:], "result": "refused"}
             try:
                 student = _match(name, by_id, students, school_code)
                 _in_scope(student, scope)
