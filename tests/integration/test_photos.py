@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
+
 from tests.support.cases import enrolled_student
 from tests.support.mesh import Mesh
 from tests.support.people import PNG
@@ -15,6 +17,13 @@ from tests.support.photos import jpeg, sized_jpeg, zipped
 JUNIOR = "3440106002"
 OTHER = "3440106003"  # another junior school of the same county
 REGISTRAR = f"{JUNIOR}_registrar"
+
+
+@pytest.fixture
+def store_urls(tmp_path) -> dict[str, str]:
+    """SQLite only: each PostgreSQL mesh test leaves ~5 server connections open (the suite's
+    one server runs out), and nothing here depends on the store's kind."""
+    return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
 
 
 async def _put(
