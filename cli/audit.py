@@ -104,6 +104,15 @@ def student(
 
 
 @audit_app.command()
+def reads(
+    number: str, url: Url, app: App = None, start: From = None, to: To = None,
+    as_json: Json = False,
+) -> None:  # fmt: skip
+    """Who read one student's record, history, or looked the child up (the read audit)."""
+    _run("student", number, url, app, start, to, "RecordRead", as_json)
+
+
+@audit_app.command()
 def school(
     code: str, url: Url, app: App = None, start: From = None, to: To = None, type_: Type = None,
     via: Via = None, as_json: Json = False,

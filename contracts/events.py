@@ -140,3 +140,18 @@ def decode_event(data: bytes) -> ContractModel:
     if model is None:
         raise ContractError("kind", "unknown_kind", f"未知的事件类型 {kind!r}")
     return decode(model, data)
+
+
+class DeadLetter(ContractModel):
+    """BUS-6: a province message the hub recorded instead of applying — malformed, forged, or
+    refused by its rules, or given up after its retries — with the reason, on `DEAD_LETTERS`."""
+
+    kind: Literal["DeadLetter"] = "DeadLetter"
+    version: Literal[1] = 1
+    province: str = Field(pattern=r"^\d{2}$")
+    sequence: int = Field(ge=1)
+    subject: str
+    code: str
+    field: str
+    message: str
+    payload: str = Field(max_length=4096)

@@ -51,6 +51,10 @@ class OrgTree:
         except KeyError:
             raise NotFound(f"单位 {code} 不存在", field="unit_code") from None
 
+    def put(self, unit: Unit) -> None:
+        """ORG-1, ORG-2: a region or school added, renamed or moved under another bureau."""
+        self._units[unit.code] = unit
+
     def __contains__(self, code: str) -> bool:
         return code in self._units
 

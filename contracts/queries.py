@@ -13,6 +13,10 @@ from contracts.envelope import ContractModel, Envelope
 
 #: QRY-6 dimensions a count can be broken down by.
 Dimension = Literal["region", "stage", "grade", "sex", "ethnicity", "flags", "status"]
+#: QRY-6 / DAY-3…DAY-5: the groups a count may be narrowed to (only the flagged records).
+Flag = Literal[
+    "migrant", "migrant_worker", "left_behind", "rural_left_behind", "special_needs", "disabled"
+]
 
 
 class CountStudents(ContractModel):
@@ -23,6 +27,7 @@ class CountStudents(ContractModel):
     envelope: Envelope
     by: Dimension
     statuses: list[str] = Field(default_factory=lambda: ["在校"], max_length=20)
+    flag: Flag | None = None
 
 
 class CountGroup(ContractModel):

@@ -169,12 +169,22 @@ class Grants:
     subscribe: tuple[str, ...]
 
 
+#: BUS-6: province messages the hub could not apply, with their reason (stream `DEAD_LETTERS`).
+DEAD_LETTER_STREAM = "DEAD_LETTERS"
+DEAD_LETTER_PREFIX = "xueji.dlq"
+
+
+def dead_letter(province: str) -> str:
+    return f"{DEAD_LETTER_PREFIX}.{province}"
+
+
 def grants(client: str, provinces: list[str]) -> Grants:
     """What client `client` may do on a federation of `provinces`."""
     if client == HUB_CLIENT:
         return Grants(
             publish=(
                 f"{HUB_OUT_PREFIX}.>",
+                f"{DEAD_LETTER_PREFIX}.>",
                 f"{RPC_PROV_PREFIX}.>",
                 REPLIES,
                 "$JS.API.>",  # the ministry runs the streams

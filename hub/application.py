@@ -21,7 +21,7 @@ from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
 from contracts.calendar import Entered
-from contracts.errors import ContractError, NotFound
+from contracts.errors import ContractError, DomainError, NotFound
 from contracts.events import (
     IdentityReleased,
     StudentDeleted,
@@ -36,7 +36,12 @@ from contracts.meta import CommandMeta
 from hub.case_board import CaseBoard, case_view
 from hub.domain.calendar import NationalCalendar
 from hub.domain.case import CrossProvinceCase
-from hub.domain.identity import NationalIdentity, RejectedMessage, StudentNumberEntry
+from hub.domain.identity import (
+    DeadLetters,
+    NationalIdentity,
+    RejectedMessage,
+    StudentNumberEntry,
+)
 from xueji.chain import seen
 from xueji.faults import fault_point
 from xueji.store import DateAsISO
@@ -52,7 +57,7 @@ class Rejection:
     province: str
     sequence: int
     subject: str
-    error: ContractError
+    error: ContractError | DomainError  # its code, field and message are recorded
     payload: bytes
 
 
@@ -101,11 +106,39 @@ class NationalHub(EventSourcedProjection[UUID]):
         self._touched = []
         # AUD-4: the province's chain head is recorded with the tracking record.
         source = message.source
-        self.process_event(message, seen(tracking, source.notification_id, source.chain_hash))
+        try:
+            self.process_event(message, seen(tracking, source.notification_id, source.chain_hash))
+        except DomainError as error:  # BUS-6: its own rules refuse it; retrying cannot help
+            self._touched = []
+            self.process_event(Rejection(province, sequence, subject, error, data), tracking)
+            return "rejected"
         fault_point("hub.applied." + subject.split(".", 3)[-1])  # e.g. student.transferred_out
         for case in self._touched:  # committed: the read model may show it now
             self.board.put(case)
         return "applied"
+
+    def give_up(self, province: str, sequence: int, subject: str, data: bytes,
+                reason: str) -> Outcome:  # fmt: skip
+        """BUS-6: message `sequence` failed every try: recorded as a dead letter in its place,
+        so the messages behind it are applied (unless it was applied meanwhile)."""
+        tracked = self.recorder.max_tracking_id(f"prov_{province}")
+        if tracked is not None and sequence <= tracked:
+            return "duplicate"
+        error = DomainError(f"重试多次仍无法处理：{reason}", code="gave_up", field="message")
+        tracking = Tracking(application_name=f"prov_{province}", notification_id=sequence)
+        self.process_event(Rejection(province, sequence, subject, error, data), tracking)
+        return "rejected"
+
+    def dead_letters(self) -> dict:
+        """BUS-6 for `/healthz` and the console: counts per province and the latest ones."""
+        found = self.find(DeadLetters.create_id())
+        return found.view() if isinstance(found, DeadLetters) else DeadLetters.empty()
+
+    def find(self, aggregate_id: UUID) -> object | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
     def position(self, province: str) -> int:
         return self.recorder.max_tracking_id(f"prov_{province}") or 0
@@ -378,17 +411,20 @@ class NationalHub(EventSourcedProjection[UUID]):
     @policy.register(Rejection)
     def _(self, rejection: Rejection, processing_event: ProcessingEvent) -> None:
         error = rejection.error
-        processing_event.collect_events(
-            RejectedMessage(
-                province=rejection.province,
-                sequence=rejection.sequence,
-                subject=rejection.subject,
-                code=error.code,
-                field=error.field,
-                message=error.message,
-                payload=rejection.payload[:4096].decode(errors="replace"),
-            )
+        recorded = RejectedMessage(
+            province=rejection.province,
+            sequence=rejection.sequence,
+            subject=rejection.subject,
+            code=error.code,
+            field=error.field or "message",
+            message=error.message,
+            payload=rejection.payload[:4096].decode(errors="replace"),
         )
+        index = self.find(DeadLetters.create_id())
+        index = index if isinstance(index, DeadLetters) else DeadLetters()
+        index.add(province=rejection.province, sequence=rejection.sequence,
+                  subject=rejection.subject, code=error.code, message=error.message)  # fmt: skip
+        processing_event.collect_events(recorded, index)
 
 
 def _business_time(domain_event: object) -> datetime:

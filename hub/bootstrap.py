@@ -26,6 +26,7 @@ from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
+from hub.statistics import NationalStatistics
 from xueji.access.api import admin, auth
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
@@ -96,6 +97,8 @@ async def _start(
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
+        dead = [f"{subjects.DEAD_LETTER_PREFIX}.>"]
+        await ensure_stream(nc, subjects.DEAD_LETTER_STREAM, dead)  # BUS-6
         for province in settings.provinces:  # each node may only read its own (SEC-5)
             await ensure_durable(
                 nc,
@@ -114,8 +117,9 @@ async def _start(
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
     case_service = CaseService(hub, writer, bus, clock, relay, settings.auto_pull)
     identities, national_calendar = IdentityService(hub, writer), CalendarService(hub, writer)
+    statistics = NationalStatistics(bus, settings.provinces)
     runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay,
-                         identities, case_service, national_calendar)  # fmt: skip
+                         identities, case_service, national_calendar, statistics)  # fmt: skip
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
     tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
     bus.start()

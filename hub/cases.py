@@ -42,6 +42,10 @@ class ProvinceUnavailable(DomainError):
     status = 503
 
 
+#: XPT-8 [003 §三.5]: what the history says of a graduating-year transfer cleaned up.
+GRADUATING_CLEANUP = "毕业年级学生的转学业务未在毕业结业前办结，系统清理；如需转学请重新发起"
+
+
 class CaseService:
     #: SYS-2: the national key dates; a case's initiating province may override them.
     key_dates: KeyDates = KeyDates()
@@ -193,7 +197,7 @@ class CaseService:
             case.request_pull(at=now, meta=meta.as_dict())
         return self.hub.save_case(case)
 
-    # --- deadlines (XPT-6, XPT-7, PGE-4) --------------------------------------------------------
+    # --- deadlines (XPT-6, XPT-7, XPT-8, PGE-4) --------------------------------------------------
 
     async def run_deadlines(self) -> dict[str, int]:
         """Records overdue steps, cancels unpulled cases, cleans stale ones; returns counts."""
@@ -203,6 +207,11 @@ class CaseService:
         counts = {"overdue": 0, "cancel": 0, "clean": 0, "calendar_missing": 0}
         for case_id in self.hub.board.open_ids():
             case = self.hub.case(case_id)
+            if case.graduating_cleanup_due(now, self.key_dates):  # XPT-8: no working days
+                case.clean(at=now, reason=GRADUATING_CLEANUP)
+                self.hub.save_case(case)
+                counts["clean"] += 1
+                continue
             try:
                 due = case.deadline_due(now, self.hub.calendar_years)
             except CalendarNotCovered:  # SYS-2: decided once the ministry enters the year

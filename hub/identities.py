@@ -116,6 +116,10 @@ class IdentityService:
         """How far the hub has applied each province's stream (BUS-4)."""
         return {p: await self.writer(self.hub.position, p) for p in provinces}
 
+    async def dead_letters(self) -> dict:
+        """BUS-6: the province messages recorded instead of applied."""
+        return await self.writer(self.hub.dead_letters)
+
     async def position(self, province: str) -> int:
         return await self.writer(self.hub.position, province)
 

@@ -23,6 +23,8 @@ log = get_logger("hub.messaging")
 
 #: Unacknowledged province messages come back after this long (e.g. the hub died mid-batch).
 ACK_WAIT_SECONDS = 5.0
+#: BUS-6: a message that failed this many deliveries is dead-lettered, so the stream moves on.
+MAX_DELIVERIES = 5
 
 
 async def serve_rpc(nc: Client, identities: IdentityService) -> None:
@@ -84,9 +86,10 @@ class ProvinceFollower:
     async def _handle_batch(self, messages: list[Msg]) -> None:
         for index, msg in enumerate(messages):
             outcome = await self._apply(msg)
-            if outcome == "gap":  # an earlier message is missing: let it arrive first
+            if outcome in ("gap", "retry"):  # an earlier one is missing, or this one failed
+                delay = 0.2 if outcome == "gap" else 0.5 * msg.metadata.num_delivered
                 for later in messages[index:]:
-                    await later.nak(delay=0.2)
+                    await later.nak(delay=delay)
                 return
             await msg.ack()
 
@@ -98,12 +101,18 @@ class ProvinceFollower:
         ) as span:
             span.set_attribute("xueji.province", self.province)
             span.set_attribute("xueji.stream_sequence", sequence)
-            outcome = await self.writer(
-                self.hub.apply_province_message, self.province, sequence, msg.subject, msg.data
-            )
+            try:
+                outcome = await self.writer(
+                    self.hub.apply_province_message, self.province, sequence, msg.subject, msg.data
+                )
+            except Exception as error:  # noqa: BLE001 - BUS-6: retried, then dead-lettered
+                outcome = await self._failed(msg, sequence, error)
             span.set_attribute("xueji.outcome", outcome)
         if outcome == "applied":
             self.applied += 1
+        elif outcome == "retry":
+            log.warning("province_message_retry", province=self.province, sequence=sequence,
+                        deliveries=msg.metadata.num_delivered)  # fmt: skip
         elif outcome == "rejected":
             log.error(
                 "province_message_rejected",
@@ -112,3 +121,14 @@ class ProvinceFollower:
                 subject=msg.subject,
             )
         return outcome
+
+    async def _failed(self, msg: Msg, sequence: int, error: Exception) -> str:
+        """A failure the message's own rules did not refuse (the store, a defect): tried
+        again, and after `MAX_DELIVERIES` recorded as a dead letter in its place."""
+        if msg.metadata.num_delivered < MAX_DELIVERIES:
+            return "retry"
+        reason = f"{type(error).__name__}: {error}"[:500]
+        log.error("province_message_dead_lettered", province=self.province, sequence=sequence,
+                  reason=reason)  # fmt: skip
+        return await self.writer(self.hub.give_up, self.province, sequence, msg.subject, msg.data,
+                                 reason)  # fmt: skip

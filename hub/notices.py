@@ -13,8 +13,10 @@ from eventsourcing.utils import get_topic
 
 from contracts import subjects
 from contracts.cases import HubNotice
+from contracts.events import DeadLetter
 from contracts.meta import CommandMeta
 from hub.domain.case import CrossProvinceCase as Case
+from hub.domain.identity import RejectedMessage
 from xueji.outbox import Outgoing
 
 #: Which event tells which side what: (notice, side the notice goes to).
@@ -28,12 +30,16 @@ _NOTICES: dict[type, tuple[str, str]] = {
     Case.ArchiveReceived: ("archive_delivered", "in"),
     Case.Completed: ("case_completed", "out"),
 }
-PUBLISHED_TOPICS = [get_topic(cls) for cls in _NOTICES]
+PUBLISHED_TOPICS = [get_topic(cls) for cls in (*_NOTICES, RejectedMessage.Recorded)]
 SYSTEM = CommandMeta.new("system", "000000", "sysadmin")
 
 
 def translate(app: Application, notification: Notification) -> Outgoing | None:
     event = app.mapper.to_domain_event(notification)
+    if isinstance(event, RejectedMessage.Recorded):  # BUS-6: to the dead-letter stream
+        letter = DeadLetter(**{k: getattr(event, k) for k in DeadLetter.model_fields
+                               if k not in ("kind", "version")})  # fmt: skip
+        return Outgoing(subjects.dead_letter(event.province), letter, traceparent=None)
     notice, side = _NOTICES[type(event)]
     if isinstance(event, Case.Decided) and event.approve:
         return None

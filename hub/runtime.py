@@ -10,6 +10,7 @@ from hub.cases import CaseService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.settings import HubSettings
+from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
@@ -30,3 +31,4 @@ class HubRuntime:
     identities: IdentityService  # REG-5 claims, QRY-4, the streams applied
     cases: CaseService  # XPT, PGE
     calendar: CalendarService  # SYS-2
+    statistics: NationalStatistics  # QRY-6, the nation by province

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Table, and_, func, select
 
 from contracts.queries import CountGroup, StudentCounts
+from projections import excel
 
 #: Dimension → column grouped by (`region` = the school's county).
 COLUMNS = {
@@ -22,12 +23,15 @@ COLUMNS = {
     "ethnicity": "ethnicity",
     "status": "status",
 }
-#: `flags`: how many rows have each flag (SPEC: migrant, left-behind, special-ed; the record
-#: does not carry these yet, so they count 0 until an event sets them) and the record kinds.
+#: `flags`: how many rows have each flag (DAY-3…DAY-5: migrant, left-behind, special
+#: education, as the record maintenance sets them) and the record kinds.
 FLAGS = {
     "migrant": lambda t: t.c.migrant.is_(True),
+    "migrant_worker": lambda t: t.c.migrant_worker.is_(True),
     "left_behind": lambda t: t.c.left_behind.is_(True),
+    "rural_left_behind": lambda t: t.c.rural_left_behind.is_(True),
     "special_needs": lambda t: t.c.special_needs.is_(True),
+    "disabled": lambda t: t.c.disabled.is_(True),
     "has_photo": lambda t: t.c.has_photo.is_(True),
     "deletion_requested": lambda t: t.c.deletion_requested.is_(True),
     "number_G": lambda t: t.c.number_kind == "G",
@@ -42,9 +46,13 @@ def count(
     by: str,
     schools: list[str] | None,
     statuses: list[str],
+    flag: str | None = None,
 ) -> tuple[list[dict], int]:
-    """(groups `[{"key", "count"}]`, total) for the schools in sight (None: all)."""
+    """(groups `[{"key", "count"}]`, total) for the schools in sight (None: all), of the
+    records with `flag` only if one is given."""
     scope = [table.c.status.in_(statuses)]
+    if flag is not None:
+        scope.append(FLAGS[flag](table))
     if schools is not None:
         scope.append(table.c.school_code.in_(schools))
     total = connection.scalar(select(func.count()).select_from(table).where(and_(*scope))) or 0
@@ -76,3 +84,10 @@ def add_up(by: str, answers: Iterable[StudentCounts], missing: list[str]) -> dic
         "provinces": provinces,
         "missing_provinces": sorted(missing),
     }
+
+
+def counts_workbook(dimension: str, shown: list[dict], title: str) -> bytes:
+    """QRY-6's numbers as the statistics pages show them (`label`, `count`), as Excel: counts
+    only, no personal data leaves."""
+    data = [(r["label"], r["count"]) for r in shown]
+    return excel.workbook(["label", "count"], data, {"label": dimension, "count": "人数"}, title)

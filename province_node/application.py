@@ -85,6 +85,7 @@ class ProvinceNode(Application[UUID]):
             raise ContractError(
                 "school_code", "unknown_school", f"学校 {school_code} 不是本省学校"
             ) from None
+        school.check_active()  # ORG-2: nothing new at a school being revoked or revoked
         if not school.has_class(class_code):
             raise ContractError(
                 field, "unknown_class", f"班级 {class_code} 不属于学校 {school_code}"

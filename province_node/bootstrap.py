@@ -18,7 +18,9 @@ from province_node.api import (
     admissions,
     applications,
     cases,
+    dropouts,
     health,
+    org,
     pending,
     photos,
     preschool,
@@ -32,17 +34,21 @@ from province_node.api import (
 from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
 from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
+from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
+from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
 from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
@@ -54,6 +60,7 @@ from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
@@ -116,12 +123,14 @@ def create_app(
         health.router,
         auth,
         admin,
+        org.router,  # before `schools`: /schools/changes is not a school code
         schools.router,
         registrations.router,
         preschool.router,
         pending.router,
         applications.router,
         school_year.router,
+        dropouts.router,
         admissions.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
@@ -154,6 +163,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     org = OrgTree.for_province(province, await schools.schools())
     access = AccessService(node, writer, org, clock)
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
+    accounts_for = seed.accounts  # ORG-1, ORG-2: new units get the accounts a seed gives
+    org_changes = OrgChangeService(node, writer, org, access, views, clock, accounts_for, seed.demo)
+    await org_changes.restore_tree()  # ORG-1: regions added or renamed since the table shipped
     if accounts := _seed_accounts(seed, org):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", province=province, added=added)
@@ -211,11 +223,16 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         ),  # fmt: skip
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
+        batch_edits=BatchEdits(node, writer, views, org, clock, access),
+        statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,
+        org_changes=org_changes,
+        migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock, views),
+        dropouts=DropoutService(node, writer, views, org, clock, access),
         photos=PhotoService(node, writer, views, clock, blobs, access),
         cards=StudentCards(node, writer, org, blobs, clock),
     )

@@ -9,17 +9,17 @@ from contracts import subjects
 from contracts.envelope import decode
 from contracts.queries import CountGroup, CountStudents, StudentCounts
 from projections.service import Views
-from projections.statistics import count
+from province_node.statistics import StudentStatistics
 from xueji.bus import serve
 
 
 async def serve_counts(nc: Client, views: Views, province: str) -> None:
-    table = views.view("students").table("students")
+    statistics = StudentStatistics(views)
 
     async def handle(msg: Msg) -> StudentCounts:
         query = decode(CountStudents, msg.data)  # a ContractError becomes a typed error reply
-        await views.caught_up()
-        groups, total = await views.read(count, table, query.by, None, query.statuses)
+        found = await statistics.count(query.by, None, query.statuses, query.flag)
+        groups, total = found["groups"], found["total"]
         return StudentCounts(
             province=province,
             by=query.by,

@@ -23,6 +23,7 @@ LABELS = {
     "in_province_transfer": "省内转学核办",
     "key_data_change": "关键数据变更审核",
     "graduation": "毕业审核",
+    "dropout_return": "控辍保学返校审核",
     "admission": "招生审核",
     "transfer": "跨省转学核办",
     "enrollment": "毕业后跨省就学核办",

@@ -107,6 +107,8 @@ class PromotionService:
         opened = []
         for code in self.node.school_codes():
             school = self.node.get_school(code)
+            if school.state == "revoked":  # ORG-2: a revoked school opens nothing [004 Q14]
+                continue
             classes = new_grade_one_classes(school.classes, school_year)
             for klass in classes:
                 school.open_class(meta=meta.as_dict(), **klass)

@@ -319,7 +319,8 @@ class RegistrationService(LaterChecks):
             # ID-3: a record whose ID number was corrected keeps its `G` number, so this
             # ID's `G` is taken; the newcomer gets a temporary number.
         region_code = self.node.get_school(form.school_code).region_code
-        region(region_code)  # the school's region must be a known one
+        if self.org is None or region_code not in self.org:  # ORG-1: added regions are known
+            region(region_code)  # the school's region must be a known one
         if form.id_type == DocumentType.NONE.value:
             for sequence in range(1000):
                 number = str(issue_j(region_code, form.birth_date, sequence))

@@ -9,12 +9,16 @@ from projections.service import Views
 from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
+from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
+from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
+from province_node.migrations import MigrationService
+from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
 from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
@@ -23,6 +27,7 @@ from province_node.registrations import RegistrationService
 from province_node.reviews import ReviewService
 from province_node.schools import SchoolService
 from province_node.settings import NodeSettings
+from province_node.statistics import StudentStatistics
 from province_node.students import StudentService
 from xueji.access.service import AccessService
 from xueji.bus import Bus
@@ -58,16 +63,26 @@ class NodeRuntime:
     graduations: GraduationService | None = None
     #: ADM-1…ADM-4, QRY-3: admissions of graduates into the next stage.
     admissions: AdmissionService | None = None
+    #: QRY-6: counts of a jurisdiction (the statistics pages and the hub's national figure).
+    statistics: StudentStatistics | None = None
+    #: DAY-2: the Excel round trip of the record's non-key fields.
+    batch_edits: BatchEdits | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
     #: The school directory and its classes.
     schools: SchoolService | None = None
+    #: ORG-1, ORG-2, ORG-4: region and school changes, the school profile.
+    org_changes: OrgChangeService | None = None
+    #: ORG-3: record migrations out of a school being revoked.
+    migrations: MigrationService | None = None
     #: SYS-1…SYS-3, KDC-1: the province's switches, key dates, workflow, controlled fields.
     configuration: SettingsService | None = None
     #: REG-6, REG-7, REG-9: registration review and reporting.
     reviews: ReviewService | None = None
     #: Student records, their history, REG-9 deletion.
     students: StudentService | None = None
+    #: DRP-1…DRP-5: dropout control 控辍保学.
+    dropouts: DropoutService | None = None
     #: ID-7: student photos (upload, zip import, export).
     photos: PhotoService | None = None
     #: DAY-6: the student card 学籍卡 and the 学生基本信息表.

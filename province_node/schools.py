@@ -33,14 +33,17 @@ class SchoolService:
         return (await self.school(school_code))["classes"]
 
     async def open_class(self, school_code: str, class_code: str, name: str | None,
-                         today: date, meta: CommandMeta) -> dict:  # fmt: skip
-        """ORG: the school opens a class by hand (next year's before the promotion, too)."""
+                         today: date, meta: CommandMeta, campus: int = 0) -> dict:  # fmt: skip
+        """ORG: the school opens a class by hand (next year's before the promotion, too),
+        at its main campus or a branch campus (numbered after the main's, [004 Q16])."""
         if meta.unit_code != school_code:
             raise Forbidden("只能为本校开设班级", code="outside_jurisdiction", field="school_code")
-        return await self.writer(self._open_class, school_code, class_code, name, today, meta)
+        return await self.writer(
+            self._open_class, school_code, class_code, name, today, meta, campus
+        )
 
     def _open_class(self, school_code: str, class_code: str, name: str | None, today: date,
-                    meta: CommandMeta) -> dict:  # fmt: skip
+                    meta: CommandMeta, campus: int = 0) -> dict:  # fmt: skip
         school = self.node.get_school(school_code)
         if class_code in school.classes and any(  # BUS-2: a repeat answers the first result
             isinstance(e, School.ClassOpened) and e.class_code == class_code
@@ -49,7 +52,8 @@ class SchoolService:
         ):  # fmt: skip
             return school.classes[class_code]
         year = self.node.settings().key_dates().school_year(today)
-        klass = school.check_new_class(class_code, year) | ({"name": name} if name else {})
+        klass = school.check_new_class(class_code, year, campus)
+        klass |= {"name": name} if name else {}
         school.open_class(meta=meta.as_dict(), **klass)
         self.node.save(school)
         return klass

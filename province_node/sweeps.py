@@ -22,6 +22,7 @@ def start_sweeps(runtime: NodeRuntime) -> list[asyncio.Task]:
             retry_pending_authentications,
             abandon_returned,
             promote_when_due,
+            settle_revocations,
         )
     ]
 
@@ -83,6 +84,17 @@ async def promote_when_due(runtime: NodeRuntime) -> None:
 
     seconds = runtime.settings.promotion_check_seconds
     await _periodically(runtime, "promotion", promote, seconds, seconds, needs_bus=False)
+
+
+async def settle_revocations(runtime: NodeRuntime) -> None:
+    """ORG-1, ORG-2: confirmed revocations complete once nothing holds their school or region."""
+
+    async def settle(meta: CommandMeta) -> bool:
+        await runtime.org_changes.settle(meta)
+        return True
+
+    seconds = runtime.settings.promotion_check_seconds
+    await _periodically(runtime, "settle_revocations", settle, seconds, seconds, needs_bus=False)
 
 
 async def _periodically(

@@ -171,7 +171,8 @@ def _line(event: LoggedEvent, about: _Seen, query: Query) -> AuditLine:
         subject=_label(event, about),
         via=", ".join(sorted(paths)) if paths else None,
         outcome=None if approve is None else ("approved" if approve else "rejected"),
-        reason=data.get("opinion") or data.get("reason") or meta.get("reason"),
+        # a decision's opinion, a change's reason, or what a read was (`xueji.access.reads`)
+        reason=data.get("opinion") or data.get("reason") or data.get("what") or meta.get("reason"),
         command_id=meta.get("command_id"),
         notification_id=event.notification_id,
         aggregate_id=event.aggregate_id,

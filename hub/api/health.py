@@ -17,9 +17,10 @@ async def healthz(runtime: Runtime) -> JSONResponse:
     calendar years deadlines need that nobody has entered yet."""
     try:
         positions = await runtime.identities.positions(runtime.settings.provinces)
+        dead_letters = await runtime.identities.dead_letters()
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
-        positions, store = {}, "down"
+        positions, store, dead_letters = {}, "down", None
     missing = runtime.calendar.missing(runtime.clock.today())  # in memory: no store read
     nats = "connected" if runtime.bus.connected else "down"
     ok = store == "ok" and nats == "connected"
@@ -31,5 +32,7 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "store": store,
         "positions": positions,
         "calendar": calendar_health(missing),  # SYS-2: years whose deadlines are refused
+        # BUS-6: messages recorded instead of applied (the hub console lists them)
+        "dead_letters": dead_letters and {k: dead_letters[k] for k in ("total", "by_province")},
     }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from contracts.errors import ContractError, NotFound
 from hub.api.deps import Runtime
+from xueji.access import reads
 from xueji.access.api import CurrentUser
 
 router = APIRouter(prefix="/api/v1/national", tags=["national"])
@@ -24,6 +25,8 @@ async def national_students(
     """Name plus ID number or national student number; 404 when nothing matches both."""
     if not (id_number or student_number):
         raise ContractError("id_number", "required", "请输入身份证件号或全国学籍号")
+    asked = {"name": name, "id_number": id_number, "student_number": student_number}
+    await runtime.access.record_read(user, reads.NATIONAL, student_number, asked)
     found = await runtime.identities.national_student(name, id_number, student_number)
     if found is None:
         raise NotFound("未查到符合条件的学生")

@@ -7,7 +7,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases
+from hub.console import calendar, cases, statistics
+from xueji.access import reads
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
 from xueji.console.menu import HUB_MENU
@@ -33,6 +34,9 @@ async def national(request: Request, user: User, name: str = "", number: str = "
         number = number.strip().upper()
         by_number = number[:1] in ("G", "J", "L") and len(number) == 19
         runtime = request.app.state.runtime
+        asked = {"name": name, "number": number}
+        await runtime.access.record_read(user, reads.NATIONAL, number if by_number else None,
+                                         asked)  # fmt: skip
         try:
             found = await runtime.identities.national_student(
                 name.strip(),
@@ -77,6 +81,7 @@ async def monitoring(
         province=province,
         provinces=runtime.settings.provinces,
         positions=positions,
+        dead_letters=await runtime.identities.dead_letters(),  # BUS-6
     )
 
 
@@ -89,4 +94,6 @@ def install(app: FastAPI) -> None:
         hub_reachable=lambda request: bool(request.app.state.runtime.bus.connected),
         hub_down_note=HUB_DOWN_NOTE,
     )
-    install_console(app, console, router, calendar.router, cases.router)  # `/{kind}/…` last
+    install_console(
+        app, console, router, calendar.router, statistics.router, cases.router
+    )  # `/{kind}/…` last

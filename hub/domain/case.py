@@ -13,9 +13,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from contracts.approval import StepLevel, check_opinion, deciding_roles
-from contracts.calendar import NONE_ENTERED, Entered, add_working_days
+from contracts.calendar import NONE_ENTERED, Entered, KeyDates, add_working_days
+from contracts.codes import SchoolSystem, Stage, national_grade, stage_length
 from contracts.errors import DomainError, Forbidden
 from hub.domain.placement import grade_changed
+from xueji.clock import SHANGHAI
 
 _NS = uuid5(NAMESPACE_URL, "xueji:hub:case")
 
@@ -249,10 +251,25 @@ class CrossProvinceCase(Aggregate):
         self.status, self.closed_at = "cancelled", at
         self.history.append(_system_entry("cancelled", at, "审核通过后 10 个工作日内未调档"))
 
+    def graduating_cleanup_due(self, now: datetime, key_dates: KeyDates) -> bool:
+        """XPT-8 [003 §三.5]: a transfer of a graduating-grade student not finished by the
+        graduation deadline of the school year it began in is cleaned up (the school
+        graduates the student; the transfer is started again if still wanted)."""
+        if self.flow != "transfer" or self.status != "in_progress":
+            return False
+        student, system = self.student, SchoolSystem(self.out_side["school_system"])
+        stage = Stage(student["stage"])
+        last = national_grade(stage, stage_length(stage, system), system)
+        if student["national_grade"] != last:
+            return False
+        year = key_dates.school_year(self.initiated_at.astimezone(SHANGHAI).date())
+        month, day = key_dates.graduation_deadline
+        return now.astimezone(SHANGHAI).date() > date(year + 1, month, day)
+
     @event("Cleaned")
-    def clean(self, at: datetime) -> None:
+    def clean(self, at: datetime, reason: str = "发起后 90 天未办结，系统清理") -> None:
         self.status, self.closed_at = "cleaned", at
-        self.history.append(_system_entry("cleaned", at, "发起后 90 天未办结，系统清理"))
+        self.history.append(_system_entry("cleaned", at, reason))
 
 
 def _entry(step: str, unit_code: str, meta: dict, at: datetime, opinion: str | None) -> dict:

@@ -187,3 +187,34 @@ class RejectedMessage(Aggregate):
     ) -> None:
         self.province, self.sequence, self.subject = province, sequence, subject
         self.code, self.field, self.message, self.payload = code, field, message, payload
+
+
+class DeadLetters(Aggregate):
+    """BUS-6: how many province messages were dead-lettered, per province, and the latest
+    few — what `/healthz` and the monitoring page show without reading the log."""
+
+    KEEP = 50
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid5(_NS, "dead-letters")
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.latest: list[dict] = []
+
+    @event("Added")
+    def add(self, province: str, sequence: int, subject: str, code: str, message: str) -> None:
+        self.counts[province] = self.counts.get(province, 0) + 1
+        entry = {"province": province, "sequence": sequence, "subject": subject, "code": code,
+                 "message": message}  # fmt: skip
+        self.latest = [entry, *self.latest][: self.KEEP]
+
+    def view(self) -> dict:
+        return {"total": sum(self.counts.values()), "by_province": dict(self.counts),
+                "latest": list(self.latest)}  # fmt: skip
+
+    @staticmethod
+    def empty() -> dict:
+        return {"total": 0, "by_province": {}, "latest": []}

@@ -15,6 +15,7 @@ from contracts.cases import CaseFilters, Flow
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
 from province_node.case_application import CaseApplication
+from xueji.access import reads
 from xueji.access.guards import CurrentUser, SchoolRegistrar
 
 national = APIRouter(prefix="/api/v1/national", tags=["national"])
@@ -29,6 +30,8 @@ async def national_students(
     id_number: Annotated[str | None, Query(max_length=18)] = None,
 ) -> dict:
     """QRY-4 全国学籍查询: name plus national number or ID number (rate-limited per account)."""
+    asked = {"name": name, "student_number": student_number, "id_number": id_number}
+    await runtime.access.record_read(meta, reads.NATIONAL, student_number, asked)
     return await runtime.cases.national_student(name, student_number, id_number, meta)
 
 

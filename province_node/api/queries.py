@@ -7,7 +7,7 @@ arrived, so a caller sees its own writes; the caller's jurisdiction always narro
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -15,11 +15,12 @@ from sqlalchemy import Connection
 
 from contracts.codes import StudentStatus
 from contracts.errors import ContractError, NotFound
+from contracts.queries import Dimension, Flag
 from projections import excel
 from projections.queries import Join, StudentQuery, fields, rows, search
-from projections.statistics import count
 from province_node.api.deps import Runtime
 from province_node.views.registrations import summary
+from xueji.access import reads
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
 from xueji.access.policy import AccessPolicy
@@ -30,6 +31,7 @@ EXPORT_LIMIT = 100_000
 
 
 async def student_query(
+    runtime: Runtime,
     user: CurrentUser,
     policy: Policy,
     region: Annotated[str | None, Query(max_length=10)] = None,
@@ -51,6 +53,8 @@ async def student_query(
         policy.ensure_sees(user, school_code)
     equals = {"school_code": school_code, "grade": grade, "class_code": class_code}
     equals |= {"student_number": student_number, "id_number": id_number, "has_photo": has_photo}
+    asked = equals | {"region": region, "name": name, "status": status, "cond": cond}
+    await runtime.access.record_read(user, reads.SEARCH, student_number, asked)
     return StudentQuery(
         schools=policy.school_filter(user, region),
         statuses=[status] if status else None,
@@ -135,18 +139,15 @@ async def student_statistics(
     runtime: Runtime,
     user: CurrentUser,
     policy: Policy,
-    by: Literal["region", "stage", "grade", "sex", "ethnicity", "flags", "status"],
+    by: Dimension,
     region: Annotated[str | None, Query(max_length=10)] = None,
     status: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies it
+    flag: Flag | None = None,
 ) -> dict:
-    """QRY-6: counts of the caller's jurisdiction (or a unit of it) by one dimension."""
-    views = runtime.views
+    """QRY-6: counts of the caller's jurisdiction (or a unit of it) by one dimension, of the
+    flagged records only if `flag` is given (migrant, left-behind, special education)."""
     schools = policy.school_filter(user, region)
-    statuses = status or [StudentStatus.ENROLLED.value]
-    await views.caught_up()
-    table = views.view("students").table("students")
-    groups, total = await views.read(count, table, by, schools, statuses)
-    return {"by": by, "groups": groups, "total": total}
+    return await runtime.statistics.count(by, schools, status, flag)
 
 
 async def registrations_in_sight(

@@ -41,6 +41,7 @@ class ClassIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     class_code: str = Field(min_length=7, max_length=7)  # ID-5: 2027101
     name: str | None = Field(default=None, min_length=1, max_length=30)  # default: 小学1年级1班
+    campus: int = Field(default=0, ge=0, le=99)  # 0: the main campus; n: branch campus n
 
 
 @router.post("/{school_code}/classes", status_code=201)
@@ -50,5 +51,5 @@ async def open_class(
     """ORG: the school opens a class (next year's grade 1 before the promotion day, too)."""
     today = runtime.clock.today()
     return await runtime.schools.open_class(
-        school_code, body.class_code.strip(), body.name, today, meta
+        school_code, body.class_code.strip(), body.name, today, meta, body.campus
     )

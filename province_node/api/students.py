@@ -5,15 +5,20 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import ContractError
 from contracts.ids import parse_student_number
+from projections.excel import XLSX
 from province_node.api.deps import Meta, Runtime
+from province_node.batch_edit import BATCH_EDIT_BYTES
 from province_node.domain.profile import term_of
 from province_node.domain.term_review import parse_term, term_label
+from xueji.access import reads
+from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, SchoolRegistrar
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
@@ -21,11 +26,15 @@ from xueji.access.sessions import Session
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
 
-def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str):
+async def student_in_sight(runtime, user: Session, policy: AccessPolicy, number: str,
+                           read: str | None = None) -> dict:  # fmt: skip
     """The record if the caller's jurisdiction covers it; one outside it answers exactly as
-    a number nobody holds (SEC-8: no existence oracle)."""
+    a number nobody holds (SEC-8: no existence oracle). `read`: the read is audited as that."""
     load = functools.partial(runtime.students.record, number)
-    return policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    if read is not None:
+        await runtime.access.record_read(user, read, number)
+    return record
 
 
 class TermReviewIn(BaseModel):
@@ -57,6 +66,32 @@ async def review_term(body: TermReviewIn, runtime: Runtime, meta: Meta, _: Burea
                                               meta)  # fmt: skip
 
 
+@router.get("/batch-edit")
+async def batch_edit_export(
+    request: Request,
+    runtime: Runtime,
+    user: SchoolRegistrar,
+    confirm: ExportConfirmer,
+    class_code: Annotated[str, Query(pattern=r"^[0-9]{7}$")],
+    fields: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    """DAY-2: the class's non-key fields as Excel to edit and import again (SEC-4)."""
+    chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    confirmer, password = confirm
+    data = await runtime.batch_edits.export(user.unit_code, class_code, chosen, user, confirmer,
+                                            password, asked_filters(request))  # fmt: skip
+    disposition = f"attachment; filename*=UTF-8''{quote(f'学生信息批量修改_{class_code}.xlsx')}"
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+@router.post("/batch-edit")
+async def batch_edit_import(runtime: Runtime, meta: Meta, _: SchoolRegistrar,
+                            file: UploadFile) -> dict:  # fmt: skip
+    """DAY-2: the edited file back; per-row problems; only changed cells become events."""
+    data = await file.read(BATCH_EDIT_BYTES + 1)
+    return await runtime.batch_edits.import_file(data, meta)
+
+
 @router.get("/{student_number}")
 async def get_student(
     student_number: str,
@@ -70,7 +105,7 @@ async def get_student(
 ) -> dict:
     """The full record of one student of the caller's jurisdiction (now, or `as_of` then)."""
     number = str(parse_student_number(student_number))
-    record = await student_in_sight(runtime, user, policy, number)
+    record = await student_in_sight(runtime, user, policy, number, reads.RECORD)
     if as_of is not None:
         return await runtime.students.record_as_of(number, as_of)
     return record
@@ -102,7 +137,7 @@ async def get_student_history(
 ) -> dict:
     """Every stored event of the record: who, when, what."""
     number = str(parse_student_number(student_number))
-    await student_in_sight(runtime, user, policy, number)
+    await student_in_sight(runtime, user, policy, number, reads.HISTORY)
     return {"items": await runtime.students.history(number)}
 
 

@@ -9,12 +9,15 @@ from province_node.console import (
     admissions,
     changes,
     decisions,
+    dropouts,
     imports,
     national,
+    org,
     photos,
     registration,
     review,
     school_year,
+    statistics,
     students,
     transfers,
 )
@@ -78,7 +81,10 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        org.router,
+        dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,
+        statistics.router,
         changes.router,  # before the cross-province `/{kind}/…` pages
         decisions.router,
         transfers.router,

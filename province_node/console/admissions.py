@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from contracts.errors import NotFound
 from projections import excel
 from province_node.admissions import MAX_LIST_BYTES
+from province_node.console.pending_pages import decision_pages
 from province_node.domain.admission import Admission
 from xueji.access.guards import BureauRegistrar, Policy, Registrar, SchoolRegistrar
 from xueji.access.policy import BUREAU_REGISTRAR, SCHOOL_REGISTRAR
@@ -84,7 +85,7 @@ async def settings(request: Request, user: User, done: str = "", error: str = ""
     return _page(request, "admission_settings.html", status, title="招生结果导入设置",
                  settings=shown["settings"], defaults=shown["defaults"], stages=STAGES,
                  levels=LEVELS, level_labels=dict(LEVELS), can_set=BUREAU_REGISTRAR.allows(user),
-                 done=done, error=error, is_county=user.level == "county")  # fmt: skip
+                 done=done, error=error)  # fmt: skip
 
 
 @router.post("/admissions/settings")
@@ -134,32 +135,11 @@ async def assign(request: Request, user: SchoolRegistrar, admission_id: UUID,
     return await school_lists(request, user, "assign", done=f"已分班至 {class_code}")
 
 
-@router.get("/admissions/pending")
-async def pending(request: Request, user: User) -> Response:
-    """招生审核: the admissions awaiting the caller's unit and role, one dialog each."""
-    return await _pending(request, user)
-
-
-async def _pending(request: Request, user: User, **extra: object) -> Response:
-    runtime = request.app.state.runtime
-    items = await runtime.pending.items(meta_of(user), {"admission"})
-    details = [await runtime.admissions.get(UUID(i["id"])) for i in items]
-    return _page(request, "admission_pending.html", title="招生审核", items=details, **extra)
-
-
-@router.post("/admissions/{admission_id}/decision")
-async def decide(request: Request, user: User, admission_id: UUID,
-                 approve: Annotated[str, Form()] = "",
-                 opinion: Annotated[str, Form(max_length=500)] = "") -> Response:  # fmt: skip
-    approved = approve == "1"
-    kept = {"failed_id": str(admission_id), "opinion": opinion}
-    try:
-        await request.app.state.runtime.admissions.decide(
-            admission_id, approved, opinion.strip() or None, meta_of(user)
-        )
-    except Exception as refused:  # noqa: BLE001 - next to its field in the dialog
-        return await _pending(request, user, errors=field_errors(refused), **kept)
-    return await _pending(request, user, done="审核通过" if approved else "审核不通过，录取已结束")
+decision_pages(
+    router, path="admissions", business="admission", service="admissions", title="招生审核",
+    template="admission_pending.html", rejected="审核不通过，录取已结束",
+    context=lambda: {"stage_labels": dict(STAGES)},
+)  # fmt: skip
 
 
 # --- QRY-3, with the county's rollback -------------------------------------------------------

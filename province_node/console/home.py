@@ -16,6 +16,7 @@ LINKS = {
     "in_province_transfer": "/in-province-transfers/pending",
     "key_data_change": "/key-data-changes/pending",
     "graduation": "/graduations/pending",
+    "dropout_return": "/dropouts/returns/pending",
     "admission": "/admissions/pending",
     "transfer": "/transfers/pending",
     "enrollment": "/enrollments/pending",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from xueji.access import reads
 from xueji.console.kit import ConsoleRoute, User, console_of, form_errors, meta_of
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -36,8 +37,11 @@ async def look_up(request: Request, user: User, name: str, number: str, errors: 
     """The student found nationally, or None with the refusal next to its field."""
     number = number.strip().upper()
     by_number = number[:1] in ("G", "J", "L") and len(number) == 19
+    runtime = request.app.state.runtime
+    asked = {"name": name, "number": number}
+    await runtime.access.record_read(user, reads.NATIONAL, number if by_number else None, asked)
     try:
-        return await request.app.state.runtime.cases.national_student(
+        return await runtime.cases.national_student(
             name,
             number if by_number else None,
             None if by_number or not number else number,

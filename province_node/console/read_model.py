@@ -116,8 +116,9 @@ async def _query(runtime, user: Session, filters: dict[str, str], conds: list[st
     given = {k: v.strip()[: LIMITS.get(k, 50)] or None for k, v in filters.items() if k in FILTERS}
     given["has_photo"] = _has_photo(filters.get("has_photo", ""))
     return await queries.student_query(
-        user, runtime.access.policy, **given, cond=conds, page=max(page, 1), page_size=PAGE_SIZE
-    )
+        runtime, user, runtime.access.policy, **given, cond=conds, page=max(page, 1),
+        page_size=PAGE_SIZE,
+    )  # fmt: skip
 
 
 async def search(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from contracts.codes import Stage
 from contracts.errors import ContractError
+from province_node.console.pending_pages import decision_pages
 from province_node.domain.graduation import GraduationKind
 from province_node.graduations import GraduationForm
 from xueji.access.guards import BureauRegistrar, Policy, SchoolRegistrar
@@ -71,37 +71,10 @@ def _date(raw: str) -> dt.date | None:
         raise ContractError("date", "bad_date", "请填写毕业日期（年-月-日）") from None
 
 
-@router.get("/graduations/pending")
-async def graduation_pending(request: Request, user: User) -> Response:
-    """毕业审核: the graduations awaiting the caller's unit and role, one dialog each."""
-    return await _pending(request, user)
-
-
-async def _pending(request: Request, user: User, **extra: object) -> Response:
-    runtime = request.app.state.runtime
-    items = await runtime.pending.items(meta_of(user), {"graduation"})
-    details = [await runtime.graduations.get(UUID(i["id"])) for i in items]
-    return _page(request, "graduation_pending.html", title="毕业审核", items=details, **extra)
-
-
-@router.post("/graduations/{graduation_id}/decision")
-async def graduation_decide(
-    request: Request,
-    user: User,
-    graduation_id: UUID,
-    approve: Annotated[str, Form()] = "",
-    opinion: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    approved = approve == "1"
-    kept = {"failed_id": str(graduation_id), "opinion": opinion}
-    try:
-        await request.app.state.runtime.graduations.decide(
-            graduation_id, approved, opinion.strip() or None, meta_of(user)
-        )
-    except Exception as refused:  # noqa: BLE001 - next to its field in the dialog
-        return await _pending(request, user, errors=field_errors(refused), **kept)
-    done = "审核通过" if approved else "审核不通过，毕业申请已驳回"
-    return await _pending(request, user, done=done)
+decision_pages(
+    router, path="graduations", business="graduation", service="graduations", title="毕业审核",
+    template="graduation_pending.html", rejected="审核不通过，毕业申请已驳回",
+)  # fmt: skip
 
 
 @router.get("/graduates")

@@ -22,6 +22,7 @@ from province_node.domain.profile import (
     STUDY_TYPES,
     visible_fields,
 )
+from xueji.access import reads
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import SCHOOL_REGISTRAR
 from xueji.console.kit import (
@@ -144,6 +145,7 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
     number = str(parse_student_number(student_number))
     load = functools.partial(runtime.students.record, number)
     record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    await runtime.access.record_read(user, reads.RECORD, number)
     history = await runtime.students.history(number)
     return console_of(request).page(
         request,
@@ -153,7 +155,7 @@ async def detail(request: Request, user: User, policy: Policy, student_number: s
         school=runtime.org.unit(record["school_code"]).name,
         history=history,
         profile_groups=profile_groups(record),
-        can_edit=SCHOOL_REGISTRAR.allows(user) and user.unit_code == record["school_code"],
+        can_edit=SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, record["school_code"]),
     )
 
 

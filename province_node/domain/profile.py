@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pypinyin import lazy_pinyin
+
 from contracts.errors import ContractError, DomainError
 from contracts.ids import DocumentType
 from province_node.domain.key_data_change import CONTROLLABLE, IDENTITY_FIELDS, key_value
@@ -390,6 +392,20 @@ def _check_special_needs(profile: dict) -> None:
         raise ContractError(
             f"special_needs.{unknown[0]}", "unknown_field", f"特教学生信息：未知的“{unknown[0]}”"
         )
+
+
+#: Two-character surnames, so 欧阳小明 is "Ouyang Xiaoming" and not "Ou Yangxiaoming".
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 夏侯 令狐 长孙 宇文 司徒 端木".split()  # noqa: SIM905
+)
+
+
+def derived_pinyin(name: str) -> str:
+    """DAY-1 姓名拼音 as the record shows it until the school edits it: the surname, then the
+    given name, each capitalised (pypinyin; a heteronym may need the school's correction)."""
+    cut = 2 if name[:2] in COMPOUND_SURNAMES else 1
+    surname, given = lazy_pinyin(name[:cut]), lazy_pinyin(name[cut:])
+    return " ".join(part.capitalize() for part in ("".join(surname), "".join(given)) if part)
 
 
 def term_of(day: date) -> str:

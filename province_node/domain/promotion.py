@@ -47,8 +47,9 @@ def new_grade_one_classes(classes: dict[str, dict], school_year: int) -> list[di
         new = f"{school_year:04d}{code.stage.value}{code.number:02d}"
         if new not in classes:
             name = f"{code.stage.label}1年级{code.number}班"
+            campus = classes[class_code].get("campus")  # [004 Q16]: the campus keeps its numbers
             opened.append({"class_code": new, "grade": f"{code.stage.label}{school_year}级",
-                           "name": name})  # fmt: skip
+                           "name": name} | ({"campus": campus} if campus else {}))  # fmt: skip
     return opened
 
 

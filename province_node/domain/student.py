@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate, event
 from contracts.codes import ClassCode, Stage, StudentStatus
 from contracts.errors import DomainError, Forbidden
 from province_node.domain.key_data_change import IDENTITY_FIELDS
+from province_node.domain.profile import derived_pinyin
 from province_node.domain.student_status import FLOW_BUSINESS, check_may_start, status_after
 from province_node.domain.workflow_defaults import BusinessType
 
@@ -19,7 +20,13 @@ DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
 PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment", "admission_junior", "admission_senior"}
 #: What the one lock names when a business holds the record, for the refusal.
-_IN_FLIGHT_LABELS = {"transfer": "跨省业务", "enrollment": "跨省业务", "deletion": "删除申请"}
+_IN_FLIGHT_LABELS = {
+    "transfer": "跨省业务",
+    "enrollment": "跨省业务",
+    "deletion": "删除申请",
+    "dropout": "控辍保学",  # DRP-1: an open dropout case holds the record until the return
+    "migration": "学籍转移",  # ORG-3: held until the receiving school decides
+}
 
 
 class Student(Aggregate):
@@ -411,6 +418,7 @@ class Student(Aggregate):
             "graduation": self.graduation,
             "admission": self.admission,
             "profile": dict(self.profile or {}),
+            "name_pinyin": (self.profile or {}).get("name_pinyin") or derived_pinyin(self.name),
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
         }

@@ -74,6 +74,9 @@ TRANSITIONS: dict[B, Transition] = {
             (B.INCOMPLETE, S.INCOMPLETE),
         )
     },
+    # DRP-1/DRP-4: a school records its 在校 students as suspected or dropped out; the case
+    # and the return leave the status 在校 (the return places the student in a class) [002 §12].
+    B.DROPOUT_RETURN: Transition(frozenset({S.ENROLLED}), None, "DRP-1, DRP-4 [002 §12]"),
     # ADM-3: only graduates are admitted, this year's or past years' [004 Q91]; at the archive
     # pull they are in school again, at the admitting school [003 §四.3].
     B.ADMISSION_JUNIOR: Transition(frozenset({S.GRADUATED}), S.ENROLLED, "ADM-3 [003 §四.3]"),

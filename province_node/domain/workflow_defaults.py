@@ -77,7 +77,9 @@ class BusinessType(StrEnum):
     COMPLETION_SENIOR = "completion_senior", "高中结业"
     # The seed lists 肄业 once, not per stage; a stage-specific rule can still narrow it.
     INCOMPLETE = "incomplete", "肄业"
-    DROPOUT = "dropout", "辍学"
+    # The seed form's 辍学 row: the one dropout business that climbs a chain is the return of
+    # a dropped-out student 辍学返校 (DRP-4, [002 §12] 控辍保学返校审核).
+    DROPOUT_RETURN = "dropout_return", "辍学"
     TO_VOCATIONAL = "to_vocational", "去中职就读"
     PROMOTION_TRANSFER = "promotion_transfer", "升级转学"
     ADMISSION_PRIMARY = "admission_primary", "小学招生录取"
@@ -99,14 +101,16 @@ class BusinessType(StrEnum):
 
 #: Businesses whose chain may begin above the school (SYS-1 otherwise requires the school's
 #: step first): the second side of a two-sided process, which starts when the first side's
-#: chain is done, and REG-9's deletion, which the school registrar asks for and the county
-#: confirms without a school stamp [004 Q60].
+#: chain is done, REG-9's deletion, which the school registrar asks for and the county
+#: confirms without a school stamp [004 Q60], and DRP-4's return of a dropped-out student,
+#: which the school applies for and the bureau approves (控辍保学返校审核 [002 §12]).
 STARTS_ABOVE_SCHOOL = frozenset(
     {
         BusinessType.TRANSFER_OUT,
         BusinessType.CROSS_PROVINCE_TRANSFER_OUT,
         BusinessType.POST_GRADUATION_GRADUATING,
         BusinessType.DELETION,
+        BusinessType.DROPOUT_RETURN,
     }
 )
 
@@ -215,6 +219,8 @@ _SPECIAL: dict[BusinessType, tuple[StepLevel, ...]] = {
     BusinessType.GRADUATION_SENIOR: _TO_CITY,
     # The school registrar asks, the county confirms (系统管理 → 误操作删除) [004 Q60].
     BusinessType.DELETION: (StepLevel.SUPERVISING,),
+    # A dropped-out student's return: the school applies, its bureau approves [002 §12].
+    BusinessType.DROPOUT_RETURN: (StepLevel.SUPERVISING,),
 }
 
 #: One nationwide rule per business type. The hub flows (cross-province transfer and

@@ -51,19 +51,28 @@ def template(columns: Sequence[Column], title: str, example: dict[str, str] | No
     return out.getvalue()
 
 
+def titles(data: bytes, max_bytes: int = 10 * 2**20) -> set[str]:
+    """The header's titles (a file may leave out the optional columns it does not fill)."""
+    header = next(_sheet(data, max_bytes).iter_rows(max_row=1, values_only=True), ())
+    return {text for cell in header if (text := _text(cell))}
+
+
+def _sheet(data: bytes, max_bytes: int):
+    if len(data) > max_bytes:
+        raise ContractError("file", "too_large", f"文件不能超过 {max_bytes // 2**20} MB")
+    open_package(data, max_unpacked=len(data) * _UNPACKED_PER_PACKED + 2**20)
+    try:
+        return load_workbook(BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception:  # openpyxl raises many types for a broken package
+        raise ContractError("file", "not_xlsx", "文件无法读取，请下载模板填写后再上传") from None
+
+
 def read(data: bytes, columns: Sequence[Column], max_rows: int,
          max_bytes: int = 10 * 2**20) -> list[Row]:  # fmt: skip
     """The rows with text in them, every cell as stripped text (None when empty). A file that
     is not an .xlsx, too big, without a required column or with too many rows is refused
     whole (ContractError on `file`), so nothing of it is stored."""
-    if len(data) > max_bytes:
-        raise ContractError("file", "too_large", f"文件不能超过 {max_bytes // 2**20} MB")
-    open_package(data, max_unpacked=len(data) * _UNPACKED_PER_PACKED + 2**20)
-    try:
-        sheet = load_workbook(BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    except Exception:  # openpyxl raises many types for a broken package
-        raise ContractError("file", "not_xlsx", "文件无法读取，请下载模板填写后再上传") from None
-    rows = sheet.iter_rows(values_only=True)
+    rows = _sheet(data, max_bytes).iter_rows(values_only=True)
     header = [_text(cell) for cell in next(rows, ())]
     position = {title: index for index, title in enumerate(header) if title}
     missing = [c.title for c in columns if c.required and c.title not in position]

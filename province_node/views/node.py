@@ -6,6 +6,7 @@ from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.views.admissions import admissions_view
 from province_node.views.applications import applications_view
+from province_node.views.dropouts import dropouts_view
 from province_node.views.pending import pending_view
 from province_node.views.registrations import registrations_view
 from province_node.views.students import students_view
@@ -17,6 +18,7 @@ def node_views(node: ProvinceNode, url: str) -> Views:
         registrations_view(node.name),
         pending_view(node.name),
         applications_view(node.name),
+        dropouts_view(node.name),
         admissions_view(node.name),
     ]
     return Views(node, url, views)

@@ -21,6 +21,7 @@ from projections.machinery import View
 from province_node.domain.admission import Admission
 from province_node.domain.approval import Approval
 from province_node.domain.deletion import StudentDeletion
+from province_node.domain.dropout import DropoutReturn
 from province_node.domain.graduation import Graduation, GraduationKind
 from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.registration import Registration as R
@@ -34,6 +35,7 @@ PROCESSES: dict[str, type[Approval]] = {
     "in_province_transfer": StudentApplication,  # 省内转学核办
     "key_data_change": KeyDataChange,  # 关键数据变更审核
     "graduation": Graduation,  # 毕业审核 (GRD-1)
+    "dropout_return": DropoutReturn,  # 控辍保学返校审核 (DRP-4)
     "admission": Admission,  # 招生审核 (ADM-2)
 }
 
@@ -83,6 +85,7 @@ class _Handlers:
         view.on(StudentApplication.Applied)(self.application_applied)
         view.on(KeyDataChange.Applied)(self.key_data_change_applied)
         view.on(Graduation.Applied)(self.graduation_applied)
+        view.on(DropoutReturn.Applied)(self.dropout_return_applied)
         view.on(Admission.Admitted)(self.admitted)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
@@ -115,6 +118,11 @@ class _Handlers:
         title = f"{Stage(e.stage).label}{kind}：{len(e.students)}名学生"
         status = Graduation.IN_PROGRESS
         self._open(batch, e, "graduation", e.school_code, title, e.chain, status, e.at)
+
+    def dropout_return_applied(self, batch: Batch, e: Any) -> None:
+        title = f"辍学返校：{e.student_name}（{e.student_number}）"
+        status = DropoutReturn.IN_PROGRESS
+        self._open(batch, e, "dropout_return", e.school_code, title, e.chain, status, e.at)
 
     def admitted(self, batch: Batch, e: Any) -> None:
         """ADM-2: the admission's chain starts when the school admits (录取)."""

@@ -383,3 +383,14 @@ def updates_by_school(connection: Any, table: Table, term: str, schools: list[st
         .group_by(table.c.school_code)
     )
     return {code: count for code, count in connection.execute(statement)}
+
+
+def class_numbers(connection: Any, table: Table, school_code: str, class_code: str) -> list[str]:
+    """DAY-2: the in-school records of a class, by number."""
+    statement = (
+        select(table.c.student_number)
+        .where(table.c.school_code == school_code, table.c.class_code == class_code)
+        .where(table.c.status == StudentStatus.ENROLLED.value)
+        .order_by(table.c.student_number)
+    )
+    return [r[0] for r in connection.execute(statement)]

@@ -263,3 +263,24 @@ async def test_aud5_who_approved_transfers_out_of_school_x_in_march(
         "hub", "/api/v1/audit", as_=MINISTRY, params={"school": SCHOOL, "student": leaving}
     )
     assert both.status_code == 422
+
+
+async def test_every_read_of_a_record_is_audited_with_who_and_what(mesh: Mesh) -> None:
+    """Issue 18 item 4: viewing a record, its history, a search naming it and a national
+    look-up are events of the reader's own log, found by the auditor like any change."""
+    number = await enrolled_student(mesh, "44", 641, "阅审计")
+    county = "440106_registrar"
+    assert (await mesh.get("44", f"/api/v1/students/{number}", as_=county)).status_code == 200
+    await mesh.get("44", f"/api/v1/students/{number}/history", as_=county)
+    await mesh.get("44", "/api/v1/students", as_=county, params={"student_number": number})
+    national = {"name": "阅审计", "student_number": number}
+    assert (await mesh.get("hub", "/api/v1/national/students", as_=MINISTRY,
+                           params=national)).status_code == 200  # fmt: skip
+    node = await mesh.get("44", "/api/v1/audit", as_="440000_registrar",
+                          params={"student": number, "type": "RecordRead"})  # fmt: skip
+    assert node.status_code == 200, node.text
+    found = [(e["account"], e["reason"]) for e in node.json()["events"]]
+    assert found == [(county, "查看学籍"), (county, "查看学籍变动历史"), (county, "学籍查询")]
+    hub = await mesh.get("hub", "/api/v1/audit", as_=MINISTRY,
+                         params={"student": number, "type": "RecordRead"})  # fmt: skip
+    assert [e["reason"] for e in hub.json()["events"]] == ["全国学籍查询"]

@@ -3,6 +3,7 @@ one trace across node and hub."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from uuid import uuid4
 
@@ -147,3 +148,56 @@ async def test_bus5_logs_carry_trace_command_account_and_unit(mesh: Mesh) -> Non
     assert node_line["command_id"] == key
     assert node_line["account"] == REGISTRAR["44"] and node_line["unit"] == JUNIOR_SCHOOL["44"]
     assert len(node_line["trace_id"]) == 32
+
+
+async def test_bus6_a_message_its_rules_refuse_is_dead_lettered_and_never_blocks(
+    mesh: Mesh, nats_server: NatsServer
+) -> None:
+    """A well-formed 44 event the hub can never apply (an archive for a case it does not hold)
+    goes to the dead-letter stream with its reason, /healthz counts it, and the registration
+    published after it is applied."""
+    from contracts.events import EventSource, StudentTransferredOut
+
+    poison = StudentTransferredOut(
+        envelope=Envelope(actor=Actor(account="t", unit_code="440000", role="registrar")),
+        source=EventSource(
+            province="44",
+            application="province-44",
+            notification_id=1,
+            aggregate_id=uuid4(),
+            aggregate_version=1,
+            occurred_at="2026-11-22T10:00:00+08:00",
+        ),  # fmt: skip
+        case_id=uuid4(),
+        student_number="G440106201503097024",
+        archive={},
+    )
+    nc = await nats_server.connect(subjects.province_client("44"))
+    try:
+        js = nc.jetstream()
+        subject = subjects.province_event("44", "student", "transferred_out")
+        await js.publish(subject, poison.model_dump_json().encode())
+    finally:
+        await nc.close()
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.position("44") == 1)
+    health = (await mesh.get("hub", "/healthz")).json()
+    assert health["dead_letters"] == {"total": 1, "by_province": {"44": 1}}, health
+    inspector = await nats_server.connect()
+    try:
+        for _ in range(100):  # the hub's outbox publishes it from the store
+            try:
+                letter = await inspector.jetstream().get_msg(subjects.DEAD_LETTER_STREAM, 1)
+                break
+            except Exception:  # noqa: BLE001 - not there yet
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no dead letter on DEAD_LETTERS")
+    finally:
+        await inspector.close()
+    dead = json.loads(letter.data)
+    assert (dead["province"], dead["sequence"], dead["code"]) == ("44", 1, "not_found")
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=32), name="郑十一")
+    created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    await approve_fully(mesh, "44", created.json()["id"])
+    await mesh.wait_until(lambda: hub.position("44") == 2)  # the stream moved on

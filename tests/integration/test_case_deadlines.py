@@ -78,6 +78,26 @@ async def test_xpt7_unfinished_case_cleaned_90_days_after_initiation(mesh: Mesh)
     await mesh.wait_until(lambda: _unlocked(mesh, number))
 
 
+async def test_xpt8_graduating_year_transfers_unfinished_by_graduation_are_cleaned(
+    mesh: Mesh,
+) -> None:
+    """[003 §三.5]: a graduating-grade student's transfer must finish before the graduation
+    operation (Jul 30) or is cleaned up; other grades' cases go on."""
+    leaving = await enrolled_student(mesh, "44", 611, class_code="2023201")  # grade 9 (5-4)
+    staying = await enrolled_student(mesh, "44", 612, name="王五", class_code="2025201")
+    mesh.clock.set(_at(2027, 7, 1))  # before the freeze: cases may start
+    graduating = (await initiate(mesh, leaving)).json()
+    younger = (await initiate(mesh, staying, name="王五")).json()
+    mesh.clock.set(_at(2027, 7, 30))  # the deadline day itself: still in time
+    assert (await run_deadlines(mesh.runtime("hub")))["clean"] == 0
+    mesh.clock.set(_at(2027, 7, 31))
+    assert (await run_deadlines(mesh.runtime("hub")))["clean"] == 1
+    cleaned = await case_now(mesh, graduating["id"])
+    assert cleaned["status"] == "cleaned" and "毕业结业前办结" in cleaned["history"][-1]["opinion"]
+    assert (await case_now(mesh, younger["id"]))["status"] == "in_progress"
+    await mesh.wait_until(lambda: _unlocked(mesh, leaving))  # the school may graduate it
+
+
 async def test_xpt7_approved_case_waiting_for_pull_is_not_cleaned(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 604)
     case = await approve_all(mesh, (await initiate(mesh, number)).json())

@@ -6,6 +6,7 @@ reason; key data go through 关键数据变更 instead."""
 from __future__ import annotations
 
 from tests.support.cases import enrolled_student
+from tests.support.console import console_session
 from tests.support.mesh import Mesh
 
 JUNIOR = "3440106002"
@@ -121,10 +122,9 @@ async def test_day5_special_education_gated_with_its_required_fields(mesh: Mesh)
 
 
 async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) -> None:
-    from tests.integration.test_console_admissions import _console
 
     number = await enrolled_student(mesh, "44", 706, "郭维护", school=JUNIOR)
-    async with _console(mesh, f"{JUNIOR}_registrar") as client:
+    async with console_session(mesh, f"{JUNIOR}_registrar") as client:
         detail = (await client.get(f"/students/{number}")).text
         assert "学籍信息" in detail and f"/students/{number}/edit" in detail
         form = (await client.get(f"/students/{number}/edit")).text
@@ -142,7 +142,7 @@ async def test_day1_console_maintains_the_record_next_to_its_fields(mesh: Mesh) 
     assert record["profile"]["family_members"] == [
         {"name": "郭父", "relation": "父亲", "phone": "13900000000", "guardian": True}
     ]
-    async with _console(mesh, "3440106003_registrar") as client:
+    async with console_session(mesh, "3440106003_registrar") as client:
         assert (await client.get(f"/students/{number}/edit")).status_code == 404
 
 
@@ -172,3 +172,99 @@ async def test_day7_changing_fields_any_time_and_the_countys_term_review(mesh: M
     assert all(i["updated"] == 0 for i in spring["items"])
     bad = await mesh.get("44", path, as_="440106_registrar", params={"term": "2026"})
     assert bad.status_code == 422 and bad.json()["field"] == "term"
+
+
+async def test_day2_a_class_round_trips_through_excel_changing_only_edited_cells(
+    mesh: Mesh,
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from simulations.demo import DEMO_PASSWORD
+
+    first = await enrolled_student(mesh, "44", 709, "钟一", class_code="2026202", school=JUNIOR)
+    second = await enrolled_student(mesh, "44", 710, "钟二", class_code="2026202", school=JUNIOR)
+    await _patch(mesh, second, {"blood_type": "B"})
+    path = "/api/v1/students/batch-edit"
+    params = {"class_code": "2026202", "fields": "blood_type,migrant,phone"}
+    unconfirmed = await mesh.get("44", path, as_=f"{JUNIOR}_registrar", params=params)
+    assert unconfirmed.status_code in (403, 422), unconfirmed.text
+    confirmed = {"X-Export-Confirmer": f"{JUNIOR}_approver",
+                 "X-Export-Confirmer-Password": DEMO_PASSWORD}  # fmt: skip
+    exported = await mesh.get("44", path, as_=f"{JUNIOR}_registrar", params=params,
+                              headers=confirmed)  # fmt: skip
+    assert exported.status_code == 200, exported.text
+    book = load_workbook(BytesIO(exported.content))
+    sheet = book.active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("全国学籍号", "姓名", "血型", "联系电话", "是否随迁子女")  # the form's order
+    by_number = {r[0]: i for i, r in enumerate(rows[1:], start=2)}
+    assert rows[by_number[second] - 1][2] == "B"
+    sheet.cell(by_number[first], 3, "O")  # first: blood type O
+    sheet.cell(by_number[first], 5, "是")
+    sheet.cell(by_number[second], 2, "钟三")  # a key column changed: the row is refused
+    sheet.cell(by_number[second], 4, "13800000001")
+    sheet.append([first, "钟一", "X型", None, None])  # a bad value, named with its column
+    out = BytesIO()
+    book.save(out)
+    imported = await mesh.post("44", path, as_=f"{JUNIOR}_registrar",
+                               files={"file": ("改.xlsx", out.getvalue())})  # fmt: skip
+    assert imported.status_code == 200, imported.text
+    result = imported.json()
+    assert (result["changed"], result["failed"]) == (1, 2), result
+    text = " ".join(p["messages"][0] for p in result["problems"])
+    assert "关键数据不能批量修改" in text and "（血型）" in text
+    record = (await mesh.get("44", f"/api/v1/students/{first}", as_="440000_registrar")).json()
+    assert record["profile"] == {"blood_type": "O", "migrant": True}
+    untouched = (await mesh.get("44", f"/api/v1/students/{second}",
+                                as_="440000_registrar")).json()  # fmt: skip
+    assert untouched["profile"] == {"blood_type": "B"}
+    edits = [e for e in await _history(mesh, first) if e["type"] == "Edited"]
+    assert len(edits) == 1 and edits[0]["data"]["changes"] == {"blood_type": "O", "migrant": True}
+
+
+async def test_qry6_flag_statistics_on_the_hub_equal_the_sum_of_the_provinces(mesh: Mesh) -> None:
+    """DAY-3/DAY-5 feed the statistics; the nation's figure by flag adds up the provinces'."""
+
+    migrant = await enrolled_student(mesh, "44", 711, "冯随迁", school=JUNIOR)
+    special = await enrolled_student(mesh, "44", 712, "冯特教", school=JUNIOR)
+    in_34 = await enrolled_student(mesh, "34", 713, "冯皖")
+    await _patch(mesh, migrant, {"migrant": True})
+    block = {"study_type": "特教学校就读", "proof_type": "医院残疾证明", "degree": "2级"}
+    await _patch(mesh, special, {"disabled": True, "special_needs": block})
+    record_34 = (await mesh.get("34", f"/api/v1/students/{in_34}",
+                                as_="340000_registrar")).json()  # fmt: skip
+    school_34 = record_34["school_code"]
+    reply = await mesh.patch("34", f"/api/v1/students/{in_34}", as_=f"{school_34}_registrar",
+                             json={"migrant": True})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    sums = {}
+    for province in ("34", "44"):
+        counted = await mesh.get(province, "/api/v1/statistics/students",
+                                 as_=f"{province}0000_registrar",
+                                 params={"by": "stage", "flag": "migrant"})  # fmt: skip
+        assert counted.status_code == 200, counted.text
+        sums[province] = counted.json()["total"]
+    assert sums == {"34": 1, "44": 1}
+    asked = {"by": "stage", "flag": "migrant"}
+    national = await mesh.get("hub", "/api/v1/national/statistics/students", as_="moe_registrar",
+                              params=asked)  # fmt: skip
+    assert national.status_code == 200, national.text
+    assert national.json()["total"] == sum(sums.values())
+    assert national.json()["provinces"] == sums
+    flags = (await mesh.get("44", "/api/v1/statistics/students", as_="440106_registrar",
+                            params={"by": "flags"})).json()  # fmt: skip
+    counts = {g["key"]: g["count"] for g in flags["groups"]}
+    assert counts["migrant"] == 1 and counts["special_needs"] == 1 and counts["disabled"] == 1
+    async with console_session(mesh, "440106_registrar") as client:
+        page = await client.get("/statistics?by=stage&flag=migrant")
+        assert page.status_code == 200 and "data-chart=" in page.text and "随迁子女" in page.text
+        sheet = await client.get("/statistics/export?by=stage&flag=migrant")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    async with console_session(mesh, "moe_registrar", "hub") as client:
+        page = await client.get("/statistics?by=stage&flag=migrant")
+        assert page.status_code == 200, page.text[-1500:]
+        assert "各省在校生人数" in page.text and "安徽省" in page.text and "广东省" in page.text
+        sheet = await client.get("/statistics/export?by=stage&flag=migrant")
+        assert sheet.status_code == 200 and sheet.content[:2] == b"PK"

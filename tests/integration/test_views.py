@@ -302,5 +302,12 @@ async def test_qry6_a_bad_count_request_gets_a_typed_error_reply(mesh: Mesh) -> 
         reply = await nc.request(subject, json.dumps(body).encode(), timeout=5)
         assert json.loads(reply.data)["error"]["code"] == code
     views = (await mesh.get("44", "/api/v1/views", as_=PROVINCE)).json()["items"]
-    assert set(views) == {"students", "registrations", "pending", "applications", "admissions"}
+    assert set(views) == {
+        "students",
+        "registrations",
+        "pending",
+        "applications",
+        "admissions",
+        "dropouts",
+    }
     assert all(v["position"] > 0 and v["lag"] >= 0 for v in views.values())

@@ -39,12 +39,21 @@ def test_county_registrar_reviews_queries_and_does_not_apply() -> None:
 def test_sysadmin_sees_no_business_menus() -> None:
     menu = visible(PROVINCE_MENU, "sysadmin", "province")
     assert "学籍注册" not in {m["label"] for top in menu for m in top["children"]}
-    assert _leaves(menu) == {"升级与校历", "在线用户", "修改密码"}  # GRD-3: the system job
+    # GRD-3: the system job; ORG-1/ORG-2: the change files of the institution code system
+    org = {"学校信息", "学校变更", "区划变更"}
+    assert _leaves(menu) == {"升级与校历", "在线用户", "修改密码"} | org
 
 
 def test_ministry_menu_and_the_current_entry() -> None:
     menu = visible(HUB_MENU, "registrar", "ministry")
-    leaves = {"全国学籍查询", "跨省转学查询", "毕业后跨省就学查询", "跨省业务监控", "修改密码"}
+    leaves = {
+        "全国学籍查询",
+        "跨省转学查询",
+        "毕业后跨省就学查询",
+        "跨省业务监控",
+        "全国学籍统计",
+        "修改密码",
+    }
     assert leaves | {"节假日录入"} == _leaves(menu)  # SYS-2: everyone sees, sysadmin enters
     assert "在线用户" in _leaves(visible(HUB_MENU, "sysadmin", "ministry"))
     province = visible(PROVINCE_MENU, "registrar", "school")

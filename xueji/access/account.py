@@ -35,6 +35,7 @@ class Account(Aggregate):
         self.password_hash = password_hash
         self.must_change_password = must_change_password
         self.demo = demo
+        self.disabled = False
         self.password_changed_at: datetime | None = None
         self.last_login_at: datetime | None = None
 
@@ -52,6 +53,15 @@ class Account(Aggregate):
     @event("LoggedIn")
     def record_login(self, at: datetime) -> None:
         self.last_login_at = at
+
+    @event("Disabled")
+    def disable(self, reason: str, at: datetime, meta: dict) -> None:
+        """ORG-1, ORG-2: the account's unit was revoked; it can no longer log in."""
+        self.disabled = True
+
+    @property
+    def is_disabled(self) -> bool:
+        return getattr(self, "disabled", False)
 
     @event("ExportConfirmed")
     def confirm_export(self, requested_by: str, purpose: str, at: datetime) -> None:
@@ -72,6 +82,7 @@ class Account(Aggregate):
             "level": self.level,
             "role": self.role,
             "must_change_password": self.must_change_password,
+            "disabled": self.is_disabled,
             "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
         }
 

@@ -76,6 +76,8 @@ ProvinceSysadmin = requiring(policy.PROVINCE_SYSADMIN)
 BureauSysadmin = requiring(policy.BUREAU_SYSADMIN)
 MinistrySysadmin = requiring(policy.MINISTRY_SYSADMIN)
 Auditor = requiring(policy.AUDITOR)
+ProvinceOrg = requiring(policy.PROVINCE_ORG)
+OrgEditor = requiring(policy.ORG_EDITOR)
 
 
 async def school_in_sight(school_code: str, session: CurrentUser, rules: Policy) -> str:

@@ -81,7 +81,8 @@ BUREAU_REGISTRAR = Requirement(
     "此项业务由教育行政部门学籍管理员办理",
 )
 #: ADM-1: the admission result list is imported by the registrar of the unit the province's
-#: import setting names — a school's or a bureau's (which one, the domain says).
+#: import setting names — a school's or a bureau's (which one, the domain says); DRP-3
+#: 控辍保学措施 by the school's or a bureau's registrar of the student's jurisdiction.
 REGISTRAR = Requirement(
     frozenset({Role.REGISTRAR}),
     frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY, Level.SCHOOL}),
@@ -101,6 +102,22 @@ BUREAU_SYSADMIN = Requirement(
     frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY}),
     "bureau_sysadmin_only",
     "此项操作由省、地市或区县系统管理员办理",
+)
+#: ORG-1, ORG-2: the province imports the change files of the institution code system and
+#: confirms region changes ([002 §20]: 省级教育部门学籍管理员; its sysadmin too).
+PROVINCE_ORG = Requirement(
+    frozenset({Role.REGISTRAR, Role.SYSADMIN}),
+    frozenset({Level.PROVINCE}),
+    "province_org_only",
+    "此项业务由省级学籍管理员或系统管理员办理",
+)
+#: ORG-2 confirmations, ORG-4 profile edits: a registrar or sysadmin of a school or bureau
+#: (which unit keeps which field, and which bureau confirms, the domain says).
+ORG_EDITOR = Requirement(
+    frozenset({Role.REGISTRAR, Role.SYSADMIN}),
+    frozenset({Level.PROVINCE, Level.CITY, Level.COUNTY, Level.SCHOOL}),
+    "org_editor_only",
+    "此项业务由学籍管理员或系统管理员办理",
 )
 #: SYS-2: the national calendar is entered by the ministry's sysadmin.
 MINISTRY_SYSADMIN = Requirement(

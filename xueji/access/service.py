@@ -19,6 +19,7 @@ from xueji.access.passwords import (
     verify_password,
 )
 from xueji.access.policy import AccessPolicy, Jurisdiction
+from xueji.access.reads import ReadAudit
 from xueji.access.sessions import Session, SessionEnded, SessionRegistry
 from xueji.access.throttle import LoginThrottle
 from xueji.logs import get_logger
@@ -33,7 +34,7 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class AccessService(ExportConfirmations):
+class AccessService(ExportConfirmations, ReadAudit):
     def __init__(
         self, app: Application, writer: Writer, jurisdiction: Jurisdiction, clock: Clock
     ) -> None:
@@ -77,6 +78,8 @@ class AccessService(ExportConfirmations):
             log.warning("login_failed", account=username, source=source)
             raise Unauthorized(WRONG_CREDENTIALS, code="invalid_credentials")
         self.throttle.succeeded(username, source)
+        if account.is_disabled:  # said only to whoever knows the password
+            raise Forbidden("该账号所属单位已撤销，账号已停用", code="account_disabled")
         await self.writer(self._record_login, username, now)
         session = self.sessions.open(
             username,
@@ -183,6 +186,22 @@ class AccessService(ExportConfirmations):
         else:
             account.change_password(password_hash=hashed, at=at, meta=meta)
         self.app.save(account)
+
+    def disable_unit_accounts(self, unit_code: str, reason: str, meta: dict) -> list[str]:
+        """ORG-1, ORG-2 (on the writer thread): every account of a revoked unit is disabled;
+        the usernames. Their sessions end with `end_sessions`."""
+        disabled = []
+        for account in self._accounts():
+            if account.unit_code == unit_code and not account.is_disabled:
+                account.disable(reason=reason, at=self.clock.now(), meta=meta)
+                disabled.append(account)
+        if disabled:
+            self.app.save(*disabled)
+        return [a.username for a in disabled]
+
+    def end_sessions(self, usernames: list[str]) -> None:
+        for username in usernames:
+            self.sessions.close(username, "forced_offline")
 
     def online_users(self, session: Session) -> list[dict]:
         """SEC-3: the online users of the caller's jurisdiction."""

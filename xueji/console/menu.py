@@ -55,6 +55,8 @@ def active_path(menu: list[dict], path: str) -> str | None:
 REGISTRARS = frozenset({"registrar"})
 DECIDERS = frozenset({"registrar", "approver"})
 WORKERS = frozenset({"registrar", "approver"})
+#: 学校管理 (ORG): registrars keep school data, sysadmins too [002 §20].
+ORG_ROLES = frozenset({"registrar", "sysadmin"})
 #: At a school the approver (学籍主管领导) decides and the registrar prepares and reports.
 NOT_SCHOOL_REGISTRAR = frozenset({("school", "registrar")})
 
@@ -134,6 +136,21 @@ PROVINCE_MENU: tuple[Item, ...] = (
                 ),
             ),
             Item(
+                "控辍保学",
+                roles=WORKERS,
+                children=(
+                    Item("辍学登记", "/dropouts/new", roles=REGISTRARS, levels=SCHOOL),
+                    Item("控辍保学管理", "/dropouts", roles=WORKERS),
+                    Item(
+                        "返校审核",
+                        "/dropouts/returns/pending",
+                        roles=DECIDERS,
+                        levels=BUREAUS,
+                    ),
+                    Item("辍学查询", "/dropouts/query", roles=WORKERS),
+                ),
+            ),
+            Item(
                 "招生入学",
                 roles=WORKERS,
                 levels=SCHOOL | BUREAUS,
@@ -168,8 +185,23 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("学生信息查询", "/students/info", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
                     Item("省内招生升学查询", "/admissions/query", roles=WORKERS),
+                    Item("学生统计", "/statistics", roles=WORKERS),
                 ),
             ),
+        ),
+    ),
+    # ORG-1, ORG-2, ORG-4 [002 §20]: the profile for schools and bureaus, the change files'
+    # confirmation for the bureaus, the region changes for the province.
+    Item(
+        "学校管理",
+        roles=ORG_ROLES,
+        levels=SCHOOL | BUREAUS,
+        children=(
+            Item("学校信息", "/org/schools"),
+            Item("学校变更", "/org/school-changes", levels=BUREAUS),
+            Item("区划变更", "/org/regions", levels=frozenset({"province"})),
+            Item("学生学籍转移", "/org/migrations", roles=REGISTRARS, levels=BUREAUS),
+            Item("学籍转入确认", "/org/migrations/incoming", roles=REGISTRARS, levels=SCHOOL),
         ),
     ),
     # GRD-3: the province's sysadmin runs or resumes the promotion job there.
@@ -187,6 +219,7 @@ HUB_MENU: tuple[Item, ...] = (
             Item("跨省转学查询", "/transfers/query"),
             Item("毕业后跨省就学查询", "/enrollments/query"),
             Item("跨省业务监控", "/monitoring"),
+            Item("全国学籍统计", "/statistics"),
         ),
     ),
     Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
