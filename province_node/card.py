@@ -33,6 +33,8 @@ TEMPLATE = Path(__file__).parent / "templates_docx" / "student_card.docx"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DASH = "—"
 KINDS = {"card": "学籍卡", "info": "学生基本信息表"}
+#: The read audit's words for viewing or downloading one (`AccessService.record_read`).
+READS = {"card": "查看学籍卡", "info": "查看学生基本信息表"}
 _HMT_ID_TYPES = {"6": "香港同胞", "7": "澳门同胞", "8": "台湾同胞", "9": "外籍", "A": "外籍"}
 _CONTROLLED_LABELS = {
     "name": "姓名",
@@ -53,9 +55,7 @@ class StudentCards:
 
     async def content(self, student_number: str, kind: str = "card") -> dict:
         """What the card shows (the print view renders it, the .docx fills its template)."""
-        if kind not in KINDS:
-            message = "kind 须为 card（学籍卡）或 info（学生基本信息表）"
-            raise ContractError("kind", "bad_kind", message)
+        check_kind(kind)
 
         def read() -> tuple[dict, list[dict], dict | None, dict]:
             student = self.node.get_student(student_number)
@@ -93,6 +93,14 @@ class StudentCards:
             data = item.get("data") or {}
             codes |= {v for k, v in data.items() if k.endswith("school_code") and v}
         return {c: self.org.unit(c).name for c in codes if c in self.org}
+
+
+def check_kind(kind: str) -> str:
+    """`card` (学籍卡) or `info` (学生基本信息表)."""
+    if kind not in KINDS:
+        message = "kind 须为 card（学籍卡）或 info（学生基本信息表）"
+        raise ContractError("kind", "bad_kind", message)
+    return kind
 
 
 def card_content(

@@ -39,6 +39,8 @@ from xueji.logs import get_logger
 from xueji.store import Writer
 
 log = get_logger("province_node.photos")
+#: The read audit's word for viewing a photo (`AccessService.record_read`).
+READ = "查看学生照片"
 EXPORT_LIMIT = 10_000
 _UTF8_NAMES = 0x800
 
@@ -82,20 +84,12 @@ class PhotoService:
     async def facts(self, student_number: str) -> dict:
         return await self.writer(lambda: self._facts(self.node.get_student(student_number)))
 
-    async def read(self, student_number: str, reader: CommandMeta) -> bytes:
-        """The photo's bytes. Every read is logged (`photo_read`): the project keeps no audit
-        store of reads yet, so the structured log is the trail."""
+    async def read(self, student_number: str) -> bytes:
+        """The photo's bytes (the routes record the read first: `READ`, issue 18's audit)."""
         facts = await self.facts(student_number)
         if not facts["has_photo"]:
             raise NotFound("该学生暂无照片", field="photo")
-        data = await asyncio.to_thread(self.blobs.get, facts["photo"]["blob"])
-        log.info(
-            "photo_read",
-            student_number=student_number,
-            account=reader.account,
-            unit_code=reader.unit_code,
-        )
-        return data
+        return await asyncio.to_thread(self.blobs.get, facts["photo"]["blob"])
 
     def _set(self, student, data: bytes, photo, source: str, at: str, meta: CommandMeta) -> bool:
         """The photo on the record, unless it is the one already there (False)."""

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 from contracts.ids import parse_student_number
 from province_node.api.deps import Meta, Runtime
 from province_node.api.students import student_in_sight
-from province_node.card import DOCX
-from province_node.photos import ImportScope
+from province_node.card import DOCX, READS
+from province_node.photos import READ, ImportScope
 from xueji.access.api import ExportConfirmer, asked_filters
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 
@@ -51,11 +51,11 @@ async def put_photo(
 
 @router.get("/students/{student_number}/photo")
 async def get_photo(
-    student_number: str, runtime: Runtime, meta: Meta, user: CurrentUser, policy: Policy
+    student_number: str, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> Response:
     number = str(parse_student_number(student_number))
-    await student_in_sight(runtime, user, policy, number)
-    data = await runtime.photos.read(number, meta)
+    await student_in_sight(runtime, user, policy, number, READ)  # the read audited
+    data = await runtime.photos.read(number)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
@@ -108,6 +108,6 @@ async def student_card(
 ) -> Response:
     """DAY-6 学籍卡 (`kind=info`: 学生基本信息表) as a Word document."""
     number = str(parse_student_number(student_number))
-    await student_in_sight(runtime, user, policy, number)
+    await student_in_sight(runtime, user, policy, number, READS[kind])  # the read audited
     data, name = await runtime.cards.document(number, kind)
     return _download(data, DOCX, name)

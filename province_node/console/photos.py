@@ -12,8 +12,8 @@ from fastapi.responses import Response
 
 from contracts.codes import Level
 from contracts.ids import parse_student_number
-from province_node.card import DOCX, KINDS
-from province_node.photos import ImportScope
+from province_node.card import DOCX, KINDS, READS, check_kind
+from province_node.photos import READ, ImportScope
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import SCHOOL_REGISTRAR
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of, redirect
@@ -27,11 +27,16 @@ SECOND_ACCOUNT = (
 )
 
 
-async def _record(request: Request, user, policy, student_number: str) -> dict:
+async def _record(request: Request, user, policy, student_number: str,
+                  read: str | None = None) -> dict:  # fmt: skip
+    """The record in the caller's sight; `read`: the read is audited as that (issue 18)."""
     runtime = request.app.state.runtime
     number = str(parse_student_number(student_number))
     load = functools.partial(runtime.students.record, number)
-    return await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    record = await policy.record_in_sight(user, load, f"学籍号 {number} 的学生", "student_number")
+    if read is not None:
+        await runtime.access.record_read(user, read, number)
+    return record
 
 
 def _download(data: bytes, media_type: str, name: str) -> Response:
@@ -50,8 +55,8 @@ def _download(data: bytes, media_type: str, name: str) -> Response:
 
 @router.get("/students/{student_number}/photo")
 async def photo(request: Request, user: User, policy: Policy, student_number: str) -> Response:
-    record = await _record(request, user, policy, student_number)
-    data = await request.app.state.runtime.photos.read(record["student_number"], meta_of(user))
+    record = await _record(request, user, policy, student_number, READ)
+    data = await request.app.state.runtime.photos.read(record["student_number"])
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
@@ -113,7 +118,7 @@ async def card(
     request: Request, user: User, policy: Policy, student_number: str, kind: str = "card"
 ) -> Response:
     """The print view (`@media print` leaves the menu and buttons out)."""
-    record = await _record(request, user, policy, student_number)
+    record = await _record(request, user, policy, student_number, READS[check_kind(kind)])
     content = await request.app.state.runtime.cards.content(record["student_number"], kind)
     return console_of(request).page(
         request, "student_card.html", title=content["title"], c=content, kind=kind, kinds=KINDS
@@ -124,7 +129,7 @@ async def card(
 async def card_docx(
     request: Request, user: User, policy: Policy, student_number: str, kind: str = "card"
 ) -> Response:
-    record = await _record(request, user, policy, student_number)
+    record = await _record(request, user, policy, student_number, READS[check_kind(kind)])
     data, name = await request.app.state.runtime.cards.document(record["student_number"], kind)
     return _download(data, DOCX, name)
 

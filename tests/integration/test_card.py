@@ -121,6 +121,10 @@ async def test_day6_the_card_is_a_word_document_with_identity_photo_family_and_h
     sheet_text, _ = _text(sheet.content)
     assert "学生基本信息表" in sheet_text and "出具学校" in sheet_text and "陈学籍" in sheet_text
     assert "学籍变动情况" not in sheet_text
+    audit = await mesh.get("44", "/api/v1/audit", as_="440000_registrar",
+                           params={"student": number, "type": "RecordRead"})  # fmt: skip
+    reads = [e["reason"] for e in audit.json()["events"]]
+    assert reads[-2:] == ["查看学籍卡", "查看学生基本信息表"]  # the reads audited (issue 18)
 
 
 async def test_day6_a_bare_record_shows_dashes_and_no_photo_and_stays_in_sight(

@@ -94,6 +94,10 @@ async def test_id7_a_jpeg_under_60kb_is_the_photo_and_replaces_the_previous_one(
     assert len(events) == 2 and events[0]["actor"] == REGISTRAR
     assert events[0]["data"]["blob"] == stored["photo"]["blob"] != events[1]["data"]["blob"]
     assert number in await _with_photo(mesh, "true")
+    audit = await mesh.get("44", "/api/v1/audit", as_="440000_registrar",
+                           params={"student": number, "type": "RecordRead"})  # fmt: skip
+    reads = [(e["account"], e["reason"]) for e in audit.json()["events"] if "照片" in e["reason"]]
+    assert reads == [("440106_registrar", "查看学生照片")] * 3  # every read audited (issue 18)
     blob = events[1]["data"]["blob"]
     assert (mesh.blobs / "44" / blob[:2] / blob).is_file()  # the node's blob store (SEC-7)
 

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from tests.integration.test_console_admissions import _console
 from tests.support.cases import enrolled_student
+from tests.support.console import console_session as _console
 from tests.support.mesh import Mesh
 from tests.support.people import PNG
 from tests.support.photos import jpeg, zipped
