@@ -22,6 +22,7 @@ from province_node.api import (
     health,
     org,
     pending,
+    photos,
     preschool,
     problems,
     queries,
@@ -35,6 +36,7 @@ from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
+from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
@@ -48,6 +50,7 @@ from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
+from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.promotions import PromotionService
@@ -79,7 +82,12 @@ from xueji.telemetry import configure_tracing
 
 log = get_logger("province_node")
 #: The routes that take an Excel import, and so the larger body limit (SEC-8).
-UPLOAD_PATHS = ("/api/v1/registrations/import", "/registration/import")
+UPLOAD_PATHS = (
+    "/api/v1/registrations/import",
+    "/registration/import",
+    "/api/v1/photos/import",
+    "/photos/import",
+)
 
 
 def create_app(
@@ -127,6 +135,7 @@ def create_app(
         admissions.router,
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
+        photos.router,  # ID-7, DAY-6
         settings_api.router,
         problems.router,
         settings_api.calendar,
@@ -225,6 +234,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         reviews=ReviewService(node, writer, clock, views),
         students=StudentService(node, writer, org, clock, views),
         dropouts=DropoutService(node, writer, views, org, clock, access),
+        photos=PhotoService(node, writer, views, clock, blobs, access),
+        cards=StudentCards(node, writer, org, blobs, clock),
     )
 
 

@@ -11,6 +11,7 @@ from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
+from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.configuration import SettingsService
 from province_node.dropouts import DropoutService
@@ -19,6 +20,7 @@ from province_node.imports import ImportService
 from province_node.migrations import MigrationService
 from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
+from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
@@ -81,3 +83,7 @@ class NodeRuntime:
     students: StudentService | None = None
     #: DRP-1…DRP-5: dropout control 控辍保学.
     dropouts: DropoutService | None = None
+    #: ID-7: student photos (upload, zip import, export).
+    photos: PhotoService | None = None
+    #: DAY-6: the student card 学籍卡 and the 学生基本信息表.
+    cards: StudentCards | None = None

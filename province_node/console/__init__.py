@@ -13,6 +13,7 @@ from province_node.console import (
     imports,
     national,
     org,
+    photos,
     registration,
     review,
     school_year,
@@ -76,6 +77,7 @@ def install(app: FastAPI, province: str) -> None:
         registration.router,
         imports.router,
         review.router,
+        photos.router,  # ID-7, DAY-6: before `students`' /students/{n} pages
         students.router,
         national.router,
         school_year.router,

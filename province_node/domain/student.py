@@ -191,6 +191,19 @@ class Student(Aggregate):
         """XPT-6: the out-school is told the student arrived in the new province."""
         self.notices.append({"case_id": case_id, "to_province": to_province})
 
+    # --- ID-7: the photo ---
+
+    #: {"blob" (the blob store's name: the sha256 of the JPEG), "size", "width", "height",
+    #: "source" ("upload" or the import's file), "at"}; None until a photo is set.
+    photo: dict | None = None
+
+    @event("PhotoSet")
+    def set_photo(self, blob: str, size: int, width: int, height: int, source: str, at: str,
+                  meta: dict) -> None:  # fmt: skip
+        """A photo replaces the previous one (the old blob stays: the history names it)."""
+        self.photo = {"blob": blob, "size": size, "width": width, "height": height,
+                      "source": source, "at": at}  # fmt: skip
+
     # --- CHG-1…CHG-4: status changes and in-province transfers (`StudentApplication`) -----
 
     @event("ApplicationStarted")

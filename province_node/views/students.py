@@ -172,6 +172,7 @@ class _Handlers:
         view.on(Student.JoinedByAdmission)(self.joined_by_admission)
         view.on(Student.PlacedByAdmission)(self.placed_by_admission)
         view.on(Student.AdmissionRolledBack)(self.admission_rolled_back)
+        view.on(Student.PhotoSet)(self.photo_set)  # ID-7
 
     def school(self, batch: Batch, e: Any) -> None:
         region = e.region_code
@@ -326,6 +327,9 @@ class _Handlers:
 
     def promoted(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e, promoted_to=str(e.school_year))
+
+    def photo_set(self, batch: Batch, e: Any) -> None:
+        _update(batch, self.students, e, has_photo=True)
 
     def touched(self, batch: Batch, e: Any) -> None:
         _update(batch, self.students, e)

@@ -69,6 +69,7 @@ EVENTS = {
     "DeletionRequested": "申请删除",
     "Deleted": "删除学籍",
     "DeletionRefused": "删除申请未通过",
+    "PhotoSet": "上传照片",  # ID-7
 }
 
 

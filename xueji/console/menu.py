@@ -171,6 +171,14 @@ PROVINCE_MENU: tuple[Item, ...] = (
             _cross_province("transfers", "跨省转学"),
             _cross_province("enrollments", "毕业后跨省就学"),
             Item(
+                "日常管理",
+                roles=WORKERS,
+                children=(
+                    Item("照片导入", "/photos/import", roles=REGISTRARS, levels=SCHOOL),
+                    Item("照片导出", "/photos/export", roles=WORKERS),
+                ),
+            ),
+            Item(
                 "综合查询",
                 children=(
                     Item("在校生查询", "/students", roles=WORKERS),
