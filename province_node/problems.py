@@ -109,8 +109,10 @@ class ProblemService:
         if action is Action.CHANGE:
             problem = await self.writer(self._check_act, problem_id, form.record, action, meta)
             today, at = self.clock.today(), self.clock.now().isoformat()
-            change = await self.key_data.apply(form.changes, form.record, form.reason, form.proof,
-                                               today, at, meta, problem_id=problem["id"])  # fmt: skip
+            change = await self.key_data.apply(
+                form.changes, form.record, form.reason, form.proof, today, at, meta,
+                problem_id=problem["id"],
+            )  # fmt: skip
             return await self.get(problem_id) | {"application": change}
         facts = check_proof(form.proof or b"")
         await asyncio.to_thread(self.blobs.put, form.proof)

@@ -174,8 +174,8 @@ async def test_prb3_change_by_one_side_corroborates_the_other_and_closes(mesh: M
 async def test_prb3_revoked_action_gives_the_turn_back(mesh: Mesh) -> None:
     _, second, found = await duplicate_pair(mesh, 75)
     started = await act(mesh, found["id"], second, "delete")
-    revoked = await mesh.post("44", f"/api/v1/problems/actions/{started['application']['id']}/revoke",
-                              as_=f"{SCHOOL}_registrar")  # fmt: skip
+    path = f"/api/v1/problems/actions/{started['application']['id']}/revoke"
+    revoked = await mesh.post("44", path, as_=f"{SCHOOL}_registrar")
     assert revoked.status_code == 200, revoked.text
     assert states(await group(mesh, found["id"]))[second] == "to_act"
 
