@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from tests.support.cases import enrolled_student, graduated_student
+from tests.support.cases import duplicate_pair, enrolled_student, graduated_student
 from tests.support.console import console_session
-from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import JUNIOR_SCHOOL, PNG, PNG_BASE64, registration, resident_id
+from tests.support.mesh import Mesh
+from tests.support.people import JUNIOR_SCHOOL, PNG, PNG_BASE64, resident_id
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 天河 (county 440106)
 OTHER_COUNTY_SCHOOL = "3440103002"  # 荔湾 (county 440103): both under the city 440100
@@ -22,36 +22,6 @@ OTHER_COUNTY_SCHOOL = "3440103002"  # 荔湾 (county 440103): both under the cit
 @pytest.fixture
 def store_urls(tmp_path) -> dict[str, str]:
     return {s: f"sqlite:///{tmp_path / f'{s}.sqlite'}" for s in ["hub", "34", "44"]}
-
-
-async def _switch(mesh: Mesh, **switches: bool) -> None:
-    changed = await mesh.patch("44", "/api/v1/admin/switches", as_="440000_sysadmin", json=switches)
-    assert changed.status_code == 200, changed.text
-
-
-async def duplicate_pair(mesh: Mesh, sequence: int, school: str = SCHOOL) -> tuple[str, str, dict]:
-    """A student of `SCHOOL`, then the same child registered at `school` with instant dedup
-    off: both records, and the group they form (PRB-1)."""
-    first = await enrolled_student(mesh, "44", sequence, name="王五")
-    person = f"{first[1:]}"
-    await _switch(mesh, instant_dedup=False)
-    try:
-        body = registration(school, person, name="王五")
-        entered = await mesh.post("44", "/api/v1/registrations", as_=f"{school}_registrar",
-                                  json=body)  # fmt: skip
-        assert entered.status_code == 201, entered.text
-        swept = await mesh.post("44", "/api/v1/admin/dedup/run", as_="440000_sysadmin")
-        assert swept.status_code == 200, swept.text
-        done = await approve_fully(mesh, "44", entered.json()["id"])
-    finally:
-        await _switch(mesh, instant_dedup=True)
-    second = done["student_number"]
-    assert second.startswith("L"), "the second record may not take the first one's G number"
-    listed = await mesh.get("44", "/api/v1/problems", as_="440000_registrar",
-                            params={"student_number": second})  # fmt: skip
-    [row] = listed.json()["items"]
-    group = await mesh.get("44", f"/api/v1/problems/{row['problem_id']}", as_="440000_registrar")
-    return first, second, group.json()
 
 
 async def act(mesh: Mesh, problem_id: str, record: str, action: str, school: str = SCHOOL,

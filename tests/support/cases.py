@@ -169,3 +169,35 @@ async def admit_fully(mesh: Mesh, number: str, school: str, importer: str,
     pulled = await mesh.post(province, f"{path}/archive-pull", as_=f"{school}_registrar")
     assert pulled.status_code == 200, pulled.text
     return pulled.json()
+
+
+async def switch_44(mesh: Mesh, **switches: bool) -> None:
+    changed = await mesh.patch("44", "/api/v1/admin/switches", as_="440000_sysadmin", json=switches)
+    assert changed.status_code == 200, changed.text
+
+
+async def duplicate_pair(
+    mesh: Mesh, sequence: int, school: str = JUNIOR_SCHOOL["44"]
+) -> tuple[str, str, dict]:
+    """A student of 44's junior school, then the same child registered at `school` with
+    instant dedup off: both records, and the group they form (PRB-1)."""
+    first = await enrolled_student(mesh, "44", sequence, name="王五")
+    person = first[1:]  # a `G` number is the resident ID
+    await switch_44(mesh, instant_dedup=False)
+    try:
+        body = registration(school, person, name="王五")
+        entered = await mesh.post("44", "/api/v1/registrations", as_=f"{school}_registrar",
+                                  json=body)  # fmt: skip
+        assert entered.status_code == 201, entered.text
+        swept = await mesh.post("44", "/api/v1/admin/dedup/run", as_="440000_sysadmin")
+        assert swept.status_code == 200, swept.text
+        done = await approve_fully(mesh, "44", entered.json()["id"])
+    finally:
+        await switch_44(mesh, instant_dedup=True)
+    second = done["student_number"]
+    assert second.startswith("L"), "the second record may not take the first one's G number"
+    listed = await mesh.get("44", "/api/v1/problems", as_="440000_registrar",
+                            params={"student_number": second})  # fmt: skip
+    [row] = listed.json()["items"]
+    group = await mesh.get("44", f"/api/v1/problems/{row['problem_id']}", as_="440000_registrar")
+    return first, second, group.json()

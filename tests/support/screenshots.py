@@ -20,7 +20,7 @@ from province_node.excel.templates import build_template
 from simulations.demo import school_code
 from simulations.excel import filled
 from simulations.population import person
-from tests.support.cases import enrolled_student
+from tests.support.cases import duplicate_pair, enrolled_student
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, resident_id
@@ -95,8 +95,9 @@ async def _log_in(page: Page, base: str, username: str) -> None:
 
 
 async def _tour(
-    urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]], wanted
-) -> None:
+    urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]], wanted,
+    problem_id: str,
+) -> None:  # fmt: skip
     async def user(username: str, base: str = urls["44"]) -> Page:
         context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 760})
         page = await context.new_page()
@@ -156,6 +157,14 @@ async def _tour(
     await _shoot(ministry, out, "12-hub-national-query")
     await ministry.goto(f"{urls['hub']}/monitoring")
     await _shoot(ministry, out, "13-hub-monitoring")
+    await county.goto(f"{urls['44']}/students/{student}/edit")
+    await _shoot(county, out, "14-student-record")
+    await county.goto(f"{urls['44']}/students/{student}/card")
+    await _shoot(county, out, "15-student-card")
+    await county.goto(f"{urls['44']}/statistics")
+    await _shoot(county, out, "16-statistics")
+    await county.goto(f"{urls['44']}/problems/group/{problem_id}")
+    await _shoot(county, out, "17-problem-group")
 
 
 async def main(out: Path) -> None:
@@ -169,11 +178,12 @@ async def main(out: Path) -> None:
         await mesh.start_all()
         numbers = await _demo_data(mesh)
         wanted = await _out_of_province_student(mesh)
+        _, _, problem = await duplicate_pair(mesh, 89)  # the same child registered twice
         async with served(mesh) as urls, async_playwright() as p:
             browser = await p.chromium.launch(
                 executable_path=chromium_path(), args=[*CHROMIUM_ARGS, "--lang=zh-CN"]
             )
-            await _tour(urls, browser, out, numbers, wanted)
+            await _tour(urls, browser, out, numbers, wanted, problem["id"])
             await browser.close()
     finally:
         await mesh.stop_all()
