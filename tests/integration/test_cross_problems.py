@@ -21,6 +21,7 @@ from contracts.envelope import Actor, Envelope
 from contracts.events import EventSource, ProblemSideReported, StudentDeleted, StudentRegistered
 from simulations.demo import DEMO_PASSWORD
 from tests.support.cases import enrolled_student
+from tests.support.console import console_session
 from tests.support.mesh import Mesh
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY
@@ -360,3 +361,37 @@ async def test_prb3_arbitration_by_a_province_account_refused(
     assert sysadmin.status_code == 403 and sysadmin.json()["code"] == "ministry_arbiter_only"
     group = await _group(mesh, group_id)
     assert group["state"] == "arbitration" and group["winner"] is None  # nothing stored
+
+
+async def test_prb3_console_lists_groups_and_the_ministry_arbitrates(
+    mesh: Mesh, module_nats: NatsServer
+) -> None:
+    """跨省问题学籍 on the hub console: the list (是否锁定), the records side by side, the
+    history, and the 问题学籍仲裁 form (a winner and an opinion required)."""
+    group_id, holder, newcomer, _ = await _both_corroborated(mesh, module_nats, 607)
+    async with console_session(mesh, "moe_registrar", "hub") as client:
+        assert "跨省问题学籍" in (await client.get("/")).text  # in the menu
+        listed = await client.get("/problems", params={"state": "arbitration"})
+        assert listed.status_code == 200 and f"/problems/{group_id}" in listed.text
+        assert "是否锁定" in listed.text and "身份证件号重复" in listed.text
+        page = await client.get(f"/problems/{group_id}")
+        assert page.status_code == 200
+        for shown in (holder, newcomer, "李四", "2015-03-09", "已佐证", "问题学籍仲裁", "仲裁意见"):
+            assert shown in page.text
+        path = f"/problems/{group_id}/arbitration"
+        missing = await client.post(path, data={"winner": holder, "opinion": ""})
+        assert missing.status_code == 422 and "请填写仲裁意见" in missing.text
+        no_winner = await client.post(path, data={"opinion": "同意"})
+        assert no_winner.status_code == 422 and "请选择仲裁通过" in no_winner.text
+        stored = await mesh.runtime("hub").problems.one(UUID(group_id))  # not the API: one
+        assert stored["state"] == "arbitration"  # nothing stored       # login at a time
+        done = await client.post(path, data={"winner": holder, "opinion": "以 34 省为准"})
+        assert done.status_code == 303
+        after = await client.get(done.headers["location"])
+        assert "已仲裁" in after.text and "仲裁通过" in after.text and "以 34 省为准" in after.text
+    async with console_session(mesh, "moe_sysadmin", "hub") as client:
+        page = await client.get(f"/problems/{group_id}")
+        assert page.status_code == 200 and "提交仲裁" not in page.text
+        refused = await client.post(f"/problems/{group_id}/arbitration",
+                                    data={"winner": holder, "opinion": "x"})  # fmt: skip
+        assert refused.status_code == 403
