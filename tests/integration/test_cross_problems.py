@@ -395,6 +395,10 @@ async def test_prb3_arbitration_by_a_province_account_refused(
     # On the hub, only the ministry's registrar or approver arbitrates.
     sysadmin = await mesh.post("hub", path, as_="moe_sysadmin", json=body)
     assert sysadmin.status_code == 403 and sysadmin.json()["code"] == "ministry_arbiter_only"
+    unknown = await mesh.post("hub", f"{PROBLEMS}/{uuid4()}/arbitration", as_=MINISTRY, json=body)
+    assert unknown.status_code == 404 and unknown.json()["field"] == "group_id"
+    extra = await mesh.post("hub", path, as_=MINISTRY, json=body | {"loser": holder})
+    assert extra.status_code == 422
     group = await _group(mesh, group_id)
     assert group["state"] == "arbitration" and group["winner"] is None  # nothing stored
 
