@@ -248,6 +248,18 @@ async def test_prb1_key_data_change_onto_an_identity_held_elsewhere_opens_a_grou
     assert (_state(group, changed), _state(group, holder)) == ("to_act", "waiting")
     await _send(mesh, module_nats, "44", "student.key_data_changed", event)  # republished
     assert len(await _groups_of(mesh, changed)) == 1
+    held = await hub.writer(hub.hub.identity, identity.dedup_key)
+    assert [d["student_number"] for d in held.duplicates] == [changed]
+
+    # 44 changes its record away again (PRB-3 变更): no longer a duplicate of 34's identity.
+    away = event.model_copy(
+        update={"source": _source("44"), "old_dedup_key": identity.dedup_key,
+                "dedup_key": "1:440106201503090618", "id_number": "440106201503090618"}
+    )  # fmt: skip
+    await _send(mesh, module_nats, "44", "student.key_data_changed", away)
+    held = await hub.writer(hub.hub.identity, identity.dedup_key)
+    assert (held.student_number, held.duplicates) == (holder, [])
+    assert (await hub.writer(hub.hub.identity, away.dedup_key)).student_number == changed
 
 
 async def test_prb4_report_from_a_province_not_of_the_side_refused(
