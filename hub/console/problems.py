@@ -24,13 +24,15 @@ STATES = [("", "全部")] + [(s.value, s.label) for s in GroupState]
 async def problems(
     request: Request,
     user: User,
-    type: str = "",
+    type: str = "",  # noqa: A002 - the API's name
     state: str = "",
-    province: str = "",  # noqa: A002
+    province: str = "",
+    locked: str = "",
 ) -> Response:
     runtime, errors = request.app.state.runtime, {}
+    lock = {"yes": True, "no": False}.get(locked)  # 是否锁定: a side's action in approval
     try:
-        items = await runtime.problems.search(state or None, type or None, province or None)
+        items = await runtime.problems.search(state or None, type or None, province or None, lock)
     except Exception as refused:  # noqa: BLE001 - shown next to its filter
         items, errors = [], field_errors(refused)
     return console_of(request).page(
@@ -39,7 +41,7 @@ async def problems(
         status=422 if errors else 200,
         title="跨省问题学籍",
         items=items,
-        filters={"type": type, "state": state, "province": province},
+        filters={"type": type, "state": state, "province": province, "locked": locked},
         kinds=KINDS,
         states=STATES,
         provinces=runtime.settings.provinces,

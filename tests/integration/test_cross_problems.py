@@ -426,6 +426,8 @@ async def test_prb3_console_lists_groups_and_the_ministry_arbitrates(
         listed = await client.get("/problems", params={"state": "arbitration"})
         assert listed.status_code == 200 and f"/problems/{group_id}" in listed.text
         assert "是否锁定" in listed.text and "身份证件号重复" in listed.text
+        locked = await client.get("/problems", params={"locked": "yes"})
+        assert f"/problems/{group_id}" not in locked.text  # nobody's action is in approval
         page = await client.get(f"/problems/{group_id}")
         assert page.status_code == 200
         for shown in (holder, newcomer, "李四", "2015-03-09", "已佐证", "问题学籍仲裁", "仲裁意见"):
