@@ -263,6 +263,8 @@ class NationalHub(EventSourcedProjection[UUID]):
             )
             entry = StudentNumberEntry(student_number=event.student_number, identity_id=identity.id)
             processing_event.collect_events(identity, entry)
+        elif self._settled(identity, event.student_number):
+            return  # republished long after its group ended with a deletion: nothing new
         elif identity.duplicate(event.student_number) is None:
             identity.observe_duplicate(
                 province=event.source.province,
@@ -455,6 +457,18 @@ class NationalHub(EventSourcedProjection[UUID]):
         problem = CrossProvinceProblem(group=group.as_dict(), meta=meta)
         pair.add(group_id=str(problem.id))
         processing_event.collect_events(problem, pair)
+
+    def _settled(self, identity: NationalIdentity, student_number: str) -> bool:
+        """A group of this record and the holder ended with one of them deleted (a deleted
+        number never comes back): a republished registration must not reopen it."""
+        if identity.student_number is None:
+            return False
+        pair = self.find(ProblemPair.create_id([identity.student_number, student_number]))
+        for group_id in pair.groups if isinstance(pair, ProblemPair) else ():
+            group = self.problem(UUID(group_id)).problem
+            if any(s.state is SideState.DELETED for s in group.sides):
+                return True
+        return False
 
     def _survivor(self, identity: NationalIdentity, deleted: str) -> str | None:
         """PRB-3: the record that keeps the identity when its holder is deleted — a living

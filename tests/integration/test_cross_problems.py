@@ -45,6 +45,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PROVINCES = ["34", "44"]
 PROBLEMS = "/api/v1/problems"
+#: The newcomers' `StudentRegistered`, by number, to publish again.
+REGISTERED: dict[str, StudentRegistered] = {}
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +175,7 @@ async def _cross_group(mesh: Mesh, nats: NatsServer, sequence: int) -> tuple[str
     holder = await enrolled_student(mesh, "34", sequence)
     newcomer = f"L440106201503{sequence:06d}"
     made = await _registered_elsewhere(mesh, nats, holder, "44", newcomer)
+    REGISTERED[newcomer] = made["event"]
     (group,) = await _groups_of(mesh, newcomer)
     return group["id"], holder, newcomer, made["dedup_key"]
 
@@ -364,6 +367,10 @@ async def test_prb3_ministry_arbitrates_cross_province_group(
     assert (identity.status, identity.student_number, identity.duplicates) == (
         "enrolled", holder, []
     )  # fmt: skip
+    # The loser's registration published again much later reopens nothing.
+    await _send(mesh, module_nats, "44", "student.registered", REGISTERED[newcomer])
+    assert [g["id"] for g in await _groups_of(mesh, newcomer)] == [group_id]
+    assert (await hub.writer(hub.hub.identity, key)).duplicates == []
 
 
 async def test_prb3_identity_moves_to_the_winner_when_the_holder_deletes(
