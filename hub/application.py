@@ -24,6 +24,7 @@ from contracts.calendar import Entered
 from contracts.errors import ContractError, DomainError, NotFound
 from contracts.events import (
     IdentityReleased,
+    ProblemSideReported,
     StudentDeleted,
     StudentKeyDataChanged,
     StudentRegistered,
@@ -33,6 +34,7 @@ from contracts.events import (
 )
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
+from contracts.problems import ProblemAction, ProblemGroup, ProblemKind, ProblemSide, SideState
 from hub.case_board import CaseBoard, case_view
 from hub.domain.calendar import NationalCalendar
 from hub.domain.case import CrossProvinceCase
@@ -42,6 +44,7 @@ from hub.domain.identity import (
     RejectedMessage,
     StudentNumberEntry,
 )
+from hub.domain.problem import CrossProvinceProblem, ProblemPair
 from xueji.chain import seen
 from xueji.faults import fault_point
 from xueji.store import DateAsISO
@@ -247,6 +250,7 @@ class NationalHub(EventSourcedProjection[UUID]):
             )
         if identity.student_number == event.student_number:
             return  # the same event published again after the stream's duplicate window
+        at = event.source.occurred_at.isoformat()
         if identity.is_held_by(str(event.registration_id)):
             identity.enroll(
                 province=event.source.province,
@@ -255,27 +259,53 @@ class NationalHub(EventSourcedProjection[UUID]):
                 class_code=event.class_code,
                 name=event.name,
                 meta=meta,
+                at=at,
             )
             entry = StudentNumberEntry(student_number=event.student_number, identity_id=identity.id)
             processing_event.collect_events(identity, entry)
-        else:
+        elif self._settled(identity, event.student_number):
+            return  # republished long after its group ended with a deletion: nothing new
+        elif identity.duplicate(event.student_number) is None:
             identity.observe_duplicate(
                 province=event.source.province,
                 student_number=event.student_number,
                 registration_id=str(event.registration_id),
                 meta=meta,
+                school_code=event.school_code,
+                class_code=event.class_code,
             )
             processing_event.collect_events(identity)
+            newcomer = _side(event, at)
+            self._open_cross_problem(identity, newcomer, processing_event, meta)
+        else:  # republished: the group (if any) is open already; nothing new
+            self._open_cross_problem(identity, _side(event, at), processing_event, meta)
 
     @policy.register(StudentDeleted)
     def _(self, event: StudentDeleted, processing_event: ProcessingEvent) -> None:
         identity = self.identity(event.dedup_key)
-        if identity is None or identity.student_number != event.student_number:
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        if identity is None:
+            return
+        if identity.student_number != event.student_number:
+            if identity.duplicate(event.student_number) is not None:  # PRB-3: a loser went
+                identity.drop_duplicate(student_number=event.student_number, why="deleted",
+                                        meta=meta)  # fmt: skip
+                processing_event.collect_events(identity)
             return  # not the record that holds the identity: nothing to free
+        survivor = self._survivor(identity, event.student_number)
+        if survivor is not None:  # PRB-3: one identity in the end, held by the living record
+            identity.hand_over(student_number=survivor, deleted=event.student_number, meta=meta)
+            entry = self.number_entry(survivor)
+            if entry is None:
+                entry = StudentNumberEntry(student_number=survivor, identity_id=identity.id)
+            elif entry.identity_id != identity.id:
+                entry.repoint(identity_id=identity.id)
+            processing_event.collect_events(identity, entry)
+            return
         identity.release(
             province=event.source.province,
             student_number=event.student_number,
-            meta=CommandMeta.from_envelope(event.envelope).as_dict(),
+            meta=meta,
         )
         processing_event.collect_events(identity)
 
@@ -289,6 +319,10 @@ class NationalHub(EventSourcedProjection[UUID]):
         person |= {"id_type": event.id_type, "id_number": event.id_number}
         old = self.identity(event.old_dedup_key)
         holds = old is not None and old.student_number == event.student_number
+        if (event.dedup_key != event.old_dedup_key and old is not None and not holds
+                and old.duplicate(event.student_number) is not None):  # fmt: skip
+            old.drop_duplicate(student_number=event.student_number, why="changed", meta=meta)
+            processing_event.collect_events(old)  # PRB-3: changed away, no longer evidence
         if event.dedup_key == event.old_dedup_key:
             if holds:
                 old.correct(**person, meta=meta)
@@ -299,6 +333,8 @@ class NationalHub(EventSourcedProjection[UUID]):
             return  # applied already (redelivered)
         if new.student_number != event.student_number:  # held by another record
             processing_event.collect_events(new)  # PRB-1 evidence; the old key stays held
+            newcomer = _side(event, event.source.occurred_at.isoformat())
+            self._open_cross_problem(new, newcomer, processing_event, meta)
             return
         changed: list = [new, self._repointed_number(event.student_number, new.id)]
         if holds:
@@ -337,12 +373,15 @@ class NationalHub(EventSourcedProjection[UUID]):
         elif new.is_held_by(registration_id):
             new.correct(**person, meta=meta)
         if not new.is_held_by(registration_id):
-            new.observe_duplicate(
-                province=province,
-                student_number=event.student_number,
-                registration_id=registration_id,
-                meta=meta,
-            )
+            if new.duplicate(event.student_number) is None:
+                new.observe_duplicate(
+                    province=province,
+                    student_number=event.student_number,
+                    registration_id=registration_id,
+                    meta=meta,
+                    school_code=event.school_code,
+                    class_code=event.class_code,
+                )
             return new
         new.enroll(
             province=province,
@@ -351,6 +390,7 @@ class NationalHub(EventSourcedProjection[UUID]):
             class_code=event.class_code,
             name=event.name,
             meta=meta,
+            at=event.source.occurred_at.isoformat(),
         )
         return new
 
@@ -360,6 +400,119 @@ class NationalHub(EventSourcedProjection[UUID]):
             return StudentNumberEntry(student_number=student_number, identity_id=identity_id)
         entry.repoint(identity_id=identity_id)
         return entry
+
+    # --- cross-province problem groups (PRB-1…PRB-4) ----------------------------------------
+
+    def problem(self, group_id: UUID) -> CrossProvinceProblem:
+        found = self.find(group_id)
+        if not isinstance(found, CrossProvinceProblem):
+            raise NotFound("没有找到该问题学籍", field="group_id")
+        return found
+
+    def problem_ids(self) -> list[UUID]:
+        return [
+            n.originator_id
+            for n in self.recorder.select_notifications(
+                start=1, limit=10**9, topics=[get_topic(CrossProvinceProblem.Opened)]
+            )
+        ]
+
+    def _open_cross_problem(
+        self,
+        identity: NationalIdentity,
+        newcomer: ProblemSide,
+        processing_event: ProcessingEvent,
+        meta: dict,
+    ) -> None:
+        """PRB-1: a record whose identity a record of ANOTHER province holds opens a group of
+        the two on the hub (a duplicate within one province is its node's business). Never
+        two open groups for one pair: a redelivery finds the open one."""
+        holder_number = identity.student_number
+        if identity.status != "enrolled" or holder_number is None:
+            return  # no record holds it yet: nothing to put side by side
+        if identity.province == newcomer.province or holder_number == newcomer.student_number:
+            return
+        numbers = [holder_number, newcomer.student_number]
+        pair = self.find(ProblemPair.create_id(numbers))
+        if isinstance(pair, ProblemPair):
+            for group_id in pair.groups:
+                if not self.problem(UUID(group_id)).problem.is_closed:
+                    return
+        else:
+            pair = ProblemPair(student_numbers=numbers)
+        kind = ProblemKind.DUPLICATE_ID if newcomer.id_type == "1" else ProblemKind.DUPLICATE_PERSON
+        holder = ProblemSide(
+            province=identity.province,
+            student_number=holder_number,
+            school_code=identity.school_code,
+            class_code=identity.class_code,
+            name=identity.name,
+            sex=identity.sex,
+            birth_date=identity.birth_date,
+            id_type=identity.id_type,
+            id_number=identity.id_number,
+            since=getattr(identity, "since", "") or "",
+        )
+        group = ProblemGroup.open(kind, [holder, newcomer], at=newcomer.since)
+        problem = CrossProvinceProblem(group=group.as_dict(), meta=meta)
+        pair.add(group_id=str(problem.id))
+        processing_event.collect_events(problem, pair)
+
+    def _settled(self, identity: NationalIdentity, student_number: str) -> bool:
+        """A group of this record and the holder ended with one of them deleted (a deleted
+        number never comes back): a republished registration must not reopen it."""
+        if identity.student_number is None:
+            return False
+        pair = self.find(ProblemPair.create_id([identity.student_number, student_number]))
+        for group_id in pair.groups if isinstance(pair, ProblemPair) else ():
+            group = self.problem(UUID(group_id)).problem
+            if any(s.state is SideState.DELETED for s in group.sides):
+                return True
+        return False
+
+    def _survivor(self, identity: NationalIdentity, deleted: str) -> str | None:
+        """PRB-3: the record that keeps the identity when its holder is deleted — a living
+        duplicate, the arbitration's winner first; None when none lives (released)."""
+        living = [n for d in identity.duplicates if (n := d["student_number"]) != deleted]
+        if not living:
+            return None
+        for number in living:
+            pair = self.find(ProblemPair.create_id([deleted, number]))
+            for group_id in pair.groups if isinstance(pair, ProblemPair) else ():
+                if self.problem(UUID(group_id)).problem.winner == number:
+                    return number
+        return living[0]
+
+    @policy.register(ProblemSideReported)
+    def _(self, event: ProblemSideReported, processing_event: ProcessingEvent) -> None:
+        """PRB-4: a province's side acted. Refused (dead-lettered, BUS-6) unless the record is
+        a side of the group AND of the sending province."""
+        found = self.find(event.group_id)
+        if not isinstance(found, CrossProvinceProblem):
+            raise DomainError("没有找到该跨省问题学籍", code="unknown_problem", field="group_id")
+        group = found.problem
+        province = event.source.province
+        side = next((s for s in group.sides if s.student_number == event.student_number), None)
+        if side is None:
+            raise DomainError(f"学籍 {event.student_number} 不在该问题学籍组中",
+                              code="unknown_record", field="student_number")  # fmt: skip
+        if side.province != province:
+            raise DomainError(f"学籍 {event.student_number} 不是 {province} 省的学籍，不能代为处理",
+                              code="not_your_side", field="student_number")  # fmt: skip
+        at = event.source.occurred_at.isoformat()
+        if event.stage == "started":
+            if side.state is SideState.ACTING and side.action is event.action:
+                return  # republished
+            after = group.started(event.student_number, event.action, at)
+        elif event.stage == "withdrawn":
+            after = group.withdrawn(event.student_number, at, why="withdrawn")
+        else:
+            after = group.acted(event.student_number, ProblemAction(event.action), at)
+        if after == group:
+            return  # applied already
+        meta = CommandMeta.from_envelope(event.envelope).as_dict()
+        found.change(group=after.as_dict(), transition=event.stage, meta=meta)
+        processing_event.collect_events(found)
 
     @policy.register(IdentityReleased)
     def _(self, event: IdentityReleased, processing_event: ProcessingEvent) -> None:
@@ -425,6 +578,22 @@ class NationalHub(EventSourcedProjection[UUID]):
         index.add(province=rejection.province, sequence=rejection.sequence,
                   subject=rejection.subject, code=error.code, message=error.message)  # fmt: skip
         processing_event.collect_events(recorded, index)
+
+
+def _side(event: StudentRegistered | StudentKeyDataChanged, since: str) -> ProblemSide:
+    """The newcomer's side of a group, from its province's event (PRB-4: no family)."""
+    return ProblemSide(
+        province=event.source.province,
+        student_number=event.student_number,
+        school_code=event.school_code,
+        class_code=event.class_code,
+        name=event.name,
+        sex=event.sex,
+        birth_date=event.birth_date,
+        id_type=event.id_type,
+        id_number=event.id_number,
+        since=since,
+    )
 
 
 def _business_time(domain_event: object) -> datetime:

@@ -15,8 +15,10 @@ from contracts import subjects
 from contracts.cases import HubNotice
 from contracts.events import DeadLetter
 from contracts.meta import CommandMeta
+from contracts.problems import ProblemGroup, ProblemNotice
 from hub.domain.case import CrossProvinceCase as Case
 from hub.domain.identity import RejectedMessage
+from hub.domain.problem import CrossProvinceProblem as Problem
 from xueji.outbox import Outgoing
 
 #: Which event tells which side what: (notice, side the notice goes to).
@@ -30,12 +32,18 @@ _NOTICES: dict[type, tuple[str, str]] = {
     Case.ArchiveReceived: ("archive_delivered", "in"),
     Case.Completed: ("case_completed", "out"),
 }
-PUBLISHED_TOPICS = [get_topic(cls) for cls in (*_NOTICES, RejectedMessage.Recorded)]
+#: PRB-4: every stored event of a cross-province group goes to each province of the group.
+_PROBLEM_EVENTS = (Problem.Opened, Problem.Changed)
+PUBLISHED_TOPICS = [
+    get_topic(cls) for cls in (*_NOTICES, RejectedMessage.Recorded, *_PROBLEM_EVENTS)
+]
 SYSTEM = CommandMeta.new("system", "000000", "sysadmin")
 
 
-def translate(app: Application, notification: Notification) -> Outgoing | None:
+def translate(app: Application, notification: Notification) -> Outgoing | list[Outgoing] | None:
     event = app.mapper.to_domain_event(notification)
+    if isinstance(event, _PROBLEM_EVENTS):
+        return _problem_notices(event)
     if isinstance(event, RejectedMessage.Recorded):  # BUS-6: to the dead-letter stream
         letter = DeadLetter(**{k: getattr(event, k) for k in DeadLetter.model_fields
                                if k not in ("kind", "version")})  # fmt: skip
@@ -70,3 +78,23 @@ def _outcome(event: object) -> str | None:
         Case.Cancelled: "cancelled",
         Case.Cleaned: "cleaned",
     }.get(type(event))
+
+
+def _problem_notices(event: Problem.Opened | Problem.Changed) -> list[Outgoing]:
+    """PRB-4: the group as this event left it, one notice per province of the group (each
+    sees the other side's state and the minimum of its record)."""
+    group = ProblemGroup.model_validate(event.group)
+    meta = CommandMeta.from_dict(event.meta) if getattr(event, "meta", None) else SYSTEM
+    return [
+        Outgoing(
+            subject=subjects.hub_out(province, "problem"),
+            message=ProblemNotice(
+                envelope=meta.envelope(),
+                group_id=event.originator_id,
+                province=province,
+                group=group,
+            ),
+            traceparent=meta.traceparent,
+        )
+        for province in group.provinces
+    ]

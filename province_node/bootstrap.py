@@ -174,7 +174,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
 
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
-        follower = NoticeFollower(case_service, relay)
+        follower = NoticeFollower(case_service, relay, problem_service)  # PRB-4: the hub's
         background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
 
     background: list[asyncio.Task] = []
@@ -196,6 +196,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
     background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
     key_data = KeyDataChanges(node, writer, org, blobs, hub, registry)
+    # (before the bus's first connection: its follower mirrors the hub's problem notices)
+    problem_service = ProblemService(node, writer, views, org, clock, blobs, key_data, access)
     return NodeRuntime(
         settings,
         node,
@@ -224,7 +226,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             access,
             key_data,
         ),  # fmt: skip
-        problems=ProblemService(node, writer, views, org, clock, blobs, key_data, access),
+        problems=problem_service,
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),

@@ -3,6 +3,9 @@ to the hub's questions about its students (`xueji.rpc.prov.<prov>.case.prepare`)
 
 from __future__ import annotations
 
+import json
+from typing import Protocol
+
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
@@ -10,6 +13,7 @@ from contracts import subjects
 from contracts.cases import HubNotice, PrepareCaseOut
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
+from contracts.problems import ProblemNotice
 from province_node.cases import CaseService
 from xueji.bus import follow_durable, serve
 from xueji.faults import fault_point
@@ -30,12 +34,32 @@ async def serve_prepare(nc: Client, cases: CaseService) -> None:
     await serve(nc, subject, subjects.PROV_QUEUE, prepare)
 
 
+class ProblemMirror(Protocol):
+    """PRB-4: what applies the hub's `ProblemNotice` on the node (`ProblemService.mirror` of
+    `province_node/problems.py`): keeps the node's copy of a cross-province group; idempotent,
+    answers "applied" or "duplicate"."""
+
+    async def mirror(self, notice: ProblemNotice) -> str: ...
+
+
+class NoProblems:
+    """Until the node keeps cross-province groups: a notice is acknowledged and logged."""
+
+    async def mirror(self, notice: ProblemNotice) -> str:
+        log.warning("problem_notice_not_mirrored", group_id=str(notice.group_id))
+        return "duplicate"
+
+
 class NoticeFollower:
     """Applies the hub's notices for this province; each is idempotent by the record's state,
-    so redeliveries (after a crash, a NATS restart, or a duplicate) change nothing."""
+    so redeliveries (after a crash, a NATS restart, or a duplicate) change nothing. The
+    message's `kind` says which: a case's `HubNotice`, a problem group's `ProblemNotice`."""
 
-    def __init__(self, cases: CaseService, relay: OutboxRelay) -> None:
+    def __init__(
+        self, cases: CaseService, relay: OutboxRelay, problems: ProblemMirror | None = None
+    ) -> None:
         self.cases, self.relay = cases, relay
+        self.problems = problems or NoProblems()
         self.province = cases.node.province
         self.applied = 0
 
@@ -60,8 +84,11 @@ class NoticeFollower:
         ):
             fault_point("node.notice.before_apply")
             try:
-                notice = decode(HubNotice, msg.data)
-                outcome = await self.cases.apply_notice(notice)
+                notice = _decode_notice(msg.data)
+                if isinstance(notice, ProblemNotice):
+                    outcome = await self.problems.mirror(notice)
+                else:
+                    outcome = await self.cases.apply_notice(notice)
             except (ContractError, DomainError) as exc:  # unusable: recorded in the log, dropped
                 log.error("notice_refused", subject=msg.subject, error=str(exc))
                 await msg.term()
@@ -74,6 +101,20 @@ class NoticeFollower:
         if outcome == "applied":
             self.applied += 1
             self.relay.wake()  # a transfer out/in is to be published now
+        if isinstance(notice, ProblemNotice):
+            log.info("notice_applied", notice="problem", group_id=str(notice.group_id),
+                     outcome=outcome)  # fmt: skip
+            return
         log.info(
             "notice_applied", notice=notice.notice, case_id=str(notice.case_id), outcome=outcome
         )
+
+
+def _decode_notice(data: bytes) -> HubNotice | ProblemNotice:
+    """By the message's `kind`: a problem group's notice, else a case's (which carries none
+    in older messages)."""
+    try:
+        kind = json.loads(data).get("kind")
+    except (ValueError, AttributeError):
+        raise ContractError("message", "malformed", "消息不是合法的 JSON 对象") from None
+    return decode(ProblemNotice if kind == "ProblemNotice" else HubNotice, data)

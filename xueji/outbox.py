@@ -35,8 +35,9 @@ class Outgoing:
     traceparent: str | None
 
 
-#: Turns one stored notification into the message to publish (None: nothing to publish).
-Translate = Callable[[Application, Notification], Outgoing | None]
+#: Turns one stored notification into the message to publish (None: nothing to publish), or
+#: into several (a list: one event told to several provinces, each with its own message id).
+Translate = Callable[[Application, Notification], Outgoing | list[Outgoing] | None]
 
 
 class OutboxRelay:
@@ -77,12 +78,16 @@ class OutboxRelay:
             return 0
         fault_point("outbox.before_publish")
         js = self.bus.nc.jetstream()
-        for notification, out in batch:
-            if out is None:
+        for notification, translated in batch:
+            if translated is None:
                 continue
-            headers = trace_headers(out.traceparent)
-            headers["Nats-Msg-Id"] = f"{self.app.name}:{notification.id}"
-            await js.publish(out.subject, out.message.model_dump_json().encode(), headers=headers)
+            several = isinstance(translated, list)
+            for index, out in enumerate(translated if several else [translated]):
+                headers = trace_headers(out.traceparent)
+                msg_id = f"{self.app.name}:{notification.id}"
+                headers["Nats-Msg-Id"] = f"{msg_id}.{index}" if several else msg_id
+                data = out.message.model_dump_json().encode()
+                await js.publish(out.subject, data, headers=headers)
         fault_point("outbox.after_publish")  # published, position not recorded
         last = Tracking(application_name=RELAY_NAME, notification_id=batch[-1][0].id)
         await self.writer(self.app.recorder.insert_tracking, last)
@@ -92,7 +97,7 @@ class OutboxRelay:
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_NAME) or 0
 
-    def _next_batch(self) -> list[tuple[Notification, Outgoing | None]]:
+    def _next_batch(self) -> list[tuple[Notification, Outgoing | list[Outgoing] | None]]:
         """The next notifications and their messages, translated on the writer thread (a
         translation may read the store, e.g. a student's archive)."""
         notifications = self.app.recorder.select_notifications(

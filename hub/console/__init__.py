@@ -1,5 +1,6 @@
 """The hub's console (跨省业务统一办理平台): national query (QRY-4), monitoring (XPT-10),
-the national calendar (SYS-2, `calendar.py`)."""
+the national calendar (SYS-2, `calendar.py`), cross-province problem groups (PRB-3/4,
+`problems.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases, statistics
+from hub.console import calendar, cases, problems, statistics
 from xueji.access import reads
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
@@ -95,5 +96,5 @@ def install(app: FastAPI) -> None:
         hub_down_note=HUB_DOWN_NOTE,
     )
     install_console(
-        app, console, router, calendar.router, statistics.router, cases.router
+        app, console, router, calendar.router, statistics.router, problems.router, cases.router
     )  # `/{kind}/…` last

@@ -46,6 +46,8 @@ class NationalIdentity(Aggregate):
         self.student_number: str | None = None
         self.status = "claimed"
         self.duplicates: list[dict] = []
+        #: PRB-2: when the holding record was registered (its province's time), or "".
+        self.since = ""
 
     def is_held_by(self, registration_id: str) -> bool:
         return self.registration_id == registration_id
@@ -95,10 +97,12 @@ class NationalIdentity(Aggregate):
         class_code: str,
         name: str,
         meta: dict,
+        at: str | None = None,
     ) -> None:
         self.province, self.student_number = province, student_number
         self.school_code, self.class_code, self.name = school_code, class_code, name
         self.status = "enrolled"
+        self.since = at or getattr(self, "since", "")
 
     @event("PersonCorrected")
     def correct(
@@ -118,17 +122,41 @@ class NationalIdentity(Aggregate):
 
     @event("DuplicateObserved")
     def observe_duplicate(
-        self, province: str, student_number: str, registration_id: str, meta: dict
-    ) -> None:
+        self, province: str, student_number: str, registration_id: str, meta: dict,
+        school_code: str | None = None, class_code: str | None = None,
+    ) -> None:  # fmt: skip
         """A second record with this identity arrived without a claim (dedup was off):
-        kept as evidence for the problem record (PRB-1) the registration issue opens."""
+        kept as evidence for the problem record (PRB-1) the hub or the node opens."""
         self.duplicates.append(
             {
                 "province": province,
                 "student_number": student_number,
                 "registration_id": registration_id,
+                "school_code": school_code,
+                "class_code": class_code,
             }
         )
+
+    def duplicate(self, student_number: str) -> dict | None:
+        return next((d for d in self.duplicates if d["student_number"] == student_number), None)
+
+    @event("DuplicateDropped")
+    def drop_duplicate(self, student_number: str, why: str, meta: dict) -> None:
+        """PRB-3: a duplicate record was deleted or changed away: no longer evidence."""
+        self.duplicates = [d for d in self.duplicates if d["student_number"] != student_number]
+
+    @event("HandedOver")
+    def hand_over(self, student_number: str, deleted: str, meta: dict) -> None:
+        """PRB-3: the holding record was deleted while a duplicate of it lives: the identity
+        goes to that record (enrolled for it) instead of being released — one identity."""
+        survivor = self.duplicate(student_number) or {}
+        self.province = survivor.get("province", self.province)
+        self.registration_id = survivor.get("registration_id", self.registration_id)
+        self.student_number = student_number
+        self.school_code = survivor.get("school_code") or self.school_code
+        self.class_code = survivor.get("class_code")
+        self.status = "enrolled"
+        self.duplicates = [d for d in self.duplicates if d["student_number"] != student_number]
 
     def view(self) -> dict:
         return {

@@ -50,6 +50,7 @@ def test_ministry_menu_and_the_current_entry() -> None:
         "全国学籍查询",
         "跨省转学查询",
         "毕业后跨省就学查询",
+        "跨省问题学籍",  # PRB-3/PRB-4: the ministry's list and arbitration
         "跨省业务监控",
         "全国学籍统计",
         "修改密码",

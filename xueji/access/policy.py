@@ -126,6 +126,13 @@ MINISTRY_SYSADMIN = Requirement(
     "role_not_allowed",
     "此项操作由教育部系统管理员办理",
 )
+#: PRB-3: the ministry arbitrates cross-province problem groups (its registrar or approver).
+MINISTRY_ARBITER = Requirement(
+    frozenset({Role.REGISTRAR, Role.APPROVER}),
+    frozenset({Level.MINISTRY}),
+    "ministry_arbiter_only",
+    "跨省问题学籍由教育部学籍管理员或学籍主管领导仲裁",
+)
 #: AUD-5: investigations of the log are for the ministry and the province level.
 AUDITOR = Requirement(
     ANY_ROLE,

@@ -238,6 +238,7 @@ HUB_MENU: tuple[Item, ...] = (
             Item("全国学籍查询", "/national"),
             Item("跨省转学查询", "/transfers/query"),
             Item("毕业后跨省就学查询", "/enrollments/query"),
+            Item("跨省问题学籍", "/problems"),
             Item("跨省业务监控", "/monitoring"),
             Item("全国学籍统计", "/statistics"),
         ),
