@@ -9,6 +9,7 @@ from hub.calendar import CalendarService
 from hub.cases import CaseService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
+from hub.reconciliation import ClaimReconciliation
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
@@ -32,3 +33,4 @@ class HubRuntime:
     cases: CaseService  # XPT, PGE
     calendar: CalendarService  # SYS-2
     statistics: NationalStatistics  # QRY-6, the nation by province
+    claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
