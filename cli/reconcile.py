@@ -22,13 +22,15 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 def _session(hub: str, username: str, password: str):
     import httpx
 
-    client = httpx.Client(base_url=hub.rstrip("/"), timeout=120)
-    login = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    url = hub.rstrip("/")
+    login = httpx.post(
+        f"{url}/api/v1/auth/login", json={"username": username, "password": password}, timeout=30
+    )
     if login.status_code != 200:
         typer.echo(f"登录失败：{login.text}", err=True)
         raise typer.Exit(2)
-    client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-    return client
+    token = login.json()["access_token"]
+    return httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {token}"})
 
 
 def _answer(response) -> dict:
@@ -50,8 +52,8 @@ def claims(
 ) -> None:
     """Reconcile the hub's claims with the node(s) now: checked, released, conflicts.
     Exit 0 when every province answered and nothing conflicts, 1 otherwise."""
+    body = {"province": province} if province else {}
     with _session(hub, username, password) as client:
-        body = {"province": province} if province else {}
         runs = _answer(client.post("/api/v1/reconciliations/claims", json=body))["runs"]
     if as_json:
         typer.echo(json.dumps({"runs": runs}, ensure_ascii=False))
