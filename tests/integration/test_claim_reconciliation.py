@@ -15,6 +15,8 @@ from contracts.claims import ClaimsExplained, ExplainClaims, HeldClaim
 from contracts.codes import MINISTRY_UNIT
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
+from hub.domain.reconciliation import KINDS
+from tests.support.console import console_session
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
 
@@ -170,6 +172,10 @@ async def test_reg5_reconciliation_reports_conflict_not_guess(mesh: Mesh) -> Non
     assert conflict["registration_id"] == entry["id"]
     health = (await mesh.get("hub", "/healthz")).json()
     assert health["claim_conflicts"] == {"total": 1, "by_province": {"44": 1}}
+    async with console_session(mesh, MINISTRY, "hub") as console:
+        page = await console.get("/monitoring")
+    assert page.status_code == 200 and KINDS["held_by_other"] in page.text
+    assert entry["id"] in page.text
     refused = await mesh.post("hub", RUN, as_=MINISTRY, json={"province": "44"})
     assert refused.status_code == 403  # the ministry sysadmin's only
     unknown = await mesh.post("hub", RUN, as_=SYSADMIN, json={"province": "4"})
