@@ -16,9 +16,17 @@ from contracts.codes import MINISTRY_UNIT
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from hub.domain.reconciliation import KINDS
+from tests.support.cases import enrolled_student
 from tests.support.console import console_session
 from tests.support.mesh import Mesh
-from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
+from tests.support.people import (
+    JUNIOR_SCHOOL,
+    MINISTRY,
+    PNG_BASE64,
+    REGISTRAR,
+    registration,
+    resident_id,
+)
 
 PATH = "/api/v1/registrations"
 RUN = "/api/v1/reconciliations/claims"
@@ -209,3 +217,30 @@ async def test_reg5_release_happens_exactly_once(
     assert _releases(mesh) == releases + 1
     last = mesh.runtime("hub").claims.last["44"]
     assert last["released"] == 0 and last["answered"]
+
+
+async def test_reg5_key_data_change_claim_kept_its_lost_twin_released(mesh: Mesh) -> None:
+    """KDC-3 claims a new key under the record's registration id: kept while the change is
+    in flight; a claim of another new key for the same record whose application was never
+    stored (the node stopped between the claim and the commit) is released."""
+    number = await enrolled_student(mesh, "44", 706)
+    node = mesh.runtime("44")
+    student = await node.writer(node.node.get_student, number)
+    new_id, lost_id = resident_id(sequence=708), resident_id(sequence=710)
+    body = {"type": "key_data_change", "student_number": number, "changes": {"id_number": new_id}}
+    body |= {"reason": "户籍信息更正", "proof": PNG_BASE64}
+    applied = await mesh.post("44", "/api/v1/applications", as_=REGISTRAR["44"], json=body)
+    assert applied.status_code == 201, applied.text
+    meta = CommandMeta.new(REGISTRAR["44"], JUNIOR_SCHOOL["44"], "registrar")
+    lost = _identity(lost_id) | {"name": student.name}
+    lost["dedup_key"] = dedup_key(DocumentType.RESIDENT_ID, lost_id, student.name, None, None)
+    reply = await node.registrations.hub.claim_identity(str(student.registration_id), lost, meta)
+    assert reply.outcome == "free"
+    await asyncio.sleep(GRACE)
+
+    run = await _run(mesh)
+    assert (run["released"], run["conflicts"], run["kept"]) == (1, 0, 1)
+    hub = mesh.runtime("hub")
+    kept = await hub.writer(hub.hub.identity, f"id:{new_id}")
+    gone = await hub.writer(hub.hub.identity, f"id:{lost_id}")
+    assert (kept.status, gone.status) == ("claimed", "released")
