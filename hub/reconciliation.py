@@ -65,6 +65,7 @@ class ClaimReconciliation:
         self.provinces, self.grace = list(provinces), timedelta(seconds=grace)
         self._position = 0  # the last identity notification read
         self._claimed: set[UUID] = set()  # identities whose last status event is a claim
+        self._students: dict[str, set[UUID]] = {}  # per province, the last run's `student`s
         self._lock = asyncio.Lock()  # one run at a time (the periodic one and a request)
         #: The last run's figures per province (in memory; the conflicts are stored).
         self.last: dict[str, dict] = {}
@@ -96,7 +97,12 @@ class ClaimReconciliation:
             return result
         orphans = [a for a in accounts if a.state in ("unknown", "ended")]
         released = await self.writer(self._release, province, orphans, meta)
-        conflicts = await self.writer(self._conflicts, province, node_held, at, meta)
+        # A student whose claim is still not an enrolment, two runs in a row: its
+        # `student.registered` never got applied (one run may just meet it on its way).
+        students = {a.registration_id: a for a in accounts if a.state == "student"}
+        before, self._students[province] = self._students.get(province, set()), set(students)
+        students = [a for r, a in students.items() if r in before]
+        conflicts = await self.writer(self._conflicts, province, node_held + students, at, meta)
         result |= {
             "checked": len(held) + len(node_held),
             "kept": len(accounts) - len(orphans),
@@ -208,7 +214,9 @@ class ClaimReconciliation:
     def _conflicts(
         self, province: str, held: list[ClaimAccount], at: datetime, meta: CommandMeta
     ) -> list[dict]:
-        """What the node holds that the hub does not hold the same way; stored if changed."""
+        """What the node holds that the hub does not hold the same way, and students whose
+        claim the hub never turned into an enrolment (`student.registered` dead-lettered, or
+        far behind); stored if changed."""
         found = []
         for account in held:
             identity = self.hub.identity(account.dedup_key)
@@ -258,6 +266,8 @@ def _conflict(
         return "released_on_hub"
     if identity.province != province or not identity.is_held_by(registration_id):
         return "held_by_other"
+    if account.state == "student":  # a claim past its grace period, the record long made
+        return "student_not_enrolled" if identity.status == "claimed" else None
     if identity.status != "claimed":
         return "enrolled_on_hub"
     return None

@@ -14,6 +14,7 @@ KINDS = {
     "released_on_hub": "节点认为已占用，中央平台已释放",
     "held_by_other": "节点认为已占用，中央平台由其他学籍占用",
     "enrolled_on_hub": "节点仍在审核，中央平台已登记为学生",
+    "student_not_enrolled": "节点已是学生，中央平台仍为占用（学生登记消息未处理）",
 }
 
 

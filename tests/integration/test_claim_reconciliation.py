@@ -244,3 +244,32 @@ async def test_reg5_key_data_change_claim_kept_its_lost_twin_released(mesh: Mesh
     kept = await hub.writer(hub.hub.identity, f"id:{new_id}")
     gone = await hub.writer(hub.hub.identity, f"id:{lost_id}")
     assert (kept.status, gone.status) == ("claimed", "released")
+
+
+async def test_reg5_student_never_enrolled_on_the_hub_is_reported(mesh: Mesh) -> None:
+    """The node has the student, the hub still only a claim (as if `student.registered`
+    were never applied): reported once two runs in a row see it, nothing released."""
+    number = await enrolled_student(mesh, "44", 712)
+    node, hub = mesh.runtime("44"), mesh.runtime("hub")
+    student = await node.writer(node.node.get_student, number)
+
+    def forget_enrolment() -> None:
+        identity = hub.hub.identity(student.dedup_key)
+        assert identity.status == "enrolled"
+        meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
+        identity.release(province="44", student_number=number, meta=meta)
+        identity.reclaim(province="44", registration_id=str(student.registration_id),
+                         school_code=student.school_code, name=student.name, meta=meta)  # fmt: skip
+        hub.hub.save(identity)
+
+    await hub.writer(forget_enrolment)
+    await asyncio.sleep(GRACE)
+    first = await _run(mesh)  # it may be on its way: not yet a conflict
+    assert (first["released"], first["conflicts"], first["kept"]) == (0, 0, 1)
+    second = await _run(mesh)
+    assert (second["released"], second["conflicts"]) == (0, 1)
+    (conflict,) = (await mesh.get("hub", RUN, as_=SYSADMIN)).json()["items"]
+    assert conflict["kind"] == "student_not_enrolled"
+    assert conflict["student_number"] == number
+    identity = await hub.writer(hub.hub.identity, student.dedup_key)
+    assert identity.status == "claimed"  # not guessed: left as it is
