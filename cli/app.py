@@ -1,5 +1,5 @@
 """The `xueji` command (Typer): `up`, `hub`, `node`, `create-sysadmin`, `bench …`, `verify-log`,
-`audit …`."""
+`audit …`, `reconcile …`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import uvicorn
 
 from cli.accounts import create_sysadmin
 from cli.audit import audit_app, verify_log
+from cli.reconcile import reconcile_app
 from xueji.seeding import NO_SEED, Seed
 
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in the same run")
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
+app.add_typer(reconcile_app, name="reconcile")
 app.command("verify-log")(verify_log)
 app.command("create-sysadmin")(create_sysadmin)
 

@@ -132,6 +132,16 @@ def province_count_students(province: str) -> str:
     return f"{RPC_PROV_PREFIX}.{province}.students.count"
 
 
+def prov_claims_explain(province: str) -> str:
+    """REG-5 reconciliation: the hub asks a node what its claims are for (`ExplainClaims`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.claims.explain"
+
+
+def prov_claims_held(province: str) -> str:
+    """REG-5 reconciliation: the hub pages through the claims a node holds (`ListHeldClaims`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.claims.held"
+
+
 #: Queue group of a province node's RPC subjects (several node processes could share them).
 def province_queue(province: str) -> str:
     return f"prov{province}"

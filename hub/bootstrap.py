@@ -15,7 +15,7 @@ from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
-from hub.api import calendar, cases, health, national, problems, statistics
+from hub.api import calendar, cases, health, national, problems, reconciliation, statistics
 from hub.application import NationalHub
 from hub.calendar import CalendarService
 from hub.calendar_rpc import serve_calendar
@@ -25,6 +25,7 @@ from hub.console import install as install_console
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.problems import ProblemService
+from hub.reconciliation import ClaimReconciliation, reconcile_periodically
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
@@ -74,7 +75,7 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router)
+    routers += (audit, problems.router, reconciliation.router)
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -124,6 +125,11 @@ async def _start(
     runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay,
                          identities, case_service, national_calendar, statistics,
                          problem_service)  # fmt: skip
+    runtime.claims = ClaimReconciliation(
+        hub, writer, bus, settings.provinces, settings.claim_grace_seconds
+    )
+    every = settings.claim_reconcile_seconds
+    tasks.append(asyncio.create_task(reconcile_periodically(runtime.claims, every), name="claims"))
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
     tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
     bus.start()

@@ -10,6 +10,7 @@ from hub.cases import CaseService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.problems import ProblemService
+from hub.reconciliation import ClaimReconciliation
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
@@ -34,3 +35,4 @@ class HubRuntime:
     calendar: CalendarService  # SYS-2
     statistics: NationalStatistics  # QRY-6, the nation by province
     problems: ProblemService  # PRB-3, PRB-4: cross-province problem groups
+    claims: ClaimReconciliation | None = None  # REG-5 claims that never leak

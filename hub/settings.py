@@ -31,6 +31,11 @@ class HubSettings(KitSettings, NatsClientSettings):
     #: How often the deadline scheduler looks at open cases (XPT-6, XPT-7).
     deadline_poll_seconds: float = 60.0
     outbox_poll_seconds: float = 0.2
+    #: REG-5 claim reconciliation: how often the hub runs it with every province node, and
+    #: how old an orphan claim must be before it is released (a registration between the
+    #: hub's claim and its commit is not an orphan).
+    claim_reconcile_seconds: float = 900.0
+    claim_grace_seconds: float = 3600.0
 
     @field_validator("provinces", mode="before")
     @classmethod

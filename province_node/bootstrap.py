@@ -38,6 +38,7 @@ from province_node.batch_edit import BatchEdits
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
+from province_node.claims import ClaimLedger, serve_claims
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
@@ -179,7 +180,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
 
     background: list[asyncio.Task] = []
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
-    hooks = [counts, serve_cases]  # the streams are the hub's (SEC-5)
+    ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
+    hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
@@ -189,6 +191,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
     registry = RegistryClient(bus, settings.hub_timeout_seconds)
     service = RegistrationService(node, writer, hub, registry, relay, clock, org, blobs, views)
+    ledger.in_flight = service.in_flight
     log.info("node_started", province=province, store=settings.store_url().split("://")[0])
     imports = ImportService(node, writer, service, clock)
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)

@@ -22,6 +22,7 @@ from province_node.excel.reader import read_registration_file
 from province_node.import_rows import ImportChecks, ImportRow
 from province_node.registrations import RegistrationService
 from xueji.clock import Clock
+from xueji.faults import fault_point
 from xueji.logs import get_logger
 from xueji.store import Writer
 
@@ -106,6 +107,7 @@ class ImportService:
             ids = [str(Registration.create_id(r.meta.command_id)) for r in chunk]
             with self.registrations.claiming(ids):  # REG-5: claimed, not stored yet
                 await self.checks.check(chunk, meta)
+                fault_point("node.import.after_claim")  # the hub holds the chunk's claims
                 await self.writer(self._record_chunk, file_id, chunk, start + len(chunk))
             self.registrations.relay.wake()
             log.info("import_chunk_recorded", file_id=str(file_id), done=start + len(chunk))

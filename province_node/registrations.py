@@ -87,6 +87,10 @@ class RegistrationService(LaterChecks):
             self._claiming.subtract(ids)
             self._claiming += Counter()  # drops the zeros
 
+    def in_flight(self) -> set[str]:
+        """The registrations between the hub's claim and their commit right now (REG-5)."""
+        return set(self._claiming)
+
     # --- registrations in progress, from the views ------------------------------------------
 
     async def open_registrations(self, school_codes: list[str], status: str | None) -> list[dict]:

@@ -18,9 +18,10 @@ async def healthz(runtime: Runtime) -> JSONResponse:
     try:
         positions = await runtime.identities.positions(runtime.settings.provinces)
         dead_letters = await runtime.identities.dead_letters()
+        conflicts = await runtime.claims.conflicts()
         store = "ok"
     except Exception:  # noqa: BLE001 - any store failure is "down"
-        positions, store, dead_letters = {}, "down", None
+        positions, store, dead_letters, conflicts = {}, "down", None, None
     missing = runtime.calendar.missing(runtime.clock.today())  # in memory: no store read
     nats = "connected" if runtime.bus.connected else "down"
     ok = store == "ok" and nats == "connected"
@@ -34,5 +35,7 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "calendar": calendar_health(missing),  # SYS-2: years whose deadlines are refused
         # BUS-6: messages recorded instead of applied (the hub console lists them)
         "dead_letters": dead_letters and {k: dead_letters[k] for k in ("total", "by_province")},
+        # REG-5: claims the reconciliation could not resolve (the hub console lists them)
+        "claim_conflicts": conflicts and {k: conflicts[k] for k in ("total", "by_province")},
     }
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -83,6 +83,7 @@ async def monitoring(
         provinces=runtime.settings.provinces,
         positions=positions,
         dead_letters=await runtime.identities.dead_letters(),  # BUS-6
+        claim_conflicts=await runtime.claims.conflicts(),  # REG-5 reconciliation
     )
 
 

@@ -41,9 +41,12 @@ class ProcessMesh:
         var: Path,
         provinces: list[str],
         store_urls: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
-        """SQLite stores under `var` (as `xueji up`), or `store_urls` (PostgreSQL)."""
+        """SQLite stores under `var` (as `xueji up`), or `store_urls` (PostgreSQL); `env`:
+        settings every process gets (e.g. `XUEJI_CLAIM_GRACE_SECONDS`)."""
         self.var, self.provinces = var.resolve(), provinces
+        self.env = dict(env or {})
         (self.var / "logs").mkdir(parents=True, exist_ok=True)
         self.store_urls = store_urls or {}
         self.nats = NatsServer(self.var / "nats")
@@ -100,6 +103,7 @@ class ProcessMesh:
             "XUEJI_PROVINCES": ",".join(self.provinces),
             "PYTHONUNBUFFERED": "1",
             **tls_env(self.nats.tls(client)),
+            **self.env,
         }
         if service in self.store_urls:
             env["XUEJI_DB_URL"] = self.store_urls[service]
