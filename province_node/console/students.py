@@ -124,7 +124,13 @@ async def export(request: Request, user: User) -> Response:
                 errors["confirm_username"] = errors.pop("")
     if errors:
         return await _page(
-            request, user, form, info, errors=errors, export_open=True, chosen=chosen or None
+            request,
+            user,
+            form,
+            info,
+            errors=errors,
+            export_open=True,
+            chosen=chosen or list(read_model.DEFAULT_COLUMNS),
         )
     data, count = await read_model.export(runtime, user, filters, conds, columns, info)
     await export.record(columns, count, f"{values['purpose']}（{','.join(columns)}）")

@@ -26,6 +26,7 @@ from datetime import datetime
 from contracts.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
 from xueji.access.passwords import unknown_user_hash, verify_password
 from xueji.access.sessions import Session
+from xueji.access.throttle import EXPORT_SOURCE
 from xueji.logs import get_logger
 
 log = get_logger("xueji.access")
@@ -37,7 +38,7 @@ SECOND_ACCOUNT_REQUIRED = "导出须由本单位的另一个账号确认"
 def throttle_source(requester: str) -> str:
     """The throttle's "source" of an export confirmation: the requesting account, so its
     guesses slow itself down, not the confirmer's logins from elsewhere."""
-    return f"export:{requester}"
+    return f"{EXPORT_SOURCE}{requester}"
 
 
 @dataclass
