@@ -17,6 +17,7 @@ from province_node.admissions import AdmissionService
 from province_node.api import (
     admissions,
     applications,
+    bulk_exports,
     cases,
     dropouts,
     health,
@@ -35,6 +36,7 @@ from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.batch_edit import BatchEdits
+from province_node.bulk_exports import BulkExportService
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
@@ -136,6 +138,7 @@ def create_app(
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         photos.router,  # ID-7, DAY-6
+        bulk_exports.router,  # SYS-6
         settings_api.router,
         problems.router,
         settings_api.calendar,
@@ -225,6 +228,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
+        bulk_exports=BulkExportService(node, writer, views, org, clock, access.policy),
         statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,

@@ -54,6 +54,7 @@ KNOWN = {
     ("GET", "/api/v1/applications/export"),
     ("GET", "/api/v1/photos/export"),
     ("GET", "/api/v1/students/batch-edit"),
+    ("GET", "/api/v1/bulk-exports/{application_id}/file"),
     ("POST", "/students/export"),
     ("POST", "/dropouts/export"),
     ("POST", "/photos/export"),
@@ -301,3 +302,54 @@ async def test_sec4_password_checks_throttled(mesh: Mesh) -> None:
     assert statuses == [403] * 11
     slowed = await export_as(mesh, guesser, "441623_approver")
     assert slowed.status_code == 429 and code_of(slowed) == "export_confirmation_throttled"
+
+
+async def test_sys6_bulk_export_applied_approved_downloaded_for_a_limited_time(mesh: Mesh) -> None:
+    """A county applies (purpose, scope, the commitment accepted) → the province approves on
+    the engine → the applicant downloads through the guarded export until it expires; each
+    download recorded on the application and as an export."""
+    path, applicant = "/api/v1/bulk-exports", "440103_registrar"
+    commitment = (await mesh.get("44", f"{path}/commitment", as_=applicant)).json()
+    assert "不向任何第三方提供" in commitment["text"]
+    body = {"purpose": "控辍保学核查", "region": "440103", "columns": ["student_number", "name"],
+            "commitment_sha256": "0" * 64}  # fmt: skip
+    unaccepted = await mesh.post("44", path, as_=applicant, json=body)
+    assert unaccepted.status_code == 422 and code_of(unaccepted) == "commitment_not_accepted"
+    school = await mesh.post("44", path, as_="3440103002_registrar",
+                             json=body | {"commitment_sha256": commitment["sha256"]})  # fmt: skip
+    assert school.status_code == 422 and code_of(school) == "not_a_bureau"
+    applied = await mesh.post("44", path, as_=applicant,
+                              json=body | {"commitment_sha256": commitment["sha256"]})  # fmt: skip
+    assert applied.status_code == 201, applied.text
+    application = applied.json()
+    assert application["status"] == "in_progress" and application["commitment"] == commitment[
+        "text"]  # fmt: skip
+    assert [s["unit_code"] for s in application["chain"]] == ["440000"]  # SYS-1 default row
+    file = f"{path}/{application['id']}/file"
+    confirm = confirmed_by("440103_approver")
+    early = await mesh.get("44", file, as_=applicant, headers=confirm)
+    assert early.status_code == 409 and code_of(early) == "not_approved"
+    decision = {"approve": True, "opinion": "同意"}
+    not_theirs = await mesh.post("44", f"{path}/{application['id']}/decisions",
+                                 as_="440100_registrar", json=decision)  # fmt: skip
+    assert not_theirs.status_code == 403
+    approved = await mesh.post("44", f"{path}/{application['id']}/decisions",
+                               as_="440000_approver", json=decision)  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["available_until"]
+    other = await mesh.get("44", file, as_="440103_sysadmin", headers=confirm)
+    assert other.status_code == 403 and code_of(other) == "not_applicant"
+    alone = await mesh.get("44", file, as_=applicant)
+    assert code_of(alone) == "second_account_required"
+    done = await mesh.get("44", file, as_=applicant, headers=confirm)
+    assert done.status_code == 200, done.text
+    assert done.headers["content-disposition"].startswith("attachment;")
+    shown = (await mesh.get("44", f"{path}/{application['id']}", as_=applicant)).json()
+    [download] = shown["downloads"]
+    assert download["account"] == applicant and download["confirmer"] == "440103_approver"
+    [recorded] = [e for e in exports_of(mesh, "44")
+                  if e.filters.get("bulk_export") == application["id"]]  # fmt: skip
+    assert recorded.rows == download["rows"] and recorded.columns == ["student_number", "name"]
+    mesh.clock.advance(days=8)
+    expired = await mesh.get("44", file, as_=applicant, headers=confirm)
+    assert expired.status_code == 409 and code_of(expired) == "download_expired"
