@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hub.application import NationalHub
 from hub.calendar import CalendarService
 from hub.cases import CaseService
+from hub.complaints import ComplaintService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.settings import HubSettings
@@ -32,3 +33,4 @@ class HubRuntime:
     cases: CaseService  # XPT, PGE
     calendar: CalendarService  # SYS-2
     statistics: NationalStatistics  # QRY-6, the nation by province
+    complaints: ComplaintService | None = None  # SYS-4

@@ -19,6 +19,7 @@ from province_node.api import (
     applications,
     bulk_exports,
     cases,
+    complaints,
     dropouts,
     health,
     org,
@@ -40,6 +41,7 @@ from province_node.bulk_exports import BulkExportService
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
+from province_node.complaints import ProvinceComplaints
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
@@ -139,6 +141,7 @@ def create_app(
         students.router,
         photos.router,  # ID-7, DAY-6
         bulk_exports.router,  # SYS-6
+        complaints.router,  # SYS-4
         settings_api.router,
         problems.router,
         settings_api.calendar,
@@ -229,6 +232,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
         bulk_exports=BulkExportService(node, writer, views, org, clock, access.policy),
+        complaints=ProvinceComplaints(bus, province, org, settings.hub_timeout_seconds),
         statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,

@@ -220,6 +220,7 @@ HUB_MENU: tuple[Item, ...] = (
             Item("毕业后跨省就学查询", "/enrollments/query"),
             Item("跨省业务监控", "/monitoring"),
             Item("全国学籍统计", "/statistics"),
+            Item("投诉处理", "/complaints"),  # SYS-4
         ),
     ),
     Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
