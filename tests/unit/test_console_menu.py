@@ -52,6 +52,7 @@ def test_ministry_menu_and_the_current_entry() -> None:
         "毕业后跨省就学查询",
         "跨省业务监控",
         "全国学籍统计",
+        "投诉处理",  # SYS-4
         "修改密码",
     }
     assert leaves | {"节假日录入"} == _leaves(menu)  # SYS-2: everyone sees, sysadmin enters
