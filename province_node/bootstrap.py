@@ -57,6 +57,7 @@ from province_node.pending import PendingWork
 from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
+from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
@@ -200,6 +201,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
     background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
+    key_data = KeyDataChanges(node, writer, org, blobs, hub, registry)
     return NodeRuntime(
         settings,
         node,
@@ -226,8 +228,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             blobs,
             calendar,
             access,
-            KeyDataChanges(node, writer, org, blobs, hub, registry),
+            key_data,
         ),  # fmt: skip
+        problems=ProblemService(node, writer, views, org, clock, blobs, key_data, access),
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
@@ -239,7 +242,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         org_changes=org_changes,
         migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
-        reviews=ReviewService(node, writer, clock, views),
+        reviews=ReviewService(node, writer, clock, views, org),
         students=StudentService(node, writer, org, clock, views),
         dropouts=DropoutService(node, writer, views, org, clock, access),
         photos=PhotoService(node, writer, views, clock, blobs, access),
