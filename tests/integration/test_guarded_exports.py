@@ -55,6 +55,7 @@ KNOWN = {
     ("GET", "/api/v1/photos/export"),
     ("GET", "/api/v1/students/batch-edit"),
     ("GET", "/api/v1/bulk-exports/{application_id}/file"),
+    ("GET", "/api/v1/problems/export"),
     ("POST", "/students/export"),
     ("POST", "/dropouts/export"),
     ("POST", "/photos/export"),
