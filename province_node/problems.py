@@ -105,8 +105,8 @@ class ProblemService:
         """A side handles its record: change (a key data change), delete or corroborate, each
         with a proof; only the side whose turn it is (PRB-2)."""
         action = _action(form.action)
-        if not (form.reason or "").strip():
-            raise ContractError("reason", "missing_field", "请填写处理说明")
+        reason = (form.reason or "").strip() or f"问题学籍{action.label}"
+        form = ActionForm(form.record, form.action, reason, form.proof, form.changes)
         if action is Action.CHANGE:
             problem = await self.writer(self._check_act, problem_id, form.record, action, meta)
             today, at = self.clock.today(), self.clock.now().isoformat()

@@ -37,7 +37,7 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     record: str = Field(min_length=19, max_length=19)  # the acting side's student number
     action: str = Field(max_length=20)  # change | delete | corroborate
-    reason: str = Field(max_length=500)
+    reason: str = Field(default="", max_length=500)  # 备注 (optional)
     proof: str | None = Field(default=None, max_length=4_000_000)  # base64 JPG/PNG ≤ 2 MB
     changes: dict | None = None  # a change: field → new value (KDC-2)
 

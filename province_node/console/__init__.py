@@ -14,6 +14,7 @@ from province_node.console import (
     national,
     org,
     photos,
+    problems,
     registration,
     review,
     school_year,
@@ -82,6 +83,7 @@ def install(app: FastAPI, province: str) -> None:
         national.router,
         school_year.router,
         org.router,
+        problems.router,
         dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,
         statistics.router,

@@ -6,11 +6,14 @@ one-record problem."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from tests.support.cases import enrolled_student
+from tests.support.cases import enrolled_student, graduated_student
+from tests.support.console import console_session
 from tests.support.mesh import Mesh, approve_fully
-from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, PNG, PNG_BASE64, registration, resident_id
 
 SCHOOL = JUNIOR_SCHOOL["44"]  # 天河 (county 440106)
 OTHER_COUNTY_SCHOOL = "3440103002"  # 荔湾 (county 440103): both under the city 440100
@@ -222,3 +225,45 @@ async def test_prb1_unauthenticated_id_is_a_one_record_problem_corroborated_to_t
     # the record is free for business again (CHG-3 no longer names the problem)
     student = (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
     assert student.get("in_flight") is None
+
+
+async def test_prb_console_lists_shows_side_by_side_acts_and_decides(mesh: Mesh) -> None:
+    """省内问题学籍处理 → the group's page → 佐证 with its proof → 问题学籍审核 → the other side."""
+    first, second, found = await duplicate_pair(mesh, 79)
+    async with console_session(mesh, f"{SCHOOL}_registrar") as client:
+        home = (await client.get("/")).text
+        assert "问题学籍管理" in home and "省内问题学籍处理" in home
+        listed = (await client.get("/problems/province")).text
+        assert second in listed and "身份证件号重复" in listed and first not in listed
+        page = (await client.get(f"/problems/group/{found['id']}")).text
+        assert first in page and second in page and "处理学籍 " + second in page
+        missing = await client.post(f"/problems/group/{found['id']}/actions",
+                                    data={"record": second, "action": "corroborate"})  # fmt: skip
+        assert missing.status_code == 422 and "证明材料" in missing.text
+        saved = await client.post(
+            f"/problems/group/{found['id']}/actions",
+            data={"record": second, "action": "corroborate", "reason": "户口本"},
+            files={"proof": ("proof.png", PNG, "image/png")},
+        )
+        assert saved.status_code == 200 and "已提交佐证" in saved.text, saved.text
+    async with console_session(mesh, f"{SCHOOL}_approver") as client:
+        pending = (await client.get("/problems/actions/pending")).text
+        assert second in pending
+        action_id = re.search(r"/problems/actions/([0-9a-f-]{36})/decision", pending)[1]
+        decided = await client.post(f"/problems/actions/{action_id}/decision",
+                                    data={"approve": "1"})  # fmt: skip
+        assert "审核通过" in decided.text
+    async with console_session(mesh, "440106_registrar") as client:
+        pending = (await client.get("/problems/actions/pending")).text
+        action_id = re.search(r"/problems/actions/([0-9a-f-]{36})/decision", pending)[1]
+        await client.post(f"/problems/actions/{action_id}/decision", data={"approve": "1"})
+    assert states(await group(mesh, found["id"])) == {first: "to_act", second: "corroborated"}
+
+
+async def test_prb6_graduating_year_problem_record_does_not_block_graduation(mesh: Mesh) -> None:
+    number = await graduated_student(mesh, "44", 80, "2023201", authenticated=False)
+    record = (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
+    assert record["status"] == "毕业"
+    still = await mesh.get("44", "/api/v1/problems", as_="440000_registrar",
+                           params={"student_number": number, "state": "open"})  # fmt: skip
+    assert still.json()["total"] == 1  # it stays with the record, to be handled later
