@@ -95,6 +95,9 @@ HUB_CASE_MONITOR = "case.monitor"
 HUB_NATIONAL_QUERY = "national.query"
 #: SYS-2: the calendar years the ministry entered (node → hub, CalendarYearsQuery).
 HUB_CALENDAR_YEARS = "calendar.years"
+#: SYS-4: a province files a report, answers a form, publishes contacts; lists its forms.
+HUB_COMPLAINT_ACT = "complaint.act"
+HUB_COMPLAINT_QUERY = "complaint.query"
 
 RPC_PROV_PREFIX = "xueji.rpc.prov"
 PROV_QUEUE = "prov"

@@ -15,12 +15,22 @@ from contracts.errors import NotFound
 from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
-from hub.api import calendar, cases, health, national, problems, reconciliation, statistics
+from hub.api import (
+    calendar,
+    cases,
+    complaints,
+    health,
+    national,
+    problems,
+    reconciliation,
+    statistics,
+)
 from hub.application import NationalHub
 from hub.calendar import CalendarService
 from hub.calendar_rpc import serve_calendar
 from hub.case_rpc import serve_case_rpc
 from hub.cases import CaseService
+from hub.complaints import ComplaintService, serve_complaints
 from hub.console import install as install_console
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
@@ -75,7 +85,7 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router)
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -113,6 +123,7 @@ async def _start(
         await serve_rpc(nc, runtime.identities)
         await serve_case_rpc(nc, runtime)
         await serve_calendar(nc, runtime.calendar)
+        await serve_complaints(nc, runtime.complaints)  # SYS-4
         for follower in followers:
             tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
 
@@ -124,7 +135,8 @@ async def _start(
     problem_service = ProblemService(hub, writer, clock, relay)
     runtime = HubRuntime(settings, hub, writer, bus, followers, access, clock, relay,
                          identities, case_service, national_calendar, statistics,
-                         problem_service)  # fmt: skip
+                         problem_service,
+                         complaints=ComplaintService(hub, writer, clock))  # fmt: skip
     runtime.claims = ClaimReconciliation(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )

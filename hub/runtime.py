@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hub.application import NationalHub
 from hub.calendar import CalendarService
 from hub.cases import CaseService
+from hub.complaints import ComplaintService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.problems import ProblemService
@@ -36,3 +37,4 @@ class HubRuntime:
     statistics: NationalStatistics  # QRY-6, the nation by province
     problems: ProblemService  # PRB-3, PRB-4: cross-province problem groups
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
+    complaints: ComplaintService | None = None  # SYS-4

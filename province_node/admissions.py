@@ -36,6 +36,7 @@ from province_node.domain.admission import (
 )
 from province_node.excel import table
 from province_node.views.admissions import admissions, open_admissions
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -374,14 +375,13 @@ class AdmissionService:
                                       (page - 1) * page_size)  # fmt: skip
         return found | {"page": page, "page_size": page_size}
 
-    async def export(self, filters: dict, schools: list[str] | None, user, confirmer: str,
-                     password: str, asked: dict) -> bytes:  # fmt: skip
-        """QRY-3 省内招生升学查询 as Excel; SEC-4: a second account of the unit confirms."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+    async def export(self, filters: dict, schools: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
+        """QRY-3 省内招生升学查询 as Excel; SEC-4: confirmed by a second account."""
         found = await self.search(filters, schools, 1, EXPORT_LIMIT)
         columns = list(EXPORT_LABELS)
         rows = [tuple(_cell(c, item.get(c)) for c in columns) for item in found["items"]]
-        await self.exports.record_export(user, confirmer, "省内招生升学查询导出", asked, len(rows))
+        await export.record(columns, len(rows), "省内招生升学查询导出")
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_LABELS, "招生")
 
     def _table(self):

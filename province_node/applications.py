@@ -42,6 +42,7 @@ from province_node.domain.workflow_defaults import BusinessType
 from province_node.history import history_item
 from province_node.key_data_changes import KeyDataChanges
 from province_node.views.applications import find
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
@@ -345,16 +346,15 @@ class ApplicationService:
         found = await self.views.read(find, table, filters, schools, page_size, offset)
         return found | {"page": page, "page_size": page_size}
 
-    async def export(self, filters: dict, schools: list[str] | None, user, confirmer: str,
-                     password: str, asked: dict) -> bytes:  # fmt: skip
-        """`[004 Q77]` the results by type as Excel; SEC-4: a second account confirms."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+    async def export(self, filters: dict, schools: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
+        """`[004 Q77]` the results by type as Excel; SEC-4: confirmed by a second account."""
         found = await self.search(filters, schools, 1, EXPORT_LIMIT)
         rows = [tuple(_cell(c, item[c]) for c in EXPORT_COLUMNS) for item in found["items"]]
         purpose = "学籍异动查询导出" + (f"（{','.join(filters['types'])}）" if filters.get("types")
                                       else "")  # fmt: skip
-        await self.exports.record_export(user, confirmer, purpose, asked, len(rows))
         columns = list(EXPORT_COLUMNS)
+        await export.record(columns, len(rows), purpose)
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "学籍异动")
 
     def _find(self, application_id: UUID) -> Approval | None:

@@ -18,6 +18,7 @@ from province_node.application import ProvinceNode
 from province_node.domain.profile import FIELDS, SPECIAL_FIELDS, Field, check_edit
 from province_node.excel import table
 from province_node.views.students import class_numbers
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -101,11 +102,10 @@ class BatchEdits:
         self.node, self.writer, self.views, self.org = node, writer, views, org
         self.clock, self.exports = clock, exports
 
-    async def export(self, school_code: str, class_code: str, fields: list[str] | None, user,
-                     confirmer: str, password: str, asked: dict) -> bytes:  # fmt: skip
+    async def export(self, school_code: str, class_code: str, fields: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
         """The class's in-school students with the chosen fields (SEC-4 confirmed)."""
         columns = columns_for(fields)
-        await self.exports.check_export_confirmer(user, confirmer, password)
         await self.writer(self.node.check_placement, school_code, class_code)
         await self.views.caught_up()
         students = self.views.view("students").table("students")
@@ -123,10 +123,8 @@ class BatchEdits:
             return found
 
         found = await self.writer(rows)
-        await self.exports.record_export(
-            user, confirmer, "非关键数据批量修改导出", asked, len(found)
-        )
         keys = [c.key for c in columns]
+        await export.record(keys, len(found), "非关键数据批量修改导出")
         labels = {c.key: c.title for c in columns}
         return await asyncio.to_thread(excel.workbook, keys, found, labels, "学生信息")
 

@@ -17,7 +17,9 @@ from province_node.admissions import AdmissionService
 from province_node.api import (
     admissions,
     applications,
+    bulk_exports,
     cases,
+    complaints,
     dropouts,
     health,
     org,
@@ -35,10 +37,12 @@ from province_node.api import settings as settings_api
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.batch_edit import BatchEdits
+from province_node.bulk_exports import BulkExportService
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
 from province_node.claims import ClaimLedger, serve_claims
+from province_node.complaints import ProvinceComplaints
 from province_node.configuration import SettingsService
 from province_node.console import install as install_console
 from province_node.counting import serve_counts
@@ -138,6 +142,8 @@ def create_app(
         queries.router,  # before `students`: /students/info is not a student number
         students.router,
         photos.router,  # ID-7, DAY-6
+        bulk_exports.router,  # SYS-6
+        complaints.router,  # SYS-4
         settings_api.router,
         problems.router,
         settings_api.calendar,
@@ -233,6 +239,8 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
+        bulk_exports=BulkExportService(node, writer, views, org, clock, access.policy),
+        complaints=ProvinceComplaints(bus, province, org, settings.hub_timeout_seconds),
         statistics=StudentStatistics(views),
         promotions=PromotionService(node, writer, clock),
         schools=schools,

@@ -41,6 +41,7 @@ from province_node.domain.student_status import check_may_start
 from province_node.domain.workflow_defaults import BusinessType
 from province_node.history import history_item
 from province_node.views.dropouts import counts, find
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -350,14 +351,13 @@ class DropoutService:
         table = self.views.view("dropouts").table("dropouts")
         return await self.views.read(counts, table, schools)
 
-    async def export(self, filters: dict, schools: list[str] | None, user, confirmer: str,
-                     password: str, asked: dict) -> bytes:  # fmt: skip
-        """DRP-5: the current query as Excel; SEC-4: a second account of the unit confirms."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+    async def export(self, filters: dict, schools: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
+        """DRP-5: the current query as Excel; SEC-4: confirmed by a second account."""
         found = await self.search(filters, schools, 1, EXPORT_LIMIT)
         rows = [tuple(_cell(c, item) for c in EXPORT_COLUMNS) for item in found["items"]]
-        await self.exports.record_export(user, confirmer, "控辍保学查询导出", asked, len(rows))
         columns = list(EXPORT_COLUMNS)
+        await export.record(columns, len(rows), "控辍保学查询导出")
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "控辍保学")
 
     # --- helpers ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from province_node.domain.student import Student
 from province_node.domain.student_status import check_may_start
 from province_node.history import history_item
 from province_node.views.graduates import graduates, in_classes
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -270,14 +271,13 @@ class GraduationService:
         found = await self.views.read(graduates, table, filters, schools, page_size, offset)
         return found | {"page": page, "page_size": page_size}
 
-    async def export(self, filters: dict, schools: list[str] | None, user, confirmer: str,
-                     password: str, asked: dict) -> bytes:  # fmt: skip
-        """GRD-4 毕业生 as Excel; SEC-4: a second account of the unit confirms."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+    async def export(self, filters: dict, schools: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
+        """GRD-4 毕业生 as Excel; SEC-4: confirmed by a second account."""
         found = await self.graduates(filters, schools, 1, EXPORT_LIMIT)
         rows = [tuple(_cell(c, item.get(c)) for c in EXPORT_COLUMNS) for item in found["items"]]
-        await self.exports.record_export(user, confirmer, "毕业生查询导出", asked, len(rows))
         columns = list(EXPORT_COLUMNS)
+        await export.record(columns, len(rows), "毕业生查询导出")
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "毕业生")
 
     def _find(self, graduation_id: UUID) -> Graduation | None:

@@ -32,6 +32,7 @@ from province_node.domain.photo import (
     parse_photo_name,
 )
 from province_node.views.photos import photographed, school_students
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
@@ -166,17 +167,13 @@ class PhotoService:
 
     async def export(
         self,
-        user,
         schools: list[str] | None,
         equals: dict[str, str | None],
-        confirmer: str,
-        password: str,
-        asked: dict,
+        export: ConfirmedExport,
         purpose: str = "照片导出",
     ) -> tuple[bytes, int]:
         """The selected school's (grade's, class's) photos as a zip named by ID number;
-        a second account of the unit confirms, and the export is recorded."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+        confirmed by a second account of the unit (SEC-4), and the export is recorded."""
         await self.views.caught_up()
         table = self.views.view("students").table("students")
         rows = await self.views.read(photographed, table, schools, equals, EXPORT_LIMIT)
@@ -191,7 +188,7 @@ class PhotoService:
 
         named = await self.writer(blobs)
         data = await asyncio.to_thread(self._zip, named)
-        await self.exports.record_export(user, confirmer, purpose, asked, len(named))
+        await export.record(["id_number", "photo"], len(named), purpose)
         return data, len(named)
 
     def _zip(self, named: list[tuple[dict, str]]) -> bytes:

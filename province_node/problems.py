@@ -38,6 +38,7 @@ from province_node.domain.student import Student
 from province_node.history import history_item
 from province_node.key_data_changes import KeyDataChanges
 from province_node.views.problems import find
+from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
@@ -296,14 +297,13 @@ class ProblemService:
         found = await self.views.read(find, table, filters, schools, page_size, offset)
         return found | {"page": page, "page_size": page_size}
 
-    async def export(self, filters: dict, schools: list[str] | None, user, confirmer: str,
-                     password: str, asked: dict) -> bytes:  # fmt: skip
-        """The list as Excel (the seed's 导出Excel); SEC-4: a second account confirms."""
-        await self.exports.check_export_confirmer(user, confirmer, password)
+    async def export(self, filters: dict, schools: list[str] | None,
+                     export: ConfirmedExport) -> bytes:  # fmt: skip
+        """The list as Excel (the seed's 导出Excel); SEC-4: confirmed by a second account."""
         found = await self.search(filters, schools, 1, EXPORT_LIMIT)
         rows = [tuple(_cell(c, item.get(c)) for c in EXPORT_COLUMNS) for item in found["items"]]
-        await self.exports.record_export(user, confirmer, "问题学籍导出", asked, len(rows))
         columns = list(EXPORT_COLUMNS)
+        await export.record(columns, len(rows), "问题学籍导出")
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "问题学籍")
 
     def _reply(self, problem: Problem) -> dict:

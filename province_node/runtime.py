@@ -10,9 +10,11 @@ from province_node.admissions import AdmissionService
 from province_node.application import ProvinceNode
 from province_node.applications import ApplicationService
 from province_node.batch_edit import BatchEdits
+from province_node.bulk_exports import BulkExportService
 from province_node.calendar_client import HubCalendar
 from province_node.card import StudentCards
 from province_node.cases import CaseService
+from province_node.complaints import ProvinceComplaints
 from province_node.configuration import SettingsService
 from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
@@ -68,6 +70,10 @@ class NodeRuntime:
     statistics: StudentStatistics | None = None
     #: DAY-2: the Excel round trip of the record's non-key fields.
     batch_edits: BatchEdits | None = None
+    #: SYS-6: bulk exports on application, approval and commitment.
+    bulk_exports: BulkExportService | None = None
+    #: SYS-4: complaints, held on the hub.
+    complaints: ProvinceComplaints | None = None
     #: GRD-3: the yearly promotion job.
     promotions: PromotionService | None = None
     #: The school directory and its classes.

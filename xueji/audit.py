@@ -172,7 +172,11 @@ def _line(event: LoggedEvent, about: _Seen, query: Query) -> AuditLine:
         via=", ".join(sorted(paths)) if paths else None,
         outcome=None if approve is None else ("approved" if approve else "rejected"),
         # a decision's opinion, a change's reason, or what a read was (`xueji.access.reads`)
-        reason=data.get("opinion") or data.get("reason") or data.get("what") or meta.get("reason"),
+        reason=data.get("opinion")
+        or data.get("reason")
+        or data.get("what")
+        or data.get("purpose")  # an export's (SEC-4)
+        or meta.get("reason"),
         command_id=meta.get("command_id"),
         notification_id=event.notification_id,
         aggregate_id=event.aggregate_id,

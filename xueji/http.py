@@ -1,9 +1,13 @@
-"""RFC 9457 problem details for every error (API.md "Errors"), shared by hub and nodes."""
+"""RFC 9457 problem details for every error (API.md "Errors") and files handed out as
+attachments, shared by hub and nodes."""
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import quote
+
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
@@ -30,6 +34,31 @@ _TITLES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+
+
+def attachment(data: bytes, filename: str, media_type: str) -> Response:
+    """A file to save, the one way every route and page hands one out: the name as UTF-8 in
+    `filename*` (RFC 6266/8187; 学生名单.xlsx) with an ASCII `filename` for old clients, never
+    cached (personal data stays off shared caches and the browser's disk cache)."""
+    name = filename.replace("/", "_").replace("\\", "_").strip() or "download"
+    fallback = _ascii(name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    headers = {
+        "Content-Disposition": disposition,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(data, media_type=media_type, headers=headers)
+
+
+def _ascii(name: str) -> str:
+    """The name in printable ASCII without quotes (non-ASCII letters dropped or `_`), keeping
+    the extension: `学生名单_2026.xlsx` → `_2026.xlsx`, all-Chinese names → `download.xlsx`."""
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    plain = "".join(c if c.isalnum() or c in "-_" else "_" for c in plain).strip("_")
+    ext = "".join(c for c in ext if c.isascii() and c.isalnum())
+    return f"{plain or 'download'}{dot if ext else ''}{ext}"
 
 
 def problem(

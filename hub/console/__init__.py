@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases, problems, statistics
+from hub.console import calendar, cases, complaints, problems, statistics
 from xueji.access import reads
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
@@ -97,5 +97,12 @@ def install(app: FastAPI) -> None:
         hub_down_note=HUB_DOWN_NOTE,
     )
     install_console(
-        app, console, router, calendar.router, statistics.router, problems.router, cases.router
+        app,
+        console,
+        router,
+        calendar.router,
+        statistics.router,
+        problems.router,
+        complaints.router,
+        cases.router,
     )  # `/{kind}/…` last

@@ -3,7 +3,7 @@ each a chart with its table and an Excel download."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from projections.excel import XLSX
 from projections.statistics import counts_workbook
 from xueji.console import charts
 from xueji.console.kit import ConsoleRoute, User, console_of
+from xueji.http import attachment
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 #: The nation has no counties to show on one chart: by province instead.
@@ -56,6 +57,4 @@ async def statistics(request: Request, user: User) -> Response:
 async def export(request: Request, user: User) -> Response:
     by, flag, _, shown = await _counted(request, user)
     data = counts_workbook(DIMENSIONS[by], shown, "全国学籍统计")
-    name = quote(f"全国{charts.GROUPS[flag or '']}按{DIMENSIONS[by]}统计.xlsx")
-    disposition = f"attachment; filename*=UTF-8''{name}"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+    return attachment(data, f"全国{charts.GROUPS[flag or '']}按{DIMENSIONS[by]}统计.xlsx", XLSX)

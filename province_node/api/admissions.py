@@ -10,18 +10,18 @@ back (`/admissions/{id}/rollback`). `GET /admissions` is the lists and QRY-3's q
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from projections import excel
 from province_node.admissions import MAX_LIST_BYTES, MOST_IDS
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, Registrar, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["admissions"])
 
@@ -49,8 +49,7 @@ class ImportSettingIn(BaseModel):
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type=excel.XLSX, headers={"Content-Disposition": disposition})
+    return attachment(data, filename, excel.XLSX)
 
 
 @router.get("/admissions/template")
@@ -176,15 +175,10 @@ async def search(
 
 
 @router.get("/admissions/export")
-async def export(
-    request: Request, runtime: Runtime, user: CurrentUser, q: AdmissionFilters,
-    confirm: ExportConfirmer,
-) -> Response:  # fmt: skip
+async def export(runtime: Runtime, q: AdmissionFilters, export: PersonalExport) -> Response:
     """QRY-3 as Excel; SEC-4: a second account of the unit confirms."""
     filters, schools = q
-    confirmer, password = confirm
-    data = await runtime.admissions.export(filters, schools, user, confirmer, password,
-                                           asked_filters(request))  # fmt: skip
+    data = await runtime.admissions.export(filters, schools, export)
     return _xlsx(data, "省内招生升学查询导出.xlsx")
 
 

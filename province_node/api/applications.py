@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
@@ -20,8 +19,9 @@ from projections import excel
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
 from province_node.applications import ApplicationForm
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -104,21 +104,11 @@ async def list_applications(
 
 
 @router.get("/export")
-async def export_applications(
-    request: Request, runtime: Runtime, user: CurrentUser, q: Filters, confirm: ExportConfirmer
-) -> Response:
+async def export_applications(runtime: Runtime, q: Filters, export: PersonalExport) -> Response:
     """[004 Q77] the results as Excel, by type; SEC-4: a second account confirms."""
     filters, schools = q
-    confirmer, password = confirm
-    data = await runtime.applications.export(
-        filters, schools, user, confirmer, password, asked_filters(request)
-    )
-    name = quote("学籍异动查询导出.xlsx")
-    return Response(
-        data,
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    data = await runtime.applications.export(filters, schools, export)
+    return attachment(data, "学籍异动查询导出.xlsx", excel.XLSX)
 
 
 async def application_in_sight(

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
@@ -23,8 +22,9 @@ from projections import excel
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from province_node.dropouts import DropoutForm, ReturnForm
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, Registrar, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/dropouts", tags=["dropouts"])
 
@@ -111,21 +111,11 @@ async def list_dropouts(
 
 
 @router.get("/export")
-async def export_dropouts(
-    request: Request, runtime: Runtime, user: CurrentUser, q: Filters, confirm: ExportConfirmer
-) -> Response:
+async def export_dropouts(runtime: Runtime, q: Filters, export: PersonalExport) -> Response:
     """DRP-5: the current query as Excel; SEC-4: a second account of the unit confirms."""
     filters, schools = q
-    confirmer, password = confirm
-    data = await runtime.dropouts.export(
-        filters, schools, user, confirmer, password, asked_filters(request)
-    )
-    name = quote("控辍保学查询导出.xlsx")
-    return Response(
-        data,
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    data = await runtime.dropouts.export(filters, schools, export)
+    return attachment(data, "控辍保学查询导出.xlsx", excel.XLSX)
 
 
 @router.get("/counts")

@@ -4,7 +4,6 @@ ORG-4 学校基本信息. Included before `schools.router`: `/schools/changes` i
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Response, UploadFile
@@ -20,6 +19,7 @@ from xueji.access.guards import (
     SchoolInSight,
     SchoolRegistrar,
 )
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["org"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,8 +53,7 @@ class SchoolChangeIn(BaseModel):
 
 
 def _template(data: bytes, name: str) -> Response:
-    return Response(data, media_type=XLSX, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
+    return attachment(data, name, XLSX)
 
 
 # --- ORG-1 -------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, Response, UploadFile
 
@@ -14,23 +13,13 @@ from province_node.api.deps import Meta, Runtime
 from province_node.api.students import student_in_sight
 from province_node.card import DOCX, READS
 from province_node.photos import READ, ImportScope
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["photos", "student card"])
 #: A zip of a school's photos, within the upload body limit (SEC-8).
 MAX_ZIP_BYTES = 11 * 2**20
-
-
-def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @router.put("/students/{student_number}/photo")
@@ -78,11 +67,10 @@ async def import_photos(
 
 @router.get("/photos/export")
 async def export_photos(
-    request: Request,
     runtime: Runtime,
     user: CurrentUser,
     policy: Policy,
-    confirm: ExportConfirmer,
+    export: PersonalExport,
     school_code: Annotated[str, Query(min_length=10, max_length=10)],
     grade: Annotated[str | None, Query(max_length=30)] = None,
     class_code: Annotated[str | None, Query(max_length=7)] = None,
@@ -90,12 +78,9 @@ async def export_photos(
     """ID-7 导出照片: the school's (grade's, class's) photos as a zip named by ID number;
     SEC-4: a second account of the unit confirms; recorded as an export."""
     policy.ensure_sees(user, school_code)
-    confirmer, password = confirm
     equals = {"school_code": school_code, "grade": grade, "class_code": class_code}
-    data, _ = await runtime.photos.export(
-        user, None, equals, confirmer, password, asked_filters(request)
-    )
-    return _download(data, "application/zip", f"照片导出_{school_code}.zip")
+    data, _ = await runtime.photos.export(None, equals, export)
+    return attachment(data, f"照片导出_{school_code}.zip", "application/zip")
 
 
 @router.get("/students/{student_number}/card.docx")
@@ -110,4 +95,4 @@ async def student_card(
     number = str(parse_student_number(student_number))
     await student_in_sight(runtime, user, policy, number, READS[kind])  # the read audited
     data, name = await runtime.cards.document(number, kind)
-    return _download(data, DOCX, name)
+    return attachment(data, name, DOCX)

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import XLSX, GuardianIn, decoded_proof
 from province_node.domain.preschool import STATES, ChildIdentity
-from province_node.excel.archive_list import exported_rows
-from xueji.access.api import ExportConfirmer, asked_filters
+from province_node.excel.archive_list import exported_columns, exported_rows
+from xueji.access.api import PersonalExport
 from xueji.access.guards import SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/preschool", tags=["preschool"])
 
@@ -124,26 +124,18 @@ async def register_entry(
 
 @router.get("/export/{id_group}")
 async def export_entries(
-    request: Request,
     id_group: Literal["resident", "hmt_foreign", "no_document"],
     runtime: Runtime,
     user: SchoolRegistrar,
-    confirmation: ExportConfirmer,
+    export: PersonalExport,
     ids: Annotated[list[UUID] | None, Query()] = None,
 ) -> Response:
     """REG-2 调档学生导出: per document group, in that group's registration import template.
     Without `ids` the whole group minus what may not be exported; with `ids` exactly those
     (409 `locked` if one is in registration). Names and ID numbers: SEC-4 like every export
     of personal data (a second account confirms; recorded with filters and row count)."""
-    confirmer, password = confirmation
-    await runtime.access.check_export_confirmer(user, confirmer, password)
     data = await runtime.preschool.export(user.unit_code, IdGroup(id_group), ids)
-    purpose = f"学前调档名单导出: {id_group}"
-    filters = {"id_group": id_group} | asked_filters(request)
-    await runtime.access.record_export(user, confirmer, purpose, filters, exported_rows(data))
-    name = quote(f"学前调档名单_{id_group}.xlsx")
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    export.filters = {"id_group": id_group} | export.filters
+    rows, columns = exported_rows(data), exported_columns(data)
+    await export.record(columns, rows, f"学前调档名单导出: {id_group}")
+    return attachment(data, f"学前调档名单_{id_group}.xlsx", XLSX)

@@ -12,10 +12,9 @@ corroborated (a cross-province group is arbitrated by the ministry on the hub).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.problems import GroupState, ProblemKind
@@ -24,8 +23,9 @@ from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
 from province_node.problems import ActionForm
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/problems", tags=["problems"])
 
@@ -89,21 +89,11 @@ async def list_problems(
 
 
 @router.get("/export")
-async def export_problems(
-    request: Request, runtime: Runtime, user: CurrentUser, q: Filters, confirm: ExportConfirmer
-) -> Response:
+async def export_problems(runtime: Runtime, q: Filters, export: PersonalExport) -> Response:
     """The current list as Excel; SEC-4: a second account of the unit confirms."""
     filters, schools = q
-    confirmer, password = confirm
-    data = await runtime.problems.export(
-        filters, schools, user, confirmer, password, asked_filters(request)
-    )
-    name = quote("问题学籍导出.xlsx")
-    return Response(
-        data,
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    data = await runtime.problems.export(filters, schools, export)
+    return attachment(data, "问题学籍导出.xlsx", excel.XLSX)
 
 
 async def action_in_sight(

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import Connection
 
 from contracts.codes import StudentStatus
@@ -21,10 +20,11 @@ from projections.queries import Join, StudentQuery, fields, rows, search
 from province_node.api.deps import Runtime
 from province_node.views.registrations import summary
 from xueji.access import reads
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, ProvinceSysadmin
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["queries"])
 EXPORT_LIMIT = 100_000
@@ -103,11 +103,9 @@ async def student_info(runtime: Runtime, q: Filters) -> dict:
 
 @router.get("/students/export")
 async def export_students(
-    request: Request,
     runtime: Runtime,
-    user: CurrentUser,
     q: Filters,
-    confirmation: ExportConfirmer,
+    export: PersonalExport,
     columns: Annotated[str, Query(max_length=2000)],
 ) -> Response:
     """QRY-1 export with chosen columns; SEC-4: a second account of the unit confirms with
@@ -119,19 +117,12 @@ async def export_students(
     unknown = [c for c in chosen if c not in fields(table)]
     if not chosen or unknown:
         raise ContractError("columns", "unknown_field", f"未知的导出列 {','.join(unknown)}")
-    confirmer, password = confirmation
-    await runtime.access.check_export_confirmer(user, confirmer, password)
     q.statuses = q.statuses or [StudentStatus.ENROLLED.value]
     await views.caught_up()
     found = await views.read(rows, table, q, chosen, EXPORT_LIMIT)
-    purpose = f"学生信息导出: {','.join(chosen)}"
-    await runtime.access.record_export(user, confirmer, purpose, asked_filters(request), len(found))
-    name = quote("在校生查询导出.xlsx")
-    return Response(
-        await asyncio.to_thread(excel.workbook, chosen, found),  # seconds for 100,000 rows
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    await export.record(chosen, len(found), f"学生信息导出: {','.join(chosen)}")
+    data = await asyncio.to_thread(excel.workbook, chosen, found)  # seconds for 100,000 rows
+    return attachment(data, "在校生查询导出.xlsx", excel.XLSX)
 
 
 @router.get("/statistics/students")

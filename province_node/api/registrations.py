@@ -6,7 +6,6 @@ import base64
 import binascii
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Response, UploadFile
@@ -19,6 +18,7 @@ from province_node.api.queries import registrations_in_sight
 from province_node.domain.registration_rules import RegistrationForm
 from province_node.excel.templates import build_template
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/registrations", tags=["registrations"])
 
@@ -98,12 +98,8 @@ async def download_template(
     entry: Literal["primary", "non_primary"] = "primary",
 ) -> Response:
     """REG-4: the Excel template of a document-type group, with drop-down lists."""
-    name = quote(f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx")
-    return Response(
-        build_template(IdGroup(id_group), entry),
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    name = f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx"
+    return attachment(build_template(IdGroup(id_group), entry), name, XLSX)
 
 
 @router.post("/import")

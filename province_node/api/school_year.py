@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
@@ -22,7 +21,7 @@ from projections import excel
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from province_node.graduations import GraduationForm
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import (
     BureauRegistrar,
     CurrentUser,
@@ -30,6 +29,7 @@ from xueji.access.guards import (
     ProvinceSysadmin,
     SchoolRegistrar,
 )
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1", tags=["school year"])
 
@@ -131,21 +131,12 @@ async def list_graduates(
 
 @router.get("/graduates/export")
 async def export_graduates(
-    request: Request, runtime: Runtime, user: CurrentUser, q: GraduateFilters,
-    confirm: ExportConfirmer,
-) -> Response:  # fmt: skip
+    runtime: Runtime, q: GraduateFilters, export: PersonalExport
+) -> Response:
     """GRD-4 as Excel; SEC-4: a second account of the unit confirms."""
     filters, schools = q
-    confirmer, password = confirm
-    data = await runtime.graduations.export(
-        filters, schools, user, confirmer, password, asked_filters(request)
-    )
-    name = quote("毕业生查询导出.xlsx")
-    return Response(
-        data,
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    data = await runtime.graduations.export(filters, schools, export)
+    return attachment(data, "毕业生查询导出.xlsx", excel.XLSX)
 
 
 @router.post("/promotions")

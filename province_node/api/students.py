@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Body, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import ContractError
@@ -18,10 +17,11 @@ from province_node.batch_edit import BATCH_EDIT_BYTES
 from province_node.domain.profile import term_of
 from province_node.domain.term_review import parse_term, term_label
 from xueji.access import reads
-from xueji.access.api import ExportConfirmer, asked_filters
+from xueji.access.api import PersonalExport
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, SchoolRegistrar
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
+from xueji.http import attachment
 
 router = APIRouter(prefix="/api/v1/students", tags=["students"])
 
@@ -68,20 +68,16 @@ async def review_term(body: TermReviewIn, runtime: Runtime, meta: Meta, _: Burea
 
 @router.get("/batch-edit")
 async def batch_edit_export(
-    request: Request,
     runtime: Runtime,
     user: SchoolRegistrar,
-    confirm: ExportConfirmer,
+    export: PersonalExport,
     class_code: Annotated[str, Query(pattern=r"^[0-9]{7}$")],
     fields: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> Response:
     """DAY-2: the class's non-key fields as Excel to edit and import again (SEC-4)."""
     chosen = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-    confirmer, password = confirm
-    data = await runtime.batch_edits.export(user.unit_code, class_code, chosen, user, confirmer,
-                                            password, asked_filters(request))  # fmt: skip
-    disposition = f"attachment; filename*=UTF-8''{quote(f'学生信息批量修改_{class_code}.xlsx')}"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+    data = await runtime.batch_edits.export(user.unit_code, class_code, chosen, export)
+    return attachment(data, f"学生信息批量修改_{class_code}.xlsx", XLSX)
 
 
 @router.post("/batch-edit")

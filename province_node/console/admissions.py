@@ -21,6 +21,7 @@ from province_node.domain.admission import Admission
 from xueji.access.guards import BureauRegistrar, Policy, Registrar, SchoolRegistrar
 from xueji.access.policy import BUREAU_REGISTRAR, SCHOOL_REGISTRAR
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, form_errors, meta_of
+from xueji.http import attachment
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 STAGES = [("2", "初中"), ("3", "高中")]
@@ -50,8 +51,7 @@ def _first(refused: Exception) -> str:
 @router.get("/admissions/template")
 async def template(request: Request, _: User) -> Response:
     data = request.app.state.runtime.admissions.template()
-    disposition = "attachment; filename*=UTF-8''%E6%8B%9B%E7%94%9F%E7%BB%93%E6%9E%9C.xlsx"
-    return Response(data, media_type=excel.XLSX, headers={"Content-Disposition": disposition})
+    return attachment(data, "招生结果.xlsx", excel.XLSX)
 
 
 @router.get("/admissions/import")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +25,7 @@ from province_node.dropouts import DropoutForm, ReturnForm
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import REGISTRAR, SCHOOL_REGISTRAR
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, form_errors, meta_of
+from xueji.http import attachment
 
 router = APIRouter(prefix="/dropouts", route_class=ConsoleRoute, include_in_schema=False)
 KINDS = [(k.value, k.label) for k in DropoutKind]
@@ -151,10 +152,11 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
     errors |= {k: text for k, text in SECOND_ACCOUNT if not account[k]}
     if not errors:
         try:
-            data = await runtime.dropouts.export(
-                filters, policy.school_filter(user), user, account["confirm_username"],
-                account["confirm_password"], {k: v for k, v in values.items() if v},
+            export = await runtime.access.confirm_personal_export(
+                user, account["confirm_username"], account["confirm_password"], values,
+                f"控辍保学查询导出（{account['purpose']}）",
             )  # fmt: skip
+            data = await runtime.dropouts.export(filters, policy.school_filter(user), export)
         except Exception as refused:  # noqa: BLE001 - shown in the dialog
             errors = field_errors(refused)
             if "password" in errors:
@@ -163,12 +165,7 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
                 errors["confirm_username"] = errors.pop("")
     if errors:
         return await query(request, user, policy, errors=errors, export_open=True)
-    name = quote("控辍保学查询导出.xlsx")
-    return Response(
-        data,
-        media_type=excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    return attachment(data, "控辍保学查询导出.xlsx", excel.XLSX)
 
 
 @router.get("/returns/pending")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -15,6 +14,7 @@ from province_node.excel.templates import build_template
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.console.kit import ConsoleRoute, User, console_of, meta_of
 from xueji.console.labels import ENTRIES
+from xueji.http import attachment
 
 router = APIRouter(prefix="/registration", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -27,12 +27,8 @@ async def template(id_group: str, user: User, entry: str = "primary") -> Respons
     """REG-4: the Excel template of a document-type group, with drop-down lists."""
     if id_group not in ("resident", "hmt_foreign") or entry not in ENTRIES:
         raise ContractError("id_group", "bad_template", "没有该模板")
-    name = quote(f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx")
-    return Response(
-        build_template(IdGroup(id_group), entry),
-        media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
-    )
+    name = f"学籍注册模板_{IdGroup(id_group).value}_{entry}.xlsx"
+    return attachment(build_template(IdGroup(id_group), entry), name, XLSX)
 
 
 @router.get("/import")

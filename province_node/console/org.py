@@ -8,7 +8,6 @@ school profile with the fields the caller's unit keeps.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -34,6 +33,7 @@ from xueji.console.kit import (
     form_errors,
     meta_of,
 )
+from xueji.http import attachment
 
 router = APIRouter(prefix="/org", route_class=ConsoleRoute, include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,8 +47,7 @@ def _page(request: Request, template: str, status: int = 200, **context) -> Resp
 
 
 def _download(data: bytes, name: str) -> Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(name)}"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+    return attachment(data, name, XLSX)
 
 
 def _year(raw: str) -> int | None:

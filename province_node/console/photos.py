@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -17,6 +16,7 @@ from province_node.photos import READ, ImportScope
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.access.policy import SCHOOL_REGISTRAR
 from xueji.console.kit import ConsoleRoute, User, console_of, field_errors, meta_of, redirect
+from xueji.http import attachment
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 MAX_ZIP_BYTES = 11 * 2**20
@@ -37,17 +37,6 @@ async def _record(request: Request, user, policy, student_number: str,
     if read is not None:
         await runtime.access.record_read(user, read, number)
     return record
-
-
-def _download(data: bytes, media_type: str, name: str) -> Response:
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # --- the photo on the record page -------------------------------------------------------
@@ -131,7 +120,7 @@ async def card_docx(
 ) -> Response:
     record = await _record(request, user, policy, student_number, READS[check_kind(kind)])
     data, name = await request.app.state.runtime.cards.document(record["student_number"], kind)
-    return _download(data, DOCX, name)
+    return attachment(data, name, DOCX)
 
 
 # --- 照片导入 / 照片导出 --------------------------------------------------------------------
@@ -227,9 +216,9 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
         asked = {k: v for k, v in equals.items() if v}
         confirmer, password = values["confirm_username"], values["confirm_password"]
         try:
-            data, _ = await runtime.photos.export(
-                user, None, equals, confirmer, password, asked, f"照片导出（{values['purpose']}）"
-            )
+            export = await runtime.access.confirm_personal_export(user, confirmer, password, asked)
+            purpose = f"照片导出（{values['purpose']}）"
+            data, _ = await runtime.photos.export(None, equals, export, purpose)
         except Exception as refused:  # noqa: BLE001 - shown next to the confirmer's fields
             errors = field_errors(refused)
             if "password" in errors:
@@ -237,6 +226,6 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
             if "" in errors:
                 errors["confirm_username"] = errors.pop("")
         else:
-            return _download(data, "application/zip", f"照片导出_{values['school_code']}.zip")
+            return attachment(data, f"照片导出_{values['school_code']}.zip", "application/zip")
     values |= {"confirm_password": ""}
     return _export_page(request, user, 422, errors=errors, values=values)

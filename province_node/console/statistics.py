@@ -3,7 +3,7 @@ of one group if asked (随迁子女, 留守儿童, 特教学生 …), as a chart
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from province_node.excel.columns import ETHNICITIES
 from xueji.access.guards import Policy
 from xueji.console import charts
 from xueji.console.kit import ConsoleRoute, User, console_of
+from xueji.http import attachment
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 GROUPS = charts.GROUPS
@@ -59,5 +60,4 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
     by, flag, shown = await _counted(request, user, policy)
     title = f"{GROUPS[flag or '']}按{charts.DIMENSIONS[by]}统计"
     data = counts_workbook(charts.DIMENSIONS[by], shown, "学生统计")
-    disposition = f"attachment; filename*=UTF-8''{quote(title + '.xlsx')}"
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": disposition})
+    return attachment(data, title + ".xlsx", XLSX)

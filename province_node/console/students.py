@@ -4,7 +4,7 @@ account (SEC-4), detail and history."""
 from __future__ import annotations
 
 import functools
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -30,6 +30,7 @@ from xueji.console.kit import (
     form_errors,
     meta_of,
 )
+from xueji.http import attachment
 
 router = APIRouter(prefix="/students", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -107,10 +108,13 @@ async def export(request: Request, user: User) -> Response:
         columns = read_model.columns_of(runtime, chosen)
     except ContractError as refused:
         errors |= field_errors(refused)
+    filters = {k: str(form.get(k, "")) for k in read_model.FILTERS}
+    conds = read_model.conditions(form)[1]
+    asked = {k: v for k, v in filters.items() if v} | ({"cond": conds} if conds else {})
     if not errors:
         try:
-            await runtime.access.check_export_confirmer(
-                user, values["confirm_username"], values["confirm_password"]
+            export = await runtime.access.confirm_personal_export(
+                user, values["confirm_username"], values["confirm_password"], asked
             )
         except Exception as refused:  # noqa: BLE001 - shown in the dialog
             errors = field_errors(refused)
@@ -120,20 +124,18 @@ async def export(request: Request, user: User) -> Response:
                 errors["confirm_username"] = errors.pop("")
     if errors:
         return await _page(
-            request, user, form, info, errors=errors, export_open=True, chosen=chosen or None
+            request,
+            user,
+            form,
+            info,
+            errors=errors,
+            export_open=True,
+            chosen=chosen or list(read_model.DEFAULT_COLUMNS),
         )
-    filters = {k: str(form.get(k, "")) for k in read_model.FILTERS}
-    conds = read_model.conditions(form)[1]
     data, count = await read_model.export(runtime, user, filters, conds, columns, info)
-    asked = {k: v for k, v in filters.items() if v} | ({"cond": conds} if conds else {})
-    purpose = f"{values['purpose']}（{','.join(columns)}）"
-    await runtime.access.record_export(user, values["confirm_username"], purpose, asked, count)
+    await export.record(columns, count, f"{values['purpose']}（{','.join(columns)}）")
     name = "学生信息查询导出.xlsx" if info else "在校生查询导出.xlsx"
-    return Response(
-        data,
-        media_type=read_model.excel.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-    )
+    return attachment(data, name, read_model.excel.XLSX)
 
 
 @router.get("/{student_number}")

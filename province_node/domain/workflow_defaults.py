@@ -97,6 +97,8 @@ class BusinessType(StrEnum):
     CROSS_PROVINCE_PROBLEM_DELETE = "cross_province_problem_delete", "跨省问题学籍删除"
     # REG-9: an approved student registered by mistake, deleted on the county's word [004 Q60]
     DELETION = "deletion", "误操作删除"
+    # SYS-6: a bureau's bulk export of its records, approved up to the province [004 Q103]
+    BULK_EXPORT = "bulk_export", "学籍数据批量导出"
 
 
 #: Businesses whose chain may begin above the school (SYS-1 otherwise requires the school's
@@ -111,6 +113,7 @@ STARTS_ABOVE_SCHOOL = frozenset(
         BusinessType.POST_GRADUATION_GRADUATING,
         BusinessType.DELETION,
         BusinessType.DROPOUT_RETURN,
+        BusinessType.BULK_EXPORT,  # applied for by a bureau, never a school
     }
 )
 
@@ -221,6 +224,8 @@ _SPECIAL: dict[BusinessType, tuple[StepLevel, ...]] = {
     BusinessType.DELETION: (StepLevel.SUPERVISING,),
     # A dropped-out student's return: the school applies, its bureau approves [002 §12].
     BusinessType.DROPOUT_RETURN: (StepLevel.SUPERVISING,),
+    # SYS-6: the province governs its data exports (教基一司函[2014]33号, [004 Q103]).
+    BusinessType.BULK_EXPORT: (StepLevel.PROVINCE,),
 }
 
 #: One nationwide rule per business type. The hub flows (cross-province transfer and

@@ -37,6 +37,13 @@ def exported_rows(data: bytes) -> int:
     return sum(1 for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True) if row[0])
 
 
+def exported_columns(data: bytes) -> list[str]:
+    """The header row of an exported workbook (SEC-4's audit names the columns that left)."""
+    sheet = load_workbook(BytesIO(data), read_only=True)[DATA_SHEET]
+    header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    return [str(c) for c in header if c]
+
+
 def _coded(code: str | None, codes: dict[str, str]) -> str | None:
     return f"{code}-{codes[code]}" if code in codes else None
 

@@ -258,7 +258,9 @@ async def test_sec4_export_confirmation_is_throttled(mesh: Mesh) -> None:
         assert (await confirm("Wrong-123")).status_code == 401
     assert (await confirm("Wrong-123")).status_code == 401
     throttled = await confirm(DEMO_PASSWORD)  # even the right password, while it waits
-    assert throttled.status_code == 429 and throttled.json()["code"] == "login_throttled"
+    assert (
+        throttled.status_code == 429 and throttled.json()["code"] == "export_confirmation_throttled"
+    )
     assert (await _login(mesh, confirmer)).status_code == 200  # no lock of the account
     mesh.clock.advance(seconds=throttled.json()["retry_after"])
     assert (await confirm(DEMO_PASSWORD)).status_code == 200

@@ -53,6 +53,7 @@ def test_ministry_menu_and_the_current_entry() -> None:
         "跨省问题学籍",  # PRB-3/PRB-4: the ministry's list and arbitration
         "跨省业务监控",
         "全国学籍统计",
+        "投诉处理",  # SYS-4
         "修改密码",
     }
     assert leaves | {"节假日录入"} == _leaves(menu)  # SYS-2: everyone sees, sysadmin enters

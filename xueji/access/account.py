@@ -35,7 +35,9 @@ class Account(Aggregate):
         self.password_hash = password_hash
         self.must_change_password = must_change_password
         self.demo = demo
+        self.created_by: str | None = meta.get("account")  # SEC-4: not its own second account
         self.disabled = False
+        self.frozen = False
         self.password_changed_at: datetime | None = None
         self.last_login_at: datetime | None = None
 
@@ -63,15 +65,37 @@ class Account(Aggregate):
     def is_disabled(self) -> bool:
         return getattr(self, "disabled", False)
 
+    @event("Frozen")
+    def freeze(self, reason: str, at: datetime, meta: dict) -> None:
+        """SYS-5: sealed (e.g. unused too long) until a superior unit's sysadmin unfreezes it;
+        it cannot log in nor confirm an export (SEC-4)."""
+        self.frozen = True
+
+    @event("Unfrozen")
+    def unfreeze(self, at: datetime, meta: dict) -> None:
+        self.frozen = False
+
+    @property
+    def is_frozen(self) -> bool:
+        return getattr(self, "frozen", False)
+
     @event("ExportConfirmed")
     def confirm_export(self, requested_by: str, purpose: str, at: datetime) -> None:
         """SEC-4: this account confirmed another account's export (kept for the audit)."""
 
     @event("DataExported")
     def record_export(
-        self, requested_by: str, purpose: str, filters: dict, rows: int, at: datetime, meta: dict
+        self,
+        requested_by: str,
+        purpose: str,
+        filters: dict,
+        rows: int,
+        at: datetime,
+        meta: dict,
+        columns: list[str] | None = None,
     ) -> None:
-        """SEC-4: an export this account confirmed: who asked, for what, which rows, how many."""
+        """SEC-4: an export this account confirmed: who asked, for what, which rows (filters),
+        which columns, how many rows left."""
 
     def view(self) -> dict:
         return {
@@ -83,6 +107,7 @@ class Account(Aggregate):
             "role": self.role,
             "must_change_password": self.must_change_password,
             "disabled": self.is_disabled,
+            "frozen": self.is_frozen,
             "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
         }
 

@@ -9,24 +9,33 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Role
 from contracts.errors import Forbidden
+from xueji.access.exports import SECOND_ACCOUNT_REQUIRED, ConfirmedExport
 from xueji.access.guards import Access, AnySession, CurrentUser, Sysadmin
 from xueji.access.service import UNKNOWN_SOURCE
 
-__all__ = ["CurrentUser", "ExportConfirmer", "admin", "asked_filters", "auth"]
+__all__ = ["CurrentUser", "PersonalExport", "admin", "asked_filters", "auth"]
 
 
-async def export_confirmer(
+async def personal_export(
+    request: Request,
+    session: CurrentUser,
+    access: Access,
     x_export_confirmer: Annotated[str | None, Header(max_length=64)] = None,
     x_export_confirmer_password: Annotated[str | None, Header(max_length=128)] = None,
-) -> tuple[str, str]:
-    """SEC-4: the confirming second account and its password, from the export's headers
-    `X-Export-Confirmer` and `X-Export-Confirmer-Password`."""
+) -> ConfirmedExport:
+    """SEC-4 for a JSON API export of personal data: the confirming second account and its
+    password come in the headers `X-Export-Confirmer` and `X-Export-Confirmer-Password`;
+    checked (throttled) before anything is read; the filters are the query string."""
     if not (x_export_confirmer and x_export_confirmer_password):
-        raise Forbidden("导出须由本单位的另一个账号确认", code="second_account_required")
-    return x_export_confirmer, x_export_confirmer_password
+        raise Forbidden(SECOND_ACCOUNT_REQUIRED, code="second_account_required")
+    return await access.confirm_personal_export(
+        session, x_export_confirmer, x_export_confirmer_password, asked_filters(request)
+    )
 
 
-ExportConfirmer = Annotated[tuple[str, str], Depends(export_confirmer)]
+#: The one dependency of every API route that hands out personal data (a route that lists it
+#: is found by `tests/integration/test_guarded_exports.py`).
+PersonalExport = Annotated[ConfirmedExport, Depends(personal_export)]
 
 
 def asked_filters(request: Request) -> dict[str, str | list[str]]:

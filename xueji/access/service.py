@@ -80,6 +80,8 @@ class AccessService(ExportConfirmations, ReadAudit):
         self.throttle.succeeded(username, source)
         if account.is_disabled:  # said only to whoever knows the password
             raise Forbidden("该账号所属单位已撤销，账号已停用", code="account_disabled")
+        if account.is_frozen:
+            raise Forbidden("该账号已冻结，请联系上级单位的系统管理员解冻", code="account_frozen")
         await self.writer(self._record_login, username, now)
         session = self.sessions.open(
             username,
@@ -185,6 +187,22 @@ class AccessService(ExportConfirmations, ReadAudit):
             account.reset_password(password_hash=hashed, at=at, meta=meta)
         else:
             account.change_password(password_hash=hashed, at=at, meta=meta)
+        self.app.save(account)
+
+    def freeze_account(self, username: str, reason: str, meta: dict) -> None:
+        """SYS-5 (on the writer thread): the account is sealed — no login, no SEC-4
+        confirmation — until `unfreeze_account`; its session ends with `end_sessions`."""
+        account = self._account(username)
+        if account is None:
+            raise NotFound(f"账号 {username} 不存在", field="username")
+        account.freeze(reason=reason, at=self.clock.now(), meta=meta)
+        self.app.save(account)
+
+    def unfreeze_account(self, username: str, meta: dict) -> None:
+        account = self._account(username)
+        if account is None:
+            raise NotFound(f"账号 {username} 不存在", field="username")
+        account.unfreeze(at=self.clock.now(), meta=meta)
         self.app.save(account)
 
     def disable_unit_accounts(self, unit_code: str, reason: str, meta: dict) -> list[str]:

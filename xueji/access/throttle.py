@@ -13,7 +13,8 @@ Three counters, each with its own free failures, first wait and longest wait:
 A refused attempt checks no password and counts nothing; a success clears its account's
 counters (not its address's: one valid account must not reset a stuffing address). A
 counter quiet for an hour is forgotten; the counters live in memory, bounded, like sessions.
-Every password check goes through here: logins and SEC-4 export confirmations.
+Every password check goes through here: logins and SEC-4 export confirmations (whose
+"source" is the requesting account, with a stricter counter over every confirmer it tries).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class Backoff:
 PER_ACCOUNT_AND_SOURCE = Backoff(free=4, first=timedelta(seconds=2), longest=timedelta(minutes=15))
 PER_ACCOUNT = Backoff(free=10, first=timedelta(seconds=1), longest=timedelta(minutes=1))
 PER_SOURCE = Backoff(free=30, first=timedelta(seconds=1), longest=timedelta(minutes=15))
+#: SEC-4: one requester trying many confirmers (its "source", `exports.throttle_source`).
+PER_REQUESTER = Backoff(free=10, first=timedelta(seconds=2), longest=timedelta(minutes=15))
+EXPORT_SOURCE = "export:"
 
 
 @dataclass
@@ -58,7 +62,7 @@ class LoginThrottle:
         return [
             (("pair", username, source), PER_ACCOUNT_AND_SOURCE),
             (("account", username), PER_ACCOUNT),
-            (("source", source), PER_SOURCE),
+            (("source", source), PER_REQUESTER if source.startswith(EXPORT_SOURCE) else PER_SOURCE),
         ]
 
     def retry_after(self, username: str, source: str, now: datetime) -> int:

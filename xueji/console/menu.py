@@ -241,6 +241,7 @@ HUB_MENU: tuple[Item, ...] = (
             Item("跨省问题学籍", "/problems"),
             Item("跨省业务监控", "/monitoring"),
             Item("全国学籍统计", "/statistics"),
+            Item("投诉处理", "/complaints"),  # SYS-4
         ),
     ),
     Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
