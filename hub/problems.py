@@ -12,7 +12,6 @@ from contracts.meta import CommandMeta
 from contracts.problems import GroupState, ProblemKind
 from hub.application import NationalHub
 from xueji.clock import Clock
-from xueji.faults import fault_point
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
@@ -66,7 +65,6 @@ class ProblemService:
         identity, the others may only change or delete. A repeat answers the first result."""
         view = await self.writer(self._arbitrate, group_id, winner, opinion, meta,
                                  self.clock.now())  # fmt: skip
-        fault_point("hub.arbitrate.stored")
         self.relay.wake()
         return view
 

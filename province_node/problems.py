@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from contracts.approval import StepLevel, deciding_roles
-from contracts.errors import ContractError, Forbidden, NotFound
+from contracts.errors import ContractError, DomainError, Forbidden, NotFound
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
 from contracts.problems import ProblemAction as Action
@@ -126,6 +126,21 @@ class ProblemService:
         problem = self._get(problem_id)
         self._check_side(problem, number, action, meta)
         return problem.view()
+
+    async def actable(self, problem_id: UUID, meta: CommandMeta) -> list[str]:
+        """The records of the group the caller may act on now (the forms a page offers)."""
+
+        def read() -> list[str]:
+            problem, found = self._get(problem_id), []
+            for side in problem.group.sides:
+                try:
+                    self._check_side(problem, side.student_number, Action.DELETE, meta)
+                except (ContractError, DomainError, Forbidden, NotFound):
+                    continue
+                found.append(side.student_number)
+            return found
+
+        return await self.writer(read)
 
     def _check_side(self, problem: Problem, number: str, action: Action,
                     meta: CommandMeta) -> Student:  # fmt: skip

@@ -55,8 +55,8 @@ async def listing(request: Request, user: User, policy: Policy, scope: str,
         filters |= {"arbiter": user.unit_code, "state": GroupState.ARBITRATION.value}
     else:
         filters["scope"] = scope
-        if mine == "1" and user.level == "school":
-            filters["must_act"] = True  # 默认显示待本学校处理的问题学籍
+        if mine == "1":
+            filters["must_act"] = True  # 默认显示待处理的问题学籍
     runtime = request.app.state.runtime
     found = await runtime.problems.search(filters, policy.school_filter(user), 1, 200)
     shown = {"type": type, "state": state, "grade": grade, "class_code": class_code,
@@ -71,9 +71,8 @@ async def _detail(request: Request, user: User, problem_id: UUID, status: int = 
     runtime = request.app.state.runtime
     group = await runtime.problems.get(problem_id)
     province = runtime.node.province
-    acting = [r for r in group["records"] if r["province"] == province
-              and r["school_code"] == user.unit_code and r["state"] in ("to_act", "lost")
-              and user.role == "registrar" and group["state"] == "open"]  # fmt: skip
+    mine = await runtime.problems.actable(problem_id, meta_of(user))
+    acting = [r for r in group["records"] if r["student_number"] in mine]
     arbiter = (group.get("arbiter") or {}).get("unit_code") == user.unit_code
     context = {"errors": {}, "values": {}, "done": None, "form": None} | context
     return _page(request, "problem_detail.html", status, title="问题学籍处理", g=group,
