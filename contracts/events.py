@@ -119,6 +119,22 @@ class StudentKeyDataChanged(ContractModel):
     class_code: str
 
 
+class StudentRenumbered(ContractModel):
+    """ID-3: a record's national student number changed (`L` → `G` once authenticated, `J` →
+    `G` once a resident ID passed, a `G` turned HK/foreign → a new `L`). The hub's identity
+    under `dedup_key` takes the new number; the old one still finds it (QRY-4)."""
+
+    kind: Literal["StudentRenumbered"] = "StudentRenumbered"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    registration_id: UUID
+    old_number: str = Field(min_length=19, max_length=19)
+    new_number: str = Field(min_length=19, max_length=19)
+    dedup_key: str
+    reason: str
+
+
 #: Every integration event, by its `kind`.
 INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentRegistered": StudentRegistered,
@@ -127,6 +143,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentTransferredIn": StudentTransferredIn,
     "IdentityReleased": IdentityReleased,
     "StudentKeyDataChanged": StudentKeyDataChanged,
+    "StudentRenumbered": StudentRenumbered,
 }
 
 

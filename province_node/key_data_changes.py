@@ -33,6 +33,7 @@ from province_node.domain.student import Student
 from province_node.domain.workflow import school_region_chain
 from province_node.domain.workflow_defaults import BusinessType
 from province_node.messaging import HubClient
+from province_node.reauthentication import Renumbering
 from province_node.registry_client import RegistryClient, authentication_of
 from xueji.blobs import BlobStore
 from xueji.store import Writer
@@ -46,6 +47,7 @@ class KeyDataChanges:
                  hub: HubClient | None, registry: RegistryClient | None) -> None:  # fmt: skip
         self.node, self.writer, self.org, self.blobs = node, writer, org, blobs
         self.hub, self.registry = hub, registry
+        self.renumbering = Renumbering(node)
 
     async def apply(self, changes: dict | None, number: str, reason: str, proof: bytes | None,
                     today: date, at: str, meta: CommandMeta) -> dict:  # fmt: skip
@@ -155,14 +157,19 @@ class KeyDataChanges:
 
     def approved(self, application: KeyDataChange, student: Student, opinion: str | None,
                  at: str, meta: dict) -> list:  # fmt: skip
-        """The values take effect; a failed authentication opens its problem record."""
+        """The values take effect; a failed authentication opens its problem record; the
+        number follows ID-3 in the same transaction (`L`/`J` → `G` once the new values
+        pass, a `G` turned HK/foreign → a new `L`, PRB-5), a passing one closes the record's
+        `invalid_id` problem record."""
         student.change_key_data(
             application_id=str(application.id), changes=application.changes,
             old_dedup_key=application.dedup_key, dedup_key=application.new_dedup_key,
             auth_status=application.authentication, opinion=opinion, at=at, meta=meta,
         )  # fmt: skip
         if application.authentication != "failed":
-            return []
+            return self.renumbering.after_authentication(
+                student, application.authentication, at, meta
+            )
         if self.node.open_problems(student.student_number):
             return []
         problem = ProblemRecord(kind="invalid_id", student_number=student.student_number,

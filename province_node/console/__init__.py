@@ -14,6 +14,7 @@ from province_node.console import (
     national,
     org,
     photos,
+    reauthentication,
     registration,
     review,
     school_year,
@@ -81,6 +82,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        reauthentication.router,  # ID-3, REG-5
         org.router,
         dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,

@@ -33,6 +33,11 @@ class ProblemRecord(Aggregate):
         self.reason = reason
         self.status = "open"
 
+    @event("Closed")
+    def close(self, reason: str, meta: dict) -> None:
+        self.status = "closed"
+        self.closed_reason = reason
+
     def view(self) -> dict:
         return {
             "id": str(self.id),
