@@ -35,7 +35,6 @@ from province_node.domain.student import Student, StudentNumberIndex
 from province_node.registry_client import RegistryClient, authentication_of
 from xueji.bus import Bus
 from xueji.clock import Clock
-from xueji.faults import fault_point
 from xueji.logs import get_logger
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
@@ -264,7 +263,6 @@ class ReauthenticationService:
             board = self._board()
             board.end(run_id=str(run.id))
             changed.append(board)
-        fault_point("node.reauthentication.before_chunk_commit")
         self.node.save(run, *changed)
         return run.view()
 
