@@ -11,6 +11,7 @@ from pydantic import Field
 
 from contracts.envelope import ContractModel, Envelope, decode
 from contracts.errors import ContractError
+from contracts.problems import ProblemAction
 
 
 class EventSource(ContractModel):
@@ -135,6 +136,21 @@ class StudentRenumbered(ContractModel):
     reason: str
 
 
+class ProblemSideReported(ContractModel):
+    """PRB-4: what this province's side of a cross-province problem group did — its action
+    went into approval (`started`), came back (`withdrawn`), or took effect (`acted`). The hub
+    applies it to the group only if the record is the sending province's own."""
+
+    kind: Literal["ProblemSideReported"] = "ProblemSideReported"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    group_id: UUID
+    student_number: str = Field(min_length=19, max_length=19)
+    action: ProblemAction
+    stage: Literal["started", "withdrawn", "acted"]
+
+
 #: Every integration event, by its `kind`.
 INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentRegistered": StudentRegistered,
@@ -144,6 +160,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "IdentityReleased": IdentityReleased,
     "StudentKeyDataChanged": StudentKeyDataChanged,
     "StudentRenumbered": StudentRenumbered,
+    "ProblemSideReported": ProblemSideReported,
 }
 
 
