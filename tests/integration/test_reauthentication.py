@@ -7,6 +7,7 @@ history keeps it, and the hub's index and every view follow."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import uuid4
 
 import pytest
 
@@ -127,6 +128,10 @@ async def test_scenario_l_student_corrected_by_kdc_is_authenticated_and_numbered
                             params={"student_number": g_number})  # fmt: skip
     assert listed.status_code == 200, listed.text
     assert [s["student_number"] for s in listed.json()["items"]] == [g_number]
+    # the student's page shows the number it held before
+    async with console_session(mesh, f"{SCHOOL}_registrar") as console:
+        page = await console.get(f"/students/{g_number}")
+        assert page.status_code == 200 and "曾用学籍号" in page.text and number in page.text
     # a cross-province transfer finds the student by its new number
     case = await initiate(mesh, g_number)
     assert case.status_code == 201, case.text
@@ -235,6 +240,8 @@ async def test_reg5_second_start_while_running_returns_the_running_one(mesh: Mes
     first = (await mesh.post("44", RUNS, as_="440000_sysadmin")).json()
     second = (await mesh.post("44", RUNS, as_="440000_sysadmin")).json()
     assert second["id"] == first["id"] and second["status"] == "running"
+    unknown = await mesh.get("44", f"{RUNS}/{uuid4()}", as_="440000_sysadmin")
+    assert unknown.status_code == 404 and unknown.json()["field"] == "id"
 
 
 async def test_reg5_run_resumes_where_it_stopped_after_a_node_restart(mesh: Mesh) -> None:
