@@ -108,6 +108,7 @@ class ProblemSide(BaseModel):
     province: str = Field(pattern=r"^\d{2}$")
     student_number: str = Field(min_length=19, max_length=19)
     school_code: str
+    class_code: str | None = None
     name: str
     sex: str | None = None
     birth_date: date | None = None

@@ -193,12 +193,6 @@ class ProvinceNode(Application[UUID]):
             return True
         return isinstance(registration, Registration) and registration.has_ended
 
-    def problem_record(self, problem_id: UUID) -> dict:
-        try:
-            return self.repository.get(problem_id).view()
-        except AggregateNotFoundError:
-            raise NotFound(f"问题学籍 {problem_id} 不存在") from None
-
     def open_problems(self, student_number: str) -> list[str]:
         """The types of the record's open problem records (PRB-1; CHG-3 blocks on them).
         A record's id is its type and number, so each type is one look-up."""

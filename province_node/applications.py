@@ -274,9 +274,10 @@ class ApplicationService:
         application.revoke(at=at, meta=meta.as_dict())
         student = self.node.repository.get(UUID(application.student_id))
         student.end_application(str(application.id), "revoked", meta.as_dict())
+        extra = []
         if isinstance(application, KeyDataChange):
-            self.key_data.withdrawn(application, student, meta.as_dict())
-        self.node.save(application, student)
+            extra = self.key_data.withdrawn(application, student, at, meta.as_dict())
+        self.node.save(application, student, *extra)
         return application.view()
 
     async def resubmit(self, application_id: UUID, meta: CommandMeta) -> dict:

@@ -54,6 +54,7 @@ from province_node.pending import PendingWork
 from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
+from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
 from province_node.reauthentication import ReauthenticationService
 from province_node.registrations import RegistrationService
@@ -201,6 +202,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         node, writer, views, registry, bus, relay, clock, background
     )
     await reauthentication.resume()  # ID-3: a run the node stopped in goes on
+    key_data = KeyDataChanges(node, writer, org, blobs, hub, registry)
     return NodeRuntime(
         settings,
         node,
@@ -227,8 +229,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
             blobs,
             calendar,
             access,
-            KeyDataChanges(node, writer, org, blobs, hub, registry),
+            key_data,
         ),  # fmt: skip
+        problems=ProblemService(node, writer, views, org, clock, blobs, key_data, access),
         graduations=GraduationService(node, writer, views, org, clock, access),
         admissions=AdmissionService(node, writer, views, org, clock, access),
         batch_edits=BatchEdits(node, writer, views, org, clock, access),
@@ -238,7 +241,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         org_changes=org_changes,
         migrations=MigrationService(node, writer, views, clock, org_changes.settle),
         configuration=SettingsService(node, writer, org),
-        reviews=ReviewService(node, writer, clock, views),
+        reviews=ReviewService(node, writer, clock, views, org),
         students=StudentService(node, writer, org, clock, views),
         dropouts=DropoutService(node, writer, views, org, clock, access),
         photos=PhotoService(node, writer, views, clock, blobs, access),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -18,6 +19,7 @@ from contracts.errors import ContractError, DomainError
 from contracts.ids import DocumentType, Sex, dedup_key
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from contracts.problems import ProblemAction as Action
 from contracts.regions import PROVINCES
 from province_node.application import ProvinceNode
 from province_node.domain.key_data_change import (
@@ -27,7 +29,14 @@ from province_node.domain.key_data_change import (
     check_id_number,
     climbs_to_province,
 )
-from province_node.domain.problem import ProblemRecord
+from province_node.domain.problem import (
+    Found,
+    action_business,
+    move_side,
+    open_single,
+    side_of,
+    unique,
+)
 from province_node.domain.proof import check_proof
 from province_node.domain.student import Student
 from province_node.domain.workflow import school_region_chain
@@ -50,8 +59,10 @@ class KeyDataChanges:
         self.renumbering = Renumbering(node)
 
     async def apply(self, changes: dict | None, number: str, reason: str, proof: bytes | None,
-                    today: date, at: str, meta: CommandMeta) -> dict:  # fmt: skip
-        """KDC-2: before/after values and a proof; KDC-3's checks, claim and authentication."""
+                    today: date, at: str, meta: CommandMeta,
+                    problem_id: str | None = None) -> dict:  # fmt: skip
+        """KDC-2: before/after values and a proof; KDC-3's checks, claim and authentication.
+        `problem_id`: the change is a problem group's 变更 (PRB-3), which it then handles."""
         known = await self.writer(self._known, meta.command_id)
         if known is not None:
             return known
@@ -69,7 +80,7 @@ class KeyDataChanges:
         proof_facts = {"sha256": facts.sha256, "content_type": facts.content_type,
                        "size": facts.size}  # fmt: skip
         return await self.writer(self._store, number, checked, new_key, authentication,
-                                 reason, proof_facts, today, at, meta)  # fmt: skip
+                                 reason, proof_facts, today, at, meta, problem_id)  # fmt: skip
 
     def _known(self, command_id: str) -> dict | None:
         try:
@@ -123,15 +134,23 @@ class KeyDataChanges:
         today: date,
         at: str,
         meta: CommandMeta,
+        problem_id: str | None = None,
     ) -> dict:
         known = self._known(meta.command_id)
         if known is not None:
             return known
         student = self.node.get_student(number)
-        student.check_nothing_in_flight("key_data_change", self.node.open_problems(number))
+        problem = self.node.find(UUID(problem_id)) if problem_id else None
+        open_problems = self.node.open_problems(number)
+        business = BusinessType.KEY_DATA_CHANGE
+        if problem is not None:  # its own problem does not block its way out (PRB-3)
+            open_problems = [k for k in open_problems if k != problem.kind.label]
+            to_none = changes.get("id_type") == DocumentType.NONE.value
+            business = action_business(Action.CHANGE, problem.scope, to_none)
+        student.check_nothing_in_flight("key_data_change", open_problems)
         record = student.record()
         chain = self.node.frozen_chain(
-            BusinessType.KEY_DATA_CHANGE, student.school_code, student.stage, self.org,
+            business, student.school_code, student.stage, self.org,
             up_to_province=climbs_to_province(changes, student.identity_changes, today),
         )  # fmt: skip
         application = KeyDataChange(
@@ -150,36 +169,51 @@ class KeyDataChanges:
             chain=chain,
             at=at,
             meta=meta.as_dict(),
+            problem_id=problem_id,
         )
         student.start_application(str(application.id), "key_data_change", meta.as_dict())
-        self.node.save(application, student)
+        moved = []
+        if problem is not None:
+            moved = move_side(self.node.find, problem, number, Action.CHANGE, "started",
+                              self.node.province, at, meta.as_dict())  # fmt: skip
+        self.node.save(application, student, *moved)
         return application.view()
 
     def approved(self, application: KeyDataChange, student: Student, opinion: str | None,
                  at: str, meta: dict) -> list:  # fmt: skip
-        """The values take effect; a failed authentication opens its problem record; the
-        number follows ID-3 in the same transaction (`L`/`J` → `G` once the new values
-        pass, a `G` turned HK/foreign → a new `L`, PRB-5), a passing one closes the record's
-        `invalid_id` problem record."""
+        """The values take effect; the problem group it handles moves on (PRB-3); a failed
+        authentication opens (or reopens) the record's invalid-ID problem (PRB-1); otherwise
+        the number follows ID-3 in the same transaction (`L`/`J` → `G` once the new values
+        pass, a `G` turned HK/foreign → a new `L`, PRB-5), and a passing one ends the
+        record's invalid-ID problem."""
         student.change_key_data(
             application_id=str(application.id), changes=application.changes,
             old_dedup_key=application.dedup_key, dedup_key=application.new_dedup_key,
             auth_status=application.authentication, opinion=opinion, at=at, meta=meta,
         )  # fmt: skip
-        if application.authentication != "failed":
-            return self.renumbering.after_authentication(
-                student, application.authentication, at, meta
+        found, changed = Found(self.node.find), []
+        if application.problem_id:
+            problem = found(UUID(application.problem_id))
+            changed += move_side(found, problem, student.student_number, Action.CHANGE, "acted",
+                                 self.node.province, at, meta)  # fmt: skip
+        if application.authentication == "failed":
+            side = side_of(student, self.node.province, at)
+            changed += open_single(found, side, "关键数据变更后身份认证未通过", meta)
+        else:
+            changed += self.renumbering.after_authentication(
+                student, application.authentication, at, meta, found
             )
-        if self.node.open_problems(student.student_number):
-            return []
-        problem = ProblemRecord(kind="invalid_id", student_number=student.student_number,
-                                school_code=student.school_code,
-                                reason="关键数据变更后身份认证未通过", meta=meta)  # fmt: skip
-        return [problem]
+        return unique(changed)
 
-    @staticmethod
-    def withdrawn(application: KeyDataChange, student: Student, meta: dict) -> None:
+    def withdrawn(self, application: KeyDataChange, student: Student, at: str,
+                  meta: dict) -> list:  # fmt: skip
+        """Revoked: the new identity's claim is given back; a problem's turn returns."""
         application.release_new_claim(str(student.registration_id), meta)
+        if not application.problem_id:
+            return []
+        problem = self.node.find(UUID(application.problem_id))
+        return move_side(self.node.find, problem, student.student_number, Action.CHANGE,
+                         "withdrawn", self.node.province, at, meta, "已撤销")  # fmt: skip
 
 
 def _dedup_key(record: dict) -> str:

@@ -52,7 +52,7 @@ class LaterChecks:
             return registration.summary()
         if not registration.has_ended:
             chain, m = registration.chain, meta.as_dict()
-            self.node.save(*self._conclude_dedup(registration, checks, chain, m))
+            self.node.save(*self._conclude_dedup(registration, checks, chain, m, deferred=True))
         elif checks.holder_province is None:  # ended while the hub was asked: give it back
             reason = registration.release_reason or "refused"
             registration.release_claim(reason=reason, meta=meta.as_dict())
@@ -142,7 +142,7 @@ class LaterChecks:
 
     def _after_authentication(self, registration: Registration, m: dict) -> list:
         if registration.auth_status == "failed":
-            return [self._open_problem(registration, m)]
+            return self._open_problem(registration, m)
         number = self._issue_number(registration, "passed")  # ID-3: G replaces the temporary L
         if self.node.number_taken(number):
             return []

@@ -11,6 +11,7 @@ from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.events import (
     EventSource,
     IdentityReleased,
+    ProblemSideReported,
     StudentDeleted,
     StudentKeyDataChanged,
     StudentRegistered,
@@ -21,6 +22,7 @@ from contracts.events import (
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from province_node.domain.key_data_change import KeyDataChange
+from province_node.domain.problem import Problem
 from province_node.domain.registration import Registration
 from province_node.domain.student import Student
 from xueji.bus import Bus
@@ -36,6 +38,7 @@ PUBLISHED_TOPICS = [
     get_topic(Student.KeyDataChanged),
     get_topic(KeyDataChange.ClaimReleased),
     get_topic(Student.Renumbered),
+    get_topic(Problem.Reported),
 ]
 
 
@@ -99,6 +102,17 @@ def translate(app: Application, notification: Notification) -> Outgoing:
     )
     if isinstance(event, Student.TransferredOut | Student.TransferredIn):
         return _case_event(app, event, meta, source)
+    if isinstance(event, Problem.Reported):  # PRB-4: this side moved, the hub decides
+        reported = ProblemSideReported(
+            envelope=meta.envelope(),
+            source=source,
+            group_id=event.originator_id,
+            student_number=event.student_number,
+            action=event.action,
+            stage=event.stage,
+        )
+        subject = subjects.province_event(app.province, "problem", "side_reported")
+        return Outgoing(subject=subject, message=reported, traceparent=meta.traceparent)
     if isinstance(event, Registration.ClaimReleased):
         released = IdentityReleased(
             envelope=meta.envelope(),

@@ -25,6 +25,7 @@ LABELS = {
     "graduation": "毕业审核",
     "dropout_return": "控辍保学返校审核",
     "admission": "招生审核",
+    "problem_action": "问题学籍审核",
     "transfer": "跨省转学核办",
     "enrollment": "毕业后跨省就学核办",
 }

@@ -21,9 +21,11 @@ from contracts.codes import StudentStatus
 from contracts.errors import NotFound
 from contracts.ids import DocumentType, issue_g, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
+from contracts.problems import ProblemAction as Action
+from contracts.problems import ProblemKind
 from projections.service import Views
 from province_node.application import ProvinceNode
-from province_node.domain.problem import ProblemRecord
+from province_node.domain.problem import Found, ProblemRecord, move_side, unique
 from province_node.domain.reauthentication import (
     Reauthentication,
     ReauthenticationBoard,
@@ -54,14 +56,15 @@ class Renumbering:
         self._rng = random.SystemRandom()
 
     def after_authentication(self, student: Student, authentication: str | None, at: str,
-                             meta: dict) -> list:  # fmt: skip
+                             meta: dict, found: Found | None = None) -> list:  # fmt: skip
         """What the outcome does to the record: a passing authentication closes its open
         `invalid_id` problem record and turns an `L`/`J` into its `G`; a `G` whose document
         is now HK/foreign gets a new `L`. The student is changed in place; the other
         aggregates to save with it are returned."""
         changed: list = []
         if authentication == "passed":
-            changed += self._close_invalid_id(student.student_number, meta)
+            found = found or Found(self.node.find)
+            changed += self._end_invalid_id(found, student.student_number, at, meta)
         kind = number_kind_after(student.student_number, student.id_type, authentication)
         if kind is None:
             return changed
@@ -77,12 +80,18 @@ class Renumbering:
             changed.append(StudentNumberIndex(student_number=new, student_id=student.id))
         return changed
 
-    def _close_invalid_id(self, number: str, meta: dict) -> list:
-        problem = self.node.find(ProblemRecord.create_id("invalid_id", number))
-        if problem is None or problem.status != "open":
+    def _end_invalid_id(self, found: Found, number: str, at: str, meta: dict) -> list:
+        """PRB-1: the record's invalid-ID problem is over — its group moves on as after its
+        change (the group closes, the record's lock with it)."""
+        record = found(ProblemRecord.create_id(ProblemKind.INVALID_ID.value, number))
+        if record is None or record.status != "open":
             return []
-        problem.close(reason=CLOSED_BY_AUTHENTICATION, meta=meta)
-        return [problem]
+        problem = found(UUID(record.problem_id)) if record.problem_id else None
+        if problem is not None and problem.group.holds(number):
+            return move_side(found, problem, number, Action.CHANGE, "acted", self.node.province,
+                             at, meta, why=CLOSED_BY_AUTHENTICATION)  # fmt: skip
+        record.close(reason=CLOSED_BY_AUTHENTICATION, meta=meta)
+        return [record]
 
     def _new_number(self, student: Student, kind: str) -> str | None:
         if kind == "G":
@@ -237,6 +246,7 @@ class ReauthenticationService:
         at = self.clock.now().isoformat()
         counts = {"upgraded": 0, "failed": 0, "unreachable": 0, "skipped": 0}
         changed: list = []
+        found = Found(self.node.find)
         for item in items:
             student = self.node.find(UUID(item["id"]))
             asked = item.get("id_number")
@@ -253,7 +263,8 @@ class ReauthenticationService:
             elif outcome != "passed":
                 counts["failed"] += 1
             else:
-                effects = self.renumbering.after_authentication(student, "passed", at, run.meta)
+                effects = self.renumbering.after_authentication(student, "passed", at, run.meta,
+                                                                found)  # fmt: skip
                 renumbered = student.student_number[0] == "G"
                 counts["upgraded" if renumbered else "skipped"] += 1
                 changed += [student, *effects]
@@ -263,7 +274,7 @@ class ReauthenticationService:
             board = self._board()
             board.end(run_id=str(run.id))
             changed.append(board)
-        self.node.save(run, *changed)
+        self.node.save(run, *unique(changed))
         return run.view()
 
 

@@ -20,12 +20,13 @@ from contracts.errors import ContractError
 from contracts.ids import DocumentType, issue_g, issue_j, issue_l, parse_resident_id
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from contracts.problems import ProblemKind, ProblemSide
 from contracts.regions import PROVINCES, region
 from contracts.replies import IdentityClaimReply
 from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.domain.errors import DedupConflict, DomainError
-from province_node.domain.problem import ProblemRecord
+from province_node.domain.problem import ProblemRecord, open_single
 from province_node.domain.registration import NationalChecks, Registration, RegistrationStatus
 from province_node.domain.registration_rules import (
     RegistrationForm,
@@ -272,18 +273,34 @@ class RegistrationService(LaterChecks):
         return registration, self._conclude_dedup(registration, checks, chain, m)
 
     def _conclude_dedup(
-        self, registration: Registration, checks: NationalChecks, chain: list[dict], m: dict
+        self,
+        registration: Registration,
+        checks: NationalChecks,
+        chain: list[dict],
+        m: dict,
+        deferred: bool = False,
     ) -> list:
-        """Refused and closed (dedup conflict), or numbered and put in review."""
-        if checks.holder_province is not None:
+        """Refused and closed (dedup conflict), or numbered and put in review. A deferred
+        dedup (instant dedup off) that finds the identity held by a student lets the entry go
+        on with a temporary number: the two records become a problem group (PRB-1)."""
+        duplicate = deferred and checks.holder_student_number is not None
+        if checks.holder_province is not None and duplicate:
+            registration.note_duplicate(
+                holder_province=checks.holder_province,
+                holder_student_number=checks.holder_student_number,
+                meta=m,
+            )
+        elif checks.holder_province is not None:
             registration.refuse_duplicate(
                 holder_province=checks.holder_province,
                 holder_student_number=checks.holder_student_number,
                 meta=m,
             )
             return [registration]
-        registration.pass_dedup(meta=m)
-        number = self._issue_number(registration, registration.auth_status)
+        else:
+            registration.pass_dedup(meta=m)
+        auth = "duplicate" if registration.duplicate_of else registration.auth_status
+        number = self._issue_number(registration, auth)
         registration.assign_number(student_number=number, meta=m)
         new = [
             registration,
@@ -292,21 +309,19 @@ class RegistrationService(LaterChecks):
             ),
         ]
         if registration.auth_status == "failed":  # PRB-1: goes on with an L number
-            new.append(self._open_problem(registration, m))
+            new += self._open_problem(registration, m)
         registration.start_review(chain=chain, meta=m)
         return new
 
-    def _open_problem(self, registration: Registration, m: dict) -> ProblemRecord:
+    def _open_problem(self, registration: Registration, m: dict) -> list:
         """PRB-1: authentication failed; the registration goes on with its `L` number."""
-        problem = ProblemRecord(
-            kind="invalid_id",
-            student_number=registration.student_number,
-            school_code=registration.school_code,
-            reason=registration.auth_reason or "身份认证未通过",
-            meta=m,
-        )
-        registration.note_problem_record(problem_record_id=problem.id, meta=m)
-        return problem
+        reason = registration.auth_reason or "身份认证未通过"
+        side = ProblemSide(province=self.node.province, since=self.clock.now().isoformat(),
+                           **registration.side())  # fmt: skip
+        opened = open_single(self.node.find, side, reason, m)
+        record = ProblemRecord.create_id(ProblemKind.INVALID_ID.value, side.student_number)
+        registration.note_problem_record(problem_record_id=record, meta=m)
+        return opened
 
     def _issue_number(self, form: RegistrationForm | Registration, auth: str) -> str:
         """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose

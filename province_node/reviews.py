@@ -13,8 +13,11 @@ from uuid import UUID
 from contracts.approval import check_opinion
 from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
+from contracts.org import OrgTree
+from contracts.problems import ProblemKind
 from projections.service import Views
 from province_node.application import ProvinceNode
+from province_node.domain.problem import open_duplicate
 from province_node.domain.registration import Registration, RegistrationStatus
 from province_node.domain.student import Student
 from province_node.views.pending import awaiting_unit, awaits
@@ -28,18 +31,16 @@ _CATCH_UP_SECONDS = 10.0
 
 
 class ReviewService:
-    def __init__(self, node: ProvinceNode, writer: Writer, clock: Clock, views: Views) -> None:
+    def __init__(self, node: ProvinceNode, writer: Writer, clock: Clock, views: Views,
+                 org: OrgTree) -> None:  # fmt: skip
         self.node, self.writer, self.clock, self.views = node, writer, clock, views
+        self.org = org
 
     # --- reads ------------------------------------------------------------------------------
 
     async def registration(self, registration_id: UUID) -> dict:
         """One registration and its current state."""
         return await self.writer(self.node.registration, registration_id)
-
-    async def problem_record(self, problem_id: UUID) -> dict:
-        """One problem record (PRB-1)."""
-        return await self.writer(self.node.problem_record, problem_id)
 
     # --- decisions (REG-6, REG-7) -------------------------------------------------------------
 
@@ -174,4 +175,19 @@ class ReviewService:
             **registration.person(),
         )
         registration.create_student(student_number=registration.student_number, meta=meta.as_dict())
-        return [student]
+        return [student, *self._duplicate_group(registration, student, meta)]
+
+    def _duplicate_group(self, registration: Registration, student: Student,
+                         meta: CommandMeta) -> list:  # fmt: skip
+        """PRB-1: a student whose deferred dedup found the identity held by another student of
+        this province opens an in-province group of the two (the hub opens a cross-province
+        one when it indexes the new student)."""
+        holder = registration.duplicate_of
+        if holder is None or holder["province"] != self.node.province:
+            return []
+        other = self.node.get_student(holder["student_number"])
+        kind = (ProblemKind.DUPLICATE_ID if registration.id_type == DocumentType.RESIDENT_ID.value
+                else ProblemKind.DUPLICATE_PERSON)  # fmt: skip
+        return open_duplicate(self.node.find, kind, [other, student], self.node.province,
+                              self.org, "查重发现同一学生的两条学籍", self.clock.now().isoformat(),
+                              meta.as_dict())  # fmt: skip

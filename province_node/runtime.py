@@ -22,6 +22,7 @@ from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
 from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
+from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
 from province_node.reauthentication import ReauthenticationService
 from province_node.registrations import RegistrationService
@@ -84,6 +85,8 @@ class NodeRuntime:
     students: StudentService | None = None
     #: DRP-1…DRP-5: dropout control 控辍保学.
     dropouts: DropoutService | None = None
+    #: PRB-1…PRB-6: problem records, their actions and arbitration.
+    problems: ProblemService | None = None
     #: ID-7: student photos (upload, zip import, export).
     photos: PhotoService | None = None
     #: DAY-6: the student card 学籍卡 and the 学生基本信息表.

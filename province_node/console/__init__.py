@@ -14,6 +14,7 @@ from province_node.console import (
     national,
     org,
     photos,
+    problems,
     reauthentication,
     registration,
     review,
@@ -84,6 +85,7 @@ def install(app: FastAPI, province: str) -> None:
         school_year.router,
         reauthentication.router,  # ID-3, REG-5
         org.router,
+        problems.router,
         dropouts.router,  # before the cross-province `/{kind}/…` pages
         admissions.router,
         statistics.router,

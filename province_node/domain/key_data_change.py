@@ -191,9 +191,11 @@ class KeyDataChange(Approval):
         chain: list[dict],
         at: str,
         meta: dict,
+        problem_id: str | None = None,
     ) -> None:
         self.student_id, self.student_number = student_id, student_number
         self.student_name, self.school_code = student_name, school_code
+        self.problem_id = problem_id  # PRB-3 变更: the problem group this change handles
         self.changes, self.before = changes, before
         self.dedup_key, self.new_dedup_key = dedup_key, new_dedup_key
         self.authentication, self.reason, self.proof = authentication, reason, proof
@@ -232,5 +234,6 @@ class KeyDataChange(Approval):
             "proof": self.proof,
             "applied_at": self.applied_at,
             "applied_by": self.applied_by,
+            "problem_id": self.problem_id,
             **self.process_view(),
         }

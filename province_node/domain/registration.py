@@ -166,8 +166,8 @@ class Registration(Approval):
 
     def release_claim(self, reason: str, meta: dict) -> None:
         """REG-5: published to the hub (outbox), which frees the identity if this
-        registration holds it; one whose dedup conflicted never did."""
-        if self.dedup_status != "conflict":
+        registration holds it; one whose dedup conflicted (or went on as a duplicate) never did."""
+        if self.dedup_status not in ("conflict", "duplicate"):
             self._claim_released(dedup_key=self.dedup_key, reason=reason, meta=meta)
 
     @event("ClaimReleased")
@@ -181,6 +181,17 @@ class Registration(Approval):
     @event("ProblemRecordOpened")
     def note_problem_record(self, problem_record_id: UUID, meta: dict) -> None:
         self.problem_record_id = problem_record_id
+
+    #: PRB-1: the record the deferred dedup found holding this identity, {"province",
+    #: "student_number"}; the registration went on, and its student opens a problem group.
+    duplicate_of = None
+
+    @event("DuplicateNoted")
+    def note_duplicate(self, holder_province: str, holder_student_number: str, meta: dict) -> None:
+        """REG-5 with instant dedup off: the identity is held by a student already. The entry
+        goes on (with a temporary number) and the two records become a problem group (PRB-1)."""
+        self.dedup_status = "duplicate"
+        self.duplicate_of = {"province": holder_province, "student_number": holder_student_number}
 
     @event("DedupPassed")
     def pass_dedup(self, meta: dict) -> None:
@@ -249,6 +260,12 @@ class Registration(Approval):
             "class_code": self.class_code,
             "guardians": self.guardians,
         }
+
+    def side(self) -> dict:
+        """What a problem group shows of this entry (PRB-4: never the family)."""
+        fields = ("student_number", "school_code", "class_code", "name", "sex", "birth_date",
+                  "id_type", "id_number")  # fmt: skip
+        return {f: getattr(self, f) for f in fields}
 
     @event("StudentCreated")
     def create_student(self, student_number: str, meta: dict) -> None:

@@ -20,7 +20,6 @@ DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
 PROBLEMS_DO_NOT_BLOCK = {
     "deletion",
-    "key_data_change",  # PRB-3 变更: the change that resolves the problem record
     "enrollment",
     "admission_junior",
     "admission_senior",
@@ -134,8 +133,7 @@ class Student(Aggregate):
         (`open_problems`: their type names), and each application as it is built. The
         refusal names what is in flight.
 
-        A problem record does not block its own ways out, deletion and key data change
-        (PRB-3), nor the
+        A problem record does not block its own way out, deletion (PRB-3), nor the
         admission of a graduating-year student, post-graduation enrollment (PRB-6).
         """
         busy = [self.in_flight_label] if self.in_flight else []

@@ -8,6 +8,7 @@ from province_node.views.admissions import admissions_view
 from province_node.views.applications import applications_view
 from province_node.views.dropouts import dropouts_view
 from province_node.views.pending import pending_view
+from province_node.views.problems import problems_view
 from province_node.views.registrations import registrations_view
 from province_node.views.students import students_view
 
@@ -20,5 +21,6 @@ def node_views(node: ProvinceNode, url: str) -> Views:
         applications_view(node.name),
         dropouts_view(node.name),
         admissions_view(node.name),
+        problems_view(node.name, node.province),
     ]
     return Views(node, url, views)

@@ -24,6 +24,7 @@ from province_node.domain.deletion import StudentDeletion
 from province_node.domain.dropout import DropoutReturn
 from province_node.domain.graduation import Graduation, GraduationKind
 from province_node.domain.key_data_change import KeyDataChange
+from province_node.domain.problem import ProblemAction
 from province_node.domain.registration import Registration as R
 from province_node.domain.status_change import ChangeType, StudentApplication
 
@@ -37,6 +38,7 @@ PROCESSES: dict[str, type[Approval]] = {
     "graduation": Graduation,  # 毕业审核 (GRD-1)
     "dropout_return": DropoutReturn,  # 控辍保学返校审核 (DRP-4)
     "admission": Admission,  # 招生审核 (ADM-2)
+    "problem_action": ProblemAction,  # 问题学籍审核 (PRB-3)
 }
 
 #: Events that end a registration without a decision of the chain (refused, deleted …).
@@ -87,6 +89,7 @@ class _Handlers:
         view.on(Graduation.Applied)(self.graduation_applied)
         view.on(DropoutReturn.Applied)(self.dropout_return_applied)
         view.on(Admission.Admitted)(self.admitted)
+        view.on(ProblemAction.Applied)(self.problem_action_applied)
         view.on(R.Decided, Approval.Decided)(self.decided)
         view.on(R.Reported, Approval.Reported)(self.reported)
         view.on(R.Resubmitted, Approval.Resubmitted)(self.resubmitted)
@@ -129,6 +132,12 @@ class _Handlers:
         status = Admission.IN_PROGRESS
         title = f"{Stage(e.stage).label}招生录取：{e.student_name}（{e.student_number}）"
         self._open(batch, e, "admission", e.school_code, title, e.chain, status, e.at)
+
+    def problem_action_applied(self, batch: Batch, e: Any) -> None:
+        label = {"corroborate": "佐证", "delete": "删除"}.get(e.action, e.action)
+        title = f"问题学籍{label}：{e.student_name}（{e.student_number}）"
+        status = ProblemAction.IN_PROGRESS
+        self._open(batch, e, "problem_action", e.school_code, title, e.chain, status, e.at)
 
     def _open(self, batch: Batch, e: Any, business: str, school: str, title: str, chain: list,
               status: str, since: str | None) -> None:  # fmt: skip

@@ -82,7 +82,10 @@ def _register_and_approve(node: ProvinceNode, valid: ValidRegistration) -> None:
     school = valid.form.school_code
     chain = [{"level": "school", "unit_code": school, "unit_name": "学校"}]
     # the services' writer-side steps, called on this thread: no writer, hub or registry here
-    entry, review = RegistrationService(node, *[None] * 8), ReviewService(node, None, None, None)
+    entry, review = (
+        RegistrationService(node, *[None] * 8),
+        ReviewService(node, None, None, None, None),
+    )
     created = entry.record_checked(
         valid, NationalChecks(), chain, CommandMeta.new("bench", school, "registrar")
     )

@@ -27,7 +27,7 @@ def _commit_without_publishing(store_url: str, count: int, key: str | None) -> l
     node = ProvinceNode("44", store_env(store_url, key))
     # the services' writer-side steps, called on this thread: no writer, hub or registry here
     entry = RegistrationService(node, *[None] * 8)
-    review = ReviewService(node, None, None, None)
+    review = ReviewService(node, None, None, None, None)
     ids = []
     for sequence in range(count):
         id_number = resident_id(born=date(2014, 5, 1), sequence=600 + sequence)

@@ -52,13 +52,25 @@ async def _national(mesh: Mesh, name: str, *, id_number=None, number=None) -> di
     return await hub.writer(hub.hub.national_student, name, id_number, number)
 
 
-async def _change(mesh: Mesh, number: str, changes: dict) -> dict:
-    """KDC-2 through its whole chain: the school applies, every step approves."""
-    body = {"type": "key_data_change", "student_number": number, "changes": changes}
-    body |= {"reason": "户籍信息更正", "proof": PNG_BASE64}
-    reply = await mesh.post("44", APPLICATIONS, as_=f"{SCHOOL}_registrar", json=body)
-    assert reply.status_code == 201, reply.text
-    application = reply.json()
+async def _change(mesh: Mesh, number: str, changes: dict, problem: bool = False) -> dict:
+    """KDC-2 through its whole chain: the school applies (as the record's problem group's
+    变更 when it has one, PRB-3), every step approves."""
+    if problem:
+        listed = await mesh.get("44", "/api/v1/problems", as_="440000_registrar",
+                                params={"student_number": number})  # fmt: skip
+        [row] = listed.json()["items"]
+        body = {"record": number, "action": "change", "reason": "户籍信息更正",
+                "proof": PNG_BASE64, "changes": changes}  # fmt: skip
+        path = f"/api/v1/problems/{row['problem_id']}/actions"
+        reply = await mesh.post("44", path, as_=f"{SCHOOL}_registrar", json=body)
+        assert reply.status_code == 201, reply.text
+        application = reply.json()["application"]
+    else:
+        body = {"type": "key_data_change", "student_number": number, "changes": changes}
+        body |= {"reason": "户籍信息更正", "proof": PNG_BASE64}
+        reply = await mesh.post("44", APPLICATIONS, as_=f"{SCHOOL}_registrar", json=body)
+        assert reply.status_code == 201, reply.text
+        application = reply.json()
     while application["status"] == "in_progress":
         step = application["step"]
         role = "approver" if step["level"] == "school" else "registrar"
@@ -100,7 +112,7 @@ async def test_scenario_l_student_corrected_by_kdc_is_authenticated_and_numbered
     assert number[0] == "L" and await _problem_status(mesh, number) == "open"
     corrected = resident_id(region="440106", sequence=803)
     _known(mesh, corrected, "李四")  # the household register's number
-    application = await _change(mesh, number, {"id_number": corrected})
+    application = await _change(mesh, number, {"id_number": corrected}, problem=True)
     assert application["authentication"] == "passed"
     g_number = "G" + corrected
     record = await _record(mesh, number)  # the old number still finds the record

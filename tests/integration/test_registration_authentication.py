@@ -62,7 +62,7 @@ async def test_reg5_authentication_failure_registers_with_l_number_and_opens_pro
         "44", f"/api/v1/problems/{created['problem_record_id']}", as_=REGISTRAR["44"]
     )
     assert problem.status_code == 200
-    assert problem.json()["kind"] == "invalid_id" and problem.json()["status"] == "open"  # PRB-1
+    assert problem.json()["type"] == "invalid_id" and problem.json()["state"] == "open"  # PRB-1
     outside = await mesh.get(
         "44", f"/api/v1/problems/{created['problem_record_id']}", as_="440103_registrar"
     )
@@ -192,7 +192,7 @@ async def test_reg5_sysadmin_retries_pending_authentication_failure_opens_proble
     problem = await mesh.get(
         "44", f"/api/v1/problems/{after['problem_record_id']}", as_=REGISTRAR["44"]
     )
-    assert problem.json()["kind"] == "invalid_id"  # PRB-1
+    assert problem.json()["type"] == "invalid_id"  # PRB-1
     again = await mesh.post("44", "/api/v1/admin/authentication/run", as_="440000_sysadmin")
     assert again.json()["checked"] == 0  # nothing pending any more
 

@@ -121,6 +121,26 @@ PROVINCE_MENU: tuple[Item, ...] = (
             _application("in-province-transfers", "省内转学", "转学", "核办", revoke=True),
             _application("key-data-changes", "关键数据变更", "变更", "审核"),
             Item(
+                "问题学籍管理",
+                roles=WORKERS,
+                children=(
+                    Item("省内问题学籍处理", "/problems/province", roles=WORKERS),
+                    Item("跨省问题学籍处理", "/problems/cross", roles=WORKERS),
+                    Item(
+                        "问题学籍审核",
+                        "/problems/actions/pending",
+                        roles=DECIDERS,
+                        not_for=NOT_SCHOOL_REGISTRAR,
+                    ),
+                    Item(
+                        "省内问题学籍仲裁",
+                        "/problems/arbitration",
+                        roles=DECIDERS,
+                        levels=BUREAUS,
+                    ),
+                ),
+            ),
+            Item(
                 "毕业升级",
                 roles=WORKERS,
                 children=(
