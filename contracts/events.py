@@ -120,6 +120,22 @@ class StudentKeyDataChanged(ContractModel):
     class_code: str
 
 
+class StudentRenumbered(ContractModel):
+    """ID-3: a record's national student number changed (`L` → `G` once authenticated, `J` →
+    `G` once a resident ID passed, a `G` turned HK/foreign → a new `L`). The hub's identity
+    under `dedup_key` takes the new number; the old one still finds it (QRY-4)."""
+
+    kind: Literal["StudentRenumbered"] = "StudentRenumbered"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    registration_id: UUID
+    old_number: str = Field(min_length=19, max_length=19)
+    new_number: str = Field(min_length=19, max_length=19)
+    dedup_key: str
+    reason: str
+
+
 class ProblemSideReported(ContractModel):
     """PRB-4: what this province's side of a cross-province problem group did — its action
     went into approval (`started`), came back (`withdrawn`), or took effect (`acted`). The hub
@@ -143,6 +159,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentTransferredIn": StudentTransferredIn,
     "IdentityReleased": IdentityReleased,
     "StudentKeyDataChanged": StudentKeyDataChanged,
+    "StudentRenumbered": StudentRenumbered,
     "ProblemSideReported": ProblemSideReported,
 }
 

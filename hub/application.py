@@ -28,6 +28,7 @@ from contracts.events import (
     StudentDeleted,
     StudentKeyDataChanged,
     StudentRegistered,
+    StudentRenumbered,
     StudentTransferredIn,
     StudentTransferredOut,
     decode_event,
@@ -513,6 +514,23 @@ class NationalHub(EventSourcedProjection[UUID]):
         meta = CommandMeta.from_envelope(event.envelope).as_dict()
         found.change(group=after.as_dict(), transition=event.stage, meta=meta)
         processing_event.collect_events(found)
+
+    @policy.register(StudentRenumbered)
+    def _(self, event: StudentRenumbered, processing_event: ProcessingEvent) -> None:
+        """ID-3: the identity the record holds takes its new number; a number entry for the
+        new number is added, the old one keeps pointing at it (QRY-4 answers by either)."""
+        identity = self.identity(event.dedup_key) or self.by_number(event.old_number)
+        if identity is None or identity.student_number != event.old_number:
+            return  # applied already, or the identity is not this record's
+        identity.renumber(
+            province=event.source.province,
+            old_number=event.old_number,
+            new_number=event.new_number,
+            reason=event.reason,
+            meta=CommandMeta.from_envelope(event.envelope).as_dict(),
+        )
+        entry = self._repointed_number(event.new_number, identity.id)
+        processing_event.collect_events(identity, entry)
 
     @policy.register(IdentityReleased)
     def _(self, event: IdentityReleased, processing_event: ProcessingEvent) -> None:

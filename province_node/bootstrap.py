@@ -28,6 +28,7 @@ from province_node.api import (
     preschool,
     problems,
     queries,
+    reauthentications,
     registrations,
     school_year,
     schools,
@@ -60,6 +61,7 @@ from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
+from province_node.reauthentication import ReauthenticationService
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
 from province_node.reviews import ReviewService
@@ -146,6 +148,7 @@ def create_app(
         complaints.router,  # SYS-4
         settings_api.router,
         problems.router,
+        reauthentications.router,  # ID-3, REG-5
         settings_api.calendar,
         audit_router(lambda runtime: runtime.node),  # AUD-5 over this node's own log
         *cases.routers,
@@ -204,6 +207,10 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
     background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
+    reauthentication = ReauthenticationService(
+        node, writer, views, registry, bus, relay, clock, background
+    )
+    await reauthentication.resume()  # ID-3: a run the node stopped in goes on
     key_data = KeyDataChanges(node, writer, org, blobs, hub, registry)
     # (before the bus's first connection: its follower mirrors the hub's problem notices)
     problem_service = ProblemService(node, writer, views, org, clock, blobs, key_data, access)
@@ -252,6 +259,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         dropouts=DropoutService(node, writer, views, org, clock, access),
         photos=PhotoService(node, writer, views, clock, blobs, access),
         cards=StudentCards(node, writer, org, blobs, clock),
+        reauthentications=reauthentication,
     )
 
 

@@ -221,6 +221,9 @@ def _describe(kind: str, data: dict, names: dict[str, str]) -> str | None:
         case "KeyDataChanged":
             fields = "、".join(_CONTROLLED_LABELS.get(f, f) for f in data.get("changes") or {})
             return f"关键数据变更：{fields or DASH}"
+        case "Renumbered":
+            old, new = data.get("old_number"), data.get("new_number")
+            return f"学籍号由 {old} 变更为 {new}：{data.get('reason')}"
         case "Graduated":
             return f"{data.get('status')}（{data.get('graduation_date') or DASH}）"
         case "GraduationRolledBack":

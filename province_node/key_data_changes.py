@@ -42,6 +42,7 @@ from province_node.domain.student import Student
 from province_node.domain.workflow import school_region_chain
 from province_node.domain.workflow_defaults import BusinessType
 from province_node.messaging import HubClient
+from province_node.reauthentication import Renumbering
 from province_node.registry_client import RegistryClient, authentication_of
 from xueji.blobs import BlobStore
 from xueji.store import Writer
@@ -55,6 +56,7 @@ class KeyDataChanges:
                  hub: HubClient | None, registry: RegistryClient | None) -> None:  # fmt: skip
         self.node, self.writer, self.org, self.blobs = node, writer, org, blobs
         self.hub, self.registry = hub, registry
+        self.renumbering = Renumbering(node)
 
     async def apply(self, changes: dict | None, number: str, reason: str, proof: bytes | None,
                     today: date, at: str, meta: CommandMeta,
@@ -180,7 +182,10 @@ class KeyDataChanges:
     def approved(self, application: KeyDataChange, student: Student, opinion: str | None,
                  at: str, meta: dict) -> list:  # fmt: skip
         """The values take effect; the problem group it handles moves on (PRB-3); a failed
-        authentication opens (or reopens) the record's invalid-ID problem (PRB-1)."""
+        authentication opens (or reopens) the record's invalid-ID problem (PRB-1); otherwise
+        the number follows ID-3 in the same transaction (`L`/`J` → `G` once the new values
+        pass, a `G` turned HK/foreign → a new `L`, PRB-5), and a passing one ends the
+        record's invalid-ID problem."""
         student.change_key_data(
             application_id=str(application.id), changes=application.changes,
             old_dedup_key=application.dedup_key, dedup_key=application.new_dedup_key,
@@ -194,6 +199,10 @@ class KeyDataChanges:
         if application.authentication == "failed":
             side = side_of(student, self.node.province, at)
             changed += open_single(found, side, "关键数据变更后身份认证未通过", meta)
+        else:
+            changed += self.renumbering.after_authentication(
+                student, application.authentication, at, meta, found
+            )
         return unique(changed)
 
     def withdrawn(self, application: KeyDataChange, student: Student, at: str,

@@ -15,6 +15,7 @@ from contracts.events import (
     StudentDeleted,
     StudentKeyDataChanged,
     StudentRegistered,
+    StudentRenumbered,
     StudentTransferredIn,
     StudentTransferredOut,
 )
@@ -36,6 +37,7 @@ PUBLISHED_TOPICS = [
     get_topic(Registration.ClaimReleased),
     get_topic(Student.KeyDataChanged),
     get_topic(KeyDataChange.ClaimReleased),
+    get_topic(Student.Renumbered),
     get_topic(Problem.Reported),
 ]
 
@@ -150,6 +152,19 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         )
         subject = subjects.province_event(app.province, "student", "key_data_changed")
         return Outgoing(subject=subject, message=changed, traceparent=meta.traceparent)
+    if isinstance(event, Student.Renumbered):
+        student = app.repository.get(event.originator_id, version=event.originator_version)
+        renumbered = StudentRenumbered(
+            envelope=meta.envelope(),
+            source=source,
+            registration_id=student.registration_id,
+            old_number=event.old_number,
+            new_number=event.new_number,
+            dedup_key=student.dedup_key,
+            reason=event.reason,
+        )
+        subject = subjects.province_event(app.province, "student", "renumbered")
+        return Outgoing(subject=subject, message=renumbered, traceparent=meta.traceparent)
     if isinstance(event, Student.Deleted):
         deleted = StudentDeleted(
             envelope=meta.envelope(),

@@ -26,6 +26,7 @@ from province_node.photos import PhotoService
 from province_node.preschool import PreschoolService
 from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
+from province_node.reauthentication import ReauthenticationService
 from province_node.registrations import RegistrationService
 from province_node.reviews import ReviewService
 from province_node.schools import SchoolService
@@ -96,3 +97,5 @@ class NodeRuntime:
     photos: PhotoService | None = None
     #: DAY-6: the student card 学籍卡 and the 学生基本信息表.
     cards: StudentCards | None = None
+    #: ID-3, REG-5: the yearly re-authentication run of the `L` records.
+    reauthentications: ReauthenticationService | None = None

@@ -113,6 +113,16 @@ class NationalIdentity(Aggregate):
         self.name, self.sex, self.birth_date = name, sex, birth_date
         self.id_type, self.id_number = id_type, id_number
 
+    #: ID-3: the numbers the student held before its present one (each still finds it).
+    former_numbers: tuple[str, ...] | list[str] = ()
+
+    @event("Renumbered")
+    def renumber(self, province: str, old_number: str, new_number: str, reason: str,
+                 meta: dict) -> None:  # fmt: skip
+        """ID-3: the record's new national student number (the old one stays indexed)."""
+        self.former_numbers = [*self.former_numbers, old_number]
+        self.student_number = new_number
+
     @event("TransferredTo")
     def transfer_to(
         self, province: str, school_code: str, class_code: str, case_id: str, meta: dict
@@ -172,6 +182,7 @@ class NationalIdentity(Aggregate):
             "school_code": self.school_code,
             "class_code": self.class_code,
             "duplicates": list(self.duplicates),
+            "former_numbers": list(self.former_numbers),
             "last_change": self.modified_on.isoformat(),
         }
 

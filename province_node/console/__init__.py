@@ -15,6 +15,7 @@ from province_node.console import (
     org,
     photos,
     problems,
+    reauthentication,
     registration,
     review,
     school_year,
@@ -82,6 +83,7 @@ def install(app: FastAPI, province: str) -> None:
         students.router,
         national.router,
         school_year.router,
+        reauthentication.router,  # ID-3, REG-5
         org.router,
         problems.router,
         dropouts.router,  # before the cross-province `/{kind}/…` pages

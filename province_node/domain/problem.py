@@ -204,6 +204,11 @@ class ProblemAction(Approval):
     def business(self) -> BusinessType:
         return action_business(Action(self.action), self.scope)
 
+    @event("Closed")
+    def close(self, reason: str, meta: dict) -> None:
+        self.status = "closed"
+        self.closed_reason = reason
+
     def view(self) -> dict:
         return {
             "id": str(self.id),

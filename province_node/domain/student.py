@@ -18,7 +18,12 @@ from province_node.domain.workflow_defaults import BusinessType
 _NS = uuid5(NAMESPACE_URL, "xueji:province:student")
 DELETED = StudentStatus.DELETED.value
 #: The businesses an open problem record does not block (see `check_nothing_in_flight`).
-PROBLEMS_DO_NOT_BLOCK = {"deletion", "enrollment", "admission_junior", "admission_senior"}
+PROBLEMS_DO_NOT_BLOCK = {
+    "deletion",
+    "enrollment",
+    "admission_junior",
+    "admission_senior",
+}
 #: What the one lock names when a business holds the record, for the refusal.
 _IN_FLIGHT_LABELS = {
     "transfer": "跨省业务",
@@ -40,6 +45,9 @@ class Student(Aggregate):
     admission = None
     #: DAY-1: the record beyond its identity (`province_node.domain.profile.FIELDS`)
     profile: dict | None = None
+    #: ID-3: the numbers the record held before its present one, oldest first:
+    #: {"number", "new_number", "reason", "at"}; each still finds the record.
+    number_history: tuple[dict, ...] | list[dict] = ()
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -252,6 +260,21 @@ class Student(Aggregate):
             self.identity_changes = [*self.identity_changes, {"fields": identity, "at": at}]
         self._release(application_id)
 
+    @event("Renumbered")
+    def renumber(self, old_number: str, new_number: str, reason: str, auth_status: str | None,
+                 at: str, meta: dict) -> None:  # fmt: skip
+        """ID-3: a new national student number (`L` → `G` once authenticated, `J` → `G` once a
+        resident ID is added and passes, a formal `G` turned HK/foreign → a new `L`, PRB-5);
+        the old one is kept in `number_history` and still finds the record. Published: the
+        hub's index follows."""
+        self.number_history = [
+            *self.number_history,
+            {"number": old_number, "new_number": new_number, "reason": reason, "at": at},
+        ]
+        self.student_number = new_number
+        if auth_status is not None:
+            self.auth_status = auth_status
+
     @event("ApplicationEnded")
     def end_application(self, application_id: str, outcome: str, meta: dict) -> None:
         """Rejected or revoked: the record is free again, unchanged."""
@@ -421,6 +444,7 @@ class Student(Aggregate):
             "name_pinyin": (self.profile or {}).get("name_pinyin") or derived_pinyin(self.name),
             "transferred_in": _without_history(self.transferred_in),
             "notices": list(self.notices),
+            "number_history": list(self.number_history),
         }
 
 

@@ -165,6 +165,7 @@ class _Handlers:
         view.on(Student.ApplicationStarted, Student.ApplicationEnded)(self.touched)
         view.on(Student.Changed)(self.changed)
         view.on(Student.KeyDataChanged)(self.key_data_changed)
+        view.on(Student.Renumbered)(self.renumbered)  # ID-3
         view.on(Student.Graduated)(self.graduated)
         view.on(Student.GraduationRolledBack)(self.graduation_rolled_back)
         view.on(Student.Promoted)(self.promoted)
@@ -250,6 +251,13 @@ class _Handlers:
             klass = batch.get(self.classes, f"{row.get('school_code')}:{e.changes['class_code']}")
             changes |= {k: v for k, v in (klass or {}).items() if k != "key"}
         changes |= {"dedup_key": e.dedup_key}
+        if e.auth_status is not None:
+            changes["auth_status"] = e.auth_status
+        _update(batch, self.students, e, **changes)
+
+    def renumbered(self, batch: Batch, e: Any) -> None:
+        """ID-3: the record's new number (the old one is in its history)."""
+        changes = {"student_number": e.new_number, "number_kind": e.new_number[0]}
         if e.auth_status is not None:
             changes["auth_status"] = e.auth_status
         _update(batch, self.students, e, **changes)

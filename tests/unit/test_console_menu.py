@@ -39,9 +39,10 @@ def test_county_registrar_reviews_queries_and_does_not_apply() -> None:
 def test_sysadmin_sees_no_business_menus() -> None:
     menu = visible(PROVINCE_MENU, "sysadmin", "province")
     assert "学籍注册" not in {m["label"] for top in menu for m in top["children"]}
-    # GRD-3: the system job; ORG-1/ORG-2: the change files of the institution code system
+    # GRD-3, ID-3/REG-5: the system jobs; ORG-1/ORG-2: the change files of the institution
+    # code system
     org = {"学校信息", "学校变更", "区划变更"}
-    assert _leaves(menu) == {"升级与校历", "在线用户", "修改密码"} | org
+    assert _leaves(menu) == {"升级与校历", "重新认证", "在线用户", "修改密码"} | org
 
 
 def test_ministry_menu_and_the_current_entry() -> None:

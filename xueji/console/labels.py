@@ -70,6 +70,7 @@ EVENTS = {
     "Deleted": "删除学籍",
     "DeletionRefused": "删除申请未通过",
     "PhotoSet": "上传照片",  # ID-7
+    "Renumbered": "学籍号变更",  # ID-3
 }
 
 

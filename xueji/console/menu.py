@@ -227,7 +227,17 @@ PROVINCE_MENU: tuple[Item, ...] = (
     # GRD-3: the province's sysadmin runs or resumes the promotion job there.
     Item(
         "系统管理",
-        children=(Item("升级与校历", "/promotion", roles=frozenset({"sysadmin"})), *SYSTEM),
+        children=(
+            Item("升级与校历", "/promotion", roles=frozenset({"sysadmin"})),
+            # ID-3, REG-5: the yearly re-authentication of the `L` records
+            Item(
+                "重新认证",
+                "/reauthentication",
+                roles=frozenset({"sysadmin"}),
+                levels=frozenset({"province"}),
+            ),  # fmt: skip
+            *SYSTEM,
+        ),
     ),
 )
 
