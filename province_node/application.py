@@ -8,6 +8,8 @@ run their writes on the node's writer and `save` here.
 
 from __future__ import annotations
 
+import contextlib
+
 from datetime import datetime
 from uuid import UUID
 
@@ -195,10 +197,15 @@ class ProvinceNode(Application[UUID]):
 
     def open_problems(self, student_number: str) -> list[str]:
         """The types of the record's open problem records (PRB-1; CHG-3 blocks on them).
-        A record's id is its type and number, so each type is one look-up."""
+        A record's id is its type and number, so each type is one look-up per number the
+        record has had (ID-3: a renumbered record keeps the problems of its old number)."""
+        numbers = [student_number]
+        with contextlib.suppress(NotFound):  # a registration's number has no student yet
+            numbers += [h["number"] for h in self.get_student(student_number).number_history]
         found = []
         for kind, name in KINDS.items():
-            problem = self.find(ProblemRecord.create_id(kind, student_number))
-            if problem is not None and problem.status == "open":
-                found.append(name)
+            for number in numbers:
+                problem = self.find(ProblemRecord.create_id(kind, number))
+                if problem is not None and problem.status == "open" and name not in found:
+                    found.append(name)
         return found

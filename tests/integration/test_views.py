@@ -309,5 +309,6 @@ async def test_qry6_a_bad_count_request_gets_a_typed_error_reply(mesh: Mesh) -> 
         "applications",
         "admissions",
         "dropouts",
+        "problems",
     }
     assert all(v["position"] > 0 and v["lag"] >= 0 for v in views.values())
