@@ -9,7 +9,6 @@ run their writes on the node's writer and `save` here.
 from __future__ import annotations
 
 import contextlib
-
 from datetime import datetime
 from uuid import UUID
 
