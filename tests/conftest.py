@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -54,6 +55,31 @@ def store_urls(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]
 @pytest.fixture
 async def mesh(nats_server: NatsServer, store_urls: dict[str, str]) -> AsyncIterator[Mesh]:
     mesh = Mesh(nats_server.url, store_urls, PROVINCES)
+    await mesh.start_all()
+    try:
+        yield mesh
+    finally:
+        await mesh.stop_all()
+
+
+@pytest.fixture(scope="module")
+def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A nats-server for a whole module (with `module_mesh`)."""
+    server = NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
+    """One mesh (SQLite stores) for the modules whose tests share the demo data and only add
+    to it; such a module overrides `mesh` with it."""
+    stores = tmp_path_factory.mktemp("stores")
+    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
+    mesh = Mesh(module_nats.url, urls, PROVINCES)
     await mesh.start_all()
     try:
         yield mesh

@@ -7,40 +7,24 @@ a fresh browser context (cookies) per user.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
 from tests.support.mesh import Mesh
-from tests.support.nats import NatsServer
 from tests.support.served import CHROMIUM_ARGS, chromium_path, served
+
+
+@pytest.fixture(scope="module")
+def mesh(module_mesh: Mesh) -> Mesh:
+    """One mesh for the whole module (tests/conftest.py `module_mesh`)."""
+    return module_mesh
+
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
 PROVINCES = ["34", "44"]
-
-
-@pytest.fixture(scope="module")
-def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
-    stores = tmp_path_factory.mktemp("stores")
-    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
-    mesh = Mesh(module_nats.url, urls, PROVINCES)
-    await mesh.start_all()
-    try:
-        yield mesh
-    finally:
-        await mesh.stop_all()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

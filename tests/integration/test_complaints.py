@@ -4,43 +4,25 @@ a history, on the hub and from the province nodes; the complaint contacts of eac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 
 from tests.support.console import console_session
 from tests.support.mesh import Mesh
-from tests.support.nats import NatsServer
+
+
+@pytest.fixture(scope="module")
+def mesh(module_mesh: Mesh) -> Mesh:
+    """One mesh for the whole module (tests/conftest.py `module_mesh`)."""
+    return module_mesh
+
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 PROVINCES = ["34", "44"]
 CONTACT = {"name": "李明", "unit": "广东省教育厅", "phone": "020-12345678"}
 REPORT = {"business_contact": CONTACT, "technical_contact": CONTACT | {"name": "王工"},
           "problems": ["跨省转学申请在转出地停留超过期限", "学籍号查询偶发超时"]}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
-    stores = tmp_path_factory.mktemp("stores")
-    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
-    mesh = Mesh(module_nats.url, urls, PROVINCES)
-    await mesh.start_all()
-    try:
-        yield mesh
-    finally:
-        await mesh.stop_all()
 
 
 def _form(kind: str, deadline: str, province: str = "44") -> dict:

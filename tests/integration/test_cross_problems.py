@@ -10,12 +10,10 @@ both nodes' APIs.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from uuid import UUID, uuid4
 
 import pytest
-import pytest_asyncio
 
 from contracts import subjects
 from contracts.envelope import Actor, Envelope
@@ -41,34 +39,19 @@ from tests.support.people import (
 )
 from xueji.clock import SHANGHAI
 
+
+@pytest.fixture(scope="module")
+def mesh(module_mesh: Mesh) -> Mesh:
+    """One mesh for the whole module (tests/conftest.py `module_mesh`)."""
+    return module_mesh
+
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PROVINCES = ["34", "44"]
 PROBLEMS = "/api/v1/problems"
 #: The newcomers' `StudentRegistered`, by number, to publish again.
 REGISTERED: dict[str, StudentRegistered] = {}
-
-
-@pytest.fixture(scope="module")
-def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
-    stores = tmp_path_factory.mktemp("stores")
-    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
-    mesh = Mesh(module_nats.url, urls, PROVINCES)
-    await mesh.start_all()
-    try:
-        yield mesh
-    finally:
-        await mesh.stop_all()
 
 
 # --- what a province publishes ----------------------------------------------------------------

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from simulations.demo import DEMO_PASSWORD, school_code
 from tests.support.console import console_session
 from tests.support.mesh import Mesh
-from tests.support.nats import NatsServer
 from xueji.access.api import personal_export
+
+
+@pytest.fixture(scope="module")
+def mesh(module_mesh: Mesh) -> Mesh:
+    """One mesh for the whole module (tests/conftest.py `module_mesh`)."""
+    return module_mesh
+
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -60,28 +64,6 @@ KNOWN = {
     ("POST", "/dropouts/export"),
     ("POST", "/photos/export"),
 }
-
-
-@pytest.fixture(scope="module")
-def module_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
-    stores = tmp_path_factory.mktemp("stores")
-    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
-    mesh = Mesh(module_nats.url, urls, PROVINCES)
-    await mesh.start_all()
-    try:
-        yield mesh
-    finally:
-        await mesh.stop_all()
 
 
 def confirmed_by(username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
