@@ -11,6 +11,7 @@ hub exactly as any other. Every write is idempotent by its command id (BUS-2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -147,11 +148,12 @@ class ProblemService:
         side = problem.group.side(number)
         if side.province != self.province:
             raise Forbidden("对方省份的学籍由对方省份处理", code="other_province", field="record")
-        if side.school_code != meta.unit_code or meta.role != "registrar":
+        student = self.node.get_student(number)  # PRB-6: where the record is now
+        if student.school_code != meta.unit_code or meta.role != "registrar":
             raise Forbidden("只有学籍所在学校的学籍管理员可以处理该学籍", code="not_the_school",
                             field="record")  # fmt: skip
         problem.group.check_may_act(number, action)
-        return self.node.get_student(number)
+        return student
 
     def _act(self, problem_id: UUID, form: ActionForm, action: Action, proof: dict, at: str,
              meta: CommandMeta) -> dict:  # fmt: skip
@@ -309,7 +311,8 @@ class ProblemService:
         await self.views.caught_up()
         table = self.views.view("problems").table("problems")
         offset = (page - 1) * page_size
-        found = await self.views.read(find, table, filters, schools, page_size, offset)
+        students = self.views.view("students").table("students")
+        found = await self.views.read(find, table, filters, schools, page_size, offset, students)
         return found | {"page": page, "page_size": page_size}
 
     async def export(self, filters: dict, schools: list[str] | None,
@@ -322,7 +325,15 @@ class ProblemService:
         return await asyncio.to_thread(excel.workbook, columns, rows, EXPORT_COLUMNS, "问题学籍")
 
     def _reply(self, problem: Problem) -> dict:
-        return problem.view()
+        """The group, each of this province's records shown where it is now (PRB-6)."""
+        view = problem.view()
+        for record in view["records"]:
+            if record["province"] != self.province:
+                continue
+            with contextlib.suppress(NotFound):
+                student = self.node.get_student(record["student_number"])
+                record |= {"school_code": student.school_code, "class_code": student.class_code}
+        return view
 
     def _get(self, problem_id: UUID) -> Problem:
         found = self.node.find(problem_id)

@@ -119,16 +119,27 @@ def _grade_name(class_code: str | None) -> str | None:
 
 
 def find(connection: Any, table: Table, filters: dict, schools: list[str] | None,
-         limit: int, offset: int = 0) -> dict:  # fmt: skip
+         limit: int, offset: int = 0, students: Table | None = None) -> dict:  # fmt: skip
     """Rows matching `filters` — scope (`province`: in-province and invalid-ID; `cross`), type,
     state (`open` / `arbitration` / `closed`), `must_act`, `locked`, grade name, class, school,
     name, number, `arbiter` (the groups awaiting this unit's arbitration) — in `schools` (None:
-    the whole province), newest first."""
-    statement = table.select()
+    the whole province), newest first.
+
+    PRB-6: a record is listed where it is now (`students`, the students view: its school and
+    class today), so a graduate's problem travels to the school that admitted it."""
+    columns = [c for c in table.c if c.name not in ("school_code", "class_code")]
+    school, klass = table.c.school_code, table.c.class_code
+    joined = table
+    if students is not None:
+        joined = table.outerjoin(students, students.c.student_number == table.c.student_number)
+        school = func.coalesce(students.c.school_code, table.c.school_code)
+        klass = func.coalesce(students.c.class_code, table.c.class_code)
+    statement = select(*columns, school.label("school_code"), klass.label("class_code"))
+    statement = statement.select_from(joined)
     if filters.get("arbiter"):
         statement = statement.where(table.c.arbiter_code == filters["arbiter"])
     elif schools is not None:
-        statement = statement.where(table.c.school_code.in_(schools))
+        statement = statement.where(school.in_(schools))
     scope = filters.get("scope")
     if scope == "cross":
         statement = statement.where(table.c.scope == "cross")
@@ -141,7 +152,11 @@ def find(connection: Any, table: Table, filters: dict, schools: list[str] | None
     for flag in ("must_act", "locked"):
         if filters.get(flag) is not None:
             statement = statement.where(table.c[flag] == bool(filters[flag]))
-    for name in ("school_code", "class_code", "grade_name", "student_number"):
+    if filters.get("school_code"):
+        statement = statement.where(school == filters["school_code"])
+    if filters.get("class_code"):
+        statement = statement.where(klass == filters["class_code"])
+    for name in ("grade_name", "student_number"):
         if filters.get(name):
             statement = statement.where(table.c[name] == filters[name])
     if filters.get("name"):

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.support.cases import duplicate_pair, enrolled_student, graduated_student
+from tests.support.cases import admit_fully, duplicate_pair, enrolled_student, graduated_student
 from tests.support.console import console_session
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, PNG, PNG_BASE64, resident_id
@@ -237,3 +237,24 @@ async def test_prb6_graduating_year_problem_record_does_not_block_graduation(mes
     still = await mesh.get("44", "/api/v1/problems", as_="440000_registrar",
                            params={"student_number": number, "state": "open"})  # fmt: skip
     assert still.json()["total"] == 1  # it stays with the record, to be handled later
+
+
+async def test_prb6_a_graduates_problem_record_travels_to_the_admitting_school(mesh: Mesh) -> None:
+    """A primary graduate whose ID failed authentication is admitted by the junior school: the
+    problem is listed there and handled by it, no longer by the primary school."""
+    primary, junior = "3440106001", "3440106002"
+    number = await graduated_student(mesh, "44", 81, "2022101", school=primary,
+                                     authenticated=False)  # fmt: skip
+    admission = await admit_fully(mesh, number, junior, importer="440106")
+    placed = await mesh.post("44", f"/api/v1/admissions/{admission['id']}/assign-class",
+                             as_=f"{junior}_registrar", json={"class_code": "2026201"})  # fmt: skip
+    assert placed.status_code == 200, placed.text
+    listed = await mesh.get("44", "/api/v1/problems", as_=f"{junior}_registrar",
+                            params={"must_act": True, "type": "invalid_id"})  # fmt: skip
+    [row] = [r for r in listed.json()["items"] if r["student_number"] == number]
+    assert (row["school_code"], row["class_code"]) == (junior, "2026201")
+    before = await mesh.get("44", "/api/v1/problems", as_=f"{primary}_registrar",
+                            params={"student_number": number})  # fmt: skip
+    assert before.json()["total"] == 0
+    started = await act(mesh, row["problem_id"], number, "corroborate", school=junior)
+    assert states(started)[number] == "acting"
