@@ -154,7 +154,7 @@ async def export(request: Request, user: User, policy: Policy) -> Response:
         try:
             export = await runtime.access.confirm_personal_export(
                 user, account["confirm_username"], account["confirm_password"], values,
-                f"控辍保学查询导出（{account['purpose']}）",
+                "控辍保学查询导出",
             )  # fmt: skip
             data = await runtime.dropouts.export(filters, policy.school_filter(user), export)
         except Exception as refused:  # noqa: BLE001 - shown in the dialog
