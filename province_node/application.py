@@ -164,7 +164,8 @@ class ProvinceNode(Application[UUID]):
         student = self.repository.get(student_id, version=up_to_version)
         local = [history_item(e) for e in self.events.get(student_id, lte=up_to_version)]
         history = [*student.imported_history(), *local]
-        return {"province": self.province, "record": student.full_record(), "history": history}
+        return {"province": self.province, "record": student.full_record(), "history": history,
+                "problems": self.open_problem_records(student.student_number)}  # fmt: skip
 
     # --- registrations and problem records ----------------------------------------------------
 
@@ -193,6 +194,15 @@ class ProvinceNode(Application[UUID]):
         if registration is None:
             return True
         return isinstance(registration, Registration) and registration.has_ended
+
+    def open_problem_records(self, student_number: str) -> list[dict]:
+        """PRB-6: the record's open problems as its archive carries them (type and reason)."""
+        found = []
+        for kind in KINDS:
+            record = self.find(ProblemRecord.create_id(kind, student_number))
+            if record is not None and record.status == "open":
+                found.append({"type": kind, "reason": record.reason})
+        return found
 
     def open_problems(self, student_number: str) -> list[str]:
         """The types of the record's open problem records (PRB-1; CHG-3 blocks on them).

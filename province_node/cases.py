@@ -38,9 +38,11 @@ from contracts.codes import ClassCode, Stage
 from contracts.errors import ContractError, DomainError
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from contracts.problems import ProblemKind
 from province_node.application import ProvinceNode
 from province_node.case_application import CaseApplication
 from province_node.case_sides import CaseSides
+from province_node.domain.problem import open_single, side_of
 from province_node.domain.proof import check_proof
 from province_node.domain.student import Student, StudentNumberIndex
 from xueji.blobs import BlobStore
@@ -250,9 +252,22 @@ class CaseService:
             history=archive.get("history", []),
         )
         fault_point("node.transfer_in.before_store")
-        self.node.save(student, self._point_number(student))
+        carried = self._carried_problems(student, archive, meta)
+        self.node.save(student, self._point_number(student), *carried)
         fault_point("node.transfer_in.stored")
         return "applied"
+
+    def _carried_problems(self, student: Student, archive: dict, meta: dict) -> list:
+        """PRB-6: an ID the registry did not authenticate travels with the archive and is this
+        province's to handle now (a duplicate group stays with the hub, which holds it)."""
+        carried = []
+        for problem in archive.get("problems", []):
+            if problem.get("type") != ProblemKind.INVALID_ID.value:
+                continue
+            side = side_of(student, self.node.province, student.created_on.isoformat())
+            reason = f"随转学档案转入（{archive['province']}）：{problem.get('reason') or ''}"
+            carried += open_single(self.node.find, side, reason, meta)
+        return carried
 
     def _point_number(self, student: Student) -> StudentNumberIndex:
         """The number now names this record (a student coming back gets the new one)."""

@@ -108,12 +108,19 @@ async def test_pge1_junior_grade_nine_to_senior_is_not_a_grade_change(mesh: Mesh
 async def test_prb6_a_graduating_year_problem_record_does_not_block_enrollment(
     mesh: Mesh,
 ) -> None:
-    """CHG-3 blocks a transfer on an open problem record; PRB-6 lets admission go on."""
+    """CHG-3 blocks a transfer on an open problem record; PRB-6 lets admission go on, and the
+    problem travels in the archive to the admitting school, which handles it from then on."""
     number = await graduated_student(mesh, "44", 709, class_code=GRADE_NINE, authenticated=False)
     transfer = await initiate(mesh, number, class_code="2024201", registrar="3340102002_registrar")
     assert transfer.status_code == 409 and transfer.json()["code"] == "business_in_flight"
     created = await _apply(mesh, number)
     assert created.status_code == 201, created.text
+    case = await approve_all(mesh, created.json(), path=ENROLLMENTS)
+    await mesh.wait_until(lambda: _status(mesh, case["id"], "completed"))
+    carried = await mesh.get("34", "/api/v1/problems", as_=ADMITTING,
+                             params={"student_number": number, "must_act": True})  # fmt: skip
+    [row] = carried.json()["items"]
+    assert (row["type"], row["school_code"]) == ("invalid_id", SENIOR)
 
 
 async def test_pge2_new_cases_only_inside_the_windows(mesh: Mesh) -> None:

@@ -136,8 +136,8 @@ class Mesh:
         await self.start_preschool()
         for service in ["hub", *self.provinces]:
             await self.start(service)
-        await self.wait_until(
-            lambda: all(app.state.runtime.bus.connected for app in self.apps.values())
+        await self.wait_until(  # a loaded 2-core CI box may take long to connect everyone
+            lambda: all(app.state.runtime.bus.connected for app in self.apps.values()), 60.0
         )
 
     async def stop_all(self) -> None:
