@@ -117,7 +117,7 @@ class Problem(Aggregate):
                 | {"state_label": side.state.label, "locked": side.state.value == "acting"}
                 for side in group.sides
             ],
-            "history": list(group.history),
+            "history": [{k: v for k, v in h.items() if k != "command_id"} for h in group.history],
         }
 
 
