@@ -213,7 +213,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     await reauthentication.resume()  # ID-3: a run the node stopped in goes on
     key_data = KeyDataChanges(node, writer, org, blobs, hub, registry)
     # (before the bus's first connection: its follower mirrors the hub's problem notices)
-    problem_service = ProblemService(node, writer, views, org, clock, blobs, key_data, access)
+    problem_service = ProblemService(node, writer, views, org, clock, blobs, key_data)
     return NodeRuntime(
         settings,
         node,

@@ -40,7 +40,6 @@ from province_node.history import history_item
 from province_node.key_data_changes import KeyDataChanges
 from province_node.views.problems import find
 from xueji.access.exports import ConfirmedExport
-from xueji.access.service import AccessService
 from xueji.blobs import BlobStore
 from xueji.clock import Clock
 from xueji.store import Writer
@@ -76,10 +75,9 @@ class ActionForm:
 
 class ProblemService:
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
-                 clock: Clock, blobs: BlobStore, key_data: KeyDataChanges,
-                 exports: AccessService) -> None:  # fmt: skip
+                 clock: Clock, blobs: BlobStore, key_data: KeyDataChanges) -> None:  # fmt: skip
         self.node, self.writer, self.views, self.org = node, writer, views, org
-        self.clock, self.blobs, self.key_data, self.exports = clock, blobs, key_data, exports
+        self.clock, self.blobs, self.key_data = clock, blobs, key_data
         self.province = node.province
 
     # --- the hub's word (PRB-4) ------------------------------------------------------------
@@ -228,16 +226,11 @@ class ProblemService:
         student = self.node.repository.get(UUID(application.student_id))
         student.end_application(str(application.id), "revoked", meta.as_dict())
         problem = self._get(UUID(application.problem_id))
-        moved = self.withdrawn(problem, application.student_number, Action(application.action),
-                               "已撤销", at, meta.as_dict())  # fmt: skip
+        moved = move_side(self.node.find, problem, application.student_number,
+                          Action(application.action), "withdrawn", self.province, at,
+                          meta.as_dict(), "已撤销")  # fmt: skip
         self.node.save(application, student, *moved)
         return application.view()
-
-    def withdrawn(self, problem: Problem, number: str, action: Action, why: str, at: str,
-                  meta: dict) -> list:  # fmt: skip
-        """The side's action came back (revoked): its turn again (also for a change)."""
-        return move_side(self.node.find, problem, number, action, "withdrawn", self.province,
-                         at, meta, why)  # fmt: skip
 
     async def resubmit(self, action_id: UUID, meta: CommandMeta) -> dict:
         at = self.clock.now().isoformat()
@@ -351,6 +344,15 @@ class ProblemService:
         if not isinstance(found, ProblemAction):
             raise NotFound("问题学籍处理申请不存在", field="id")
         return found
+
+
+def ensure_in_sight(group: dict, user, policy, province: str) -> None:
+    """A group is the caller's to see when its unit arbitrates it, or when it sees the school
+    of one of this province's records in it (SEC-8: refused as out of sight otherwise)."""
+    if (group.get("arbiter") or {}).get("unit_code") == user.unit_code:
+        return
+    policy.ensure_sees_one_of(user, [r["school_code"] for r in group["records"]
+                                     if r["province"] == province])  # fmt: skip
 
 
 def _action(raw: str) -> Action:

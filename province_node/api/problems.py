@@ -22,7 +22,7 @@ from projections import excel
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
-from province_node.problems import ActionForm
+from province_node.problems import ActionForm, ensure_in_sight
 from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 from xueji.http import attachment
@@ -130,13 +130,8 @@ async def revoke(action_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistr
 async def problem_in_sight(
     problem_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    """The group, when one of this province's records in it is in the caller's sight (or
-    the caller's unit arbitrates it)."""
     found = await runtime.problems.get(problem_id)
-    if (found.get("arbiter") or {}).get("unit_code") == user.unit_code:
-        return found
-    own = [r["school_code"] for r in found["records"] if r["province"] == runtime.node.province]
-    policy.ensure_sees_one_of(user, own)
+    ensure_in_sight(found, user, policy, runtime.node.province)
     return found
 
 

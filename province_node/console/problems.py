@@ -20,7 +20,7 @@ from contracts.problems import GroupState, ProblemAction, ProblemKind
 from province_node.console.pending_pages import decision_pages
 from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.proof import MAX_PROOF_BYTES
-from province_node.problems import ActionForm
+from province_node.problems import ActionForm, ensure_in_sight
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.console.kit import ConsoleRoute, User, console_of, form_errors, meta_of
 
@@ -66,11 +66,12 @@ async def listing(request: Request, user: User, policy: Policy, scope: str,
                  states=STATES)  # fmt: skip
 
 
-async def _detail(request: Request, user: User, problem_id: UUID, status: int = 200,
-                  **context) -> Response:  # fmt: skip
+async def _detail(request: Request, user: User, policy: Policy, problem_id: UUID,
+                  status: int = 200, **context) -> Response:  # fmt: skip
     runtime = request.app.state.runtime
     group = await runtime.problems.get(problem_id)
     province = runtime.node.province
+    ensure_in_sight(group, user, policy, province)
     mine = await runtime.problems.actable(problem_id, meta_of(user))
     acting = [r for r in group["records"] if r["student_number"] in mine]
     arbiter = (group.get("arbiter") or {}).get("unit_code") == user.unit_code
@@ -95,11 +96,11 @@ decision_pages(
 
 @router.get("/group/{problem_id}")
 async def detail(request: Request, user: User, policy: Policy, problem_id: UUID) -> Response:
-    return await _detail(request, user, problem_id)
+    return await _detail(request, user, policy, problem_id)
 
 
 @router.post("/group/{problem_id}/actions")
-async def act(request: Request, user: SchoolRegistrar, problem_id: UUID,
+async def act(request: Request, user: SchoolRegistrar, policy: Policy, problem_id: UUID,
               record: Annotated[str, Form(max_length=19)] = "",
               action: Annotated[str, Form(max_length=20)] = "",
               reason: Annotated[str, Form(max_length=500)] = "",
@@ -118,14 +119,14 @@ async def act(request: Request, user: SchoolRegistrar, problem_id: UUID,
     except Exception as refused:  # noqa: BLE001 - next to its field
         shown = ("record", "action", "reason", "proof") + tuple(f"changes.{f}" for f in changes)
         errors = form_errors(refused, shown)
-        return await _detail(request, user, problem_id, 422, errors=errors, values=values,
+        return await _detail(request, user, policy, problem_id, 422, errors=errors, values=values,
                              form="action")  # fmt: skip
     label = dict(ACTIONS).get(action, action)
-    return await _detail(request, user, problem_id, done=f"已提交{label}，等待审核")
+    return await _detail(request, user, policy, problem_id, done=f"已提交{label}，等待审核")
 
 
 @router.post("/group/{problem_id}/arbitration")
-async def arbitrate(request: Request, user: User, problem_id: UUID,
+async def arbitrate(request: Request, user: User, policy: Policy, problem_id: UUID,
                     winner: Annotated[str, Form(max_length=19)] = "",
                     opinion: Annotated[str, Form(max_length=500)] = "") -> Response:  # fmt: skip
     """PRB-3 仲裁: the winner keeps its identity; the others may only change or delete."""
@@ -134,7 +135,7 @@ async def arbitrate(request: Request, user: User, problem_id: UUID,
                                                            meta_of(user))  # fmt: skip
     except Exception as refused:  # noqa: BLE001 - next to its field
         errors = form_errors(refused, ("winner", "opinion"))
-        return await _detail(request, user, problem_id, 422, errors=errors,
+        return await _detail(request, user, policy, problem_id, 422, errors=errors,
                              values={"winner": winner, "opinion": opinion},
                              form="arbitration")  # fmt: skip
-    return await _detail(request, user, problem_id, done="仲裁完成")
+    return await _detail(request, user, policy, problem_id, done="仲裁完成")

@@ -61,12 +61,8 @@ class Problem(Aggregate):
         (the same records open one group)."""
         if problem_id is not None:
             return UUID(problem_id)
-        numbers = sorted(side["student_number"] for side in group["sides"])
-        return Problem.id_for(group["kind"], numbers)
-
-    @staticmethod
-    def id_for(kind: str, student_numbers: list[str]) -> UUID:
-        return uuid5(_GROUP_NS, f"{kind}:{','.join(sorted(student_numbers))}")
+        numbers = ",".join(sorted(side["student_number"] for side in group["sides"]))
+        return uuid5(_GROUP_NS, f"{group['kind']}:{numbers}")
 
     @event("Opened")
     def __init__(self, scope: str, group: dict, arbiter: dict | None, reason: str, at: str,
@@ -199,15 +195,6 @@ class ProblemAction(Approval):
         self.applied_at, self.applied_by = at, meta.get("account")
         self.decisions: list[dict] = []
         self._enter_chain(chain, at)
-
-    @property
-    def business(self) -> BusinessType:
-        return action_business(Action(self.action), self.scope)
-
-    @event("Closed")
-    def close(self, reason: str, meta: dict) -> None:
-        self.status = "closed"
-        self.closed_reason = reason
 
     def view(self) -> dict:
         return {

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from playwright import async_api as playwright_api
 
 from tests.support.mesh import Mesh
 from tests.support.served import CHROMIUM_ARGS, chromium_path, served
@@ -20,11 +21,6 @@ from tests.support.served import CHROMIUM_ARGS, chromium_path, served
 def mesh(module_mesh: Mesh) -> Mesh:
     """One mesh for the whole module (tests/conftest.py `module_mesh`)."""
     return module_mesh
-
-
-playwright_api = pytest.importorskip("playwright.async_api")
-
-PROVINCES = ["34", "44"]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -37,7 +33,7 @@ async def urls(mesh: Mesh) -> AsyncIterator[dict[str, str]]:
 async def browser() -> AsyncIterator[object]:
     path = chromium_path()
     if path is None:
-        pytest.skip("chromium is not installed (`make test` installs Debian's chromium)")
+        pytest.fail("chromium is not installed: `make test` installs Debian's chromium")
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:

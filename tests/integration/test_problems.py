@@ -228,6 +228,9 @@ async def test_prb_console_lists_shows_side_by_side_acts_and_decides(mesh: Mesh)
         action_id = re.search(r"/problems/actions/([0-9a-f-]{36})/decision", pending)[1]
         await client.post(f"/problems/actions/{action_id}/decision", data={"approve": "1"})
     assert states(await group(mesh, found["id"])) == {first: "to_act", second: "corroborated"}
+    async with console_session(mesh, "440103_registrar") as client:  # 荔湾: not its records
+        hidden = await client.get(f"/problems/group/{found['id']}")
+        assert hidden.status_code in (403, 404) and second not in hidden.text
 
 
 async def test_prb6_graduating_year_problem_record_does_not_block_graduation(mesh: Mesh) -> None:
