@@ -191,7 +191,7 @@ def _file_routes(mesh: Mesh) -> list[tuple[str, str, Found]]:
     return found
 
 
-def test_sec4_no_file_response_written_by_hand() -> None:
+async def test_sec4_no_file_response_written_by_hand() -> None:
     """Every file goes out through `xueji.http.attachment`, so the enumeration below sees it."""
     hand_written = [
         str(path.relative_to(ROOT))
