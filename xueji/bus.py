@@ -89,9 +89,21 @@ class Bus:
                 log.warning("nats_connect_failed", url=self.url, error=str(exc))
                 await asyncio.sleep(1)
         for hook in self._hooks:
-            await hook(self.nc)
+            await self._run_hook(hook)
         self.ready.set()
         log.info("nats_connected", url=self.url)
+
+    async def _run_hook(self, hook: Hook) -> None:
+        """Runs one hook until it succeeds: a JetStream API call may time out on a loaded
+        box or while the server restarts, and a hook that gave up would leave the bus never
+        ready. Hooks are idempotent up to their last step (declare, then subscribe)."""
+        for attempt in itertools.count(1):
+            try:
+                await hook(self.nc)
+                return
+            except Exception as exc:  # noqa: BLE001 - try again; the cause is logged
+                log.warning("nats_hook_failed", client=self.name, attempt=attempt, error=repr(exc))
+                await asyncio.sleep(min(attempt, 5))
 
     async def close(self) -> None:
         if self._task is not None:

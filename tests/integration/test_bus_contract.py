@@ -16,6 +16,7 @@ from contracts.envelope import Actor, Envelope
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.nats import NatsServer
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
+from xueji.bus import Bus
 
 
 @pytest.fixture
@@ -201,3 +202,23 @@ async def test_bus6_a_message_its_rules_refuse_is_dead_lettered_and_never_blocks
     created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
     await approve_fully(mesh, "44", created.json()["id"])
     await mesh.wait_until(lambda: hub.position("44") == 2)  # the stream moved on
+
+
+async def test_bus_ready_after_a_hook_that_failed_once(nats_server: NatsServer) -> None:
+    """A JetStream call in a connect hook that times out (a loaded box) is tried again:
+    the bus still becomes ready and serves, instead of never connecting."""
+    calls: list[int] = []
+
+    async def flaky(nc) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise TimeoutError("JetStream API timed out")
+
+    client = subjects.province_client("44")
+    bus = Bus(nats_server.url, client, [flaky], nats_server.tls(client))
+    bus.start()
+    try:
+        await asyncio.wait_for(bus.ready.wait(), timeout=15)
+        assert bus.connected and len(calls) == 2
+    finally:
+        await bus.close()
