@@ -186,6 +186,7 @@ async def records(mesh: Mesh) -> Records:
         "student_number": plain,
         "id_number": plain_id,
         "name": "矩阵甲",
+        "region": TARGET[1:7],
     }
     return Records(ids, filters, secrets | shared, shared)
 
@@ -282,7 +283,9 @@ async def _matrix(
         if isinstance(filled, str):
             continue
         base = {q: v for q, v in QUERY.items() if q in route.queries}
-        filters = base | {q: v for q, v in records.filters.items() if q in route.queries}
+        # a page may read its filters from the request itself: it gets them all
+        asked = [q for q in records.filters if q in route.queries or route.page]
+        filters = base | {q: records.filters[q] for q in asked}
         for path in filled:
             calls.append((route, path, base))
             if filters != base:
