@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -110,6 +111,7 @@ class Bus:
             await stop_tasks([self._task])
         if self.nc is None or self.nc.is_closed:
             return
+        await settle(self.nc)
         try:
             await asyncio.wait_for(self.nc.drain(), timeout=5)
         except Exception:  # noqa: BLE001 - not connected (NATS gone first), or slow: close
@@ -159,25 +161,59 @@ async def connect(url: str, name: str, tls: TlsFiles | None, **options: object) 
     return await nats.connect(url, **(settings | options))
 
 
-async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
+#: RPC requests of one subscription answered at a time (issue 17 item 5): a slow one (a
+#: question to another province, a large batch) holds up no others; beyond this many the
+#: subscription waits, and the rest queue in the client's pending buffer.
+RPC_CONCURRENCY = 16
+#: The answers still running per connection: `settle` waits for them before a drain.
+_RUNNING: weakref.WeakKeyDictionary[Client, set[asyncio.Task]] = weakref.WeakKeyDictionary()
+
+
+async def serve(
+    nc: Client, subject: str, queue: str, handler: Handler, concurrency: int = RPC_CONCURRENCY
+) -> None:
     """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash.
+
+    Up to `concurrency` requests are answered at once, each in its own task; commands stay
+    idempotent by their command id and their writes are serialised by the store's writer
+    thread (DESIGN §3), so their order among themselves does not matter.
 
     Answers go only to inboxes: a requester naming another subject as its reply (say
     `xueji.hub.out.44.…`, which the hub may publish to) gets nothing, and the server would
     refuse the others (`contracts.subjects.REPLIES`)."""
+    slots = asyncio.Semaphore(concurrency)
+    running = _RUNNING.setdefault(nc, set())
+
+    async def answer(msg: Msg) -> None:
+        try:
+            structlog.contextvars.clear_contextvars()  # a copy of the dispatcher's: start clean
+            with tracer().start_as_current_span(
+                f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
+            ):
+                reply = await _answer(handler, msg)
+                if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
+                    log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
+                    return
+                await msg.respond(reply.model_dump_json(exclude_none=True).encode())
+        except Exception as exc:  # noqa: BLE001 - the connection closed under the answer
+            log.warning("rpc_reply_failed", subject=msg.subject, error=repr(exc))
+        finally:
+            slots.release()
 
     async def on_message(msg: Msg) -> None:
-        structlog.contextvars.clear_contextvars()  # callbacks share one task: start clean
-        with tracer().start_as_current_span(
-            f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
-        ):
-            reply = await _answer(handler, msg)
-            if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
-                log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
-                return
-            await msg.respond(reply.model_dump_json(exclude_none=True).encode())
+        await slots.acquire()  # the bound: the subscription's next message waits for a slot
+        task = asyncio.create_task(answer(msg), name=f"rpc {subject}")
+        running.add(task)
+        task.add_done_callback(running.discard)
 
     await nc.subscribe(subject, queue=queue, cb=on_message)
+
+
+async def settle(nc: Client, timeout: float = 5.0) -> None:
+    """Waits (a while) for the answers still running on `nc`, e.g. before draining it."""
+    running = list(_RUNNING.get(nc, ()))
+    if running:
+        await asyncio.wait(running, timeout=timeout)
 
 
 async def _answer(handler: Handler, msg: Msg) -> BaseModel:
