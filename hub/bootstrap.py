@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -47,7 +48,7 @@ from xueji.bus import Bus, ensure_durable, ensure_stream
 from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -105,8 +106,11 @@ async def _start(
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
-    followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
-    tasks: list[asyncio.Task] = []
+    followers = [
+        ProvinceFollower(hub, writer, p, check_seconds=settings.stream_check_seconds)
+        for p in settings.provinces
+    ]
+    supervisor = Supervisor()  # every background loop, restarted when it crashed
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
@@ -125,7 +129,7 @@ async def _start(
         await serve_calendar(nc, runtime.calendar)
         await serve_complaints(nc, runtime.complaints)  # SYS-4
         for follower in followers:
-            tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
+            supervisor.start(f"follow-{follower.province}", functools.partial(follower.run, nc))
 
     bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
@@ -141,12 +145,13 @@ async def _start(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )
     every = settings.claim_reconcile_seconds
-    tasks.append(asyncio.create_task(reconcile_periodically(runtime.claims, every), name="claims"))
-    tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
-    tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
+    runtime.supervisor = supervisor
+    supervisor.start("claims", functools.partial(reconcile_periodically, runtime.claims, every))
+    supervisor.start("hub-outbox", functools.partial(relay.run, settings.outbox_poll_seconds))
+    supervisor.start("hub-deadlines", functools.partial(_deadlines, runtime))
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
-    return runtime, tasks
+    return runtime, supervisor.tasks  # the followers join the list once the bus connects
 
 
 async def _deadlines(runtime: HubRuntime) -> None:

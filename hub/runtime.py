@@ -17,6 +17,7 @@ from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
+from xueji.lifecycle import Supervisor
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
@@ -38,3 +39,4 @@ class HubRuntime:
     problems: ProblemService  # PRB-3, PRB-4: cross-province problem groups
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
     complaints: ComplaintService | None = None  # SYS-4
+    supervisor: Supervisor | None = None  # the background loops, restarted when they crash

@@ -81,7 +81,7 @@ from xueji.bus import Bus
 from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -112,13 +112,16 @@ def create_app(
         runtime = await _start(settings, clock or SystemClock(), seed)
         app.state.runtime = runtime
         tune_garbage_collection()
-        relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
-        sweeps = start_sweeps(runtime)
-        views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
+        supervisor = runtime.supervisor  # every loop started again if it crashed
+        supervisor.start(
+            "outbox", functools.partial(runtime.relay.run, settings.outbox_poll_seconds)
+        )
+        start_sweeps(runtime, supervisor)
+        supervisor.start("views", functools.partial(runtime.views.run, settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, *sweeps, views_task, *runtime.background])
+            await stop_tasks([*supervisor.tasks, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -185,9 +188,10 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
         follower = NoticeFollower(case_service, relay, problem_service)  # PRB-4: the hub's
-        background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
+        supervisor.start(f"notices-{province}", functools.partial(follower.run, nc))
 
     background: list[asyncio.Task] = []
+    supervisor = Supervisor()
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
     ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
     hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
@@ -206,7 +210,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
-    background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
+    supervisor.start(f"calendar-{province}", calendar.run)
     reauthentication = ReauthenticationService(
         node, writer, views, registry, bus, relay, clock, background
     )
@@ -229,6 +233,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         views,
         case_service,
         background,
+        supervisor=supervisor,
         calendar=calendar,
         pending=PendingWork(views, case_service, province),
         applications=ApplicationService(

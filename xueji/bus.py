@@ -244,6 +244,12 @@ async def ensure_stream(nc: Client, name: str, subjects: list[str]) -> None:
 
 
 BatchHandler = Callable[[list[Msg]], Awaitable[None]]
+#: A durable whose fetches fail this many times in a row on a live connection is lost.
+FETCH_FAILURES_BEFORE_RESTART = 5
+
+
+class FollowerLost(Exception):
+    """A durable consumer cannot be read although NATS is up: to be declared again."""
 
 
 async def follow_durable(
@@ -261,17 +267,28 @@ async def follow_durable(
     that raises (the store failed) is logged and the loop goes on after a pause. The durable
     is created if missing — by a client allowed to (the hub); a province's node may only
     bind to the one the hub made for it (SEC-5) and waits for it.
+
+    While NATS is away the loop waits for the client to reconnect. Fetches that keep
+    failing on a live connection (the durable or its stream deleted, say after the server
+    lost its store) raise `FollowerLost`: the task's supervisor starts it again, and the new
+    run declares what is missing (`xueji.lifecycle.Supervisor`).
     """
     config = durable_config(durable, subject, ack_wait)
     sub = await _pull_subscribe(nc, stream, subject, durable, config)
+    failures = 0
     try:
         while True:
             try:
                 messages = await sub.fetch(batch=batch, timeout=1)
+                failures = 0
             except TimeoutError:  # nats-py raises its own or the builtin one: no news
+                failures = 0
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
+                failures = failures + 1 if nc.is_connected else 0
                 log.warning("fetch_failed", stream=stream, durable=durable, error=str(exc))
+                if failures >= FETCH_FAILURES_BEFORE_RESTART:
+                    raise FollowerLost(f"{stream}/{durable}: {exc!r}") from exc
                 await asyncio.sleep(1)
                 continue
             try:

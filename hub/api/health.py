@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from contracts.calendar import calendar_health
 from hub.api.deps import Runtime
+from hub.messaging import stream_alarms
 
 router = APIRouter()
 
@@ -37,5 +38,9 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         "dead_letters": dead_letters and {k: dead_letters[k] for k in ("total", "by_province")},
         # REG-5: claims the reconciliation could not resolve (the hub console lists them)
         "claim_conflicts": conflicts and {k: conflicts[k] for k in ("total", "by_province")},
+        # Issue 17 item 5: background loops started again after a crash
+        "restarts": runtime.supervisor.health() if runtime.supervisor else None,
+        # BUS-6: province streams gone backwards, no longer followed until repaired
+        "stream_alarms": stream_alarms(runtime.followers),
     }
     return JSONResponse(body, status_code=200 if ok else 503)

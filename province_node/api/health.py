@@ -34,5 +34,7 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         # SYS-2: years whose deadlines are refused, as far as the node's copy of the hub's
         # calendar knows
         "calendar": calendar_health(runtime.calendar.missing(runtime.clock.today())),
+        # Issue 17 item 5: background loops started again after a crash
+        "restarts": runtime.supervisor.health(),
     }
     return JSONResponse(body, status_code=200 if ok else 503)
