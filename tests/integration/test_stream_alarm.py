@@ -1,0 +1,101 @@
+"""BUS-6 (issue 17 item 5): a province stream whose sequence goes backwards — deleted and
+recreated, as when the province's server lost its store — is noticed by the hub, which stops
+following it and raises an alarm instead of acking its new messages as duplicates.
+
+Its own mesh: the hub checks the streams every 0.5 s here (`stream_check_seconds`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from nats.js.errors import NotFoundError
+
+from contracts import subjects
+from tests.support.console import console_session
+from tests.support.mesh import Mesh, approve_fully
+from tests.support.nats import PROVINCES, NatsServer
+from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
+from xueji.bus import ensure_stream
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def mesh(module_nats: NatsServer, tmp_path_factory) -> AsyncIterator[Mesh]:
+    os.environ["XUEJI_STREAM_CHECK_SECONDS"] = "0.5"
+    stores = tmp_path_factory.mktemp("stores")
+    urls = {s: f"sqlite:///{stores / f'{s}.sqlite'}" for s in ["hub", *PROVINCES]}
+    mesh = Mesh(module_nats.url, urls, PROVINCES)
+    try:
+        await mesh.start_all()
+        yield mesh
+    finally:
+        os.environ.pop("XUEJI_STREAM_CHECK_SECONDS", None)
+        await mesh.stop_all()
+
+
+async def _register(mesh: Mesh, province: str, sequence: int, name: str) -> None:
+    body = registration(JUNIOR_SCHOOL[province], resident_id(sequence=sequence), name=name)
+    created = await mesh.post(province, "/api/v1/registrations", as_=REGISTRAR[province],
+                              json=body)  # fmt: skip
+    assert created.status_code == 201, created.text
+    await approve_fully(mesh, province, created.json()["id"])
+
+
+async def _alarms(mesh: Mesh) -> list[dict]:
+    return (await mesh.get("hub", "/healthz")).json()["stream_alarms"]
+
+
+async def test_bus6_stream_gone_backwards_raises_an_alarm_and_is_never_acked_as_duplicate(
+    mesh: Mesh, module_nats: NatsServer
+) -> None:
+    hub = mesh.runtime("hub").hub
+    await _register(mesh, "44", 401, "冯一")
+    await mesh.wait_until(lambda: hub.position("44") == 1)
+    assert await _alarms(mesh) == []
+
+    stream = subjects.province_stream("44")
+    nc = await module_nats.connect()  # the test inspector: the stream lost and recreated
+    try:
+        await nc.jetstream().delete_stream(stream)
+        await ensure_stream(nc, stream, [subjects.province_events("44")])
+
+        async def alarmed() -> bool:
+            return [a["province"] for a in await _alarms(mesh)] == ["44"]
+
+        await mesh.wait_until(alarmed, timeout=30)
+        (alarm,) = await _alarms(mesh)
+        assert alarm["applied_position"] == 1 and alarm["stream_last_seq"] == 0
+        assert alarm["reason"] in ("sequence_backwards", "stream_recreated")
+
+        # 44's next event lands on the new stream as its sequence 1, which the hub applied
+        # before (the old stream's): it must not be acked as a duplicate.
+        await _register(mesh, "44", 402, "冯二")
+        info = nc.jetstream()
+
+        async def published() -> bool:
+            return (await info.stream_info(stream)).state.last_seq == 1
+
+        await mesh.wait_until(published)
+        await _register(mesh, "34", 403, "冯三")  # the other provinces go on
+        await mesh.wait_until(lambda: hub.position("34") == 1)
+        assert hub.position("44") == 1  # nothing of the new stream taken
+        try:
+            consumer = await info.consumer_info(stream, subjects.HUB_DURABLE)
+            assert consumer.ack_floor.stream_seq == 0 and consumer.num_ack_pending == 0
+        except NotFoundError:
+            pass  # not even a durable: the hub stopped before following it
+        assert hub.national_student("冯二", id_number=resident_id(sequence=402)) is None
+    finally:
+        await nc.close()
+
+    health = (await mesh.get("hub", "/healthz")).json()
+    assert [a["province"] for a in health["stream_alarms"]] == ["44"]
+    assert health["restarts"]["total"] >= 0  # counted, whether or not the follower crashed
+    async with console_session(mesh, MINISTRY, "hub") as console:
+        page = await console.get("/monitoring")
+    assert page.status_code == 200 and "事件流告警" in page.text
+    assert "事件流" in alarm["label"] and alarm["label"] in page.text
