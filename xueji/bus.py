@@ -301,6 +301,20 @@ async def follow_durable(
             await sub.unsubscribe()
 
 
+async def consumer_lag(
+    nc: Client | None, stream: str, durable: str, timeout: float = 1.0
+) -> dict | None:
+    """For `/healthz`: how far a durable is behind — messages not delivered yet (`pending`)
+    and delivered but not acknowledged (`unacked`); None when NATS cannot tell right now."""
+    if nc is None or not nc.is_connected:
+        return None
+    try:
+        info = await asyncio.wait_for(nc.jetstream().consumer_info(stream, durable), timeout)
+    except Exception:  # noqa: BLE001 - not declared yet, NATS slow or away: unknown
+        return None
+    return {"pending": info.num_pending, "unacked": info.num_ack_pending}
+
+
 def durable_config(durable: str, subject: str, ack_wait: float) -> ConsumerConfig:
     """A durable pull consumer of `subject`, explicit acks, from the stream's start."""
     return ConsumerConfig(

@@ -94,6 +94,17 @@ class OutboxRelay:
         self.published += len(batch)
         return len(batch)
 
+    async def backlog(self, limit: int = 1000) -> int:
+        """For `/healthz`: stored events not published yet (counted up to `limit`)."""
+        return await self.writer(self._backlog, limit)
+
+    def _backlog(self, limit: int) -> int:
+        return len(
+            self.app.recorder.select_notifications(
+                start=self.position(), limit=limit, topics=self.topics, inclusive_of_start=False
+            )
+        )
+
     def position(self) -> int:
         return self.app.recorder.max_tracking_id(RELAY_NAME) or 0
 

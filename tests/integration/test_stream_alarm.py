@@ -99,3 +99,22 @@ async def test_bus6_stream_gone_backwards_raises_an_alarm_and_is_never_acked_as_
         page = await console.get("/monitoring")
     assert page.status_code == 200 and "事件流告警" in page.text
     assert "事件流" in alarm["label"] and alarm["label"] in page.text
+
+
+async def test_issue17_healthz_shows_outbox_backlog_and_consumer_lag(mesh: Mesh) -> None:
+    hub = mesh.runtime("hub").hub
+    await _register(mesh, "37", 404, "冯四")
+    await mesh.wait_until(lambda: hub.position("37") >= 1)
+
+    async def settled() -> bool:
+        node = (await mesh.get("37", "/healthz")).json()
+        lag = (await mesh.get("hub", "/healthz")).json()["consumer_lag"]["37"]
+        return node["outbox_backlog"] == 0 and lag == {"pending": 0, "unacked": 0}
+
+    await mesh.wait_until(settled)
+    node = (await mesh.get("37", "/healthz")).json()
+    assert node["consumer_lag"] == {"pending": 0, "unacked": 0}  # its durable on HUB_OUT
+    assert node["restarts"] == {"total": 0, "by_task": {}, "last_errors": {}}
+    health = (await mesh.get("hub", "/healthz")).json()
+    assert health["outbox_backlog"] == 0
+    assert set(health["consumer_lag"]) == set(PROVINCES)
