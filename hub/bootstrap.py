@@ -24,6 +24,7 @@ from hub.api import (
     national,
     problems,
     reconciliation,
+    repairs,
     statistics,
 )
 from hub.application import NationalHub
@@ -37,6 +38,7 @@ from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
+from hub.repair import StreamRepair
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
@@ -86,7 +88,7 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router, complaints.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router, repairs.router)
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -146,6 +148,7 @@ async def _start(
     )
     every = settings.claim_reconcile_seconds
     runtime.supervisor = supervisor
+    runtime.repair = StreamRepair(hub, writer, bus, followers, supervisor)  # BUS-6
     supervisor.start("claims", functools.partial(reconcile_periodically, runtime.claims, every))
     supervisor.start("hub-outbox", functools.partial(relay.run, settings.outbox_poll_seconds))
     supervisor.start("hub-deadlines", functools.partial(_deadlines, runtime))

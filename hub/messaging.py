@@ -13,6 +13,7 @@ from contracts import subjects
 from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.envelope import decode
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
+from contracts.streams import epoch_of
 from hub.application import NationalHub
 from hub.identities import IdentityService
 from hub.senders import acting_province, check_sender
@@ -127,7 +128,7 @@ class ProvinceFollower:
         if self.alarm is not None:
             return True
         # The position first: a message applied between the two reads is then on the stream.
-        position = await self.writer(self.hub.position, self.province)
+        position, source = await self.writer(self._applied)
         try:
             info = await nc.jetstream().stream_info(subjects.province_stream(self.province))
         except Exception as exc:  # noqa: BLE001 - NATS away: the next check sees it
@@ -144,10 +145,18 @@ class ProvinceFollower:
             "label": _ALARM_LABELS[reason],
             "applied_position": position,
             "stream_last_seq": info.state.last_seq,
+            # the province's last notification applied: republish from the one after it
+            "last_source_notification_id": source,
             "detected_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         log.error("stream_alarm", **self.alarm)
         return True
+
+    def _applied(self) -> tuple[int, int | None]:
+        """The position in the stream and the province's notification id it reached."""
+        leader = self.hub.leader(self.province)
+        head = self.hub.recorder.seen_heads().get(leader) or {}
+        return self.hub.position(self.province), head.get("notification_id")
 
     def clear_alarm(self) -> None:
         """After the repair: the next run follows the stream as it is now."""
@@ -172,9 +181,9 @@ class ProvinceFollower:
             span.set_attribute("xueji.province", self.province)
             span.set_attribute("xueji.stream_sequence", sequence)
             try:
-                outcome = await self.writer(
-                    self.hub.apply_province_message, self.province, sequence, msg.subject, msg.data
-                )
+                epoch = epoch_of((msg.headers or {}).get("Nats-Msg-Id"))  # BUS-6 repairs
+                outcome = await self.writer(self.hub.apply_province_message, self.province,
+                                            sequence, msg.subject, msg.data, epoch)  # fmt: skip
             except Exception as error:  # noqa: BLE001 - BUS-6: retried, then dead-lettered
                 outcome = await self._failed(msg, sequence, error)
             span.set_attribute("xueji.outcome", outcome)

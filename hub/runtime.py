@@ -12,6 +12,7 @@ from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation
+from hub.repair import StreamRepair
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
@@ -40,3 +41,4 @@ class HubRuntime:
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
     complaints: ComplaintService | None = None  # SYS-4
     supervisor: Supervisor | None = None  # the background loops, restarted when they crash
+    repair: StreamRepair | None = None  # BUS-6: a province stream gone backwards, repaired

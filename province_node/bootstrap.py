@@ -64,6 +64,7 @@ from province_node.promotions import PromotionService
 from province_node.reauthentication import ReauthenticationService
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
+from province_node.repair import serve_repair
 from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
@@ -195,6 +196,11 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
     ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
     hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
+
+    async def repair(nc: Client) -> None:  # BUS-6: the hub asks for the log again
+        await serve_repair(nc, relay, writer, province)
+
+    hooks.append(repair)
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
