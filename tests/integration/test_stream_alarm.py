@@ -21,6 +21,9 @@ from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registratio
 from xueji.bus import ensure_stream
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+REPUBLISH = "/api/v1/repairs/republish"
+SYSADMIN = "moe_sysadmin"
+ENROLLED = "hub.domain.identity:NationalIdentity.Enrolled"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -88,7 +91,8 @@ async def test_bus6_stream_gone_backwards_raises_an_alarm_and_is_never_acked_as_
             assert consumer.ack_floor.stream_seq == 0 and consumer.num_ack_pending == 0
         except NotFoundError:
             pass  # not even a durable: the hub stopped before following it
-        assert hub.national_student("冯二", id_number=resident_id(sequence=402)) is None
+        second = hub.national_student("冯二", id_number=resident_id(sequence=402))
+        assert second["status"] != "enrolled"  # claimed by RPC; its registration not applied
     finally:
         await nc.close()
 
@@ -99,6 +103,45 @@ async def test_bus6_stream_gone_backwards_raises_an_alarm_and_is_never_acked_as_
         page = await console.get("/monitoring")
     assert page.status_code == 200 and "事件流告警" in page.text
     assert "事件流" in alarm["label"] and alarm["label"] in page.text
+
+    # The repair: 44 publishes its log again from its first notification, as a new epoch;
+    # the hub follows the stream again, skips what it held from before, and applies the
+    # republished ones once (冯一 was applied before: it stays enrolled once).
+    refused = await mesh.post("hub", REPUBLISH, as_=MINISTRY,
+                              json={"province": "44", "from_notification_id": 1})  # fmt: skip
+    assert refused.status_code == 403  # the ministry sysadmin's only
+    repaired = await mesh.post("hub", REPUBLISH, as_=SYSADMIN,
+                               json={"province": "44", "from_notification_id": 1})  # fmt: skip
+    assert repaired.status_code == 200, repaired.text
+    assert repaired.json()["epoch"] == 1 and repaired.json()["alarm"]["province"] == "44"
+
+    def enrolled() -> bool:
+        found = hub.national_student("冯二", id_number=resident_id(sequence=402))
+        return found is not None and found["status"] == "enrolled"
+
+    await mesh.wait_until(enrolled, timeout=30)
+    assert await _alarms(mesh) == []
+    first = hub.national_student("冯一", id_number=resident_id(sequence=401))
+    assert first["status"] == "enrolled" and first["province"] == "44"
+    assert _enrolled_of(hub, "44") == 2  # 冯一 once, 冯二 once
+    again = await mesh.post("hub", REPUBLISH, as_=SYSADMIN,
+                            json={"province": "44", "from_notification_id": 1})  # fmt: skip
+    assert again.status_code == 409 and again.json()["code"] == "no_alarm"
+
+    await _register(mesh, "44", 405, "冯五")  # and 44 goes on as before
+
+    def fifth() -> bool:
+        found = hub.national_student("冯五", id_number=resident_id(sequence=405))
+        return found is not None and found["status"] == "enrolled"
+
+    await mesh.wait_until(fifth, timeout=30)
+    assert _enrolled_of(hub, "44") == 3
+
+
+def _enrolled_of(hub, province: str) -> int:
+    """How many times the hub enrolled a student of `province` (NationalIdentity.Enrolled)."""
+    enrolled = hub.recorder.select_notifications(start=1, limit=10_000, topics=[ENROLLED])
+    return sum(hub.mapper.to_domain_event(n).province == province for n in enrolled)
 
 
 async def test_issue17_healthz_shows_outbox_backlog_and_consumer_lag(mesh: Mesh) -> None:
