@@ -84,7 +84,8 @@ def approve(mesh: ProcessMesh, registration_id: str) -> str:
 
 
 def indexed(mesh: ProcessMesh, child: Person, province: str, number: str) -> dict:
-    """The hub's national index names the student where it lives (QRY-4, as the ministry)."""
+    """The hub's national index names the student where it lives (QRY-4, as the ministry:
+    the query finds enrolled students only)."""
 
     def check() -> dict | None:
         params = {"name": child.name, "id_number": child.id_number}
@@ -93,7 +94,7 @@ def indexed(mesh: ProcessMesh, child: Person, province: str, number: str) -> dic
             return None
         body = ok(found).json()
         done = body["province"] == province and body["student_number"] == number
-        return body if done and body["status"] == "enrolled" else None
+        return body if done else None
 
     return mesh.eventually(check)
 
