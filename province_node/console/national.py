@@ -29,6 +29,19 @@ async def national(request: Request, user: User, name: str = "", number: str = "
     )
 
 
+@router.get("/national/number")
+async def number_service(request: Request, user: User, name: str = "", number: str = "",
+                         challenge: str = "", captcha: str = "") -> Response:  # fmt: skip
+    """[003 §三] 全国学籍号查询服务: a school or county tells a parent the child's national
+    student number (name plus ID number) and prints the 学生基本信息表 for its own students."""
+    query = _query(request, user)
+    return await national_query.national_page(
+        request, user, query, name, number, challenge, captcha,
+        template="national_number.html", title="全国学籍号查询服务",
+        province=request.app.state.runtime.node.province,
+    )  # fmt: skip
+
+
 async def look_up(request: Request, user: User, name: str, number: str, errors: dict):
     """XPT-2's first step: the student found nationally, or None with the refusal next to
     its field (the transfer form; limited on the hub like every national query)."""

@@ -125,3 +125,20 @@ async def test_qry4_console_query_needs_the_captcha_once(mesh: Mesh) -> None:
         assert RESULT in right.text and "在校" in right.text
         gone = await client.get(f"/captcha/{challenge}.png")
         assert gone.status_code == 404
+
+
+async def test_qry4_schools_and_counties_tell_parents_the_national_number(mesh: Mesh) -> None:
+    """[003 §三]: name plus the ID number a parent brings → the number, and the 学生基本信息表
+    to print for the unit's own students."""
+    number = await enrolled_student(mesh, "44", 808, name="钱八")
+    async with console_session(mesh, "440106_registrar", "44") as county:
+        menu = (await county.get("/")).text
+        assert "全国学籍号查询服务" in menu
+        page = await national_query(mesh, county, "44", "钱八", number[1:], path="/national/number")
+        assert f"<strong>{number}</strong>" in page.text
+        assert f"/students/{number}/card?kind=info" in page.text
+    async with console_session(mesh, REGISTRAR["34"], "34") as school:
+        page = await national_query(mesh, school, "34", "钱八", number[1:], path="/national/number")
+        assert f"<strong>{number}</strong>" in page.text and "card?kind=info" not in page.text
+    async with console_session(mesh, "440000_registrar", "44") as province:
+        assert "全国学籍号查询服务" not in (await province.get("/")).text  # schools and counties

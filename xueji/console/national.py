@@ -26,7 +26,10 @@ RENAMED = {"student_number": "number", "id_number": "number", "": "number"}
 
 
 async def national_page(request: Request, user: Session, query: Query, name: str, number: str,
-                        challenge: str, captcha: str) -> Response:  # fmt: skip
+                        challenge: str, captcha: str, template: str = "national.html",
+                        title: str = "全国学籍查询", **context: Any) -> Response:  # fmt: skip
+    """The query page (`template`: the ministry's and provinces' 全国学籍查询, or a node's
+    全国学籍号查询服务 for parents, `[003 §三]`)."""
     console = console_of(request)
     found, errors = None, {}
     if name or number:
@@ -37,13 +40,14 @@ async def national_page(request: Request, user: Session, query: Query, name: str
             errors = form_errors(refused, FIELDS, RENAMED)
     return console.page(
         request,
-        "national.html",
-        title="全国学籍查询",
+        template,
+        title=title,
         name=name,
         number=number,
         found=found,
         errors=errors,
         challenge=console.captchas.issue(),
+        **context,
     )
 
 
