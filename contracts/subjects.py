@@ -140,6 +140,11 @@ def prov_repair_republish(province: str) -> str:
     return f"{RPC_PROV_PREFIX}.{province}.repair.republish"
 
 
+def prov_record_summary(province: str) -> str:
+    """QRY-4: the hub asks the province of record about a student (`RecordSummaryQuery`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.students.summary"
+
+
 def prov_claims_explain(province: str) -> str:
     """REG-5 reconciliation: the hub asks a node what its claims are for (`ExplainClaims`)."""
     return f"{RPC_PROV_PREFIX}.{province}.claims.explain"

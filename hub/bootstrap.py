@@ -36,6 +36,7 @@ from hub.complaints import ComplaintService, serve_complaints
 from hub.console import install as install_console
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
+from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
 from hub.repair import StreamRepair
@@ -143,6 +144,7 @@ async def _start(
                          identities, case_service, national_calendar, statistics,
                          problem_service,
                          complaints=ComplaintService(hub, writer, clock))  # fmt: skip
+    runtime.national = NationalQueryService(identities, bus, clock)
     runtime.claims = ClaimReconciliation(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )

@@ -10,6 +10,7 @@ from hub.cases import CaseService
 from hub.complaints import ComplaintService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
+from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation
 from hub.repair import StreamRepair
@@ -38,6 +39,7 @@ class HubRuntime:
     calendar: CalendarService  # SYS-2
     statistics: NationalStatistics  # QRY-6, the nation by province
     problems: ProblemService  # PRB-3, PRB-4: cross-province problem groups
+    national: NationalQueryService | None = None  # QRY-4, one limiter for every path
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
     complaints: ComplaintService | None = None  # SYS-4
     supervisor: Supervisor | None = None  # the background loops, restarted when they crash

@@ -62,6 +62,7 @@ from province_node.preschool_client import PreschoolClient
 from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
 from province_node.reauthentication import ReauthenticationService
+from province_node.record_summary import serve_summary
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
 from province_node.repair import serve_repair
@@ -191,11 +192,15 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         follower = NoticeFollower(case_service, relay, problem_service)  # PRB-4: the hub's
         supervisor.start(f"notices-{province}", functools.partial(follower.run, nc))
 
+    async def serve_summaries(nc: Client) -> None:  # QRY-4: the hub asks about a student
+        await serve_summary(nc, case_service.sides)
+
     background: list[asyncio.Task] = []
     supervisor = Supervisor()
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
     ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
-    hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
+    claims = functools.partial(serve_claims, ledger=ledger, province=province)
+    hooks = [counts, serve_cases, serve_summaries, claims]
 
     async def repair(nc: Client) -> None:  # BUS-6: the hub asks for the log again
         await serve_repair(nc, relay, writer, province)

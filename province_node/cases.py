@@ -30,13 +30,12 @@ from contracts.cases import (
     InitiateCase,
     MonitorQuery,
     MonitorReply,
-    NationalAnswer,
-    NationalQuery,
     PrepareCaseOut,
 )
 from contracts.codes import ClassCode, Stage
 from contracts.errors import ContractError, DomainError
 from contracts.meta import CommandMeta
+from contracts.national import NationalAnswer, NationalQuery, NationalStudent
 from contracts.org import OrgTree
 from contracts.problems import ProblemKind
 from province_node.application import ProvinceNode
@@ -161,8 +160,9 @@ class CaseService:
 
     async def national_student(
         self, name: str, student_number: str | None, id_number: str | None, meta: CommandMeta
-    ) -> dict:
-        """QRY-4 全国学籍查询: name plus national number or ID number (rate-limited per account)."""
+    ) -> NationalStudent:
+        """QRY-4 全国学籍查询: name plus national number or ID number, asked of the hub (which
+        limits it per province and account, `hub/national_query.py`)."""
         if not name.strip():
             raise ContractError("name", "required", "请输入姓名")
         if not (student_number or id_number):

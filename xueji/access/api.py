@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Role
@@ -154,7 +154,9 @@ async def force_all_offline(session: Sysadmin, access: Access) -> dict:
 
 
 @admin.get("/accounts/inactive")
-async def inactive_accounts(session: Sysadmin, access: Access, days: int = 7) -> dict:
+async def inactive_accounts(
+    session: Sysadmin, access: Access, days: Annotated[int, Query(ge=1, le=3650)] = 7
+) -> dict:
     """SYS-5: school and county accounts not logged in for `days` (default a week)."""
     items = await access.inactive_accounts(session, days)
     return {"items": items, "total": len(items)}

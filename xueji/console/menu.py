@@ -204,6 +204,13 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("在校生查询", "/students", roles=WORKERS),
                     Item("学生信息查询", "/students/info", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
+                    # [003 §三]: schools and counties tell parents the national number
+                    Item(
+                        "全国学籍号查询服务",
+                        "/national/number",
+                        roles=WORKERS,
+                        levels=SCHOOL | {"county"},
+                    ),  # fmt: skip
                     Item("省内招生升学查询", "/admissions/query", roles=WORKERS),
                     Item("学生统计", "/statistics", roles=WORKERS),
                 ),
