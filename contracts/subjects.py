@@ -135,6 +135,11 @@ def province_count_students(province: str) -> str:
     return f"{RPC_PROV_PREFIX}.{province}.students.count"
 
 
+def prov_repair_republish(province: str) -> str:
+    """BUS-6 repair: the hub asks a node to publish its log again (`RepublishFrom`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.repair.republish"
+
+
 def prov_record_summary(province: str) -> str:
     """QRY-4: the hub asks the province of record about a student (`RecordSummaryQuery`)."""
     return f"{RPC_PROV_PREFIX}.{province}.students.summary"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ from hub.api import (
     national,
     problems,
     reconciliation,
+    repairs,
     statistics,
 )
 from hub.application import NationalHub
@@ -37,6 +39,7 @@ from hub.messaging import ProvinceFollower, serve_rpc
 from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
+from hub.repair import StreamRepair
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
@@ -48,7 +51,7 @@ from xueji.bus import Bus, ensure_durable, ensure_stream
 from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -86,7 +89,7 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router, complaints.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router, repairs.router)
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -106,8 +109,11 @@ async def _start(
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
-    followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
-    tasks: list[asyncio.Task] = []
+    followers = [
+        ProvinceFollower(hub, writer, p, check_seconds=settings.stream_check_seconds)
+        for p in settings.provinces
+    ]
+    supervisor = Supervisor()  # every background loop, restarted when it crashed
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
@@ -126,7 +132,7 @@ async def _start(
         await serve_calendar(nc, runtime.calendar)
         await serve_complaints(nc, runtime.complaints)  # SYS-4
         for follower in followers:
-            tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
+            supervisor.start(f"follow-{follower.province}", functools.partial(follower.run, nc))
 
     bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
@@ -143,12 +149,14 @@ async def _start(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )
     every = settings.claim_reconcile_seconds
-    tasks.append(asyncio.create_task(reconcile_periodically(runtime.claims, every), name="claims"))
-    tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
-    tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
+    runtime.supervisor = supervisor
+    runtime.repair = StreamRepair(hub, writer, bus, followers, supervisor)  # BUS-6
+    supervisor.start("claims", functools.partial(reconcile_periodically, runtime.claims, every))
+    supervisor.start("hub-outbox", functools.partial(relay.run, settings.outbox_poll_seconds))
+    supervisor.start("hub-deadlines", functools.partial(_deadlines, runtime))
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
-    return runtime, tasks
+    return runtime, supervisor.tasks  # the followers join the list once the bus connects
 
 
 async def _deadlines(runtime: HubRuntime) -> None:

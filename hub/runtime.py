@@ -13,11 +13,13 @@ from hub.messaging import ProvinceFollower
 from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
 from hub.reconciliation import ClaimReconciliation
+from hub.repair import StreamRepair
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
+from xueji.lifecycle import Supervisor
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
@@ -40,3 +42,5 @@ class HubRuntime:
     national: NationalQueryService | None = None  # QRY-4, one limiter for every path
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
     complaints: ComplaintService | None = None  # SYS-4
+    supervisor: Supervisor | None = None  # the background loops, restarted when they crash
+    repair: StreamRepair | None = None  # BUS-6: a province stream gone backwards, repaired

@@ -65,6 +65,7 @@ from province_node.reauthentication import ReauthenticationService
 from province_node.record_summary import serve_summary
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
+from province_node.repair import serve_repair
 from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
@@ -82,7 +83,7 @@ from xueji.bus import Bus
 from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -113,13 +114,16 @@ def create_app(
         runtime = await _start(settings, clock or SystemClock(), seed)
         app.state.runtime = runtime
         tune_garbage_collection()
-        relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
-        sweeps = start_sweeps(runtime)
-        views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
+        supervisor = runtime.supervisor  # every loop started again if it crashed
+        supervisor.start(
+            "outbox", functools.partial(runtime.relay.run, settings.outbox_poll_seconds)
+        )
+        start_sweeps(runtime, supervisor)
+        supervisor.start("views", functools.partial(runtime.views.run, settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, *sweeps, views_task, *runtime.background])
+            await stop_tasks([*supervisor.tasks, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -186,16 +190,22 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
         follower = NoticeFollower(case_service, relay, problem_service)  # PRB-4: the hub's
-        background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
+        supervisor.start(f"notices-{province}", functools.partial(follower.run, nc))
 
     async def serve_summaries(nc: Client) -> None:  # QRY-4: the hub asks about a student
         await serve_summary(nc, case_service.sides)
 
     background: list[asyncio.Task] = []
+    supervisor = Supervisor()
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
     ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
     claims = functools.partial(serve_claims, ledger=ledger, province=province)
     hooks = [counts, serve_cases, serve_summaries, claims]
+
+    async def repair(nc: Client) -> None:  # BUS-6: the hub asks for the log again
+        await serve_repair(nc, relay, writer, province)
+
+    hooks.append(repair)
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
@@ -211,7 +221,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
-    background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
+    supervisor.start(f"calendar-{province}", calendar.run)
     reauthentication = ReauthenticationService(
         node, writer, views, registry, bus, relay, clock, background
     )
@@ -234,6 +244,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         views,
         case_service,
         background,
+        supervisor=supervisor,
         calendar=calendar,
         pending=PendingWork(views, case_service, province),
         applications=ApplicationService(

@@ -206,10 +206,10 @@ class CaseService:
             return self._receive_archive(notice, meta)
         student = self.node.get_student(notice.student_number)
         if notice.notice == "case_opened" and student.case_id is None:
-            if student.left_by_case == case_id:
-                return "duplicate"
+            if student.left_by_case == case_id or student.case_closed(case_id):
+                return "duplicate"  # late: the case is over here already
             student.open_case(case_id=case_id, flow=notice.flow, meta=meta)
-        elif notice.notice == "case_closed" and student.case_id == case_id:
+        elif notice.notice == "case_closed" and not student.case_closed(case_id):
             student.close_case(case_id=case_id, outcome=notice.outcome or "", meta=meta)
         elif notice.notice == "archive_requested" and student.left_by_case != case_id:
             student.transfer_out(

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 
 from contracts.meta import CommandMeta
 from province_node.runtime import NodeRuntime
+from xueji.lifecycle import Supervisor
 from xueji.logs import get_logger
 
 log = get_logger("province_node.sweeps")
 
 
-def start_sweeps(runtime: NodeRuntime) -> list[asyncio.Task]:
-    """One task per sweep, stopped with the node."""
+def start_sweeps(runtime: NodeRuntime, supervisor: Supervisor) -> list[asyncio.Task]:
+    """One supervised task per sweep (started again if it crashed), stopped with the node."""
     return [
-        asyncio.create_task(sweep(runtime), name=sweep.__name__)
+        supervisor.start(sweep.__name__, functools.partial(sweep, runtime))
         for sweep in (
             sweep_deferred_dedup,
             retry_pending_authentications,

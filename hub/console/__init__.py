@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
 from hub.console import calendar, cases, complaints, problems, statistics
+from hub.messaging import stream_alarms
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, meta_of
 from xueji.console.menu import HUB_MENU
@@ -59,6 +60,7 @@ async def monitoring(
         positions=positions,
         dead_letters=await runtime.identities.dead_letters(),  # BUS-6
         claim_conflicts=await runtime.claims.conflicts(),  # REG-5 reconciliation
+        stream_alarms=stream_alarms(runtime.followers),  # BUS-6: streams gone backwards
     )
 
 
