@@ -16,6 +16,7 @@ from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
 from hub.api import (
+    accounts,
     calendar,
     cases,
     complaints,
@@ -35,11 +36,13 @@ from hub.console import install as install_console
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.problems import ProblemService
+from hub.province_accounts import ProvinceAccountResets
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.api import admin, auth
+from xueji.access.rules import AccountRules
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.body_limit import install_body_limit
@@ -85,7 +88,7 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router, complaints.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router, accounts.router)
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -101,7 +104,8 @@ async def _start(
     refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
     hub = await writer(NationalHub, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
-    access = AccessService(hub, writer, MinistryJurisdiction(), clock)
+    rules = AccountRules.from_settings(settings)  # SEC-2, SYS-5
+    access = AccessService(hub, writer, MinistryJurisdiction(), clock, rules)
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
@@ -137,6 +141,7 @@ async def _start(
                          identities, case_service, national_calendar, statistics,
                          problem_service,
                          complaints=ComplaintService(hub, writer, clock))  # fmt: skip
+    runtime.province_accounts = ProvinceAccountResets(bus, settings.provinces)
     runtime.claims = ClaimReconciliation(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )
@@ -144,6 +149,7 @@ async def _start(
     tasks.append(asyncio.create_task(reconcile_periodically(runtime.claims, every), name="claims"))
     tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
     tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
+    tasks.append(asyncio.create_task(_account_sweep(runtime), name="hub-accounts"))
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
     return runtime, tasks
@@ -157,6 +163,18 @@ async def _deadlines(runtime: HubRuntime) -> None:
             await run_deadlines(runtime)
         except Exception:  # the store is busy or failing: try at the next tick
             log.exception("deadlines_failed")
+
+
+async def _account_sweep(runtime: HubRuntime) -> None:
+    """SYS-5 on the hub: accounts unused longer than the period are frozen (the ministry's
+    own are never, `AccountRules`; the sweep is there for any other unit's account)."""
+    meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
+    while True:
+        await asyncio.sleep(runtime.settings.account_sweep_seconds)
+        try:
+            await runtime.access.freeze_unused(meta)
+        except Exception:  # the store is busy or failing: try at the next tick
+            log.exception("account_sweep_failed")
 
 
 async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:

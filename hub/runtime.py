@@ -11,6 +11,7 @@ from hub.complaints import ComplaintService
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.problems import ProblemService
+from hub.province_accounts import ProvinceAccountResets
 from hub.reconciliation import ClaimReconciliation
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
@@ -38,3 +39,4 @@ class HubRuntime:
     problems: ProblemService  # PRB-3, PRB-4: cross-province problem groups
     claims: ClaimReconciliation | None = None  # REG-5 claims that never leak
     complaints: ComplaintService | None = None  # SYS-4
+    province_accounts: ProvinceAccountResets | None = None  # SEC-2 [004 Q111]
