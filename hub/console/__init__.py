@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases, complaints, problems, statistics
+from hub.console import calendar, cases, complaints, problems, province_accounts, statistics
 from xueji.access import reads
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
@@ -104,5 +104,6 @@ def install(app: FastAPI) -> None:
         statistics.router,
         problems.router,
         complaints.router,
+        province_accounts.router,  # SEC-2 [004 Q111]
         cases.router,
     )  # `/{kind}/…` last
