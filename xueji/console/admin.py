@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from contracts.errors import NotFound
 from xueji.access.guards import Sysadmin
-from xueji.console.kit import ConsoleRoute, console_of, field_errors
+from xueji.console.kit import ConsoleRoute, console_of, describe, field_errors
 
 router = APIRouter(prefix="/admin", route_class=ConsoleRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -38,20 +39,20 @@ async def force_offline(request: Request, user: Sysadmin, username: str) -> Resp
 
 
 async def _accounts(
-    request: Request, user: Sysadmin, page: int, done: str = "", errors: dict | None = None
+    request: Request, user: Sysadmin, page: int, done: str = "", refused: Exception | None = None
 ) -> Response:
     access = request.app.state.runtime.access
     found = await access.accounts(user, page, PAGE_SIZE)
     return console_of(request).page(
         request,
         "accounts.html",
-        status=403 if errors else 200,
+        status=describe(refused)[0] if refused else 200,
         title="账号管理",
         found=found,
         pages=max(1, -(-found["total"] // PAGE_SIZE)),
         rules=access.rules,
         done=done,
-        errors=errors or {},
+        errors=field_errors(refused) if refused else {},
     )
 
 
@@ -80,9 +81,9 @@ async def freeze_or_unfreeze(
             await access.unfreeze(user, username)
             done = f"已解冻账号 {username}"
         else:
-            return await _accounts(request, user, page, errors={"": "未知操作"})
+            raise NotFound(f"未知操作 {action}", field="action")
     except Exception as refused:  # noqa: BLE001 - shown on the list
-        return await _accounts(request, user, page, errors=field_errors(refused))
+        return await _accounts(request, user, page, refused=refused)
     return await _accounts(request, user, page, done=done)
 
 
