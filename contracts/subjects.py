@@ -155,6 +155,12 @@ def prov_claims_held(province: str) -> str:
     return f"{RPC_PROV_PREFIX}.{province}.claims.held"
 
 
+def prov_account_password_reset(province: str) -> str:
+    """SEC-2 `[004 Q111]`: the ministry resets a province-level account's password
+    (`ResetProvinceAccountPassword`); only the hub may publish on `xueji.rpc.prov.>`."""
+    return f"{RPC_PROV_PREFIX}.{province}.account.password_reset"
+
+
 #: Queue group of a province node's RPC subjects (several node processes could share them).
 def province_queue(province: str) -> str:
     return f"prov{province}"

@@ -17,6 +17,7 @@ from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
 from hub.api import (
+    accounts,
     calendar,
     cases,
     complaints,
@@ -38,12 +39,14 @@ from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
 from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
+from hub.province_accounts import ProvinceAccountResets
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
 from hub.repair import StreamRepair
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.api import admin, auth
+from xueji.access.rules import AccountRules
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.body_limit import install_body_limit
@@ -89,7 +92,8 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router, complaints.router, repairs.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router, repairs.router,
+                accounts.router)  # fmt: skip
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -105,7 +109,8 @@ async def _start(
     refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
     hub = await writer(NationalHub, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
-    access = AccessService(hub, writer, MinistryJurisdiction(), clock)
+    rules = AccountRules.from_settings(settings)  # SEC-2, SYS-5
+    access = AccessService(hub, writer, MinistryJurisdiction(), clock, rules)
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
@@ -145,6 +150,7 @@ async def _start(
                          problem_service,
                          complaints=ComplaintService(hub, writer, clock))  # fmt: skip
     runtime.national = NationalQueryService(identities, bus, clock)
+    runtime.province_accounts = ProvinceAccountResets(bus, settings.provinces)
     runtime.claims = ClaimReconciliation(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )
@@ -154,6 +160,7 @@ async def _start(
     supervisor.start("claims", functools.partial(reconcile_periodically, runtime.claims, every))
     supervisor.start("hub-outbox", functools.partial(relay.run, settings.outbox_poll_seconds))
     supervisor.start("hub-deadlines", functools.partial(_deadlines, runtime))
+    supervisor.start("hub-accounts", functools.partial(_account_sweep, runtime))  # SYS-5
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
     return runtime, supervisor.tasks  # the followers join the list once the bus connects
@@ -167,6 +174,18 @@ async def _deadlines(runtime: HubRuntime) -> None:
             await run_deadlines(runtime)
         except Exception:  # the store is busy or failing: try at the next tick
             log.exception("deadlines_failed")
+
+
+async def _account_sweep(runtime: HubRuntime) -> None:
+    """SYS-5 on the hub: accounts unused longer than the period are frozen (the ministry's
+    own are never, `AccountRules`; the sweep is there for any other unit's account)."""
+    meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
+    while True:
+        await asyncio.sleep(runtime.settings.account_sweep_seconds)
+        try:
+            await runtime.access.freeze_unused(meta)
+        except Exception:  # the store is busy or failing: try at the next tick
+            log.exception("account_sweep_failed")
 
 
 async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:

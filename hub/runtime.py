@@ -12,6 +12,7 @@ from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower
 from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
+from hub.province_accounts import ProvinceAccountResets
 from hub.reconciliation import ClaimReconciliation
 from hub.repair import StreamRepair
 from hub.settings import HubSettings
@@ -44,3 +45,4 @@ class HubRuntime:
     complaints: ComplaintService | None = None  # SYS-4
     supervisor: Supervisor | None = None  # the background loops, restarted when they crash
     repair: StreamRepair | None = None  # BUS-6: a province stream gone backwards, repaired
+    province_accounts: ProvinceAccountResets | None = None  # SEC-2 [004 Q111]

@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from province_node.account_rpc import serve_account_resets
 from province_node.admissions import AdmissionService
 from province_node.api import (
     admissions,
@@ -75,6 +76,7 @@ from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
 from xueji.access.api import admin, auth
+from xueji.access.rules import AccountRules
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
@@ -178,7 +180,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         added = await schools.load(seeds, meta)
         log.info("seed_schools_loaded", province=province, added=added)
     org = OrgTree.for_province(province, await schools.schools())
-    access = AccessService(node, writer, org, clock)
+    access = AccessService(node, writer, org, clock, AccountRules.from_settings(settings))
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     accounts_for = seed.accounts  # ORG-1, ORG-2: new units get the accounts a seed gives
     org_changes = OrgChangeService(node, writer, org, access, views, clock, accounts_for, seed.demo)
@@ -206,6 +208,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         await serve_repair(nc, relay, writer, province)
 
     hooks.append(repair)
+    hooks.append(functools.partial(serve_account_resets, access=access, province=province))
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
     relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)

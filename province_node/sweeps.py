@@ -1,4 +1,5 @@
-"""The node's own periodic work (REG-5): national checks finished later, claims released."""
+"""The node's own periodic work (REG-5): national checks finished later, claims released;
+SYS-5: unused accounts frozen."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def start_sweeps(runtime: NodeRuntime, supervisor: Supervisor) -> list[asyncio.T
             abandon_returned,
             promote_when_due,
             settle_revocations,
+            freeze_unused_accounts,
         )
     ]
 
@@ -97,6 +99,18 @@ async def settle_revocations(runtime: NodeRuntime) -> None:
 
     seconds = runtime.settings.promotion_check_seconds
     await _periodically(runtime, "settle_revocations", settle, seconds, seconds, needs_bus=False)
+
+
+async def freeze_unused_accounts(runtime: NodeRuntime) -> None:
+    """SYS-5: accounts not logged in for longer than the period are frozen until a superior
+    unit's sysadmin unfreezes them (`xueji/access/rules.py`)."""
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.access.freeze_unused(meta.as_dict())
+        return True
+
+    seconds = runtime.settings.account_sweep_seconds
+    await _periodically(runtime, "freeze_unused_accounts", sweep, seconds, seconds, needs_bus=False)
 
 
 async def _periodically(

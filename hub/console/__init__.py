@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases, complaints, problems, statistics
+from hub.console import calendar, cases, complaints, problems, province_accounts, statistics
 from hub.messaging import stream_alarms
 from xueji.console import install_console
 from xueji.console.kit import Console, ConsoleRoute, User, console_of, meta_of
@@ -81,5 +81,6 @@ def install(app: FastAPI) -> None:
         statistics.router,
         problems.router,
         complaints.router,
+        province_accounts.router,  # SEC-2 [004 Q111]
         cases.router,
     )  # `/{kind}/…` last

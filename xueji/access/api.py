@@ -70,6 +70,11 @@ class ResetIn(BaseModel):
     new_password: str = Field(max_length=128)
 
 
+class FreezeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="上级单位冻结", min_length=1, max_length=200)
+
+
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(max_length=64)
@@ -151,6 +156,32 @@ async def force_offline(username: str, session: Sysadmin, access: Access) -> dic
 async def force_all_offline(session: Sysadmin, access: Access) -> dict:
     """SEC-3: end every session of the jurisdiction except the caller's."""
     return {"forced_offline": access.force_offline(session, None)}
+
+
+@admin.get("/accounts")
+async def list_accounts(
+    session: Sysadmin,
+    access: Access,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict:
+    """SYS-5: every account of the caller's jurisdiction: last login, frozen, password age."""
+    return await access.accounts(session, page, page_size)
+
+
+@admin.post("/accounts/{username}/freeze")
+async def freeze_account(
+    username: str, session: Sysadmin, access: Access, body: FreezeIn | None = None
+) -> dict:
+    """SYS-5: a superior unit's sysadmin freezes an account; it can no longer log in and
+    its session ends."""
+    return await access.freeze(session, username, (body or FreezeIn()).reason)
+
+
+@admin.post("/accounts/{username}/unfreeze")
+async def unfreeze_account(username: str, session: Sysadmin, access: Access) -> dict:
+    """SYS-5: a superior unit's sysadmin unfreezes a frozen account."""
+    return await access.unfreeze(session, username)
 
 
 @admin.get("/accounts/inactive")

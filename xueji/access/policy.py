@@ -189,6 +189,15 @@ class AccessPolicy:
         self.ensure_sees_record(session, unit_code, what, field)
         return record
 
+    def is_superior(self, session: Session, unit_code: str) -> bool:
+        """SEC-2, SYS-5: the unit is below the caller's, not the caller's own: a superior
+        unit's sysadmin resets an account's password, freezes and unfreezes it."""
+        return unit_code != session.unit_code and self.sees(session, unit_code)
+
+    def ensure_superior(self, session: Session, unit_code: str, what: str) -> None:
+        if not self.is_superior(session, unit_code):
+            raise Forbidden(f"只能由上级单位的系统管理员{what}", code="outside_jurisdiction")
+
     def ensure_sees_one_of(self, session: Session, unit_codes: list[str]) -> None:
         """A business between two units (an in-province transfer) is seen from either side."""
         if not any(self.sees(session, code) for code in unit_codes):

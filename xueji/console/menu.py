@@ -92,8 +92,12 @@ def _application(path: str, title: str, word: str, decide: str, revoke: bool = F
     return Item(title, roles=WORKERS, children=tuple(items))
 
 
+SYSADMIN = frozenset({"sysadmin"})
 SYSTEM = (
-    Item("在线用户", "/admin/online-users", roles=frozenset({"sysadmin"})),
+    Item("在线用户", "/admin/online-users", roles=SYSADMIN),
+    # SYS-5: every account of the jurisdiction (冻结/解冻), the weekly "did not log in" list
+    Item("账号管理", "/admin/accounts", roles=SYSADMIN),
+    Item("未登录账号", "/admin/accounts/inactive", roles=SYSADMIN),
     Item("修改密码", "/password"),
 )
 
@@ -261,5 +265,13 @@ HUB_MENU: tuple[Item, ...] = (
             Item("投诉处理", "/complaints"),  # SYS-4
         ),
     ),
-    Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
+    Item(
+        "系统管理",
+        children=(
+            Item("节假日录入", "/calendar"),
+            # SEC-2 [004 Q111]: the ministry resets a province-level account's password
+            Item("省级账号重置", "/admin/province-accounts", roles=SYSADMIN),
+            *SYSTEM,
+        ),
+    ),
 )
