@@ -193,8 +193,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
-    relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
+    publish = functools.partial(translate, blobs=blobs)  # ID-7: the archive's photo
+    relay = OutboxRelay(node, writer, bus, publish, PUBLISHED_TOPICS)
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
