@@ -62,7 +62,7 @@ async def _arrived_photo(mesh: Mesh, number: str, as_: str):
 
 
 async def test_id7_a_transfer_carries_the_photo(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 1601)
+    number = await enrolled_student(mesh, "44", 961)
     photo = jpeg("transfer")
     await _put_photo(mesh, number, photo)
     case = await approve_all(mesh, (await initiate(mesh, number)).json())
@@ -80,7 +80,7 @@ async def test_id7_a_transfer_carries_the_photo(mesh: Mesh) -> None:
 
 
 async def test_id7_a_post_graduation_enrollment_carries_the_photo(mesh: Mesh) -> None:
-    number = await graduated_student(mesh, "44", 1602, class_code=GRADE_NINE)
+    number = await graduated_student(mesh, "44", 962, class_code=GRADE_NINE)
     photo = jpeg("enrollment", width=16, height=24)
     await _put_photo(mesh, number, photo)
     created = await initiate(
@@ -97,7 +97,7 @@ async def test_id7_a_post_graduation_enrollment_carries_the_photo(mesh: Mesh) ->
 
 
 async def test_id7_an_archive_without_a_photo_still_moves_the_record(mesh: Mesh) -> None:
-    number = await enrolled_student(mesh, "44", 1603)
+    number = await enrolled_student(mesh, "44", 963)
     case = await approve_all(mesh, (await initiate(mesh, number)).json())
     pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
     assert pulled.status_code == 200, pulled.text
