@@ -107,3 +107,40 @@ async def test_id7_an_archive_without_a_photo_still_moves_the_record(mesh: Mesh)
     assert record.json()["school_code"] == JUNIOR_SCHOOL["34"]
     missing = await _arrived_photo(mesh, number, REGISTRAR["34"])
     assert missing.status_code == 404, missing.text
+
+
+async def test_id7_a_photo_failing_the_rule_on_arrival_stays_behind(mesh: Mesh) -> None:
+    """The in node checks the archive's photo again (`check_photo`): a PNG in the archive is
+    not stored, and the student still arrives. The archive is the out node's own
+    (`archive_of`); only its photo is replaced, and it is delivered as the hub would."""
+    from uuid import uuid4
+
+    from contracts.cases import HubNotice
+    from contracts.envelope import Actor, Envelope
+    from contracts.events import ArchivePhoto
+    from tests.support.people import PNG
+
+    number = await enrolled_student(mesh, "44", 964)
+    out = mesh.runtime("44")
+
+    def archive() -> dict:
+        student = out.node.get_student(number)
+        built = out.node.archive_of(student.id, student.version)
+        return built.model_copy(update={"photo": ArchivePhoto.of(PNG)}).wire()
+
+    notice = HubNotice(
+        notice="archive_delivered",
+        envelope=Envelope(actor=Actor(account="hub", unit_code="000000", role="registrar")),
+        case_id=uuid4(),
+        flow="transfer",
+        province="34",
+        student_number=number,
+        target_school_code=JUNIOR_SCHOOL["34"],
+        target_class_code="2026201",
+        archive=await out.writer(archive),
+    )
+    assert await mesh.runtime("34").cases.apply_notice(notice) == "applied"
+    record = await mesh.get("34", f"/api/v1/students/{number}", as_=REGISTRAR["34"])
+    assert record.status_code == 200 and record.json()["school_code"] == JUNIOR_SCHOOL["34"]
+    missing = await _arrived_photo(mesh, number, REGISTRAR["34"])
+    assert missing.status_code == 404, missing.text
