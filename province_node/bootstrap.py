@@ -211,8 +211,9 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     hooks.append(functools.partial(serve_account_resets, access=access, province=province))
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
-    relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
+    publish = functools.partial(translate, blobs=blobs)  # ID-7: the archive's photo
+    relay = OutboxRelay(node, writer, bus, publish, PUBLISHED_TOPICS)
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)

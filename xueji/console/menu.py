@@ -200,6 +200,11 @@ PROVINCE_MENU: tuple[Item, ...] = (
                 children=(
                     Item("照片导入", "/photos/import", roles=REGISTRARS, levels=SCHOOL),
                     Item("照片导出", "/photos/export", roles=WORKERS),
+                    # DAY-3…DAY-7: the lists beside the school's grade → class tree
+                    Item("随迁子女", "/records/migrant", roles=WORKERS),
+                    Item("留守儿童", "/records/left-behind", roles=WORKERS),
+                    Item("特殊群体（残疾）", "/records/special", roles=WORKERS),
+                    Item("学籍信息变更记录", "/records/updates", roles=WORKERS),
                 ),
             ),
             Item(
