@@ -120,8 +120,9 @@ class ProvinceFollower:
                     return follow.result()  # a crash: the supervisor starts it again
                 if await self._gone_backwards(nc):
                     return
-        finally:
-            await stop_tasks([follow])
+        finally:  # shielded: a second cancellation of this task must not orphan the fetch
+            follow.cancel()
+            await asyncio.shield(stop_tasks([follow]))
 
     async def _gone_backwards(self, nc: Client) -> bool:
         """True (and the alarm raised) when the stream lost messages the hub applied."""

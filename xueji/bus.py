@@ -285,6 +285,8 @@ async def follow_durable(
                 failures = 0
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
+                if nc.is_closed:  # closed for good (the service stopping): nothing to wait for
+                    return
                 failures = failures + 1 if nc.is_connected else 0
                 log.warning("fetch_failed", stream=stream, durable=durable, error=str(exc))
                 if failures >= FETCH_FAILURES_BEFORE_RESTART:

@@ -67,11 +67,11 @@ CHANGED = {"migrant": ("随迁子女", "migrant_changed:eq:true"),
            "left-behind": ("留守儿童", "left_behind_changed:eq:true")}  # fmt: skip
 
 
-def _scope(params, user) -> dict[str, str]:
+def _scope(request: Request, params, user) -> dict[str, str]:
     """The school, grade and class asked for; a school's own user always has its school."""
     scope = {k: str(params.get(k, "")).strip()[:30] for k in ("school_code", "grade", "class_code")}
-    if user.level == Level.SCHOOL:
-        scope["school_code"] = user.unit_code
+    policy = request.app.state.runtime.access.policy
+    scope["school_code"] = policy.school_scope(user, scope["school_code"])
     return scope
 
 
@@ -122,7 +122,7 @@ async def updates(request: Request, user: User) -> Response:
 async def _updates_page(request: Request, user, status: int = 200, **context) -> Response:
     runtime = request.app.state.runtime
     params = request.query_params
-    scope = _scope(params, user)
+    scope = _scope(request, params, user)
     flag = str(params.get("flag", "migrant"))
     flag = flag if flag in CHANGED else "migrant"
     result, errors = await _list(request, user, [CHANGED[flag][1]], scope)
@@ -172,7 +172,7 @@ async def flagged(request: Request, user: User, kind: str) -> Response:
     listing = FLAG_LISTS.get(kind)
     if listing is None:
         raise ContractError("kind", "unknown_list", f"没有“{kind}”名单")
-    scope = _scope(request.query_params, user)
+    scope = _scope(request, request.query_params, user)
     changed = kind in CHANGED and request.query_params.get("changed") == "1"
     conds = [listing.cond, *([CHANGED[kind][1]] if changed else [])]
     result, errors = await _list(request, user, conds, scope)

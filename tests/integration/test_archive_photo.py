@@ -46,12 +46,12 @@ async def _put_photo(mesh: Mesh, number: str, data: bytes) -> None:
     assert reply.status_code == 200, reply.text
 
 
-async def _completed(mesh: Mesh, case_id: str, path: str) -> bool:
-    return (await case_now(mesh, case_id, path=path))["status"] == "completed"
+async def _completed(mesh: Mesh, case_id: str, path: str, as_: str | None = None) -> bool:
+    return (await case_now(mesh, case_id, path=path, as_=as_))["status"] == "completed"
 
 
 async def _listed_with_photo(mesh: Mesh, number: str, school: str) -> bool:
-    reply = await mesh.get("34", "/api/v1/students", as_=REGISTRAR["34"],
+    reply = await mesh.get("34", "/api/v1/students", as_=f"{school}_registrar",
                            params={"student_number": number, "school_code": school,
                                    "has_photo": "true"})  # fmt: skip
     return reply.status_code == 200 and reply.json()["total"] == 1
@@ -88,7 +88,8 @@ async def test_id7_a_post_graduation_enrollment_carries_the_photo(mesh: Mesh) ->
     )
     assert created.status_code == 201, created.text
     case = await approve_all(mesh, created.json(), path=ENROLLMENTS)
-    await mesh.wait_until(lambda: _completed(mesh, case["id"], ENROLLMENTS))  # pulled by itself
+    # the archive is pulled by itself
+    await mesh.wait_until(lambda: _completed(mesh, case["id"], ENROLLMENTS, as_=ADMITTING))
 
     arrived = await _arrived_photo(mesh, number, ADMITTING)
     assert arrived.status_code == 200, arrived.text

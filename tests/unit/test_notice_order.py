@@ -103,13 +103,26 @@ def _held_by(node: ProvinceNode) -> str | None:
     return node.get_student(NUMBER).case_id
 
 
+def _store_fails_for(follower: NoticeFollower, case_id: UUID) -> None:
+    """The store fails while that case's notice is applied (a disk error, not a refusal)."""
+    apply = follower.cases.apply_notice
+
+    async def failing(notice):
+        if notice.case_id == case_id:
+            raise OSError("disk I/O error")
+        return await apply(notice)
+
+    follower.cases.apply_notice = failing
+
+
 async def test_nfr4_batch_stops_at_the_first_failed_notice(follower, node):
-    """The second notice fails (here an archive with no record: a defect, not a refusal);
-    the third, a later notice about the same case, is not applied before it."""
-    case = uuid4()
+    """The second notice fails (the store failed while applying it); the third, a later
+    notice about the same case, is not applied before it."""
+    case, other = uuid4(), uuid4()
     opened = _notice("case_opened", case)
-    broken = _notice("archive_delivered", uuid4(), archive={})  # KeyError when applied
+    broken = _notice("case_opened", other)
     closed = _notice("case_closed", case)
+    _store_fails_for(follower, other)
     await follower._handle_all([opened, broken, closed])
 
     assert opened.answers == ["ack"]

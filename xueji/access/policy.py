@@ -217,6 +217,13 @@ class AccessPolicy:
         found = self.jurisdiction.within(session.unit_code)
         return [u for u in found if not levels or u.level in levels]
 
+    def school_scope(self, session: Session, asked: str) -> str:
+        """The school a list is narrowed to: a school's own account always sees its own
+        school, whatever it asked for; a bureau the one it asked for (or none)."""
+        if self.jurisdiction.unit(session.unit_code).level is Level.SCHOOL:
+            return session.unit_code
+        return asked
+
     def schools(self, session: Session, under: str | None = None) -> list[str]:
         """The schools the caller sees, all of them or those under `under` (in sight too)."""
         root = under or session.unit_code
