@@ -12,6 +12,7 @@ import uvicorn
 from cli.accounts import create_sysadmin
 from cli.audit import audit_app, verify_log
 from cli.reconcile import reconcile_app
+from cli.repair import repair_app
 from xueji.seeding import NO_SEED, Seed
 
 app = typer.Typer(help="xueji 学籍: province nodes and the ministry hub", no_args_is_help=True)
@@ -19,6 +20,7 @@ bench_app = typer.Typer(help="Benchmarks, each against the raw limit measured in
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(repair_app, name="repair")
 app.command("verify-log")(verify_log)
 app.command("create-sysadmin")(create_sysadmin)
 

@@ -186,24 +186,6 @@ class HubNotice(ContractModel):
     archive: dict | None = None
 
 
-class NationalQuery(ContractModel):
-    """QRY-4 through a node: name plus national number or ID number."""
-
-    kind: Literal["NationalQuery"] = "NationalQuery"
-    version: Literal[1] = 1
-    envelope: Envelope
-    province: str = Province
-    name: str = Field(min_length=1, max_length=50)
-    student_number: str | None = Field(default=None, max_length=19)
-    id_number: str | None = Field(default=None, max_length=18)
-
-
-class NationalAnswer(ContractModel):
-    kind: Literal["NationalAnswer"] = "NationalAnswer"
-    version: Literal[1] = 1
-    student: dict
-
-
 class MonitorQuery(ContractModel):
     """XPT-10 for a province (its own units) or the ministry (all)."""
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from contracts.envelope import ContractModel, Envelope, decode
 from contracts.errors import ContractError
@@ -72,9 +74,71 @@ class IdentityReleased(ContractModel):
     reason: Literal["deleted", "refused", "abandoned", "withdrawn"]
 
 
+#: ID-7: a photo is under 60 KB, so its base64 is at most this long.
+_PHOTO_BASE64_MAX = 4 * -(-60 * 1024 // 3)
+
+
+class ArchivePhoto(ContractModel):
+    """ID-7: the student's photo travelling with a cross-province archive (XPT-6, PGE): the
+    JPEG in base64 and its sha256. The receiving node checks it again with the photo rule
+    before storing it; an archive without one (older nodes, a student without a photo) is
+    fine."""
+
+    kind: Literal["ArchivePhoto"] = "ArchivePhoto"
+    version: Literal[1] = 1
+    jpeg_base64: str = Field(min_length=4, max_length=_PHOTO_BASE64_MAX)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @classmethod
+    def of(cls, data: bytes) -> ArchivePhoto:
+        return cls(
+            jpeg_base64=base64.b64encode(data).decode("ascii"),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+    def content(self) -> bytes:
+        """The JPEG's bytes; refused when the base64 is broken or the hash does not match."""
+        try:
+            data = base64.b64decode(self.jpeg_base64, validate=True)
+        except ValueError:
+            raise ContractError("archive.photo", "malformed", "档案照片不是合法的 base64") from None
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise ContractError("archive.photo", "photo_mismatch", "档案照片与其校验值不符")
+        return data
+
+
+class StudentArchive(ContractModel):
+    """XPT-6 / PGE: the record leaving a province, as `StudentTransferredOut.archive` and the
+    hub's `archive_delivered` notice carry it (on the wire a plain object the hub keeps as it
+    came; each node builds and reads it with this model). `problems` (PRB-6) and `photo`
+    (ID-7) are optional: archives from before them still decode."""
+
+    version: Literal[1] = 1
+    province: str = Field(pattern=r"^\d{2}$")
+    record: dict
+    history: list[dict]
+    problems: list[dict] = Field(default_factory=list)
+    photo: ArchivePhoto | None = None
+
+    @classmethod
+    def parse(cls, data: dict | None) -> StudentArchive:
+        """An archive from the wire; any problem is a ContractError naming the field."""
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(["archive", *(str(p) for p in first["loc"])])
+            raise ContractError(field, "malformed", f"档案字段 {field} 不合法") from None
+
+    def wire(self) -> dict:
+        """The plain object for the wire (no `photo` key when there is none)."""
+        return self.model_dump(mode="json", exclude={"photo"} if self.photo is None else None)
+
+
 class StudentTransferredOut(ContractModel):
     """XPT-6: the out-province node exported the full record for a case and marked the
-    student transferred out; `archive` is every field, the guardians and the history."""
+    student transferred out; `archive` is a `StudentArchive`: every field, the guardians,
+    the history, open problems and the photo."""
 
     kind: Literal["StudentTransferredOut"] = "StudentTransferredOut"
     version: Literal[1] = 1

@@ -135,6 +135,16 @@ def province_count_students(province: str) -> str:
     return f"{RPC_PROV_PREFIX}.{province}.students.count"
 
 
+def prov_repair_republish(province: str) -> str:
+    """BUS-6 repair: the hub asks a node to publish its log again (`RepublishFrom`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.repair.republish"
+
+
+def prov_record_summary(province: str) -> str:
+    """QRY-4: the hub asks the province of record about a student (`RecordSummaryQuery`)."""
+    return f"{RPC_PROV_PREFIX}.{province}.students.summary"
+
+
 def prov_claims_explain(province: str) -> str:
     """REG-5 reconciliation: the hub asks a node what its claims are for (`ExplainClaims`)."""
     return f"{RPC_PROV_PREFIX}.{province}.claims.explain"
@@ -143,6 +153,12 @@ def prov_claims_explain(province: str) -> str:
 def prov_claims_held(province: str) -> str:
     """REG-5 reconciliation: the hub pages through the claims a node holds (`ListHeldClaims`)."""
     return f"{RPC_PROV_PREFIX}.{province}.claims.held"
+
+
+def prov_account_password_reset(province: str) -> str:
+    """SEC-2 `[004 Q111]`: the ministry resets a province-level account's password
+    (`ResetProvinceAccountPassword`); only the hub may publish on `xueji.rpc.prov.>`."""
+    return f"{RPC_PROV_PREFIX}.{province}.account.password_reset"
 
 
 #: Queue group of a province node's RPC subjects (several node processes could share them).

@@ -51,7 +51,7 @@ from xueji.faults import fault_point
 from xueji.store import DateAsISO
 from xueji.timetravel import state_as_of
 
-Outcome = Literal["applied", "duplicate", "gap", "rejected"]
+Outcome = Literal["applied", "duplicate", "gap", "rejected", "stale"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ class NationalHub(EventSourcedProjection[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._touched: list[CrossProvinceCase] = []
+        self._epochs: dict[str, int] = {}  # BUS-6: per province, see `epoch`
         self.load_calendar()  # SYS-2: before any deadline is computed
         self.rebuild_board()
 
@@ -86,16 +87,23 @@ class NationalHub(EventSourcedProjection[UUID]):
     # --- province streams ------------------------------------------------------------------
 
     def apply_province_message(
-        self, province: str, sequence: int, subject: str, data: bytes
+        self, province: str, sequence: int, subject: str, data: bytes, epoch: int = 0
     ) -> Outcome:
-        """Applies message `sequence` of stream `PROV_<province>` exactly once, in order."""
-        leader = f"prov_{province}"
+        """Applies message `sequence` of stream `PROV_<province>` exactly once, in order.
+
+        `epoch` is the one the province published it in (`contracts.streams`): after a repair
+        (BUS-6) the hub follows the repaired stream from its start in the new epoch, skipping
+        (`stale`) what was published before it, which the province publishes again."""
+        leader = self.leader(province)
         tracked = self.recorder.max_tracking_id(leader)
         if tracked is not None and sequence <= tracked:
             return "duplicate"
         if tracked is not None and sequence != tracked + 1:
             return "gap"
         tracking = Tracking(application_name=leader, notification_id=sequence)
+        if epoch < self.epoch(province):
+            self.recorder.insert_tracking(tracking)
+            return "stale"
         try:
             message = decode_event(data)
             if message.source.province != province:
@@ -125,11 +133,11 @@ class NationalHub(EventSourcedProjection[UUID]):
                 reason: str) -> Outcome:  # fmt: skip
         """BUS-6: message `sequence` failed every try: recorded as a dead letter in its place,
         so the messages behind it are applied (unless it was applied meanwhile)."""
-        tracked = self.recorder.max_tracking_id(f"prov_{province}")
+        tracked = self.recorder.max_tracking_id(self.leader(province))
         if tracked is not None and sequence <= tracked:
             return "duplicate"
         error = DomainError(f"重试多次仍无法处理：{reason}", code="gave_up", field="message")
-        tracking = Tracking(application_name=f"prov_{province}", notification_id=sequence)
+        tracking = Tracking(application_name=self.leader(province), notification_id=sequence)
         self.process_event(Rejection(province, sequence, subject, error, data), tracking)
         return "rejected"
 
@@ -145,7 +153,28 @@ class NationalHub(EventSourcedProjection[UUID]):
             return None
 
     def position(self, province: str) -> int:
-        return self.recorder.max_tracking_id(f"prov_{province}") or 0
+        """How far the hub applied the province's stream (in its present epoch)."""
+        return self.recorder.max_tracking_id(self.leader(province)) or 0
+
+    def epoch(self, province: str) -> int:
+        """BUS-6: how many times the province's stream was repaired (0: never); read once,
+        kept by `begin_epoch` (on the writer thread, as every write)."""
+        if province not in self._epochs:
+            found = self.recorder.max_tracking_id(f"epoch_prov_{province}") or 0
+            self._epochs[province] = found
+        return self._epochs[province]
+
+    def leader(self, province: str) -> str:
+        """Where the hub tracks its position in the province's stream: one per epoch (the
+        repaired stream numbers its messages from 1 again)."""
+        epoch = self.epoch(province)
+        return f"prov_{province}" if epoch == 0 else f"prov_{province}_e{epoch}"
+
+    def begin_epoch(self, province: str, epoch: int) -> None:
+        """BUS-6 repair: the province republishes its log as `epoch`; follow it from its start."""
+        if epoch > self.epoch(province):
+            self.recorder.insert_tracking(Tracking(f"epoch_prov_{province}", epoch))
+            self._epochs[province] = epoch
 
     # --- the national identity index (REG-5, QRY-4) ------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from contracts.meta import CommandMeta
 from contracts.org import Unit
 from hub import notices
 from hub.api import (
+    accounts,
     calendar,
     cases,
     complaints,
@@ -23,6 +25,7 @@ from hub.api import (
     national,
     problems,
     reconciliation,
+    repairs,
     statistics,
 )
 from hub.application import NationalHub
@@ -34,12 +37,16 @@ from hub.complaints import ComplaintService, serve_complaints
 from hub.console import install as install_console
 from hub.identities import IdentityService
 from hub.messaging import ProvinceFollower, serve_rpc
+from hub.national_query import NationalQueryService
 from hub.problems import ProblemService
+from hub.province_accounts import ProvinceAccountResets
 from hub.reconciliation import ClaimReconciliation, reconcile_periodically
+from hub.repair import StreamRepair
 from hub.runtime import HubRuntime
 from hub.settings import HubSettings
 from hub.statistics import NationalStatistics
 from xueji.access.api import admin, auth
+from xueji.access.rules import AccountRules
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.body_limit import install_body_limit
@@ -47,7 +54,7 @@ from xueji.bus import Bus, ensure_durable, ensure_stream
 from xueji.cipher import refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -85,7 +92,8 @@ def create_app(
     install_log_context(app, "hub")
     audit = audit_router(lambda runtime: runtime.hub)  # AUD-5 over the hub's own log
     routers = (health.router, auth, admin, national.router, statistics.router, calendar.router)
-    routers += (audit, problems.router, reconciliation.router, complaints.router)
+    routers += (audit, problems.router, reconciliation.router, complaints.router, repairs.router,
+                accounts.router)  # fmt: skip
     for router in (*routers, *cases.routers):
         app.include_router(router)
     install_console(app)  # the ministry's console at `/` (issue 7)
@@ -101,12 +109,16 @@ async def _start(
     refuse_plaintext_in_production(is_postgresql(settings.store_url()), ring)
     hub = await writer(NationalHub, store_env(settings.store_url(), ring))
     await refuse_demo_in_production(writer, hub, settings, seed)  # SEC-8
-    access = AccessService(hub, writer, MinistryJurisdiction(), clock)
+    rules = AccountRules.from_settings(settings)  # SEC-2, SYS-5
+    access = AccessService(hub, writer, MinistryJurisdiction(), clock, rules)
     if accounts := _seed_accounts(seed):
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
-    followers = [ProvinceFollower(hub, writer, p) for p in settings.provinces]
-    tasks: list[asyncio.Task] = []
+    followers = [
+        ProvinceFollower(hub, writer, p, check_seconds=settings.stream_check_seconds)
+        for p in settings.provinces
+    ]
+    supervisor = Supervisor()  # every background loop, restarted when it crashed
 
     async def on_connect(nc: Client) -> None:
         await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
@@ -125,7 +137,7 @@ async def _start(
         await serve_calendar(nc, runtime.calendar)
         await serve_complaints(nc, runtime.complaints)  # SYS-4
         for follower in followers:
-            tasks.append(asyncio.create_task(follower.run(nc), name=f"follow-{follower.province}"))
+            supervisor.start(f"follow-{follower.province}", functools.partial(follower.run, nc))
 
     bus = Bus(settings.nats_url, subjects.HUB_CLIENT, [on_connect], settings.nats_tls())
     relay = OutboxRelay(hub, writer, bus, notices.translate, notices.PUBLISHED_TOPICS)
@@ -137,16 +149,21 @@ async def _start(
                          identities, case_service, national_calendar, statistics,
                          problem_service,
                          complaints=ComplaintService(hub, writer, clock))  # fmt: skip
+    runtime.national = NationalQueryService(identities, bus, clock)
+    runtime.province_accounts = ProvinceAccountResets(bus, settings.provinces)
     runtime.claims = ClaimReconciliation(
         hub, writer, bus, settings.provinces, settings.claim_grace_seconds
     )
     every = settings.claim_reconcile_seconds
-    tasks.append(asyncio.create_task(reconcile_periodically(runtime.claims, every), name="claims"))
-    tasks.append(asyncio.create_task(relay.run(settings.outbox_poll_seconds), name="hub-outbox"))
-    tasks.append(asyncio.create_task(_deadlines(runtime), name="hub-deadlines"))
+    runtime.supervisor = supervisor
+    runtime.repair = StreamRepair(hub, writer, bus, followers, supervisor)  # BUS-6
+    supervisor.start("claims", functools.partial(reconcile_periodically, runtime.claims, every))
+    supervisor.start("hub-outbox", functools.partial(relay.run, settings.outbox_poll_seconds))
+    supervisor.start("hub-deadlines", functools.partial(_deadlines, runtime))
+    supervisor.start("hub-accounts", functools.partial(_account_sweep, runtime))  # SYS-5
     bus.start()
     log.info("hub_started", provinces=settings.provinces)
-    return runtime, tasks
+    return runtime, supervisor.tasks  # the followers join the list once the bus connects
 
 
 async def _deadlines(runtime: HubRuntime) -> None:
@@ -157,6 +174,18 @@ async def _deadlines(runtime: HubRuntime) -> None:
             await run_deadlines(runtime)
         except Exception:  # the store is busy or failing: try at the next tick
             log.exception("deadlines_failed")
+
+
+async def _account_sweep(runtime: HubRuntime) -> None:
+    """SYS-5 on the hub: accounts unused longer than the period are frozen (the ministry's
+    own are never, `AccountRules`; the sweep is there for any other unit's account)."""
+    meta = CommandMeta.new("system", MINISTRY_UNIT, "sysadmin").as_dict()
+    while True:
+        await asyncio.sleep(runtime.settings.account_sweep_seconds)
+        try:
+            await runtime.access.freeze_unused(meta)
+        except Exception:  # the store is busy or failing: try at the next tick
+            log.exception("account_sweep_failed")
 
 
 async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:

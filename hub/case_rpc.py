@@ -16,13 +16,11 @@ from contracts.cases import (
     InitiateCase,
     MonitorQuery,
     MonitorReply,
-    NationalAnswer,
-    NationalQuery,
 )
 from contracts.codes import MINISTRY_UNIT
 from contracts.envelope import decode
-from contracts.errors import NotFound
-from hub.rate_limit import RateLimiter
+from contracts.meta import CommandMeta
+from contracts.national import NationalAnswer, NationalQuery
 from hub.runtime import HubRuntime
 from hub.senders import acting_province, check_sender
 from xueji.bus import serve
@@ -32,8 +30,7 @@ C = TypeVar("C", InitiateCase, DecideCase, ActOnCase, CaseQuery, MonitorQuery, N
 
 
 async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
-    cases, identities, clock = runtime.cases, runtime.identities, runtime.clock
-    limiter = RateLimiter()
+    cases, national_query = runtime.cases, runtime.national
 
     async def initiate(msg: Msg) -> CaseView:
         return await cases.initiate(_sent(msg, InitiateCase))
@@ -52,11 +49,12 @@ async def serve_case_rpc(nc: Client, runtime: HubRuntime) -> None:
         return MonitorReply(items=await cases.monitoring(acting_province(msg), query.flow))
 
     async def national(msg: Msg) -> NationalAnswer:
-        query = _sent(msg, NationalQuery)
-        limiter.check(f"{acting_province(msg)}:{query.envelope.actor.account}", clock.now())
-        found = await identities.national_student(query.name, query.id_number, query.student_number)
-        if found is None:
-            raise NotFound("未查到符合条件的学生")
+        query = _sent(msg, NationalQuery)  # QRY-4: limited per province and account
+        asker = f"{acting_province(msg)}:{query.envelope.actor.account}"
+        meta = CommandMeta.from_envelope(query.envelope)
+        found = await national_query.query(
+            asker, query.name, query.id_number, query.student_number, meta
+        )
         return NationalAnswer(student=found)
 
     handlers = {

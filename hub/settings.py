@@ -36,6 +36,9 @@ class HubSettings(KitSettings, NatsClientSettings):
     #: hub's claim and its commit is not an orphan).
     claim_reconcile_seconds: float = 900.0
     claim_grace_seconds: float = 3600.0
+    #: BUS-6: how often each province stream is checked for a sequence gone backwards (the
+    #: province's stream lost or recreated): then the hub stops following it and alarms.
+    stream_check_seconds: float = 10.0
 
     @field_validator("provinces", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ run their writes on the node's writer and `save` here.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, ProcessRecorder
 
 from contracts.codes import SchoolType, Stage
 from contracts.errors import ContractError
+from contracts.events import ArchivePhoto, StudentArchive
 from contracts.org import OrgTree
 from province_node.domain.errors import NotFound
 from province_node.domain.key_data_change import CONTROLLABLE
@@ -159,13 +161,25 @@ class ProvinceNode(Application[UUID]):
     def number_taken(self, number: str) -> bool:
         return self.find(StudentNumberIndex.create_id(number)) is not None
 
-    def archive_of(self, student_id: UUID, up_to_version: int) -> dict:
-        """XPT-6: the full record and its history as they were when the student left."""
+    def archive_of(
+        self,
+        student_id: UUID,
+        up_to_version: int,
+        photo: Callable[[str], bytes | None] | None = None,
+    ) -> StudentArchive:
+        """XPT-6: the full record and its history as they were when the student left; with
+        `photo` (reads a blob; None when it cannot), the photo it had then (ID-7)."""
         student = self.repository.get(student_id, version=up_to_version)
         local = [history_item(e) for e in self.events.get(student_id, lte=up_to_version)]
         history = [*student.imported_history(), *local]
-        return {"province": self.province, "record": student.full_record(), "history": history,
-                "problems": self.open_problem_records(student.student_number)}  # fmt: skip
+        data = photo(student.photo["blob"]) if photo and student.photo else None
+        return StudentArchive(
+            province=self.province,
+            record=student.full_record(),
+            history=history,
+            problems=self.open_problem_records(student.student_number),
+            photo=ArchivePhoto.of(data) if data else None,
+        )
 
     # --- registrations and problem records ----------------------------------------------------
 

@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from contracts import subjects
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from province_node.account_rpc import serve_account_resets
 from province_node.admissions import AdmissionService
 from province_node.api import (
     admissions,
@@ -62,8 +63,10 @@ from province_node.preschool_client import PreschoolClient
 from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
 from province_node.reauthentication import ReauthenticationService
+from province_node.record_summary import serve_summary
 from province_node.registrations import RegistrationService
 from province_node.registry_client import RegistryClient
+from province_node.repair import serve_repair
 from province_node.reviews import ReviewService
 from province_node.runtime import NodeRuntime
 from province_node.schools import SchoolService
@@ -73,6 +76,7 @@ from province_node.students import StudentService
 from province_node.sweeps import start_sweeps
 from province_node.views.node import node_views
 from xueji.access.api import admin, auth
+from xueji.access.rules import AccountRules
 from xueji.access.service import AccessService
 from xueji.audit_api import audit_router
 from xueji.blobs import BlobStore
@@ -81,7 +85,7 @@ from xueji.bus import Bus
 from xueji.cipher import cipher_of, refuse_plaintext_in_production
 from xueji.clock import Clock, SystemClock
 from xueji.http import install_log_context, install_problem_handlers
-from xueji.lifecycle import stop_tasks, tune_garbage_collection
+from xueji.lifecycle import Supervisor, stop_tasks, tune_garbage_collection
 from xueji.logs import configure_logging, get_logger
 from xueji.outbox import OutboxRelay
 from xueji.seeding import NO_SEED, Seed, refuse_demo_in_production
@@ -112,13 +116,16 @@ def create_app(
         runtime = await _start(settings, clock or SystemClock(), seed)
         app.state.runtime = runtime
         tune_garbage_collection()
-        relay_task = asyncio.create_task(runtime.relay.run(settings.outbox_poll_seconds))
-        sweeps = start_sweeps(runtime)
-        views_task = asyncio.create_task(runtime.views.run(settings.views_poll_seconds))
+        supervisor = runtime.supervisor  # every loop started again if it crashed
+        supervisor.start(
+            "outbox", functools.partial(runtime.relay.run, settings.outbox_poll_seconds)
+        )
+        start_sweeps(runtime, supervisor)
+        supervisor.start("views", functools.partial(runtime.views.run, settings.views_poll_seconds))
         try:
             yield
         finally:
-            await stop_tasks([relay_task, *sweeps, views_task, *runtime.background])
+            await stop_tasks([*supervisor.tasks, *runtime.background])
             await runtime.bus.close()
             runtime.writer.shutdown()
             runtime.views.close()
@@ -173,7 +180,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         added = await schools.load(seeds, meta)
         log.info("seed_schools_loaded", province=province, added=added)
     org = OrgTree.for_province(province, await schools.schools())
-    access = AccessService(node, writer, org, clock)
+    access = AccessService(node, writer, org, clock, AccountRules.from_settings(settings))
     views = await asyncio.to_thread(node_views, node, settings.views_store_url())
     accounts_for = seed.accounts  # ORG-1, ORG-2: new units get the accounts a seed gives
     org_changes = OrgChangeService(node, writer, org, access, views, clock, accounts_for, seed.demo)
@@ -185,16 +192,28 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     async def serve_cases(nc: Client) -> None:
         await serve_prepare(nc, case_service)
         follower = NoticeFollower(case_service, relay, problem_service)  # PRB-4: the hub's
-        background.append(asyncio.create_task(follower.run(nc), name=f"notices-{province}"))
+        supervisor.start(f"notices-{province}", functools.partial(follower.run, nc))
+
+    async def serve_summaries(nc: Client) -> None:  # QRY-4: the hub asks about a student
+        await serve_summary(nc, case_service.sides)
 
     background: list[asyncio.Task] = []
+    supervisor = Supervisor()
     counts = functools.partial(serve_counts, views=views, province=province)  # QRY-6 for the hub
     ledger = ClaimLedger(node, writer, views)  # REG-5 reconciliation, asked by the hub
-    hooks = [counts, serve_cases, functools.partial(serve_claims, ledger=ledger, province=province)]
+    claims = functools.partial(serve_claims, ledger=ledger, province=province)
+    hooks = [counts, serve_cases, serve_summaries, claims]
+
+    async def repair(nc: Client) -> None:  # BUS-6: the hub asks for the log again
+        await serve_repair(nc, relay, writer, province)
+
+    hooks.append(repair)
+    hooks.append(functools.partial(serve_account_resets, access=access, province=province))
     client = subjects.province_client(province)
     bus = Bus(settings.nats_url, client, on_connect=hooks, tls=settings.nats_tls())
-    relay = OutboxRelay(node, writer, bus, translate, PUBLISHED_TOPICS)
     blobs = BlobStore(settings.blob_dir(), cipher_of(ring))  # SEC-7: the files too
+    publish = functools.partial(translate, blobs=blobs)  # ID-7: the archive's photo
+    relay = OutboxRelay(node, writer, bus, publish, PUBLISHED_TOPICS)
     case_service = CaseService(node, writer, bus, org, clock, blobs, settings.hub_timeout_seconds)
     bus.start()
     hub = HubClient(bus, province, settings.hub_timeout_seconds)
@@ -206,7 +225,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
     archive = PreschoolClient(bus, province, settings.hub_timeout_seconds)
     preschool_service = PreschoolService(node, writer, archive, service, clock)
     calendar = HubCalendar(bus, province, settings.hub_timeout_seconds)  # SYS-2
-    background.append(asyncio.create_task(calendar.run(), name=f"calendar-{province}"))
+    supervisor.start(f"calendar-{province}", calendar.run)
     reauthentication = ReauthenticationService(
         node, writer, views, registry, bus, relay, clock, background
     )
@@ -229,6 +248,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         views,
         case_service,
         background,
+        supervisor=supervisor,
         calendar=calendar,
         pending=PendingWork(views, case_service, province),
         applications=ApplicationService(

@@ -1,6 +1,7 @@
 """This province's side of a cross-province case (XPT, PGE): the school's chain in force
 (SYS-1), the units that may track it (XPT-5), grades across school systems (XPT-9), and the
-answer to the hub's question about one of our students (`PrepareCaseOut`)."""
+answers to the hub's questions about one of our students (`PrepareCaseOut`, and QRY-4's
+`RecordSummaryQuery`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from contracts.codes import (
     class_grade,
     school_year_of,
 )
+from contracts.errors import ContractError, NotFound
+from contracts.national import RecordSummary, RecordSummaryQuery
 from contracts.org import OrgTree
 from province_node.application import ProvinceNode
 from province_node.domain.workflow_defaults import BusinessType, StepLevel
@@ -108,4 +111,32 @@ class CaseSides:
                 class_code=student.class_code,
             ),
             side=await self.side(question.flow, student.school_code, stage, incoming=False),
+        )
+
+    async def summary(self, question: RecordSummaryQuery) -> RecordSummary:
+        """QRY-4: what only the province of record knows of a student (stage, grade, 学籍
+        status, an open problem record, the last change); nothing when it holds no record."""
+        number = question.student_number
+        try:
+            student = await self.writer(self.node.get_student, number)
+        except NotFound:
+            return RecordSummary(province=self.node.province, student_number=number)
+        stage = grade = None
+        if student.class_code:  # ADM-2: an admitted student waits for its class
+            code = ClassCode.parse(student.class_code)
+            school = await self.writer(self.node.school, student.school_code)
+            stage = code.stage.label
+            try:
+                grade = self.grade_of(school, student.class_code)
+            except ContractError:  # a class whose first year has not begun
+                grade = None
+        problems = await self.writer(self.node.open_problems, number)
+        return RecordSummary(
+            province=self.node.province,
+            student_number=number,
+            stage=stage,
+            grade=grade,
+            status=student.status,
+            has_open_problem=bool(problems),
+            last_change_at=student.modified_on.isoformat(),
         )

@@ -30,29 +30,33 @@ from contracts.cases import (
     InitiateCase,
     MonitorQuery,
     MonitorReply,
-    NationalAnswer,
-    NationalQuery,
     PrepareCaseOut,
 )
 from contracts.codes import ClassCode, Stage
 from contracts.errors import ContractError, DomainError
+from contracts.events import StudentArchive
 from contracts.meta import CommandMeta
+from contracts.national import NationalAnswer, NationalQuery, NationalStudent
 from contracts.org import OrgTree
 from contracts.problems import ProblemKind
 from province_node.application import ProvinceNode
 from province_node.case_application import CaseApplication
 from province_node.case_sides import CaseSides
+from province_node.domain.photo import check_photo
 from province_node.domain.problem import open_single, side_of
 from province_node.domain.proof import check_proof
 from province_node.domain.student import Student, StudentNumberIndex
+from province_node.photos import store_photo
 from xueji.access.policy import AccessPolicy
 from xueji.access.sessions import Session
 from xueji.blobs import BlobStore
 from xueji.bus import Bus
 from xueji.clock import Clock
 from xueji.faults import fault_point
+from xueji.logs import get_logger
 from xueji.store import Writer
 
+log = get_logger("province_node.cases")
 R = TypeVar("R", bound=BaseModel)
 _NS = uuid5(NAMESPACE_URL, "xueji:province:case")
 
@@ -69,7 +73,7 @@ class CaseService:
         timeout: float,
     ) -> None:
         self.node, self.writer, self.bus, self.blobs = node, writer, bus, blobs
-        self.timeout = timeout
+        self.timeout, self.clock = timeout, clock
         self.sides = CaseSides(node, writer, org, clock)
         self.policy = AccessPolicy(org)
 
@@ -166,8 +170,9 @@ class CaseService:
 
     async def national_student(
         self, name: str, student_number: str | None, id_number: str | None, meta: CommandMeta
-    ) -> dict:
-        """QRY-4 全国学籍查询: name plus national number or ID number (rate-limited per account)."""
+    ) -> NationalStudent:
+        """QRY-4 全国学籍查询: name plus national number or ID number, asked of the hub (which
+        limits it per province and account, `hub/national_query.py`)."""
         if not name.strip():
             raise ContractError("name", "required", "请输入姓名")
         if not (student_number or id_number):
@@ -211,10 +216,10 @@ class CaseService:
             return self._receive_archive(notice, meta)
         student = self.node.get_student(notice.student_number)
         if notice.notice == "case_opened" and student.case_id is None:
-            if student.left_by_case == case_id:
-                return "duplicate"
+            if student.left_by_case == case_id or student.case_closed(case_id):
+                return "duplicate"  # late: the case is over here already
             student.open_case(case_id=case_id, flow=notice.flow, meta=meta)
-        elif notice.notice == "case_closed" and student.case_id == case_id:
+        elif notice.notice == "case_closed" and not student.case_closed(case_id):
             student.close_case(case_id=case_id, outcome=notice.outcome or "", meta=meta)
         elif notice.notice == "archive_requested" and student.left_by_case != case_id:
             student.transfer_out(
@@ -233,8 +238,8 @@ class CaseService:
         student_id = Student.create_id(_registration_of(notice.case_id))
         if self.node.find(student_id) is not None:
             return "duplicate"
-        archive = notice.archive or {}
-        record = archive["record"]
+        archive = StudentArchive.parse(notice.archive)
+        record = archive.record
         student = Student._create(
             Student.TransferredIn,
             id=student_id,
@@ -253,24 +258,42 @@ class CaseService:
             auth_status=record.get("auth_status", "passed"),
             meta=meta,
             case_id=str(notice.case_id),
-            from_province=archive["province"],
-            history=archive.get("history", []),
+            from_province=archive.province,
+            history=archive.history,
         )
+        self._carried_photo(student, archive, notice, meta)
         fault_point("node.transfer_in.before_store")
         carried = self._carried_problems(student, archive, meta)
         self.node.save(student, self._point_number(student), *carried)
         fault_point("node.transfer_in.stored")
         return "applied"
 
-    def _carried_problems(self, student: Student, archive: dict, meta: dict) -> list:
+    def _carried_photo(
+        self, student: Student, archive: StudentArchive, notice: HubNotice, meta: dict
+    ) -> None:
+        """ID-7: the photo arrives with the archive, checked again by the photo rule; one that
+        fails it stays behind (logged) and the student arrives without it."""
+        if archive.photo is None:
+            return
+        try:
+            data = archive.photo.content()
+            photo = check_photo(data, "archive.photo")
+        except ContractError as refused:
+            log.warning("archive_photo_refused", case_id=str(notice.case_id),
+                        reason=refused.message)  # fmt: skip
+            return
+        at = self.clock.now().isoformat()
+        store_photo(self.blobs, student, data, photo, f"archive:{archive.province}", at, meta)
+
+    def _carried_problems(self, student: Student, archive: StudentArchive, meta: dict) -> list:
         """PRB-6: an ID the registry did not authenticate travels with the archive and is this
         province's to handle now (a duplicate group stays with the hub, which holds it)."""
         carried = []
-        for problem in archive.get("problems", []):
+        for problem in archive.problems:
             if problem.get("type") != ProblemKind.INVALID_ID.value:
                 continue
             side = side_of(student, self.node.province, student.created_on.isoformat())
-            reason = f"随转学档案转入（{archive['province']}）：{problem.get('reason') or ''}"
+            reason = f"随转学档案转入（{archive.province}）：{problem.get('reason') or ''}"
             carried += open_single(self.node.find, side, reason, meta)
         return carried
 

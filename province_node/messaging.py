@@ -25,8 +25,12 @@ from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.problem import Problem
 from province_node.domain.registration import Registration
 from province_node.domain.student import Student
+from xueji.blobs import BlobStore
 from xueji.bus import Bus
+from xueji.logs import get_logger
 from xueji.outbox import Outgoing
+
+log = get_logger("province_node.messaging")
 
 #: Stored event types the outbox publishes; everything else stays in the province.
 PUBLISHED_TOPICS = [
@@ -87,8 +91,11 @@ class HubClient:
         )
 
 
-def translate(app: Application, notification: Notification) -> Outgoing:
-    """The integration event for a stored event of `PUBLISHED_TOPICS`."""
+def translate(
+    app: Application, notification: Notification, blobs: BlobStore | None = None
+) -> Outgoing:
+    """The integration event for a stored event of `PUBLISHED_TOPICS`; `blobs` (the node's
+    blob store) lets a transfer's archive carry the student's photo (ID-7)."""
     event = app.mapper.to_domain_event(notification)
     meta = CommandMeta.from_dict(event.meta)
     source = EventSource(
@@ -101,7 +108,7 @@ def translate(app: Application, notification: Notification) -> Outgoing:
         chain_hash=getattr(notification, "chain_hash", None),  # AUD-4, see xueji/chain.py
     )
     if isinstance(event, Student.TransferredOut | Student.TransferredIn):
-        return _case_event(app, event, meta, source)
+        return _case_event(app, event, meta, source, blobs)
     if isinstance(event, Problem.Reported):  # PRB-4: this side moved, the hub decides
         reported = ProblemSideReported(
             envelope=meta.envelope(),
@@ -193,7 +200,11 @@ def translate(app: Application, notification: Notification) -> Outgoing:
 
 
 def _case_event(
-    app: Application, event: object, meta: CommandMeta, source: EventSource
+    app: Application,
+    event: object,
+    meta: CommandMeta,
+    source: EventSource,
+    blobs: BlobStore | None,
 ) -> Outgoing:
     """XPT-6: the archive leaving this province, or the student arriving in it."""
     if isinstance(event, Student.TransferredOut):
@@ -202,7 +213,9 @@ def _case_event(
             source=source,
             case_id=event.case_id,
             student_number=app.repository.get(event.originator_id).student_number,
-            archive=app.archive_of(event.originator_id, event.originator_version),
+            archive=app.archive_of(
+                event.originator_id, event.originator_version, _photo_reader(blobs)
+            ).wire(),
         )
         subject = subjects.province_event(app.province, "student", "transferred_out")
     else:
@@ -216,3 +229,19 @@ def _case_event(
         )
         subject = subjects.province_event(app.province, "student", "transferred_in")
     return Outgoing(subject=subject, message=message, traceparent=meta.traceparent)
+
+
+def _photo_reader(blobs: BlobStore | None):
+    """ID-7: reads the photo for the archive; a blob that cannot be read leaves the photo
+    out (logged) rather than holding the archive, and every event after it, in the outbox."""
+    if blobs is None:
+        return None
+
+    def read(digest: str) -> bytes | None:
+        try:
+            return blobs.get(digest)
+        except Exception:  # noqa: BLE001 - missing file, a key the ring lost
+            log.exception("archive_photo_unreadable", blob=digest)
+            return None
+
+    return read

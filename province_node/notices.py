@@ -23,6 +23,10 @@ from xueji.telemetry import context_from, tracer
 
 log = get_logger("province_node.notices")
 
+#: A notice that failed comes back after this many seconds per delivery so far (capped).
+RETRY_DELAY_SECONDS = 0.5
+MAX_RETRY_DELAY = 10.0
+
 
 async def serve_prepare(nc: Client, cases: CaseService) -> None:
     async def prepare(msg: Msg):
@@ -75,10 +79,18 @@ class NoticeFollower:
         )
 
     async def _handle_all(self, messages: list[Msg]) -> None:
-        for msg in messages:
-            await self._handle(msg)
+        """In order, stopping at the first notice that failed (as the hub's follower does):
+        it and every later one of the batch come back after a pause, so a later notice is
+        never applied before an earlier one (issue 17 item 6)."""
+        for index, msg in enumerate(messages):
+            if not await self._handle(msg):
+                delay = min(RETRY_DELAY_SECONDS * msg.metadata.num_delivered, MAX_RETRY_DELAY)
+                for later in messages[index:]:
+                    await later.nak(delay=delay)
+                return
 
-    async def _handle(self, msg: Msg) -> None:
+    async def _handle(self, msg: Msg) -> bool:
+        """Applies one notice; False when it failed and is to be tried again."""
         with tracer().start_as_current_span(
             f"node apply {msg.subject}", context=context_from(msg.headers)
         ):
@@ -92,10 +104,10 @@ class NoticeFollower:
             except (ContractError, DomainError) as exc:  # unusable: recorded in the log, dropped
                 log.error("notice_refused", subject=msg.subject, error=str(exc))
                 await msg.term()
-                return
-            except Exception:  # the store failed: it comes back after ack_wait
+                return True
+            except Exception:  # the store failed: it (and those after it) come back
                 log.exception("notice_apply_failed", subject=msg.subject)
-                return
+                return False
         fault_point("node.notice.after_apply")  # stored, not acknowledged: comes back
         await msg.ack()
         if outcome == "applied":
@@ -104,10 +116,11 @@ class NoticeFollower:
         if isinstance(notice, ProblemNotice):
             log.info("notice_applied", notice="problem", group_id=str(notice.group_id),
                      outcome=outcome)  # fmt: skip
-            return
+            return True
         log.info(
             "notice_applied", notice=notice.notice, case_id=str(notice.case_id), outcome=outcome
         )
+        return True
 
 
 def _decode_notice(data: bytes) -> HubNotice | ProblemNotice:

@@ -24,6 +24,7 @@ from projections.service import Views
 from province_node.application import ProvinceNode
 from province_node.domain.photo import (
     MAX_PHOTO_BYTES,
+    Photo,
     PhotoName,
     ZipEntry,
     check_photo,
@@ -95,19 +96,7 @@ class PhotoService:
     def _set(self, student, data: bytes, photo, source: str, at: str, meta: CommandMeta) -> bool:
         """The photo on the record, unless it is the one already there (False)."""
         student.check_editable(meta.unit_code)
-        if student.photo and student.photo["blob"] == photo.sha256:
-            return False
-        self.blobs.put(data)  # content-addressed: stored just before the event naming it
-        student.set_photo(
-            blob=photo.sha256,
-            size=photo.size,
-            width=photo.width,
-            height=photo.height,
-            source=source,
-            at=at,
-            meta=meta.as_dict(),
-        )
-        return True
+        return store_photo(self.blobs, student, data, photo, source, at, meta.as_dict())
 
     @staticmethod
     def _facts(student) -> dict:
@@ -204,6 +193,27 @@ class PhotoService:
                 info.flag_bits |= _UTF8_NAMES
                 archive.writestr(info, self.blobs.get(blob))
         return out.getvalue()
+
+
+def store_photo(
+    blobs: BlobStore, student, data: bytes, photo: Photo, source: str, at: str, meta: dict
+) -> bool:
+    """The one way a photo reaches a record (upload, zip import, a transfer's archive): the
+    bytes, checked by `check_photo`, go to the blob store, then the event names them; False
+    when it is the photo the record already has."""
+    if student.photo and student.photo["blob"] == photo.sha256:
+        return False
+    blobs.put(data)  # content-addressed: stored just before the event naming it
+    student.set_photo(
+        blob=photo.sha256,
+        size=photo.size,
+        width=photo.width,
+        height=photo.height,
+        source=source,
+        at=at,
+        meta=meta,
+    )
+    return True
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:

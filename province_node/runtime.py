@@ -36,6 +36,7 @@ from province_node.students import StudentService
 from xueji.access.service import AccessService
 from xueji.bus import Bus
 from xueji.clock import Clock
+from xueji.lifecycle import Supervisor
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer
 
@@ -57,6 +58,9 @@ class NodeRuntime:
     cases: CaseService
     #: Tasks started once NATS is up (the hub-notice follower), stopped with the node.
     background: list = field(default_factory=list)
+    #: Issue 17 item 5: the node's loops (outbox, views, sweeps, notices, calendar),
+    #: each started again when it crashed; `/healthz` shows the restarts.
+    supervisor: Supervisor = field(default_factory=Supervisor)
     #: SYS-2: the calendar years the ministry entered on the hub.
     calendar: HubCalendar | None = None
     #: 待办: what awaits a unit and role, across every business (one read model).

@@ -1,28 +1,32 @@
-"""The node's own periodic work (REG-5): national checks finished later, claims released."""
+"""The node's own periodic work (REG-5): national checks finished later, claims released;
+SYS-5: unused accounts frozen."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 
 from contracts.meta import CommandMeta
 from province_node.runtime import NodeRuntime
+from xueji.lifecycle import Supervisor
 from xueji.logs import get_logger
 
 log = get_logger("province_node.sweeps")
 
 
-def start_sweeps(runtime: NodeRuntime) -> list[asyncio.Task]:
-    """One task per sweep, stopped with the node."""
+def start_sweeps(runtime: NodeRuntime, supervisor: Supervisor) -> list[asyncio.Task]:
+    """One supervised task per sweep (started again if it crashed), stopped with the node."""
     return [
-        asyncio.create_task(sweep(runtime), name=sweep.__name__)
+        supervisor.start(sweep.__name__, functools.partial(sweep, runtime))
         for sweep in (
             sweep_deferred_dedup,
             retry_pending_authentications,
             abandon_returned,
             promote_when_due,
             settle_revocations,
+            freeze_unused_accounts,
         )
     ]
 
@@ -95,6 +99,18 @@ async def settle_revocations(runtime: NodeRuntime) -> None:
 
     seconds = runtime.settings.promotion_check_seconds
     await _periodically(runtime, "settle_revocations", settle, seconds, seconds, needs_bus=False)
+
+
+async def freeze_unused_accounts(runtime: NodeRuntime) -> None:
+    """SYS-5: accounts not logged in for longer than the period are frozen until a superior
+    unit's sysadmin unfreezes them (`xueji/access/rules.py`)."""
+
+    async def sweep(meta: CommandMeta) -> bool:
+        await runtime.access.freeze_unused(meta.as_dict())
+        return True
+
+    seconds = runtime.settings.account_sweep_seconds
+    await _periodically(runtime, "freeze_unused_accounts", sweep, seconds, seconds, needs_bus=False)
 
 
 async def _periodically(

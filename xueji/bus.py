@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -110,6 +111,7 @@ class Bus:
             await stop_tasks([self._task])
         if self.nc is None or self.nc.is_closed:
             return
+        await settle(self.nc)
         try:
             await asyncio.wait_for(self.nc.drain(), timeout=5)
         except Exception:  # noqa: BLE001 - not connected (NATS gone first), or slow: close
@@ -159,25 +161,59 @@ async def connect(url: str, name: str, tls: TlsFiles | None, **options: object) 
     return await nats.connect(url, **(settings | options))
 
 
-async def serve(nc: Client, subject: str, queue: str, handler: Handler) -> None:
+#: RPC requests of one subscription answered at a time (issue 17 item 5): a slow one (a
+#: question to another province, a large batch) holds up no others; beyond this many the
+#: subscription waits, and the rest queue in the client's pending buffer.
+RPC_CONCURRENCY = 16
+#: The answers still running per connection: `settle` waits for them before a drain.
+_RUNNING: weakref.WeakKeyDictionary[Client, set[asyncio.Task]] = weakref.WeakKeyDictionary()
+
+
+async def serve(
+    nc: Client, subject: str, queue: str, handler: Handler, concurrency: int = RPC_CONCURRENCY
+) -> None:
     """Answers `subject` with `handler`; bad input becomes a typed error reply, never a crash.
+
+    Up to `concurrency` requests are answered at once, each in its own task; commands stay
+    idempotent by their command id and their writes are serialised by the store's writer
+    thread (DESIGN §3), so their order among themselves does not matter.
 
     Answers go only to inboxes: a requester naming another subject as its reply (say
     `xueji.hub.out.44.…`, which the hub may publish to) gets nothing, and the server would
     refuse the others (`contracts.subjects.REPLIES`)."""
+    slots = asyncio.Semaphore(concurrency)
+    running = _RUNNING.setdefault(nc, set())
+
+    async def answer(msg: Msg) -> None:
+        try:
+            structlog.contextvars.clear_contextvars()  # a copy of the dispatcher's: start clean
+            with tracer().start_as_current_span(
+                f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
+            ):
+                reply = await _answer(handler, msg)
+                if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
+                    log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
+                    return
+                await msg.respond(reply.model_dump_json(exclude_none=True).encode())
+        except Exception as exc:  # noqa: BLE001 - the connection closed under the answer
+            log.warning("rpc_reply_failed", subject=msg.subject, error=repr(exc))
+        finally:
+            slots.release()
 
     async def on_message(msg: Msg) -> None:
-        structlog.contextvars.clear_contextvars()  # callbacks share one task: start clean
-        with tracer().start_as_current_span(
-            f"rpc {subject}", context=context_from(msg.headers), kind=SpanKind.SERVER
-        ):
-            reply = await _answer(handler, msg)
-            if not msg.reply.startswith(INBOXES):  # SEC-5: never answer into a stream
-                log.warning("rpc_reply_subject_refused", subject=msg.subject, reply=msg.reply)
-                return
-            await msg.respond(reply.model_dump_json(exclude_none=True).encode())
+        await slots.acquire()  # the bound: the subscription's next message waits for a slot
+        task = asyncio.create_task(answer(msg), name=f"rpc {subject}")
+        running.add(task)
+        task.add_done_callback(running.discard)
 
     await nc.subscribe(subject, queue=queue, cb=on_message)
+
+
+async def settle(nc: Client, timeout: float = 5.0) -> None:
+    """Waits (a while) for the answers still running on `nc`, e.g. before draining it."""
+    running = list(_RUNNING.get(nc, ()))
+    if running:
+        await asyncio.wait(running, timeout=timeout)
 
 
 async def _answer(handler: Handler, msg: Msg) -> BaseModel:
@@ -208,6 +244,12 @@ async def ensure_stream(nc: Client, name: str, subjects: list[str]) -> None:
 
 
 BatchHandler = Callable[[list[Msg]], Awaitable[None]]
+#: A durable whose fetches fail this many times in a row on a live connection is lost.
+FETCH_FAILURES_BEFORE_RESTART = 5
+
+
+class FollowerLost(Exception):
+    """A durable consumer cannot be read although NATS is up: to be declared again."""
 
 
 async def follow_durable(
@@ -225,17 +267,30 @@ async def follow_durable(
     that raises (the store failed) is logged and the loop goes on after a pause. The durable
     is created if missing — by a client allowed to (the hub); a province's node may only
     bind to the one the hub made for it (SEC-5) and waits for it.
+
+    While NATS is away the loop waits for the client to reconnect. Fetches that keep
+    failing on a live connection (the durable or its stream deleted, say after the server
+    lost its store) raise `FollowerLost`: the task's supervisor starts it again, and the new
+    run declares what is missing (`xueji.lifecycle.Supervisor`).
     """
     config = durable_config(durable, subject, ack_wait)
     sub = await _pull_subscribe(nc, stream, subject, durable, config)
+    failures = 0
     try:
         while True:
             try:
                 messages = await sub.fetch(batch=batch, timeout=1)
+                failures = 0
             except TimeoutError:  # nats-py raises its own or the builtin one: no news
+                failures = 0
                 continue
             except Exception as exc:  # noqa: BLE001 - NATS away: wait, the client reconnects
+                if nc.is_closed:  # closed for good (the service stopping): nothing to wait for
+                    return
+                failures = failures + 1 if nc.is_connected else 0
                 log.warning("fetch_failed", stream=stream, durable=durable, error=str(exc))
+                if failures >= FETCH_FAILURES_BEFORE_RESTART:
+                    raise FollowerLost(f"{stream}/{durable}: {exc!r}") from exc
                 await asyncio.sleep(1)
                 continue
             try:
@@ -246,6 +301,20 @@ async def follow_durable(
     finally:  # a pending fetch would hold up the connection's drain at shutdown
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
+
+
+async def consumer_lag(
+    nc: Client | None, stream: str, durable: str, timeout: float = 1.0
+) -> dict | None:
+    """For `/healthz`: how far a durable is behind — messages not delivered yet (`pending`)
+    and delivered but not acknowledged (`unacked`); None when NATS cannot tell right now."""
+    if nc is None or not nc.is_connected:
+        return None
+    try:
+        info = await asyncio.wait_for(nc.jetstream().consumer_info(stream, durable), timeout)
+    except Exception:  # noqa: BLE001 - not declared yet, NATS slow or away: unknown
+        return None
+    return {"pending": info.num_pending, "unacked": info.num_ack_pending}
 
 
 def durable_config(durable: str, subject: str, ack_wait: float) -> ConsumerConfig:

@@ -26,6 +26,15 @@ class KitSettings(BaseSettings):
     #: Required on PostgreSQL; without one a SQLite store is plain.
     cipher_key: SecretStr | None = None
     cipher_key_file: Path | None = None
+    #: SYS-5: an account not logged in for this many days (a never-used one: since its
+    #: creation) is frozen by the sweep, run every `account_sweep_seconds`, until a superior
+    #: unit's sysadmin unfreezes it; SEC-2: a password expires after `password_max_age_days`;
+    #: a session ends `session_lifetime_hours` after its login however active
+    #: (`xueji/access/rules.py`).
+    account_unused_days: int = Field(default=90, ge=1)
+    password_max_age_days: int = Field(default=180, ge=1)
+    session_lifetime_hours: float = Field(default=12.0, gt=0)
+    account_sweep_seconds: float = Field(default=3600.0, gt=0)
 
     def cipher_ring(self, store_url: str) -> str:
         """The ring for `store_env` ("" = no encryption): the key, the key file, or the

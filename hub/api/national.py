@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contracts.errors import ContractError, NotFound
+from contracts.meta import CommandMeta
 from hub.api.deps import Runtime
 from xueji.access import reads
 from xueji.access.api import CurrentUser
@@ -22,15 +22,15 @@ async def national_students(
     id_number: Annotated[str | None, Query(max_length=18)] = None,
     student_number: Annotated[str | None, Query(max_length=19)] = None,
 ) -> dict:
-    """Name plus ID number or national student number; 404 when nothing matches both."""
-    if not (id_number or student_number):
-        raise ContractError("id_number", "required", "请输入身份证件号或全国学籍号")
+    """QRY-4: name plus ID number or national student number; 404 when nothing matches both;
+    429 past the account's limit (`hub/national_query.py`)."""
     asked = {"name": name, "id_number": id_number, "student_number": student_number}
     await runtime.access.record_read(user, reads.NATIONAL, student_number, asked)
-    found = await runtime.identities.national_student(name, id_number, student_number)
-    if found is None:
-        raise NotFound("未查到符合条件的学生")
-    return found
+    meta = CommandMeta.new(user.username, user.unit_code, user.role)
+    found = await runtime.national.query(
+        f"hub:{user.username}", name, id_number, student_number, meta
+    )
+    return found.model_dump()
 
 
 @router.get("/chain-heads")

@@ -8,11 +8,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
 from contracts.codes import MINISTRY_UNIT
-from hub.console import calendar, cases, complaints, problems, statistics
-from xueji.access import reads
+from hub.console import calendar, cases, complaints, problems, province_accounts, statistics
+from hub.messaging import stream_alarms
 from xueji.console import install_console
-from xueji.console.kit import Console, ConsoleRoute, User, console_of, field_errors
+from xueji.console.kit import Console, ConsoleRoute, User, console_of, meta_of
 from xueji.console.menu import HUB_MENU
+from xueji.console.national import national_page
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -23,40 +24,15 @@ HUB_DOWN_NOTE = (
 
 
 @router.get("/national")
-async def national(request: Request, user: User, name: str = "", number: str = "") -> Response:
-    """QRY-4: name plus national student number or ID number."""
-    found, errors = None, {}
-    if name or number:
-        if not name.strip():
-            errors["name"] = "请输入姓名"
-        if not number.strip():
-            errors["number"] = "请输入全国学籍号或身份证件号"
-    if (name or number) and not errors:
-        number = number.strip().upper()
-        by_number = number[:1] in ("G", "J", "L") and len(number) == 19
-        runtime = request.app.state.runtime
-        asked = {"name": name, "number": number}
-        await runtime.access.record_read(user, reads.NATIONAL, number if by_number else None,
-                                         asked)  # fmt: skip
-        try:
-            found = await runtime.identities.national_student(
-                name.strip(),
-                None if by_number else number,
-                number if by_number else None,
-            )
-        except Exception as refused:  # noqa: BLE001 - said next to the field
-            errors["number"] = field_errors(refused).popitem()[1]
-        if found is None and not errors:
-            errors["number"] = "未查到符合条件的学生"
-    return console_of(request).page(
-        request,
-        "national.html",
-        title="全国学籍查询",
-        name=name,
-        number=number,
-        found=found,
-        errors=errors,
-    )
+async def national(request: Request, user: User, name: str = "", number: str = "",
+                   challenge: str = "", captcha: str = "") -> Response:  # fmt: skip
+    """QRY-4: name plus national student number or ID number (`hub/national_query.py`)."""
+    service, meta = request.app.state.runtime.national, meta_of(user)
+
+    def query(name: str, student_number: str | None, id_number: str | None):
+        return service.query(f"hub:{user.username}", name, id_number, student_number, meta)
+
+    return await national_page(request, user, query, name, number, challenge, captcha)
 
 
 @router.get("/monitoring")
@@ -84,6 +60,7 @@ async def monitoring(
         positions=positions,
         dead_letters=await runtime.identities.dead_letters(),  # BUS-6
         claim_conflicts=await runtime.claims.conflicts(),  # REG-5 reconciliation
+        stream_alarms=stream_alarms(runtime.followers),  # BUS-6: streams gone backwards
     )
 
 
@@ -104,5 +81,6 @@ def install(app: FastAPI) -> None:
         statistics.router,
         problems.router,
         complaints.router,
+        province_accounts.router,  # SEC-2 [004 Q111]
         cases.router,
     )  # `/{kind}/…` last

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.cases import CaseFilters, Flow
+from contracts.national import NationalStudent
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
 from province_node.case_application import CaseApplication
@@ -28,7 +29,7 @@ async def national_students(
     name: Annotated[str, Query(max_length=50)],
     student_number: Annotated[str | None, Query(max_length=19)] = None,
     id_number: Annotated[str | None, Query(max_length=18)] = None,
-) -> dict:
+) -> NationalStudent:
     """QRY-4 全国学籍查询: name plus national number or ID number (rate-limited per account)."""
     asked = {"name": name, "student_number": student_number, "id_number": id_number}
     await runtime.access.record_read(meta, reads.NATIONAL, student_number, asked)

@@ -16,6 +16,7 @@ from province_node.console import (
     photos,
     problems,
     reauthentication,
+    records,
     registration,
     review,
     school_year,
@@ -81,6 +82,7 @@ def install(app: FastAPI, province: str) -> None:
         review.router,
         photos.router,  # ID-7, DAY-6: before `students`' /students/{n} pages
         students.router,
+        records.router,  # DAY-3…DAY-7 lists; before the cross-province `/{kind}/…` pages
         national.router,
         school_year.router,
         reauthentication.router,  # ID-3, REG-5

@@ -213,6 +213,8 @@ def check_edit(changes: dict, record: dict, controlled: list[str], today: date) 
                 f"港澳台侨和外籍学生没有“{field.label}”信息", code="not_applicable", field=key
             )
         checked[key] = _value(field, raw)
+    if checked.get("residence_permit"):
+        checked["residence_permit"] = _residence_permit(checked["residence_permit"], today)
     after = {**profile, **{k: v for k, v in checked.items() if k not in CONTROLLABLE}}
     _check_flags(after)
     _check_special_needs(after)
@@ -345,6 +347,62 @@ def _check_flags(profile: dict) -> None:
                 code="inconsistent_flags",
                 field=narrow,
             )
+
+
+#: DAY-1 居住证 [003 §七]: the block's fields (`residence_permit.<key>`), for the forms.
+PERMIT_FIELDS = (
+    Field("has_permit", "是否持有居住证", _YES_NO),
+    Field("authority", "居住证发证机关", max_length=60),
+    Field("issued_on", "居住证发证日期", "date"),
+)
+
+
+def _residence_permit(block: dict, today: date) -> dict:
+    """DAY-1 [003 §七]: a migrant child's residence permit — with a permit, the issuing
+    authority and the issue date (not in the future) are required; without one, neither is
+    kept."""
+    labels = {f.key: f.label for f in PERMIT_FIELDS}
+    unknown = [k for k in block if k not in labels]
+    if unknown:
+        raise ContractError(
+            f"residence_permit.{unknown[0]}", "unknown_field", f"居住证：未知的“{unknown[0]}”"
+        )
+    has_permit = block.get("has_permit")
+    if not isinstance(has_permit, bool):
+        raise ContractError("residence_permit.has_permit", "required", "请选择是否持有居住证")
+    if not has_permit:
+        if block.get("authority") or block.get("issued_on"):
+            raise ContractError(
+                "residence_permit.has_permit",
+                "inconsistent",
+                "未持有居住证时不能填写发证机关和发证日期",
+            )
+        return {"has_permit": False}
+    authority = block.get("authority")
+    if not isinstance(authority, str) or not authority.strip():
+        raise ContractError(
+            "residence_permit.authority", "required", "持有居住证时，居住证发证机关不能为空"
+        )
+    if len(authority.strip()) > 60:
+        raise ContractError("residence_permit.authority", "too_long", "居住证发证机关不能超过60字")
+    issued = block.get("issued_on")
+    if not issued:
+        raise ContractError(
+            "residence_permit.issued_on", "required", "持有居住证时，居住证发证日期不能为空"
+        )
+    try:
+        issued_on = date.fromisoformat(issued) if isinstance(issued, str) else None
+    except ValueError:
+        issued_on = None
+    if issued_on is None:
+        raise ContractError(
+            "residence_permit.issued_on", "bad_date", "居住证发证日期须为日期，如 2025-03-01"
+        )
+    if issued_on > today:
+        raise ContractError(
+            "residence_permit.issued_on", "future_date", "居住证发证日期不能晚于今天"
+        )
+    return {"has_permit": True, "authority": authority.strip(), "issued_on": issued_on.isoformat()}
 
 
 def _check_special_needs(profile: dict) -> None:

@@ -48,6 +48,9 @@ class Student(Aggregate):
     #: ID-3: the numbers the record held before its present one, oldest first:
     #: {"number", "new_number", "reason", "at"}; each still finds the record.
     number_history: tuple[dict, ...] | list[dict] = ()
+    #: Issue 17 item 6: the cross-province cases closed for this record (ids), so a
+    #: `case_opened` delivered after its `case_closed` (late, reordered) locks nothing.
+    closed_cases: tuple[str, ...] | list[str] = ()
 
     @staticmethod
     def create_id(registration_id: UUID) -> UUID:
@@ -185,7 +188,13 @@ class Student(Aggregate):
 
     @event("CaseClosed")
     def close_case(self, case_id: str, outcome: str, meta: dict) -> None:
+        """Releases the record if this case holds it, and remembers the case as closed (a
+        close that arrives before its open is recorded too: the open is then ignored)."""
         self._release(case_id)
+        self.closed_cases = [*self.closed_cases, case_id]
+
+    def case_closed(self, case_id: str) -> bool:
+        return case_id in self.closed_cases
 
     @event("TransferredOut")
     def transfer_out(self, case_id: str, flow: str, to_province: str, meta: dict) -> None:

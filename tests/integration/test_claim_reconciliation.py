@@ -16,7 +16,7 @@ from contracts.codes import MINISTRY_UNIT
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
 from hub.domain.reconciliation import KINDS
-from tests.support.cases import enrolled_student
+from tests.support.cases import enrolled_student, national_identity
 from tests.support.console import console_session
 from tests.support.mesh import Mesh
 from tests.support.people import (
@@ -85,13 +85,7 @@ async def _run(mesh: Mesh, province: str = "44") -> dict:
 
 
 async def _status(mesh: Mesh, child: str) -> dict | None:
-    found = await mesh.get(
-        "hub",
-        "/api/v1/national/students",
-        as_=MINISTRY,
-        params={"name": "张三", "id_number": child},
-    )
-    return found.json() if found.status_code == 200 else None
+    return await national_identity(mesh, "张三", id_number=child)
 
 
 def _releases(mesh: Mesh) -> int:

@@ -25,6 +25,7 @@ from tests.support.cases import (
     graduate,
     initiate,
 )
+from tests.support.console import national_query
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
@@ -139,7 +140,7 @@ async def test_hub_console_national_query(mesh: Mesh) -> None:
         for path in ("/", "/national", "/monitoring"):
             page = await client.get(path)
             assert page.status_code == 200 and "教育部" in page.text, path
-        empty = await client.get("/national", params={"name": "无此人", "number": resident_id()})
+        empty = await national_query(mesh, client, "hub", "无此人", resident_id())
         assert "未查到" in empty.text
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from contracts.ids import Sex
 from simulations.population import Person
-from tests.support.cases import enrolled_student
+from tests.support.cases import enrolled_student, national_identity
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, registration, resident_id
 
@@ -57,11 +57,6 @@ async def _record(mesh: Mesh, number: str) -> dict:
     return (await mesh.get("44", f"/api/v1/students/{number}", as_="440000_registrar")).json()
 
 
-async def _national(mesh: Mesh, name: str, *, id_number=None, number=None) -> dict | None:
-    hub = mesh.runtime("hub")
-    return await hub.writer(hub.hub.national_student, name, id_number, number)
-
-
 async def test_kdc2_a_name_change_climbs_the_chain_and_the_hub_follows(mesh: Mesh) -> None:
     number = await enrolled_student(mesh, "44", 701, name="李四")
     id_number = (await _record(mesh, number))["id_number"]
@@ -75,8 +70,8 @@ async def test_kdc2_a_name_change_climbs_the_chain_and_the_hub_follows(mesh: Mes
     assert done["status"] == "approved"
     record = await _record(mesh, number)
     assert (record["name"], record["student_number"], record["in_flight"]) == ("李思", number, None)
-    await mesh.wait_until(lambda: _national(mesh, "李思", number=number))
-    assert await _national(mesh, "李四", number=number) is None
+    await mesh.wait_until(lambda: national_identity(mesh, "李思", number=number))
+    assert await national_identity(mesh, "李四", number=number) is None
     history = await mesh.get("44", f"/api/v1/students/{number}/history", as_="440106_registrar")
     assert "KeyDataChanged" in [i["type"] for i in history.json()["items"]]
 
@@ -92,13 +87,13 @@ async def test_kdc3_an_id_number_change_moves_the_identity_and_frees_the_old(mes
     assert (record["id_number"], record["student_number"]) == (new_id, number)  # ID-3
 
     async def moved() -> bool:
-        found = await _national(mesh, "王五", id_number=new_id)
+        found = await national_identity(mesh, "王五", id_number=new_id)
         return found is not None and found["status"] == "enrolled"
 
     await mesh.wait_until(moved)
-    found = await _national(mesh, "王五", id_number=new_id)
+    found = await national_identity(mesh, "王五", id_number=new_id)
     assert (found["student_number"], found["status"]) == (number, "enrolled")
-    assert (await _national(mesh, "王五", number=number))["id_number"] == new_id
+    assert (await national_identity(mesh, "王五", number=number))["id_number"] == new_id
     # The old identity is free: another registration of that ID passes national dedup, and
     # gets a temporary number since the record keeps the `G` made from it (ID-3).
     body = registration(SCHOOL, old_id, name="王五")

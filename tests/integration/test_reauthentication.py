@@ -14,7 +14,7 @@ import pytest
 from contracts.ids import Sex
 from province_node.domain.problem import ProblemRecord
 from simulations.population import Person
-from tests.support.cases import enrolled_student, initiate
+from tests.support.cases import enrolled_student, initiate, national_identity
 from tests.support.console import console_session
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, registration, resident_id
@@ -45,11 +45,6 @@ async def _record(mesh: Mesh, number: str) -> dict:
 async def _history_types(mesh: Mesh, number: str) -> list[str]:
     reply = await mesh.get("44", f"/api/v1/students/{number}/history", as_="440106_registrar")
     return [i["type"] for i in reply.json()["items"]]
-
-
-async def _national(mesh: Mesh, name: str, *, id_number=None, number=None) -> dict | None:
-    hub = mesh.runtime("hub")
-    return await hub.writer(hub.hub.national_student, name, id_number, number)
 
 
 async def _change(mesh: Mesh, number: str, changes: dict, problem: bool = False) -> dict:
@@ -126,8 +121,8 @@ async def test_scenario_l_student_corrected_by_kdc_is_authenticated_and_numbered
     assert await _problem_status(mesh, number) == "closed"  # PRB: the record is no problem now
     # the hub follows: the identity under the new ID holds the G, found by either number
     await mesh.wait_until(lambda: _hub_number(mesh, g_number, g_number))
-    assert (await _national(mesh, "李四", number=number))["student_number"] == g_number
-    found = await _national(mesh, "李四", id_number=corrected)
+    assert (await national_identity(mesh, "李四", number=number))["student_number"] == g_number
+    found = await national_identity(mesh, "李四", id_number=corrected)
     assert (found["student_number"], found["former_numbers"]) == (g_number, [number])
     # the node's national query (QRY-4) over the bus, by the new number
     asked = await mesh.get("44", "/api/v1/national/students", as_=f"{SCHOOL}_registrar",

@@ -8,6 +8,7 @@ import pytest
 
 from contracts.ids import mod11_2_check_char
 from simulations.population import person
+from tests.support.cases import national_identity
 from tests.support.mesh import Mesh, approve_fully
 from tests.support.people import (
     JUNIOR_SCHOOL,
@@ -210,13 +211,8 @@ async def test_reg5_pending_authentication_failing_under_the_block_switch_frees_
     assert after["status"] == "refused" and after["auth_status"] == "failed"
 
     async def released() -> bool:  # the release reaches the hub through the outbox
-        found = await mesh.get(
-            "hub",
-            "/api/v1/national/students",
-            as_=MINISTRY,
-            params={"name": "冒名顶替", "id_number": someone.id_number},
-        )
-        return found.json().get("status") == "released"
+        found = await national_identity(mesh, "冒名顶替", id_number=someone.id_number)
+        return found is not None and found["status"] == "released"
 
     await mesh.wait_until(released)
     body = registration(JUNIOR_SCHOOL["34"], someone.id_number, name=someone.name)

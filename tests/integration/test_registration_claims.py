@@ -10,8 +10,9 @@ import pytest
 
 from contracts.ids import DocumentType, dedup_key
 from contracts.meta import CommandMeta
+from tests.support.cases import national_identity
 from tests.support.mesh import Mesh
-from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR, registration, resident_id
+from tests.support.people import JUNIOR_SCHOOL, REGISTRAR, registration, resident_id
 
 PATH = "/api/v1/registrations"
 RELEASED = "hub.domain.identity:NationalIdentity.ClaimReleased"
@@ -28,13 +29,8 @@ async def _register(mesh: Mesh, province: str, id_number: str):
 
 
 async def _national_status(mesh: Mesh, id_number: str) -> str | None:
-    found = await mesh.get(
-        "hub",
-        "/api/v1/national/students",
-        as_=MINISTRY,
-        params={"name": "张三", "id_number": id_number},
-    )
-    return found.json()["status"] if found.status_code == 200 else None
+    found = await national_identity(mesh, "张三", id_number=id_number)
+    return found["status"] if found else None
 
 
 async def _released(mesh: Mesh, id_number: str) -> bool:

@@ -46,7 +46,7 @@ async def test_reg5_registration_reaches_national_identity_index(mesh: Mesh) -> 
 
     await mesh.wait_until(lambda: _has_number(mesh, "张三", id_number, number))
     found = await _indexed(mesh, "张三", id_number)
-    assert found["province"] == "44" and found["status"] == "enrolled"
+    assert found["province"] == "44" and found["status"] == "在校"  # QRY-4: its 学籍 status
 
 
 async def _has_number(mesh: Mesh, name: str, id_number: str, number: str) -> bool:

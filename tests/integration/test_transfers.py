@@ -21,6 +21,7 @@ from tests.support.cases import (
     decider,
     enrolled_student,
     initiate,
+    national_identity,
 )
 from tests.support.mesh import Mesh
 from tests.support.nats import NatsServer
@@ -89,7 +90,8 @@ async def test_xpt1_seed_flow_four_decisions_then_pull_moves_the_record(mesh: Me
         as_=REGISTRAR["44"],
         params={"name": "李四", "student_number": number},
     )
-    assert moved.json()["province"] == "34" and moved.json()["school_code"] == IN_SCHOOL
+    assert (moved.json()["province"], moved.json()["status"]) == ("34", "在校")
+    assert (await national_identity(mesh, "李四", number=number))["school_code"] == IN_SCHOOL
     final = await case_now(mesh, case["id"])
     assert [h["step"] for h in final["history"]] == [
         "initiated",

@@ -15,6 +15,15 @@ from tests.support.people import JUNIOR_SCHOOL, PNG_BASE64, REGISTRAR, registrat
 TRANSFERS = "/api/v1/transfers"
 
 
+async def national_identity(
+    mesh: Mesh, name: str, *, id_number: str | None = None, number: str | None = None
+) -> dict | None:
+    """The hub's identity index entry for a person (claimed, enrolled or released), read in
+    the test's process: the public national query shows enrolled students only (QRY-4)."""
+    hub = mesh.runtime("hub")
+    return await hub.writer(hub.hub.national_student, name, id_number, number)
+
+
 async def enrolled_student(
     mesh: Mesh,
     province: str,

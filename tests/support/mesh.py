@@ -202,7 +202,8 @@ class Mesh:
         async with self.client(service) as client:
             response = await client.request(method, path, headers=headers, **kwargs)
         if as_ is not None and response.status_code == 401 and self._expired(response):
-            # The test moved the clock past the session's idle limit, or the same account
+            # The test moved the clock past the session's idle limit or its absolute lifetime
+            # (SEC-2: tests move it by months), or the same account
             # logged in elsewhere (a browser test's page): log in again.
             del self._tokens[(service, as_)]
             return await self._call(method, service, path, as_, headers=headers, **kwargs)
@@ -210,7 +211,8 @@ class Mesh:
 
     @staticmethod
     def _expired(response: httpx.Response) -> bool:
-        return response.json().get("code") in ("session_expired", "session_replaced")
+        ended = ("session_expired", "session_replaced", "session_lifetime_exceeded")
+        return response.json().get("code") in ended
 
     @staticmethod
     async def wait_until(

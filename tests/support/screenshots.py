@@ -95,8 +95,8 @@ async def _log_in(page: Page, base: str, username: str) -> None:
 
 
 async def _tour(
-    urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]], wanted,
-    problem_id: str,
+    mesh: Mesh, urls: dict[str, str], browser, out: Path, numbers: list[tuple[str, str]],
+    wanted, problem_id: str,
 ) -> None:  # fmt: skip
     async def user(username: str, base: str = urls["44"]) -> Page:
         context = await browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 760})
@@ -153,7 +153,11 @@ async def _tour(
     await registrar.get_by_role("link", name="查看进度").first.click()
     await _shoot(registrar, out, "11-transfer-tracking")
     ministry = await user("moe_registrar", urls["hub"])
-    await ministry.goto(f"{urls['hub']}/national?name={student_name}&number={student}")
+    await ministry.goto(f"{urls['hub']}/national")
+    challenge = await ministry.locator("input[name=challenge]").get_attribute("value")
+    answer = mesh.apps["hub"].state.console.captchas.answer(challenge)  # what the image shows
+    await ministry.goto(f"{urls['hub']}/national?name={student_name}&number={student}"
+                        f"&challenge={challenge}&captcha={answer}")  # fmt: skip
     await _shoot(ministry, out, "12-hub-national-query")
     await ministry.goto(f"{urls['hub']}/monitoring")
     await _shoot(ministry, out, "13-hub-monitoring")
@@ -183,7 +187,7 @@ async def main(out: Path) -> None:
             browser = await p.chromium.launch(
                 executable_path=chromium_path(), args=[*CHROMIUM_ARGS, "--lang=zh-CN"]
             )
-            await _tour(urls, browser, out, numbers, wanted, problem["id"])
+            await _tour(mesh, urls, browser, out, numbers, wanted, problem["id"])
             await browser.close()
     finally:
         await mesh.stop_all()

@@ -42,7 +42,8 @@ def test_sysadmin_sees_no_business_menus() -> None:
     # GRD-3, ID-3/REG-5: the system jobs; ORG-1/ORG-2: the change files of the institution
     # code system
     org = {"学校信息", "学校变更", "区划变更"}
-    assert _leaves(menu) == {"升级与校历", "重新认证", "在线用户", "修改密码"} | org
+    accounts = {"账号管理", "未登录账号"}  # SYS-5
+    assert _leaves(menu) == {"升级与校历", "重新认证", "在线用户", "修改密码"} | org | accounts
 
 
 def test_ministry_menu_and_the_current_entry() -> None:
@@ -58,7 +59,8 @@ def test_ministry_menu_and_the_current_entry() -> None:
         "修改密码",
     }
     assert leaves | {"节假日录入"} == _leaves(menu)  # SYS-2: everyone sees, sysadmin enters
-    assert "在线用户" in _leaves(visible(HUB_MENU, "sysadmin", "ministry"))
+    hub_sysadmin = _leaves(visible(HUB_MENU, "sysadmin", "ministry"))
+    assert {"在线用户", "账号管理", "未登录账号", "省级账号重置"} <= hub_sysadmin  # SYS-5, SEC-2
     province = visible(PROVINCE_MENU, "registrar", "school")
     assert active_path(province, "/transfers/new") == "/transfers/new"
     assert active_path(province, "/students/G440106201503091239") == "/students"

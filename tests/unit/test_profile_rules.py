@@ -57,3 +57,41 @@ def test_day7_terms_turn_in_august_and_february() -> None:
     assert [term_of(date(2026, m, 1)) for m in (8, 12, 1, 2, 7)] == [
         "2026-1", "2026-1", "2025-1", "2025-2", "2025-2",
     ]  # fmt: skip
+
+
+def _permit(block: dict) -> dict:
+    return check_edit({"residence_permit": block}, RESIDENT, [], TODAY)
+
+
+def test_day1_residence_permit_requires_authority_and_issue_date() -> None:
+    kept = _permit({"has_permit": True, "authority": " 广州市公安局天河分局 ",
+                    "issued_on": "2025-03-01"})  # fmt: skip
+    assert kept == {"residence_permit": {"has_permit": True, "authority": "广州市公安局天河分局",
+                                         "issued_on": "2025-03-01"}}  # fmt: skip
+    for block, field in (
+        ({"has_permit": True, "issued_on": "2025-03-01"}, "residence_permit.authority"),
+        ({"has_permit": True, "authority": "天河分局"}, "residence_permit.issued_on"),
+        ({"authority": "天河分局", "issued_on": "2025-03-01"}, "residence_permit.has_permit"),
+        ({"has_permit": True, "authority": "x", "issued_on": "2025-13-01"},
+         "residence_permit.issued_on"),
+        ({"has_permit": True, "authority": "x", "issued_on": "2025-03-01", "no": "1"},
+         "residence_permit.no"),
+    ):  # fmt: skip
+        with pytest.raises(ContractError) as refused:
+            _permit(block)
+        assert refused.value.field == field, block
+
+
+def test_day1_residence_permit_issue_date_not_in_the_future() -> None:
+    with pytest.raises(ContractError) as refused:
+        _permit({"has_permit": True, "authority": "天河分局", "issued_on": "2026-11-23"})
+    assert (refused.value.field, refused.value.code) == ("residence_permit.issued_on",
+                                                        "future_date")  # fmt: skip
+    assert _permit({"has_permit": True, "authority": "天河分局", "issued_on": "2026-11-22"})
+
+
+def test_day1_without_a_permit_no_authority_or_date() -> None:
+    assert _permit({"has_permit": False}) == {"residence_permit": {"has_permit": False}}
+    with pytest.raises(ContractError) as refused:
+        _permit({"has_permit": False, "authority": "天河分局"})
+    assert refused.value.field == "residence_permit.has_permit"

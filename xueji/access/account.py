@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -28,8 +29,10 @@ class Account(Aggregate):
         must_change_password: bool,
         meta: dict,
         demo: bool = False,
+        created_at: datetime | None = None,
     ) -> None:
-        """`demo`: loaded from a demo seed, with its published password (SEC-8)."""
+        """`demo`: loaded from a demo seed, with its published password (SEC-8);
+        `created_at`: on the service's clock (SYS-5 counts a never-used account from it)."""
         self.username, self.display_name = username, display_name
         self.unit_code, self.unit_name, self.level, self.role = unit_code, unit_name, level, role
         self.password_hash = password_hash
@@ -40,6 +43,7 @@ class Account(Aggregate):
         self.frozen = False
         self.password_changed_at: datetime | None = None
         self.last_login_at: datetime | None = None
+        self.created_at = created_at
 
     @event("PasswordChanged")
     def change_password(self, password_hash: str, at: datetime, meta: dict) -> None:
@@ -79,6 +83,20 @@ class Account(Aggregate):
     def is_frozen(self) -> bool:
         return getattr(self, "frozen", False)
 
+    @property
+    def facts(self) -> AccountFacts:
+        """What the governance rules (`rules.py`) look at; accounts stored before a field
+        existed read its default."""
+        return AccountFacts(
+            level=self.level,
+            demo=getattr(self, "demo", False),
+            frozen=self.is_frozen,
+            disabled=self.is_disabled,
+            created_at=getattr(self, "created_at", None) or self.created_on,
+            last_login_at=self.last_login_at,
+            password_changed_at=self.password_changed_at,
+        )
+
     @event("ExportConfirmed")
     def confirm_export(self, requested_by: str, purpose: str, at: datetime) -> None:
         """SEC-4: this account confirmed another account's export (kept for the audit)."""
@@ -109,7 +127,24 @@ class Account(Aggregate):
             "disabled": self.is_disabled,
             "frozen": self.is_frozen,
             "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
+            "password_changed_at": _iso(self.password_changed_at),
+            "created_at": _iso(self.facts.created_at),
         }
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    level: str
+    demo: bool
+    frozen: bool
+    disabled: bool
+    created_at: datetime | None
+    last_login_at: datetime | None
+    password_changed_at: datetime | None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 class AccountDirectory(Aggregate):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.codes import Role
@@ -68,6 +68,11 @@ class AccountIn(BaseModel):
 class ResetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     new_password: str = Field(max_length=128)
+
+
+class FreezeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="上级单位冻结", min_length=1, max_length=200)
 
 
 class ConfirmIn(BaseModel):
@@ -153,8 +158,36 @@ async def force_all_offline(session: Sysadmin, access: Access) -> dict:
     return {"forced_offline": access.force_offline(session, None)}
 
 
+@admin.get("/accounts")
+async def list_accounts(
+    session: Sysadmin,
+    access: Access,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict:
+    """SYS-5: every account of the caller's jurisdiction: last login, frozen, password age."""
+    return await access.accounts(session, page, page_size)
+
+
+@admin.post("/accounts/{username}/freeze")
+async def freeze_account(
+    username: str, session: Sysadmin, access: Access, body: FreezeIn | None = None
+) -> dict:
+    """SYS-5: a superior unit's sysadmin freezes an account; it can no longer log in and
+    its session ends."""
+    return await access.freeze(session, username, (body or FreezeIn()).reason)
+
+
+@admin.post("/accounts/{username}/unfreeze")
+async def unfreeze_account(username: str, session: Sysadmin, access: Access) -> dict:
+    """SYS-5: a superior unit's sysadmin unfreezes a frozen account."""
+    return await access.unfreeze(session, username)
+
+
 @admin.get("/accounts/inactive")
-async def inactive_accounts(session: Sysadmin, access: Access, days: int = 7) -> dict:
+async def inactive_accounts(
+    session: Sysadmin, access: Access, days: Annotated[int, Query(ge=1, le=3650)] = 7
+) -> dict:
     """SYS-5: school and county accounts not logged in for `days` (default a week)."""
     items = await access.inactive_accounts(session, days)
     return {"items": items, "total": len(items)}

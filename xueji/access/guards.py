@@ -51,6 +51,8 @@ async def current_user(request: Request, access: Access) -> Session:
     if authenticate is not None:
         return await authenticate(request)
     session = await any_session(request, access)
+    if session.password_expired:  # SEC-2: expiry forces the change as a reset does
+        raise Forbidden("密码已过期，须先修改密码", code="password_expired")
     if session.must_change_password:
         raise Forbidden("首次登录或密码被重置后须先修改密码", code="password_change_required")
     return session

@@ -202,6 +202,15 @@ class AccessPolicy:
         """The rows of a many-unit listing (XPT-10 monitoring …) about units the caller sees."""
         return [row for row in rows if self.sees(session, row[key])]
 
+    def is_superior(self, session: Session, unit_code: str) -> bool:
+        """SEC-2, SYS-5: the unit is below the caller's, not the caller's own: a superior
+        unit's sysadmin resets an account's password, freezes and unfreezes it."""
+        return unit_code != session.unit_code and self.sees(session, unit_code)
+
+    def ensure_superior(self, session: Session, unit_code: str, what: str) -> None:
+        if not self.is_superior(session, unit_code):
+            raise Forbidden(f"只能由上级单位的系统管理员{what}", code="outside_jurisdiction")
+
     def ensure_sees_one_of(self, session: Session, unit_codes: list[str]) -> None:
         """A business between two units (an in-province transfer) is seen from either side."""
         if not any(self.sees(session, code) for code in unit_codes):
@@ -220,6 +229,13 @@ class AccessPolicy:
         """The units of the caller's jurisdiction, of the given levels (any if none given)."""
         found = self.jurisdiction.within(session.unit_code)
         return [u for u in found if not levels or u.level in levels]
+
+    def school_scope(self, session: Session, asked: str) -> str:
+        """The school a list is narrowed to: a school's own account always sees its own
+        school, whatever it asked for; a bureau the one it asked for (or none)."""
+        if self.jurisdiction.unit(session.unit_code).level is Level.SCHOOL:
+            return session.unit_code
+        return asked
 
     def schools(self, session: Session, under: str | None = None) -> list[str]:
         """The schools the caller sees, all of them or those under `under` (in sight too)."""

@@ -12,6 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from xueji.access.rules import AccountRules
+
 IDLE_TIMEOUT = timedelta(hours=2)
 MAX_REMEMBERED_ENDINGS = 10_000
 
@@ -26,6 +28,8 @@ class Session:
     started_at: datetime
     last_seen: datetime
     must_change_password: bool = False
+    #: SEC-2: the password is older than its maximum age; only the change is allowed.
+    password_expired: bool = False
 
     def view(self) -> dict:
         return {
@@ -52,6 +56,8 @@ class SessionRegistry:
     _by_user: dict[str, str] = field(default_factory=dict)  # username -> token
     #: Why recent tokens ended, to tell the user (bounded: older ones just read "log in").
     _ended: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    #: The absolute session lifetime, however active (setting `session_lifetime_hours`).
+    rules: AccountRules = field(default_factory=AccountRules)
 
     def open(
         self,
@@ -85,9 +91,10 @@ class SessionRegistry:
         if session is None:
             why = self._ended.get(token, "not_authenticated")
             raise SessionEnded(why, _MESSAGES[why])
-        if now - session.last_seen > IDLE_TIMEOUT:
-            self._end(token, "session_expired")
-            raise SessionEnded("session_expired", _MESSAGES["session_expired"])
+        why = self._over(session, now)
+        if why is not None:
+            self._end(token, why)
+            raise SessionEnded(why, _MESSAGES[why])
         session.last_seen = now
         return session
 
@@ -101,10 +108,19 @@ class SessionRegistry:
     def online(self, now: datetime) -> list[Session]:
         """SEC-3: the sessions still alive at `now`; those idle past the limit end here, as
         they would at their holder's next request, so no list shows a dead session."""
-        idle = [t for t, s in self.sessions.items() if now - s.last_seen > IDLE_TIMEOUT]
-        for token in idle:
-            self._end(token, "session_expired")
+        over = [(t, why) for t, s in self.sessions.items() if (why := self._over(s, now))]
+        for token, why in over:
+            self._end(token, why)
         return list(self.sessions.values())
+
+    def _over(self, session: Session, now: datetime) -> str | None:
+        """Why the session has ended by itself at `now`: idle too long, or older than the
+        absolute lifetime (even if active); None: alive."""
+        if now - session.last_seen > IDLE_TIMEOUT:
+            return "session_expired"
+        if self.rules.session_over(session.started_at, now):
+            return "session_lifetime_exceeded"
+        return None
 
     def _end(self, token: str, why: str) -> None:
         session = self.sessions.pop(token, None)
@@ -121,4 +137,6 @@ _MESSAGES = {
     "session_expired": "长时间未操作，会话已过期，请重新登录",
     "forced_offline": "已被系统管理员强制下线",
     "logged_out": "已退出登录",
+    "session_lifetime_exceeded": "本次登录已超过会话最长时限，请重新登录",
+    "account_frozen": "该账号已被冻结，请联系上级单位的系统管理员解冻",
 }

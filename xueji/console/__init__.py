@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from xueji.console.admin import router as admin_router
 from xueji.console.auth import router as auth_router
+from xueji.console.captcha import router as captcha_router
 from xueji.console.kit import Console
 from xueji.http import http_problem
 
@@ -26,7 +27,7 @@ def install_console(app: FastAPI, console: Console, *routers: APIRouter) -> None
     """Serves the console at `/` next to the JSON API (which keeps its problem details)."""
     app.state.console = console
     app.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
-    for router in (auth_router, admin_router, *routers):
+    for router in (auth_router, admin_router, captcha_router, *routers):
         app.include_router(router)
 
     @app.exception_handler(HTTPException)

@@ -7,6 +7,7 @@ Pages call the same application objects as the JSON routers, never HTTP to thems
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from contracts.meta import CommandMeta
 from xueji.access.guards import CurrentUser
 from xueji.access.sessions import Session
 from xueji.bus import BusUnavailable, RemoteError
+from xueji.console.captcha import Captchas
 from xueji.console.labels import FILTERS
 from xueji.console.menu import Item, active_path, visible
 from xueji.http import HUB_UNAVAILABLE
@@ -50,6 +52,7 @@ class Console:
     #: The home page's extra panels (a node's 待办): `await home_panels(request, user)` gives
     #: their context; None: the plain home page.
     home_panels: Callable[[Request, Session], Awaitable[dict]] | None = None
+    captchas: Captchas = dataclasses.field(default_factory=Captchas)  # QRY-4's image challenges
 
     def __post_init__(self) -> None:
         loader = ChoiceLoader(

@@ -92,8 +92,12 @@ def _application(path: str, title: str, word: str, decide: str, revoke: bool = F
     return Item(title, roles=WORKERS, children=tuple(items))
 
 
+SYSADMIN = frozenset({"sysadmin"})
 SYSTEM = (
-    Item("在线用户", "/admin/online-users", roles=frozenset({"sysadmin"})),
+    Item("在线用户", "/admin/online-users", roles=SYSADMIN),
+    # SYS-5: every account of the jurisdiction (冻结/解冻), the weekly "did not log in" list
+    Item("账号管理", "/admin/accounts", roles=SYSADMIN),
+    Item("未登录账号", "/admin/accounts/inactive", roles=SYSADMIN),
     Item("修改密码", "/password"),
 )
 
@@ -196,6 +200,11 @@ PROVINCE_MENU: tuple[Item, ...] = (
                 children=(
                     Item("照片导入", "/photos/import", roles=REGISTRARS, levels=SCHOOL),
                     Item("照片导出", "/photos/export", roles=WORKERS),
+                    # DAY-3…DAY-7: the lists beside the school's grade → class tree
+                    Item("随迁子女", "/records/migrant", roles=WORKERS),
+                    Item("留守儿童", "/records/left-behind", roles=WORKERS),
+                    Item("特殊群体（残疾）", "/records/special", roles=WORKERS),
+                    Item("学籍信息变更记录", "/records/updates", roles=WORKERS),
                 ),
             ),
             Item(
@@ -204,6 +213,13 @@ PROVINCE_MENU: tuple[Item, ...] = (
                     Item("在校生查询", "/students", roles=WORKERS),
                     Item("学生信息查询", "/students/info", roles=WORKERS),
                     Item("全国学籍查询", "/national", roles=WORKERS),
+                    # [003 §三]: schools and counties tell parents the national number
+                    Item(
+                        "全国学籍号查询服务",
+                        "/national/number",
+                        roles=WORKERS,
+                        levels=SCHOOL | {"county"},
+                    ),  # fmt: skip
                     Item("省内招生升学查询", "/admissions/query", roles=WORKERS),
                     Item("学生统计", "/statistics", roles=WORKERS),
                 ),
@@ -254,5 +270,13 @@ HUB_MENU: tuple[Item, ...] = (
             Item("投诉处理", "/complaints"),  # SYS-4
         ),
     ),
-    Item("系统管理", children=(Item("节假日录入", "/calendar"), *SYSTEM)),
+    Item(
+        "系统管理",
+        children=(
+            Item("节假日录入", "/calendar"),
+            # SEC-2 [004 Q111]: the ministry resets a province-level account's password
+            Item("省级账号重置", "/admin/province-accounts", roles=SYSADMIN),
+            *SYSTEM,
+        ),
+    ),
 )
