@@ -373,3 +373,9 @@ class ApplicationService:
 def _cell(column: str, value: object) -> object:
     labels = StudentApplication.STATUS_LABELS
     return labels.get(str(value), value) if column == "status" else value
+
+
+def sides(application: dict) -> list[str]:
+    """The applying school and the original one (an in-province transfer): either side sees
+    the application (SEC-1)."""
+    return [application["school_code"], application["from_school_code"]]

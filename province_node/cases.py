@@ -47,6 +47,8 @@ from province_node.domain.problem import open_single, side_of
 from province_node.domain.proof import check_proof
 from province_node.domain.student import Student, StudentNumberIndex
 from province_node.photos import store_photo
+from xueji.access.policy import AccessPolicy
+from xueji.access.sessions import Session
 from xueji.blobs import BlobStore
 from xueji.bus import Bus
 from xueji.clock import Clock
@@ -73,6 +75,7 @@ class CaseService:
         self.node, self.writer, self.bus, self.blobs = node, writer, bus, blobs
         self.timeout, self.clock = timeout, clock
         self.sides = CaseSides(node, writer, org, clock)
+        self.policy = AccessPolicy(org)
 
     async def ask_hub(self, name: str, message: BaseModel, reply: type[R]) -> R:
         """One command or query to the hub, on this province's subject of RPC `name`;
@@ -158,10 +161,12 @@ class CaseService:
         query = self._query(flow, "one", CaseFilters(), meta, case_id=case_id, as_of=as_of)
         return await self.view(subjects.HUB_CASE_QUERY, query)
 
-    async def monitoring(self, flow: Flow, meta: CommandMeta) -> list:
-        """XPT-10: this province's units: pending, overdue, average decision time."""
+    async def monitoring(self, flow: Flow, meta: CommandMeta, user: Session) -> list:
+        """XPT-10: the units of this province the caller sees (SEC-1: its own and those
+        below it): pending, overdue, average decision time."""
         query = MonitorQuery(envelope=meta.envelope(), province=self.node.province, flow=flow)
-        return (await self.ask_hub(subjects.HUB_CASE_MONITOR, query, MonitorReply)).items
+        rows = (await self.ask_hub(subjects.HUB_CASE_MONITOR, query, MonitorReply)).items
+        return self.policy.in_sight(user, rows)
 
     async def national_student(
         self, name: str, student_number: str | None, id_number: str | None, meta: CommandMeta

@@ -346,13 +346,25 @@ class ProblemService:
         return found
 
 
-def ensure_in_sight(group: dict, user, policy, province: str) -> None:
+def ensure_in_sight(group: dict | None, user, policy, province: str) -> None:
     """A group is the caller's to see when its unit arbitrates it, or when it sees the school
-    of one of this province's records in it (SEC-8: refused as out of sight otherwise)."""
-    if (group.get("arbiter") or {}).get("unit_code") == user.unit_code:
+    of one of this province's records in it; one out of sight answers as a group that does not
+    exist (`group` None; SEC-8: no existence oracle)."""
+    if group is not None and (group.get("arbiter") or {}).get("unit_code") == user.unit_code:
         return
-    policy.ensure_sees_one_of(user, [r["school_code"] for r in group["records"]
-                                     if r["province"] == province])  # fmt: skip
+    schools = None if group is None else [
+        r["school_code"] for r in group["records"] if r["province"] == province]  # fmt: skip
+    policy.ensure_sees_record(user, schools, "该问题学籍", "problem_id")
+
+
+async def group_in_sight(runtime, problem_id: UUID, user, policy) -> dict:
+    """The group if `ensure_in_sight` lets the caller see it (a missing one: the same 404)."""
+    try:
+        group = await runtime.problems.get(problem_id)
+    except NotFound:
+        group = None
+    ensure_in_sight(group, user, policy, runtime.node.province)
+    return group
 
 
 def _action(raw: str) -> Action:

@@ -8,6 +8,7 @@ caller's jurisdiction; what awaits the caller is the one pending list.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from contracts.ids import parse_student_number
 from projections import excel
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
-from province_node.applications import ApplicationForm
+from province_node.applications import ApplicationForm, sides
 from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 from xueji.http import attachment
@@ -115,9 +116,8 @@ async def application_in_sight(
     application_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
     """The application, when the caller sees the applying or the original school."""
-    found = await runtime.applications.get(application_id)
-    policy.ensure_sees_one_of(user, [found["school_code"], found["from_school_code"]])
-    return found
+    load = functools.partial(runtime.applications.get, application_id)
+    return await policy.record_in_sight(user, load, "该异动申请", "application_id", units=sides)
 
 
 InSight = Annotated[dict, Depends(application_in_sight)]

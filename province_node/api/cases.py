@@ -83,7 +83,7 @@ def case_router(prefix: str, flow: Flow) -> APIRouter:
     @router.get("/monitoring")
     async def monitoring(runtime: Runtime, meta: Meta, user: CurrentUser) -> dict:
         """XPT-10: this province's units: pending, overdue, average decision time."""
-        return {"items": await runtime.cases.monitoring(flow, meta)}
+        return {"items": await runtime.cases.monitoring(flow, meta, user)}
 
     @router.get("/{case_id}")
     async def one(

@@ -11,6 +11,7 @@ Lists answer from the `dropouts` view within the caller's jurisdiction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -134,9 +135,8 @@ async def decide_batch(body: BatchDecisionIn, runtime: Runtime, meta: Meta) -> d
 async def return_in_sight(
     return_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    found = await runtime.dropouts.get_return(return_id)
-    policy.ensure_sees(user, found["school_code"])
-    return found
+    load = functools.partial(runtime.dropouts.get_return, return_id)
+    return await policy.record_in_sight(user, load, "该返校申请", "return_id")
 
 
 @router.get("/returns/{return_id}")
@@ -157,9 +157,8 @@ async def revoke(return_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistr
 
 
 async def case_in_sight(case_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy) -> dict:
-    found = await runtime.dropouts.get(case_id)
-    policy.ensure_sees(user, found["school_code"])
-    return found
+    load = functools.partial(runtime.dropouts.get, case_id)
+    return await policy.record_in_sight(user, load, "该控辍保学记录", "case_id")
 
 
 InSight = Annotated[dict, Depends(case_in_sight)]

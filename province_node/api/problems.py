@@ -11,6 +11,7 @@ corroborated (a cross-province group is arbitrated by the ministry on the hub).
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from projections import excel
 from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
 from province_node.api.registrations import decoded_proof
-from province_node.problems import ActionForm, ensure_in_sight
+from province_node.problems import ActionForm, group_in_sight
 from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, SchoolRegistrar
 from xueji.http import attachment
@@ -99,9 +100,8 @@ async def export_problems(runtime: Runtime, q: Filters, export: PersonalExport) 
 async def action_in_sight(
     action_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    found = await runtime.problems.get_action(action_id)
-    policy.ensure_sees(user, found["school_code"])
-    return found
+    load = functools.partial(runtime.problems.get_action, action_id)
+    return await policy.record_in_sight(user, load, "该问题学籍处理", "action_id")
 
 
 @router.get("/actions/{action_id}")
@@ -130,9 +130,7 @@ async def revoke(action_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistr
 async def problem_in_sight(
     problem_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    found = await runtime.problems.get(problem_id)
-    ensure_in_sight(found, user, policy, runtime.node.province)
-    return found
+    return await group_in_sight(runtime, problem_id, user, policy)
 
 
 @router.get("/{problem_id}")

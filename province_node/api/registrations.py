@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.errors import ContractError, NotFound
+from contracts.errors import ContractError
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
 from province_node.api.queries import registrations_in_sight
@@ -122,11 +123,8 @@ async def import_registrations(
 @router.get("/imports/{file_id}")
 async def import_file(file_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy) -> dict:
     """One import's record: result, rows done so far, per-row problems."""
-    record = await runtime.imports.file(file_id)
-    if record is None:
-        raise NotFound(f"导入文件 {file_id} 不存在")
-    policy.ensure_sees(user, record["school_code"])
-    return record
+    load = functools.partial(runtime.imports.file, file_id)
+    return await policy.record_in_sight(user, load, f"导入文件 {file_id} ", "file_id")
 
 
 @router.get("")
@@ -194,6 +192,5 @@ async def get_registration(
     registration_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
     """One registration and its current state."""
-    registration = await runtime.reviews.registration(registration_id)
-    policy.ensure_sees(user, registration["school_code"])
-    return registration
+    load = functools.partial(runtime.reviews.registration, registration_id)
+    return await policy.record_in_sight(user, load, "该学籍登记记录", "registration_id")

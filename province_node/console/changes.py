@@ -8,6 +8,7 @@ and show the domain's refusal next to the field it names.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -17,7 +18,7 @@ from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from contracts.errors import ContractError
-from province_node.applications import ApplicationForm
+from province_node.applications import ApplicationForm, sides
 from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.status_change import ChangeType
 from xueji.access.guards import Policy, SchoolRegistrar
@@ -270,8 +271,9 @@ DONE = {"revoked": "已撤销", "escalated": "已强制干预，提交省级审�
 async def detail(request: Request, user: User, policy: Policy, kind: str, application_id: UUID,
                  done: str = "", error: str = "", status: int = 200) -> Response:  # fmt: skip
     chosen, applications = _kind(kind), request.app.state.runtime.applications
-    application = await applications.get(application_id)
-    policy.ensure_sees_one_of(user, [application["school_code"], application["from_school_code"]])
+    load = functools.partial(applications.get, application_id)
+    application = await policy.record_in_sight(user, load, "该异动申请", "application_id",
+                                               units=sides)  # fmt: skip
     mine = SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, application["school_code"])
     return _page(request, chosen, "change_detail.html", title=f"{chosen.title}详情",
                  application=application, due=await applications.due(application),

@@ -10,6 +10,7 @@ query includes finished cases and exports the current query with a second accoun
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
@@ -209,8 +210,8 @@ async def decide(request: Request, user: User) -> Response:
 async def _case(request: Request, user: User, policy: Policy, case_id: UUID,
                 status: int = 200, **context) -> Response:  # fmt: skip
     runtime = request.app.state.runtime
-    case = await runtime.dropouts.get(case_id)
-    policy.ensure_sees(user, case["school_code"])
+    load = functools.partial(runtime.dropouts.get, case_id)
+    case = await policy.record_in_sight(user, load, "该控辍保学记录", "case_id")
     own_school = SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, case["school_code"])
     classes = []
     if own_school:
@@ -296,5 +297,5 @@ async def apply_return(request: Request, user: SchoolRegistrar, policy: Policy,
 
 
 async def _case_in_sight(request: Request, user: User, policy: Policy, case_id: UUID) -> None:
-    case = await request.app.state.runtime.dropouts.get(case_id)
-    policy.ensure_sees(user, case["school_code"])
+    load = functools.partial(request.app.state.runtime.dropouts.get, case_id)
+    await policy.record_in_sight(user, load, "该控辍保学记录", "case_id")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from contracts.errors import ContractError, NotFound
+from contracts.errors import ContractError
 from contracts.ids import IdGroup
 from province_node.excel.templates import build_template
 from xueji.access.guards import Policy, SchoolRegistrar
@@ -79,8 +80,6 @@ async def upload(
 @router.get("/imports/{file_id}")
 async def progress(request: Request, user: User, policy: Policy, file_id: UUID) -> Response:
     """The import file record as a fragment, polled while the file is being processed."""
-    record = await request.app.state.runtime.imports.file(file_id)
-    if record is None:
-        raise NotFound(f"导入文件 {file_id} 不存在")
-    policy.ensure_sees(user, record["school_code"])
+    load = functools.partial(request.app.state.runtime.imports.file, file_id)
+    record = await policy.record_in_sight(user, load, f"导入文件 {file_id} ", "file_id")
     return console_of(request).page(request, "_import_record.html", record=record)

@@ -20,7 +20,7 @@ from contracts.problems import GroupState, ProblemAction, ProblemKind
 from province_node.console.pending_pages import decision_pages
 from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.proof import MAX_PROOF_BYTES
-from province_node.problems import ActionForm, ensure_in_sight
+from province_node.problems import ActionForm, group_in_sight
 from xueji.access.guards import Policy, SchoolRegistrar
 from xueji.console.kit import ConsoleRoute, User, console_of, form_errors, meta_of
 
@@ -69,9 +69,8 @@ async def listing(request: Request, user: User, policy: Policy, scope: str,
 async def _detail(request: Request, user: User, policy: Policy, problem_id: UUID,
                   status: int = 200, **context) -> Response:  # fmt: skip
     runtime = request.app.state.runtime
-    group = await runtime.problems.get(problem_id)
+    group = await group_in_sight(runtime, problem_id, user, policy)
     province = runtime.node.province
-    ensure_in_sight(group, user, policy, province)
     mine = await runtime.problems.actable(problem_id, meta_of(user))
     acting = [r for r in group["records"] if r["student_number"] in mine]
     arbiter = (group.get("arbiter") or {}).get("unit_code") == user.unit_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Annotated
 from uuid import UUID
@@ -65,8 +66,8 @@ async def decide(
 ) -> Response:
     """One decision; on rejection the opinion is required (shown next to the field)."""
     runtime, approved = request.app.state.runtime, approve == "1"
-    registration = await runtime.reviews.registration(registration_id)
-    policy.ensure_sees(user, registration["school_code"])
+    load = functools.partial(runtime.reviews.registration, registration_id)
+    await policy.record_in_sight(user, load, "该学籍登记记录", "registration_id")
     try:
         result = await runtime.reviews.decide(
             registration_id, approved, opinion or None, meta_of(user)
@@ -147,8 +148,8 @@ async def listing(request: Request, user: User, policy: Policy, status: str = ""
 @router.get("/{registration_id}")
 async def detail(request: Request, user: User, policy: Policy, registration_id: UUID) -> Response:
     runtime = request.app.state.runtime
-    registration = await runtime.reviews.registration(registration_id)
-    policy.ensure_sees(user, registration["school_code"])
+    load = functools.partial(runtime.reviews.registration, registration_id)
+    registration = await policy.record_in_sight(user, load, "该学籍登记记录", "registration_id")
     school = runtime.org.unit(registration["school_code"]).name
     return console_of(request).page(
         request, "registration_detail.html", title="注册记录", r=registration, school=school

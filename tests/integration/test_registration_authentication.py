@@ -67,7 +67,7 @@ async def test_reg5_authentication_failure_registers_with_l_number_and_opens_pro
     outside = await mesh.get(
         "44", f"/api/v1/problems/{created['problem_record_id']}", as_="440103_registrar"
     )
-    assert outside.status_code == 403
+    assert outside.status_code == 404  # as a group that does not exist (SEC-8)
 
 
 async def test_reg5_name_mismatch_blocks_when_the_province_switch_says_so(mesh: Mesh) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.codes import MINISTRY_UNIT
-from contracts.errors import Forbidden
+from contracts.errors import Forbidden, NotFound
 from contracts.org import OrgTree
 from xueji.access import policy
 from xueji.access.policy import AccessPolicy
@@ -137,6 +137,45 @@ def test_reg1_a_school_acts_only_for_itself() -> None:
     assert rules.school_filter(session("440100"), "440106") == [TIANHE_SCHOOL]
     with pytest.raises(Forbidden):
         rules.school_filter(session("440106"), "440100")  # above the caller: outside
+
+
+async def test_sec3_no_existence_oracle_a_foreign_record_answers_as_a_missing_one() -> None:
+    """SEC-8 (issue 18 item 7): a record out of sight, of one school or of two (an
+    in-province transfer), and one that does not exist give the same 404."""
+    rules, caller = AccessPolicy(ORG), session("440106")
+    answers = []
+    for record in ({"school_code": SHENZHEN_SCHOOL}, None):
+
+        async def load(record=record) -> dict:
+            if record is None:
+                raise NotFound("没有这条记录")
+            return record
+
+        with pytest.raises(NotFound) as refused:
+            await rules.record_in_sight(caller, load, "该记录", "record_id")
+        answers.append((refused.value.code, refused.value.message, refused.value.field))
+    assert (
+        answers[0] == answers[1] == ("not_found", "该记录不存在或不在本单位管辖范围内", "record_id")
+    )
+
+    async def transfer() -> dict:
+        return {"to": SHENZHEN_SCHOOL, "from": TIANHE_SCHOOL}
+
+    def sides(record: dict) -> list[str]:
+        return [record["to"], record["from"]]
+
+    assert await rules.record_in_sight(caller, transfer, "该申请", units=sides)
+    with pytest.raises(NotFound):
+        await rules.record_in_sight(session(CITY_SCHOOL), transfer, "该申请", units=sides)
+
+
+def test_sec1_a_many_unit_listing_keeps_the_callers_units() -> None:
+    """XPT-10 monitoring: a school sees its own row, a county its units', not a province."""
+    rules = AccessPolicy(ORG)
+    rows = [{"unit_code": c} for c in (TIANHE_SCHOOL, "440106", "440000", SHENZHEN_SCHOOL)]
+    assert rules.in_sight(session(TIANHE_SCHOOL), rows) == [{"unit_code": TIANHE_SCHOOL}]
+    assert rules.in_sight(session("440106"), rows) == rows[:2]
+    assert rules.in_sight(session("440000"), rows) == rows
 
 
 ENTRY_POINTS = [

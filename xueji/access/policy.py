@@ -161,13 +161,19 @@ class AccessPolicy:
             raise Forbidden(OUTSIDE_JURISDICTION, code="outside_jurisdiction")
 
     def ensure_sees_record(
-        self, session: Session, unit_code: str | None, what: str, field: str | None = None
+        self,
+        session: Session,
+        unit_code: str | list[str] | None,
+        what: str,
+        field: str | None = None,
     ) -> None:
         """SEC-8 "a refusal never reveals whether a record exists elsewhere": a record of a
-        unit outside the caller's jurisdiction (`unit_code`) answers exactly as one that does
-        not exist (`unit_code` None): the same 404, code and message, naming only what was
+        unit outside the caller's jurisdiction (`unit_code`, or any of a list: a business
+        between two schools is seen from either side) answers exactly as one that does not
+        exist (`unit_code` None): the same 404, code and message, naming only what was
         asked (`what`, e.g. the number)."""
-        if unit_code is None or not self.sees(session, unit_code):
+        codes = [unit_code] if isinstance(unit_code, str) else unit_code or []
+        if not any(self.sees(session, code) for code in codes):
             raise NotFound(f"{what}不存在或不在本单位管辖范围内", field=field)
 
     async def record_in_sight(
@@ -177,17 +183,24 @@ class AccessPolicy:
         what: str,
         field: str | None = None,
         unit_key: str = "school_code",
+        units: Callable[[dict], list[str]] | None = None,
     ) -> dict:
-        """`load()`'s record if the caller sees its unit (`record[unit_key]`); NotFound from
-        `load` and a record outside the jurisdiction give the one answer of
-        `ensure_sees_record`."""
+        """`load()`'s record if the caller sees its unit (`record[unit_key]`, or one of
+        `units(record)`); NotFound from `load` and a record outside the jurisdiction give the
+        one answer of `ensure_sees_record`."""
         try:
             record = await load()
         except NotFound:
             record = None
-        unit_code = record[unit_key] if record is not None else None
-        self.ensure_sees_record(session, unit_code, what, field)
+        codes = None
+        if record is not None:
+            codes = units(record) if units is not None else record[unit_key]
+        self.ensure_sees_record(session, codes, what, field)
         return record
+
+    def in_sight(self, session: Session, rows: list[dict], key: str = "unit_code") -> list[dict]:
+        """The rows of a many-unit listing (XPT-10 monitoring …) about units the caller sees."""
+        return [row for row in rows if self.sees(session, row[key])]
 
     def is_superior(self, session: Session, unit_code: str) -> bool:
         """SEC-2, SYS-5: the unit is below the caller's, not the caller's own: a superior
