@@ -170,6 +170,21 @@ async def test_sec5_province_cannot_ask_the_hub_as_another_province(
     assert json.loads(claim.data)["outcome"] == "free"
 
 
+async def test_sec1_sec5_province_cannot_ask_another_for_its_counts_or_records(
+    mesh: Mesh, province34: Province34
+) -> None:
+    """The bus side of the jurisdiction matrix (issue 18 item 10): only the hub asks a
+    province node for its counts (QRY-6) or a record's summary (QRY-4); 34 asking 44 is
+    refused by the server, and 44's node never sees the request."""
+    for subject in [
+        subjects.province_count_students(OTHER),
+        subjects.prov_record_summary(OTHER),
+        subjects.prov_case_prepare(OTHER),
+    ]:
+        await _unanswered(province34.nc, subject, b"{}")
+        await province34.refused("publish", subject)
+
+
 async def test_sec5_hub_refuses_a_body_speaking_for_another_province(
     mesh: Mesh, province34: Province34
 ) -> None:
