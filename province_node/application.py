@@ -20,6 +20,7 @@ from contracts.codes import SchoolType, Stage
 from contracts.errors import ContractError
 from contracts.events import ArchivePhoto, StudentArchive
 from contracts.org import OrgTree
+from province_node.domain.dead_notices import DeadNotices
 from province_node.domain.errors import NotFound
 from province_node.domain.key_data_change import CONTROLLABLE
 from province_node.domain.problem import KINDS, ProblemRecord
@@ -56,6 +57,11 @@ class ProvinceNode(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def dead_notices(self) -> dict:
+        """BUS-4: the hub's notices set aside instead of applied (`province_node/notices.py`)."""
+        found = self.find(DeadNotices.create_id())
+        return found.view() if isinstance(found, DeadNotices) else DeadNotices.empty()
 
     # --- schools -------------------------------------------------------------------------
 

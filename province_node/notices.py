@@ -14,7 +14,9 @@ from contracts.cases import HubNotice, PrepareCaseOut
 from contracts.envelope import decode
 from contracts.errors import ContractError, DomainError
 from contracts.problems import ProblemNotice
+from province_node.application import ProvinceNode
 from province_node.cases import CaseService
+from province_node.domain.dead_notices import DeadNotices
 from xueji.bus import follow_durable, serve
 from xueji.faults import fault_point
 from xueji.logs import get_logger
@@ -26,6 +28,9 @@ log = get_logger("province_node.notices")
 #: A notice that failed comes back after this many seconds per delivery so far (capped).
 RETRY_DELAY_SECONDS = 0.5
 MAX_RETRY_DELAY = 10.0
+#: A notice that failed this many deliveries (the store, a defect) is set aside, so the ones
+#: behind it are applied (BUS-4: a poison message never blocks the rest).
+MAX_DELIVERIES = 5
 
 
 async def serve_prepare(nc: Client, cases: CaseService) -> None:
@@ -101,13 +106,15 @@ class NoticeFollower:
                     outcome = await self.problems.mirror(notice)
                 else:
                     outcome = await self.cases.apply_notice(notice)
-            except (ContractError, DomainError) as exc:  # unusable: recorded in the log, dropped
+            except (ContractError, DomainError) as exc:  # unusable: set aside, dropped
                 log.error("notice_refused", subject=msg.subject, error=str(exc))
-                await msg.term()
-                return True
-            except Exception:  # the store failed: it (and those after it) come back
-                log.exception("notice_apply_failed", subject=msg.subject)
-                return False
+                return await self._set_aside(msg, exc.code or "refused", str(exc))
+            except Exception as exc:  # the store failed: it (and those after it) come back
+                log.exception("notice_apply_failed", subject=msg.subject,
+                              deliveries=msg.metadata.num_delivered)  # fmt: skip
+                if msg.metadata.num_delivered < MAX_DELIVERIES:
+                    return False
+                return await self._set_aside(msg, "gave_up", f"{type(exc).__name__}: {exc}")
         fault_point("node.notice.after_apply")  # stored, not acknowledged: comes back
         await msg.ack()
         if outcome == "applied":
@@ -121,6 +128,28 @@ class NoticeFollower:
             "notice_applied", notice=notice.notice, case_id=str(notice.case_id), outcome=outcome
         )
         return True
+
+    async def _set_aside(self, msg: Msg, code: str, message: str) -> bool:
+        """Keeps the notice whole in the node's log with the reason, then drops it from the
+        stream; False (it comes back) when even that cannot be stored."""
+        try:
+            await self.cases.writer(_set_aside, self.cases.node, msg.subject, code, message,
+                                    msg.metadata.num_delivered, msg.data)  # fmt: skip
+        except Exception:  # noqa: BLE001 - the store is down: the notice stays on the stream
+            log.exception("notice_set_aside_failed", subject=msg.subject)
+            return False
+        log.error("notice_set_aside", subject=msg.subject, code=code, error=message)
+        await msg.term()
+        return True
+
+
+def _set_aside(node: ProvinceNode, subject: str, code: str, message: str, deliveries: int,
+               data: bytes) -> None:  # fmt: skip
+    dead = node.find(DeadNotices.create_id())
+    if not isinstance(dead, DeadNotices):
+        dead = DeadNotices()
+    dead.set_aside(subject, code, message, deliveries, data.decode("utf-8", errors="replace"))
+    node.save(dead)
 
 
 def _decode_notice(data: bytes) -> HubNotice | ProblemNotice:

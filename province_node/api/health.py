@@ -43,6 +43,8 @@ async def healthz(runtime: Runtime) -> JSONResponse:
         # SYS-2: years whose deadlines are refused, as far as the node's copy of the hub's
         # calendar knows
         "calendar": calendar_health(runtime.calendar.missing(runtime.clock.today())),
+        # BUS-4: the hub's notices set aside (refused, or given up after their retries)
+        "dead_notices": await _dead_notices(runtime),
         # Issue 17 item 5: background loops started again after a crash
         "restarts": runtime.supervisor.health(),
     }
@@ -52,5 +54,12 @@ async def healthz(runtime: Runtime) -> JSONResponse:
 async def _backlog(runtime) -> int | None:
     try:
         return await runtime.relay.backlog()
+    except Exception:  # noqa: BLE001 - the store is down: said above
+        return None
+
+
+async def _dead_notices(runtime) -> dict | None:
+    try:
+        return await runtime.writer(runtime.node.dead_notices)
     except Exception:  # noqa: BLE001 - the store is down: said above
         return None

@@ -17,8 +17,9 @@ from contracts.cases import HubNotice
 from contracts.envelope import Actor, Envelope
 from province_node.application import ProvinceNode
 from province_node.cases import CaseService
+from province_node.domain.dead_notices import DeadNotices
 from province_node.domain.student import Student, StudentNumberIndex
-from province_node.notices import NoticeFollower
+from province_node.notices import MAX_DELIVERIES, NoticeFollower
 from xueji.outbox import OutboxRelay
 from xueji.store import Writer, sqlite_url, store_env
 
@@ -35,10 +36,11 @@ class FakeMsg:
     subject: str = "xueji.hub.out.44.case"
     headers: dict = field(default_factory=dict)
     answers: list[str] = field(default_factory=list)
+    deliveries: int = 1
 
     @property
     def metadata(self) -> SimpleNamespace:
-        return SimpleNamespace(num_delivered=1)
+        return SimpleNamespace(num_delivered=self.deliveries)
 
     async def ack(self) -> None:
         self.answers.append("ack")
@@ -135,12 +137,36 @@ async def test_nfr4_batch_stops_at_the_first_failed_notice(follower, node):
 
 
 async def test_nfr4_refused_notice_is_dropped_and_the_batch_goes_on(follower, node):
-    """A notice the contract refuses is terminated (it can never apply) and blocks nothing."""
+    """A notice the contract refuses is terminated (it can never apply) and blocks nothing;
+    it is kept, with the reason, among the node's set-aside notices."""
     case = uuid4()
     garbage, opened = FakeMsg(b"not json"), _notice("case_opened", case)
     await follower._handle_all([garbage, opened])
     assert garbage.answers == ["term"] and opened.answers == ["ack"]
     assert _held_by(node) == str(case)
+    [entry] = node.dead_notices()["latest"]
+    assert (entry["code"], entry["deliveries"]) == ("malformed", 1)
+
+
+async def test_bus4_a_notice_failing_every_try_is_set_aside_and_the_rest_goes_on(follower, node):
+    """A poison notice (the store fails on it every time) comes back until its last try;
+    then it is kept whole in the node's log and dropped, and the notices behind it apply."""
+    case, poison = uuid4(), uuid4()
+    _store_fails_for(follower, poison)
+    stuck, later = _notice("case_opened", poison), _notice("case_opened", case)
+    for deliveries in range(1, MAX_DELIVERIES):
+        stuck.deliveries = deliveries
+        await follower._handle_all([stuck, later])
+        assert stuck.answers[-1] == "nak" and _held_by(node) is None
+    stuck.deliveries = MAX_DELIVERIES
+    await follower._handle_all([stuck, later])
+    assert stuck.answers[-1] == "term" and later.answers[-1] == "ack"
+    assert _held_by(node) == str(case)
+    dead = node.dead_notices()
+    assert dead["total"] == 1
+    assert (dead["latest"][0]["code"], dead["latest"][0]["deliveries"]) == ("gave_up", 5)
+    kept = [e for e in node.events.get(DeadNotices.create_id()) if hasattr(e, "payload")]
+    assert HubNotice.model_validate_json(kept[-1].payload).case_id == poison  # nothing lost
 
 
 async def test_nfr4_case_opened_for_a_closed_case_is_ignored(follower, node):
