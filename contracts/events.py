@@ -215,6 +215,23 @@ class ProblemSideReported(ContractModel):
     stage: Literal["started", "withdrawn", "acted"]
 
 
+class NoticeSetAside(ContractModel):
+    """BUS-4 (issue 17 item 6): a hub notice this province could not apply — refused by the
+    contract or its rules, or given up after its retries — and set aside in its own log; told
+    back so the hub lists it with its dead letters (`/healthz`, the monitoring page)."""
+
+    kind: Literal["NoticeSetAside"] = "NoticeSetAside"
+    version: Literal[1] = 1
+    envelope: Envelope
+    source: EventSource
+    subject: str = Field(max_length=200)  # the notice's subject on HUB_OUT
+    notice: str | None = Field(default=None, max_length=40)  # its kind, when it could be read
+    case_id: UUID | None = None
+    code: str = Field(max_length=60)
+    message: str = Field(max_length=500)
+    deliveries: int = Field(ge=1)
+
+
 #: Every integration event, by its `kind`.
 INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentRegistered": StudentRegistered,
@@ -225,6 +242,7 @@ INTEGRATION_EVENTS: dict[str, type[ContractModel]] = {
     "StudentKeyDataChanged": StudentKeyDataChanged,
     "StudentRenumbered": StudentRenumbered,
     "ProblemSideReported": ProblemSideReported,
+    "NoticeSetAside": NoticeSetAside,
 }
 
 

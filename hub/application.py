@@ -24,6 +24,7 @@ from contracts.calendar import Entered
 from contracts.errors import ContractError, DomainError, NotFound
 from contracts.events import (
     IdentityReleased,
+    NoticeSetAside,
     ProblemSideReported,
     StudentDeleted,
     StudentKeyDataChanged,
@@ -607,6 +608,18 @@ class NationalHub(EventSourcedProjection[UUID]):
             processing_event.collect_events(identity)
         processing_event.collect_events(case)
         self._touched.append(case)
+
+    @policy.register(NoticeSetAside)
+    def _(self, event: NoticeSetAside, processing_event: ProcessingEvent) -> None:
+        """BUS-4: a province set one of the hub's notices aside; listed with the dead letters
+        (`set_aside:<code>`, the notice's subject) for the ministry to follow up."""
+        index = self.find(DeadLetters.create_id())
+        index = index if isinstance(index, DeadLetters) else DeadLetters()
+        what = f"{event.notice or '通知'}" + (f"（申请 {event.case_id}）" if event.case_id else "")
+        index.add(province=event.source.province, sequence=event.source.notification_id,
+                  subject=event.subject, code=f"set_aside:{event.code}",
+                  message=f"省级节点未能处理{what}，已另存待查：{event.message}")  # fmt: skip
+        processing_event.collect_events(index)
 
     @policy.register(Rejection)
     def _(self, rejection: Rejection, processing_event: ProcessingEvent) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from uuid import UUID
+
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
@@ -11,6 +14,7 @@ from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.events import (
     EventSource,
     IdentityReleased,
+    NoticeSetAside,
     ProblemSideReported,
     StudentDeleted,
     StudentKeyDataChanged,
@@ -21,6 +25,7 @@ from contracts.events import (
 )
 from contracts.meta import CommandMeta
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
+from province_node.domain.dead_notices import DeadNotices
 from province_node.domain.key_data_change import KeyDataChange
 from province_node.domain.problem import Problem
 from province_node.domain.registration import Registration
@@ -43,6 +48,7 @@ PUBLISHED_TOPICS = [
     get_topic(KeyDataChange.ClaimReleased),
     get_topic(Student.Renumbered),
     get_topic(Problem.Reported),
+    get_topic(DeadNotices.SetAside),
 ]
 
 
@@ -109,6 +115,8 @@ def translate(
     )
     if isinstance(event, Student.TransferredOut | Student.TransferredIn):
         return _case_event(app, event, meta, source, blobs)
+    if isinstance(event, DeadNotices.SetAside):  # BUS-4: told back to the hub
+        return _set_aside(app, event, meta, source)
     if isinstance(event, Problem.Reported):  # PRB-4: this side moved, the hub decides
         reported = ProblemSideReported(
             envelope=meta.envelope(),
@@ -245,3 +253,26 @@ def _photo_reader(blobs: BlobStore | None):
             return None
 
     return read
+
+
+def _set_aside(app: Application, event, meta: CommandMeta, source: EventSource) -> Outgoing:
+    """`NoticeSetAside`: which notice (its kind and case, when it can be read) and why."""
+    kind, case_id = None, None
+    try:
+        notice = json.loads(event.payload)
+        kind = str(notice.get("notice") or notice.get("kind"))[:40]
+        case_id = UUID(str(notice["case_id"])) if notice.get("case_id") else None
+    except (ValueError, AttributeError, TypeError):
+        pass  # not a notice one can read: its subject and reason say enough
+    told = NoticeSetAside(
+        envelope=meta.envelope(),
+        source=source,
+        subject=event.subject[:200],
+        notice=kind,
+        case_id=case_id,
+        code=event.code[:60],
+        message=event.message[:500],
+        deliveries=event.deliveries,
+    )
+    subject = subjects.province_event(app.province, "notice", "set_aside")
+    return Outgoing(subject=subject, message=told, traceparent=meta.traceparent)

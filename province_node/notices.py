@@ -11,8 +11,9 @@ from nats.aio.msg import Msg
 
 from contracts import subjects
 from contracts.cases import HubNotice, PrepareCaseOut
-from contracts.envelope import decode
+from contracts.envelope import Envelope, decode
 from contracts.errors import ContractError, DomainError
+from contracts.meta import CommandMeta
 from contracts.problems import ProblemNotice
 from province_node.application import ProvinceNode
 from province_node.cases import CaseService
@@ -148,8 +149,19 @@ def _set_aside(node: ProvinceNode, subject: str, code: str, message: str, delive
     dead = node.find(DeadNotices.create_id())
     if not isinstance(dead, DeadNotices):
         dead = DeadNotices()
-    dead.set_aside(subject, code, message, deliveries, data.decode("utf-8", errors="replace"))
+    payload = data.decode("utf-8", errors="replace")
+    dead.set_aside(subject, code, message, deliveries, payload, _meta_of(data, node.province))
     node.save(dead)
+
+
+def _meta_of(data: bytes, province: str) -> dict:
+    """The notice's own command, correlation and trace (BUS-5), when its envelope can be
+    read; else the node's system actor."""
+    try:
+        envelope = Envelope.model_validate(json.loads(data)["envelope"])
+    except Exception:  # noqa: BLE001 - unreadable: the system sets it aside
+        return CommandMeta.new("system", f"{province}0000", "sysadmin").as_dict()
+    return CommandMeta.from_envelope(envelope).as_dict()
 
 
 def _decode_notice(data: bytes) -> HubNotice | ProblemNotice:

@@ -26,9 +26,10 @@ class DeadNotices(Aggregate):
 
     @event("SetAside")
     def set_aside(self, subject: str, code: str, message: str, deliveries: int,
-                  payload: str) -> None:  # fmt: skip
-        """`payload` (the notice as received) stays in the event, for a replay; the state
-        keeps only what `/healthz` shows."""
+                  payload: str, meta: dict) -> None:  # fmt: skip
+        """`payload` (the notice as received) stays in the event, for a replay, and is told
+        to the hub (`NoticeSetAside`, with the notice's own `meta`); the state keeps only
+        what `/healthz` shows."""
         self.total += 1
         entry = {"subject": subject, "code": code, "message": message[:300],
                  "deliveries": deliveries}  # fmt: skip

@@ -222,3 +222,47 @@ async def test_bus_ready_after_a_hook_that_failed_once(nats_server: NatsServer) 
         assert bus.connected and len(calls) == 2
     finally:
         await bus.close()
+
+
+async def test_bus4_a_notice_the_node_refuses_is_set_aside_and_told_to_the_hub(
+    mesh: Mesh, nats_server: NatsServer
+) -> None:
+    """A hub notice province 44 can never apply (a case opened on a record it does not hold)
+    is set aside whole in 44's log, counted in its /healthz, and told back to the hub, which
+    lists it with its dead letters; the notices behind it still apply."""
+    from contracts.cases import HubNotice
+
+    case_id = uuid4()
+    poison = HubNotice(
+        notice="case_opened",
+        envelope=Envelope(actor=Actor(account="t", unit_code="000000", role="sysadmin")),
+        case_id=case_id,
+        flow="transfer",
+        province="44",
+        student_number="G440106201503097099",
+        to_province="34",
+        target_school_code="3340104002",
+        target_class_code="2026201",
+    )
+    hub_side = await nats_server.connect(subjects.HUB_CLIENT)  # as the hub's outbox would
+    try:
+        await hub_side.jetstream().publish(
+            subjects.hub_out("44", "case_opened"), poison.model_dump_json().encode()
+        )
+    finally:
+        await hub_side.close()
+
+    async def node_set_it_aside() -> bool:
+        return (await mesh.get("44", "/healthz")).json()["dead_notices"]["total"] == 1
+
+    await mesh.wait_until(node_set_it_aside)
+    [kept] = (await mesh.get("44", "/healthz")).json()["dead_notices"]["latest"]
+    assert kept["subject"] == subjects.hub_out("44", "case_opened") and kept["deliveries"] == 1
+    hub = mesh.runtime("hub").hub
+    await mesh.wait_until(lambda: hub.dead_letters()["by_province"].get("44") == 1)
+    [letter] = hub.dead_letters()["latest"]
+    assert letter["code"].startswith("set_aside:") and str(case_id) in letter["message"]
+    body = registration(JUNIOR_SCHOOL["44"], resident_id(sequence=33), name="钱十二")
+    created = await mesh.post("44", "/api/v1/registrations", as_=REGISTRAR["44"], json=body)
+    await approve_fully(mesh, "44", created.json()["id"])
+    await mesh.wait_until(lambda: hub.position("44") == 2)  # the report, then the registration
