@@ -192,7 +192,7 @@ async def run_deadlines(runtime: HubRuntime) -> dict[str, int]:
     counts = await runtime.cases.run_deadlines()
     if counts["calendar_missing"]:
         log.warning("deadlines_wait_for_calendar", cases=counts["calendar_missing"])
-    if any(counts[k] for k in ("overdue", "cancel", "clean")):
+    if any(counts[k] for k in ("overdue", "cancel", "clean", "resend")):
         runtime.relay.wake()
         log.info("deadlines_applied", **counts)
     return counts

@@ -44,6 +44,7 @@ def case_view(case: CrossProvinceCase) -> dict:
         "closed_at": _iso(case.closed_at),
         "steps": [_step(s) for s in case.steps],
         "overdue": [{**o, "at": _iso(o["at"])} for o in case.overdue],
+        "pull_resends": getattr(case, "pull_resends", 0),  # the archive asked for again
         "history": [{**h, "at": _iso(h["at"])} for h in case.history],
         "version": case.version,
     }

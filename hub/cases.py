@@ -200,11 +200,12 @@ class CaseService:
     # --- deadlines (XPT-6, XPT-7, XPT-8, PGE-4) --------------------------------------------------
 
     async def run_deadlines(self) -> dict[str, int]:
-        """Records overdue steps, cancels unpulled cases, cleans stale ones; returns counts."""
+        """Records overdue steps, cancels unpulled cases, cleans stale ones, asks again for an
+        archive pulled but not received; returns counts."""
         return await self.writer(self._run_deadlines, self.clock.now())
 
     def _run_deadlines(self, now: datetime) -> dict[str, int]:
-        counts = {"overdue": 0, "cancel": 0, "clean": 0, "calendar_missing": 0}
+        counts = {"overdue": 0, "cancel": 0, "clean": 0, "resend": 0, "calendar_missing": 0}
         for case_id in self.hub.board.open_ids():
             case = self.hub.case(case_id)
             if case.graduating_cleanup_due(now, self.key_dates):  # XPT-8: no working days
@@ -219,9 +220,9 @@ class CaseService:
                 continue
             if due is None:
                 continue
-            {"overdue": case.record_overdue, "cancel": case.cancel, "clean": case.clean}[due](
-                at=now
-            )
+            actions = {"overdue": case.record_overdue, "cancel": case.cancel,
+                       "clean": case.clean, "resend": case.resend_pull}  # fmt: skip
+            actions[due](at=now)
             self.hub.save_case(case)
             counts[due] += 1
         return counts

@@ -29,6 +29,7 @@ _NOTICES: dict[type, tuple[str, str]] = {
     Case.Cancelled: ("case_closed", "out"),
     Case.Cleaned: ("case_closed", "out"),
     Case.ArchivePullRequested: ("archive_requested", "out"),
+    Case.ArchivePullResent: ("archive_requested", "out"),  # issue 17 item 6
     Case.ArchiveReceived: ("archive_delivered", "in"),
     Case.Completed: ("case_completed", "out"),
 }

@@ -24,6 +24,10 @@ _NS = uuid5(NAMESPACE_URL, "xueji:hub:case")
 STEP_DAYS = 10  # XPT-7: working days per decision step
 PULL_DAYS = 10  # XPT-6: working days to pull the archive after the last approval
 CLEANUP_AFTER = timedelta(days=90)  # XPT-7: unfinished cases are cleaned up
+#: Issue 17 item 6: a pulled archive not received after this long is asked for again (the
+#: out-province node was away, or set the request aside), at most `PULL_RESENDS` times.
+PULL_RESEND_AFTER = timedelta(hours=2)
+PULL_RESENDS = 12
 #: PGE-3: the graduating side may not refuse on these grounds.
 FORBIDDEN_PGE_GROUNDS = {"irregular_admission": "涉嫌违规招生", "scores": "考试成绩"}
 OPEN = ("in_progress", "approved")
@@ -224,6 +228,8 @@ class CrossProvinceCase(Aggregate):
             if today > add_working_days(self.approved_at.date(), PULL_DAYS, calendar):
                 return "cancel"
             return None
+        if self.status == "approved":
+            return "resend" if self._pull_stalled(now) else None
         if self.status != "in_progress":
             return None
         if now >= self.initiated_at + CLEANUP_AFTER:
@@ -235,6 +241,21 @@ class CrossProvinceCase(Aggregate):
     def step_due(self, calendar: Entered = NONE_ENTERED) -> date:
         started = self.steps[self.current]["started_at"].date()
         return add_working_days(started, STEP_DAYS, calendar)
+
+    def _pull_stalled(self, now: datetime) -> bool:
+        """Pulled, no archive yet, and the last request older than `PULL_RESEND_AFTER`."""
+        resends = getattr(self, "pull_resends", 0)  # cases stored before resends existed
+        last = getattr(self, "pull_resent_at", None) or self.pull_requested_at
+        return self.archive is None and resends < PULL_RESENDS and now >= last + PULL_RESEND_AFTER
+
+    @event("ArchivePullResent")
+    def resend_pull(self, at: datetime) -> None:
+        """The out-province is asked for the archive again (its node applies the request
+        idempotently: a student already transferred out is not transferred twice)."""
+        self.pull_resends = getattr(self, "pull_resends", 0) + 1
+        self.pull_resent_at = at
+        why = f"调档后未收到转出省档案，已重新发送调档请求（第 {self.pull_resends} 次）"
+        self.history.append(_system_entry("archive_pull_resent", at, why))
 
     def _overdue_recorded(self) -> bool:
         return any(o["index"] == self.current for o in self.overdue)

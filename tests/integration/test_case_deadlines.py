@@ -104,7 +104,7 @@ async def test_xpt7_approved_case_waiting_for_pull_is_not_cleaned(mesh: Mesh) ->
     await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
     await mesh.wait_until(lambda: _completed(mesh, case["id"]))
     mesh.clock.set(_at(2027, 3, 1))
-    counts = {"overdue": 0, "cancel": 0, "clean": 0, "calendar_missing": 0}
+    counts = {"overdue": 0, "cancel": 0, "clean": 0, "resend": 0, "calendar_missing": 0}
     assert await run_deadlines(mesh.runtime("hub")) == counts
 
 
@@ -236,3 +236,33 @@ async def test_sys2_uncovered_year_refuses_deadlines_until_the_ministry_enters_i
 
 async def _put(mesh: Mesh, path: str, user: str, body: dict):
     return await mesh._call("PUT", "hub", path, user, json=body)
+
+
+async def test_xpt6_an_archive_pulled_but_not_received_is_asked_for_again(mesh: Mesh) -> None:
+    """Issue 17 item 6: the out-province's node is away when the in-school pulls; two hours
+    later the hub asks again (once per two hours, noted in the history), and when the node
+    is back it answers the request once — the student arrives once, the case completes."""
+    number = await enrolled_student(mesh, "44", 604)
+    case = await approve_all(mesh, (await initiate(mesh, number)).json())
+    await mesh.wait_until(lambda: _locked(mesh, number))
+    await mesh.stop("44")
+    pulled = await mesh.post("34", f"{TRANSFERS}/{case['id']}/archive-pull", as_=REGISTRAR["34"])
+    assert pulled.status_code == 200, pulled.text
+    hub = mesh.runtime("hub")
+    mesh.clock.advance(hours=1)
+    assert (await run_deadlines(hub))["resend"] == 0
+    mesh.clock.advance(hours=1, minutes=1)
+    assert (await run_deadlines(hub))["resend"] == 1
+    assert (await run_deadlines(hub))["resend"] == 0  # the next one two hours later
+    stalled = await case_now(mesh, case["id"])
+    assert stalled["status"] == "approved" and stalled["pull_resends"] == 1
+    assert stalled["history"][-1]["step"] == "archive_pull_resent"
+
+    await mesh.start("44")  # both requests are waiting in its durable: applied once
+    await mesh.wait_until(lambda: _completed(mesh, case["id"]))
+    arrived = await mesh.get("34", f"/api/v1/students/{number}", as_=REGISTRAR["34"])
+    assert arrived.status_code == 200 and arrived.json()["school_code"] == IN_SCHOOL
+    history = await mesh.get("44", f"/api/v1/students/{number}/history", as_=REGISTRAR["44"])
+    assert [i["type"] for i in history.json()["items"]].count("TransferredOut") == 1
+    mesh.clock.advance(hours=3)
+    assert (await run_deadlines(hub))["resend"] == 0  # received: never asked again

@@ -62,6 +62,7 @@ STEPS = {
     "out_city": "转出地地市核办",
     "out_province": "转出地省级核办",
     "archive_pull": "调档",
+    "archive_pull_resent": "重新调档",
 }
 ACTIONS = {"decide": "待审核", "report": "待上报"}
 EVENTS = {
