@@ -198,6 +198,7 @@ async def test_sys2_uncovered_year_refuses_deadlines_until_the_ministry_enters_i
         "overdue": 0,
         "cancel": 0,
         "clean": 0,
+        "resend": 0,
         "calendar_missing": 1,
     }
     days = {"start": "2026-12-31", "days": 1}
@@ -222,6 +223,7 @@ async def test_sys2_uncovered_year_refuses_deadlines_until_the_ministry_enters_i
         "overdue": 1,
         "cancel": 0,
         "clean": 0,
+        "resend": 0,
         "calendar_missing": 0,
     }
     same = await mesh.get("44", path, as_="440106_registrar", params=days)  # the node asks the hub
