@@ -115,15 +115,23 @@ async def _start(
         added = await writer(access.load_accounts, accounts, seed.demo)
         log.info("seed_accounts_loaded", added=added)
     followers = [
-        ProvinceFollower(hub, writer, p, check_seconds=settings.stream_check_seconds)
+        ProvinceFollower(
+            hub,
+            writer,
+            p,
+            check_seconds=settings.stream_check_seconds,
+            replicas=settings.stream_replicas,
+        )  # fmt: skip
         for p in settings.provinces
     ]
     supervisor = Supervisor()  # every background loop, restarted when it crashed
 
     async def on_connect(nc: Client) -> None:
-        await ensure_stream(nc, subjects.HUB_OUT_STREAM, [f"{subjects.HUB_OUT_PREFIX}.>"])
+        replicas = settings.stream_replicas
+        hub_out = [f"{subjects.HUB_OUT_PREFIX}.>"]
+        await ensure_stream(nc, subjects.HUB_OUT_STREAM, hub_out, replicas)
         dead = [f"{subjects.DEAD_LETTER_PREFIX}.>"]
-        await ensure_stream(nc, subjects.DEAD_LETTER_STREAM, dead)  # BUS-6
+        await ensure_stream(nc, subjects.DEAD_LETTER_STREAM, dead, replicas)  # BUS-6
         for province in settings.provinces:  # each node may only read its own (SEC-5)
             await ensure_durable(
                 nc,

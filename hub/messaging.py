@@ -89,16 +89,17 @@ class ProvinceFollower:
         province: str,
         batch_size: int = 200,
         check_seconds: float = 10.0,
+        replicas: int = 1,
     ) -> None:
         self.hub, self.writer, self.province, self.batch_size = hub, writer, province, batch_size
-        self.check_seconds = check_seconds
+        self.check_seconds, self.replicas = check_seconds, replicas
         self.applied = 0
         self.alarm: dict | None = None
         self._created: datetime | None = None  # the followed stream's creation time
 
     async def run(self, nc: Client) -> None:
         stream = subjects.province_stream(self.province)
-        await ensure_stream(nc, stream, [subjects.province_events(self.province)])
+        await ensure_stream(nc, stream, [subjects.province_events(self.province)], self.replicas)
         if await self._gone_backwards(nc):
             return
         follow = asyncio.create_task(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from xueji.pki import NatsClientSettings
@@ -39,6 +39,9 @@ class HubSettings(KitSettings, NatsClientSettings):
     #: BUS-6: how often each province stream is checked for a sequence gone backwards (the
     #: province's stream lost or recreated): then the hub stops following it and alarms.
     stream_check_seconds: float = 10.0
+    #: Issue 17 item 5: replicas of the streams the hub declares (3 on the production
+    #: cluster, `compose/`; 1 on a single nats-server).
+    stream_replicas: int = Field(1, ge=1, le=5)
 
     @field_validator("provinces", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.subjects import Grants, clients, grants
@@ -37,17 +38,47 @@ def federation_users(provinces: list[str]) -> list[dict]:
     return [user(client, grants(client, provinces)) for client in clients(provinces)]
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """This server's place in a JetStream cluster: its name, its route port, every route."""
+
+    name: str
+    server_name: str
+    port: int
+    routes: list[int]
+
+
 def server_config(
-    port: int, store_dir: Path, tls: TlsFiles, users: list[dict], jetstream_key: str | None = None
+    port: int,
+    store_dir: Path,
+    tls: TlsFiles,
+    users: list[dict],
+    jetstream_key: str | None = None,
+    cluster: Cluster | None = None,
 ) -> dict:
     """`jetstream_key`: JetStream encrypts what it stores with it (SEC-7, the server's own
-    at-rest encryption)."""
+    at-rest encryption). With `cluster` the server is one of a JetStream cluster (streams
+    declared with replicas, issue 17 item 5) and writes every message to disk before it
+    acknowledges it (`sync_interval: always`): a server killed loses nothing acked."""
     jetstream: dict = {"store_dir": str(store_dir)}
     if jetstream_key:
         jetstream |= {"cipher": "chachapoly", "key": jetstream_key}
+    extra: dict = {}
+    if cluster is not None:
+        jetstream["sync_interval"] = "always"
+        extra = {
+            "server_name": cluster.server_name,
+            "cluster": {
+                "name": cluster.name,
+                "host": "127.0.0.1",
+                "port": cluster.port,
+                "routes": [f"nats://127.0.0.1:{p}" for p in cluster.routes],
+            },
+        }
     return {
         "host": "127.0.0.1",
         "port": port,
+        **extra,
         "jetstream": jetstream,
         "tls": {
             "cert_file": str(tls.cert),
