@@ -28,6 +28,17 @@ def _drop_secrets(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
+class _CurrentStderr:
+    """`sys.stderr` as it is when a line is written, not when logging was configured (a
+    test's capture, or a process that swaps its streams, may have replaced it since)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO") -> None:
     """JSON lines on stderr; context bound with `structlog.contextvars.bind_contextvars`."""
     global _configured
@@ -45,7 +56,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
     _configured = True
