@@ -134,8 +134,7 @@ class NoticeFollower:
         """Keeps the notice whole in the node's log with the reason, then drops it from the
         stream; False (it comes back) when even that cannot be stored."""
         try:
-            await self.cases.writer(_set_aside, self.cases.node, msg.subject, code, message,
-                                    msg.metadata.num_delivered, msg.data)  # fmt: skip
+            await self.cases.writer(_set_aside, self.cases.node, msg, code, message)
         except Exception:  # noqa: BLE001 - the store is down: the notice stays on the stream
             log.exception("notice_set_aside_failed", subject=msg.subject)
             return False
@@ -144,13 +143,17 @@ class NoticeFollower:
         return True
 
 
-def _set_aside(node: ProvinceNode, subject: str, code: str, message: str, deliveries: int,
-               data: bytes) -> None:  # fmt: skip
+def _set_aside(node: ProvinceNode, msg: Msg, code: str, message: str) -> None:
+    """Once per stream message, whatever its redeliveries."""
     dead = node.find(DeadNotices.create_id())
     if not isinstance(dead, DeadNotices):
         dead = DeadNotices()
-    payload = data.decode("utf-8", errors="replace")
-    dead.set_aside(subject, code, message, deliveries, payload, _meta_of(data, node.province))
+    sequence = msg.metadata.sequence.stream
+    if dead.holds(sequence):
+        return
+    payload = msg.data.decode("utf-8", errors="replace")
+    dead.set_aside(msg.subject, sequence, code, message, msg.metadata.num_delivered, payload,
+                   _meta_of(msg.data, node.province))  # fmt: skip
     node.save(dead)
 
 

@@ -24,15 +24,20 @@ class DeadNotices(Aggregate):
         self.total = 0
         self.latest: list[dict] = []
 
+    def holds(self, sequence: int) -> bool:
+        """Message `sequence` of the stream is set aside already (it came back before the
+        node's `term` reached the server): not a second time."""
+        return any(entry.get("sequence") == sequence for entry in self.latest)
+
     @event("SetAside")
-    def set_aside(self, subject: str, code: str, message: str, deliveries: int,
+    def set_aside(self, subject: str, sequence: int, code: str, message: str, deliveries: int,
                   payload: str, meta: dict) -> None:  # fmt: skip
         """`payload` (the notice as received) stays in the event, for a replay, and is told
         to the hub (`NoticeSetAside`, with the notice's own `meta`); the state keeps only
         what `/healthz` shows."""
         self.total += 1
-        entry = {"subject": subject, "code": code, "message": message[:300],
-                 "deliveries": deliveries}  # fmt: skip
+        entry = {"subject": subject, "sequence": sequence, "code": code,
+                 "message": message[:300], "deliveries": deliveries}  # fmt: skip
         self.latest = [entry, *self.latest][: self.KEEP]
 
     def view(self) -> dict:

@@ -5,6 +5,7 @@ stand-ins (they record how they were answered)."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ from xueji.store import Writer, sqlite_url, store_env
 ENVELOPE = Envelope(actor=Actor(account="system", unit_code="000000", role="sysadmin"))
 META = {"account": "a", "unit_code": "3440106002", "command_id": "c"}
 NUMBER = "L440106201503091234"
+_SEQUENCES = itertools.count(1)
 
 
 @dataclass
@@ -37,10 +39,12 @@ class FakeMsg:
     headers: dict = field(default_factory=dict)
     answers: list[str] = field(default_factory=list)
     deliveries: int = 1
+    sequence: int = field(default_factory=lambda: next(_SEQUENCES))  # on the stream
 
     @property
     def metadata(self) -> SimpleNamespace:
-        return SimpleNamespace(num_delivered=self.deliveries)
+        stream = SimpleNamespace(stream=self.sequence)
+        return SimpleNamespace(num_delivered=self.deliveries, sequence=stream)
 
     async def ack(self) -> None:
         self.answers.append("ack")
@@ -146,6 +150,8 @@ async def test_nfr4_refused_notice_is_dropped_and_the_batch_goes_on(follower, no
     assert _held_by(node) == str(case)
     [entry] = node.dead_notices()["latest"]
     assert (entry["code"], entry["deliveries"]) == ("malformed", 1)
+    await follower._handle_all([garbage])  # back before the server saw the term: once
+    assert node.dead_notices()["total"] == 1 and garbage.answers == ["term", "term"]
 
 
 async def test_bus4_a_notice_failing_every_try_is_set_aside_and_the_rest_goes_on(follower, node):
