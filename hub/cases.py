@@ -255,6 +255,10 @@ class CaseService:
         """XPT-10: per deciding unit, pending and overdue steps and average decision time."""
         return await self.writer(self.hub.board.monitoring, province, flow)
 
+    async def stalled_pulls(self, province: str | None = None) -> list[dict]:
+        """The archives asked for again and not received yet (the monitoring page's alarm)."""
+        return await self.writer(self.hub.board.stalled_pulls, province)
+
 
 def _refusal(exc: RemoteError) -> DomainError:
     """The record's province refused (not eligible, unknown name …): said as it said it."""

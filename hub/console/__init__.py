@@ -61,6 +61,7 @@ async def monitoring(
         dead_letters=await runtime.identities.dead_letters(),  # BUS-6
         claim_conflicts=await runtime.claims.conflicts(),  # REG-5 reconciliation
         stream_alarms=stream_alarms(runtime.followers),  # BUS-6: streams gone backwards
+        stalled_pulls=await runtime.cases.stalled_pulls(province or None),  # 重新调档
     )
 
 

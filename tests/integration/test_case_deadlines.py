@@ -10,6 +10,7 @@ import pytest
 from hub.bootstrap import run_deadlines
 from simulations.demo import school_code
 from tests.support.cases import TRANSFERS, approve_all, case_now, decide, enrolled_student, initiate
+from tests.support.console import console_session
 from tests.support.mesh import Mesh
 from tests.support.people import JUNIOR_SCHOOL, MINISTRY, REGISTRAR
 from xueji.clock import SHANGHAI
@@ -259,6 +260,10 @@ async def test_xpt6_an_archive_pulled_but_not_received_is_asked_for_again(mesh: 
     stalled = await case_now(mesh, case["id"])
     assert stalled["status"] == "approved" and stalled["pull_resends"] == 1
     assert stalled["history"][-1]["step"] == "archive_pull_resent"
+    async with console_session(mesh, MINISTRY, "hub") as console:  # the alarm
+        page = await console.get("/monitoring")
+        assert page.status_code == 200 and "调档未完成" in page.text
+        assert number in page.text.split("调档未完成", 1)[1].split("</table>", 1)[0]
 
     await mesh.start("44")  # both requests are waiting in its durable: applied once
     await mesh.wait_until(lambda: _completed(mesh, case["id"]))
