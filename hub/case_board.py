@@ -115,15 +115,15 @@ class CaseBoard:
                     rows[overdue["unit_code"]]["overdue"] += 1
         return [_monitor_row(code, row) for code, row in sorted(rows.items())]
 
-
     def stalled_pulls(self, province: str | None) -> list[dict]:
         """Issue 17 item 6, the alarm: cases whose archive was asked for again and has not
         arrived (`pull_resends`), of either side's province when one is given."""
+        keys = ("id", "flow", "student_number", "from_province", "to_province", "pull_resends")
         return [
-            {k: v[k] for k in ("id", "flow", "student_number", "from_province",
-                               "to_province", "pull_resends")}  # fmt: skip
+            {k: v[k] for k in keys}
             for v in self._cases.values()
-            if v["status"] == "approved" and v["pull_resends"]
+            if v["status"] == "approved"
+            and v["pull_resends"]
             and (not province or province in (v["from_province"], v["to_province"]))
         ]
 
