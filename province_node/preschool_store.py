@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from contracts.errors import DomainError, Forbidden, NotFound
+from contracts.errors import DomainError, NotFound
 from contracts.ids import DocumentType, IdGroup
 from contracts.meta import CommandMeta
 from province_node.application import ProvinceNode
@@ -34,10 +34,12 @@ class PreschoolStore:
             entry = self.node.repository.get(entry_id)
         except AggregateNotFoundError:
             entry = None
-        if not isinstance(entry, PreschoolEntry) or entry.deleted:
+        if (
+            not isinstance(entry, PreschoolEntry)
+            or entry.deleted
+            or entry.school_code != meta.unit_code  # SEC-8: another school's, as if missing
+        ):
             raise NotFound(f"学前调档名单中没有 {entry_id}", field="entry_id")
-        if entry.school_code != meta.unit_code:
-            raise Forbidden("只能管理本校的学前调档名单", code="outside_jurisdiction")
         return entry
 
     def add(self, child: ChildIdentity, guardian: dict | None, meta: CommandMeta) -> UUID:

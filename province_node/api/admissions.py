@@ -9,6 +9,7 @@ back (`/admissions/{id}/rollback`). `GET /admissions` is the lists and QRY-3's q
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -185,9 +186,9 @@ async def export(runtime: Runtime, q: AdmissionFilters, export: PersonalExport) 
 async def admission_in_sight(
     admission_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    found = await runtime.admissions.get(admission_id)
-    policy.ensure_sees_one_of(user, [found["school_code"], found["graduating"]["school_code"]])
-    return found
+    load = functools.partial(runtime.admissions.get, admission_id)
+    sides = lambda found: [found["school_code"], found["graduating"]["school_code"]]  # noqa: E731
+    return await policy.record_in_sight(user, load, "该录取记录", "admission_id", units=sides)
 
 
 @router.get("/admissions/{admission_id}")

@@ -3,6 +3,7 @@ ORG-4 学校基本信息. Included before `schools.router`: `/schools/changes` i
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 from uuid import UUID
 
@@ -203,9 +204,9 @@ async def pending_migrations(runtime: Runtime, user: SchoolRegistrar, policy: Po
 
 @router.get("/migrations/{migration_id}")
 async def migration(migration_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy):
-    found = await runtime.migrations.get(migration_id)
-    policy.ensure_sees_one_of(user, [found["from_school"], found["to_school"]])
-    return found
+    load = functools.partial(runtime.migrations.get, migration_id)
+    sides = lambda found: [found["from_school"], found["to_school"]]  # noqa: E731
+    return await policy.record_in_sight(user, load, "该学籍转移", "migration_id", units=sides)
 
 
 @router.post("/migrations/{migration_id}/decisions")

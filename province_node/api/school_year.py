@@ -10,6 +10,7 @@ job runs by itself at the province's promotion day, `POST /promotions` runs or r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -65,9 +66,9 @@ async def apply(body: GraduationIn, runtime: Runtime, meta: Meta, _: SchoolRegis
 async def graduation_in_sight(
     graduation_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
 ) -> dict:
-    found = await runtime.graduations.get(graduation_id)
-    policy.ensure_sees(user, found["school_code"])
-    return found
+    """SEC-8: a graduation of a school outside the caller's sight answers as a missing one."""
+    load = functools.partial(runtime.graduations.get, graduation_id)
+    return await policy.record_in_sight(user, load, "该毕业申请", "graduation_id")
 
 
 @router.get("/graduations/{graduation_id}")

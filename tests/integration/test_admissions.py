@@ -12,6 +12,7 @@ grade 6); 荔湾区第一初级中学 3440103002's 2024201 is grade 9. New entra
 from __future__ import annotations
 
 from io import BytesIO
+from uuid import uuid4
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -94,6 +95,10 @@ async def test_adm2_a_primary_graduate_is_admitted_pulled_and_placed(mesh: Mesh)
     listed = await _listed(mesh, number, "王小明")
     assert listed["status"] == "listed" and listed["year"] == 2026
     school = f"{TIANHE_JUNIOR}_registrar"
+    # SEC-8: another county's school gets for it what it gets for one that does not exist
+    real = await mesh.get("44", f"{PATH}/{listed['id']}", as_="3440303002_registrar")
+    missing = await mesh.get("44", f"{PATH}/{uuid4()}", as_="3440303002_registrar")
+    assert real.status_code == missing.status_code == 404 and real.json() == missing.json()
     early = await _post(mesh, f"{PATH}/archive-pull", school, 409, json={"ids": [listed["id"]]})
     assert early["code"] == "not_approved" and "王小明" in early["detail"]
     admitted = (await _post(mesh, f"{PATH}/admit", school, json={"ids": [listed["id"]]}))["items"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from io import BytesIO
+from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
@@ -279,3 +280,17 @@ async def test_grd4_graduate_query_by_year_stage_and_school_with_a_confirmed_exp
     rows = list(load_workbook(BytesIO(reply.content)).active.iter_rows(values_only=True))
     assert rows[0][:2] == ("全国学籍号", "姓名")
     assert [r[0] for r in rows[1:]] == [graduated] and rows[1][5] == "毕业"
+
+
+async def test_sec8_a_foreign_graduation_answers_as_a_missing_one(mesh: Mesh) -> None:
+    """A school of another county asks for Tianhe's graduation and for one that does not
+    exist: the same 404, code and message (bar the id it asked for)."""
+    number = await enrolled_student(mesh, "44", 861, class_code=GRADUATING, school=TIANHE)
+    applied = await _apply(mesh, {"student_numbers": [number]})
+    foreign = "3440103002_registrar"
+    real = await mesh.get("44", f"{PATH}/{applied['id']}", as_=foreign)
+    missing = await mesh.get("44", f"{PATH}/{uuid4()}", as_=foreign)
+    assert real.status_code == missing.status_code == 404
+    assert real.json() == missing.json() and number not in real.text
+    own = await mesh.get("44", f"{PATH}/{applied['id']}", as_=f"{TIANHE}_registrar")
+    assert own.status_code == 200

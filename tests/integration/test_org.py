@@ -10,6 +10,7 @@ Demo 广东 (44): 天河区 440106 has 3440106001 (实验小学), 3440106002 (�
 from __future__ import annotations
 
 from io import BytesIO
+from uuid import uuid4
 
 import pytest
 from openpyxl import Workbook
@@ -404,6 +405,10 @@ async def test_org3_record_migration_out_of_a_school_being_revoked(mesh: Mesh) -
     assert started.status_code == 201, started.text
     migration = started.json()
     assert sorted(i["student_number"] for i in migration["items"]) == sorted([first, second, older])
+    # SEC-8: another county's registrar gets for it what it gets for one that does not exist
+    real = await mesh.get("44", f"{MIGRATIONS}/{migration['id']}", as_="440303_registrar")
+    missing = await mesh.get("44", f"{MIGRATIONS}/{uuid4()}", as_="440303_registrar")
+    assert real.status_code == missing.status_code == 404 and real.json() == missing.json()
     record = await mesh.get("44", f"/api/v1/students/{first}", as_="440106_registrar")
     assert record.json()["in_flight"]["label"] == "学籍转移"
     pending = await mesh.get("44", f"{MIGRATIONS}/pending", as_=f"{TIANHE_NINE}_registrar")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import date
 from io import BytesIO
+from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
@@ -225,7 +226,9 @@ async def test_reg2_only_the_schools_own_registrar(mesh: Mesh) -> None:
         refused = await mesh.get("44", f"{PATH}/entries", as_=user)
         assert refused.status_code == 403
     foreign = await mesh.get("44", f"{PATH}/entries/{entry['id']}", as_=other_school)
-    assert foreign.status_code == 403 and UNKNOWN_KID not in foreign.text
+    assert foreign.status_code == 404 and UNKNOWN_KID not in foreign.text  # SEC-8: as missing
+    missing = await mesh.get("44", f"{PATH}/entries/{uuid4()}", as_=other_school)
+    assert (missing.status_code, missing.json()["code"]) == (404, foreign.json()["code"])
     assert (await mesh.get("44", f"{PATH}/entries", as_=other_school)).json()["total"] == 0
 
 
