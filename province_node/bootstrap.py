@@ -52,7 +52,7 @@ from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
-from province_node.messaging import PUBLISHED_TOPICS, HubClient, translate
+from province_node.messaging import HubClient
 from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
 from province_node.org_changes import OrgChangeService
@@ -62,6 +62,7 @@ from province_node.preschool import PreschoolService
 from province_node.preschool_client import PreschoolClient
 from province_node.problems import ProblemService
 from province_node.promotions import PromotionService
+from province_node.publishing import PUBLISHED_TOPICS, translate
 from province_node.reauthentication import ReauthenticationService
 from province_node.record_summary import serve_summary
 from province_node.registrations import RegistrationService

@@ -23,7 +23,7 @@ from province_node.domain.registration_rules import (
     ValidRegistration,
     validate_registration,
 )
-from province_node.messaging import PUBLISHED_TOPICS, translate
+from province_node.publishing import PUBLISHED_TOPICS, translate
 from province_node.registrations import RegistrationService
 from province_node.reviews import ReviewService
 from province_node.schools import load_schools
