@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import ClassVar
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -54,6 +55,16 @@ class Approval(Aggregate):
     NOT_IN_REVIEW: ClassVar[str] = "该业务当前不在审核环节"
     NOT_YOUR_STEP: ClassVar[str] = "该业务不在本单位（本角色）的待审核范围内"
     OPINION_REQUIRED: ClassVar[str] = "不通过时须填写审核意见"
+    #: Where the business's ids come from: one per command (`create_id(command_id)`), so a
+    #: repeated command finds the process it made (BUS-2). A business names its namespace;
+    #: without one (a test's stand-in) each process gets a random id.
+    ID_NAMESPACE: ClassVar[UUID | None] = None
+
+    @classmethod
+    def create_id(cls, command_id: str | None = None) -> UUID:
+        if cls.ID_NAMESPACE is None or command_id is None:
+            return uuid4()
+        return uuid5(cls.ID_NAMESPACE, command_id)
 
     # Instance state (not annotated here: eventsourcing turns annotations into constructor
     # fields): chain (list of step dicts), step (index), status, decisions, school_code, and

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from typing import ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import event
 
@@ -43,9 +43,7 @@ class BulkExport(Approval):
     NOT_YOUR_STEP = "该数据导出申请当前不由本单位（本角色）审核"
     OPINION_REQUIRED = "审核不通过时须填写审核意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_NS, command_id)
+    ID_NAMESPACE = _NS
 
     @event("Applied")
     def __init__(self, command_id: str, unit_code: str, unit_name: str, purpose: str,

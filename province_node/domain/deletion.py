@@ -8,7 +8,7 @@ school may apply again. A student with a formal (`G`/`J`) number is never delete
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import event
 
@@ -24,9 +24,7 @@ class StudentDeletion(Approval):
     NOT_YOUR_STEP = "没有待本单位确认的删除申请"
     OPINION_REQUIRED = "不同意删除时须填写意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_NS, command_id)
+    ID_NAMESPACE = _NS
 
     @event("Applied")
     def __init__(

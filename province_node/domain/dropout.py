@@ -277,9 +277,7 @@ class DropoutReturn(Approval):
     NOT_YOUR_STEP = "该返校申请当前不由本单位（本角色）审核"
     OPINION_REQUIRED = "审核不通过时须填写审核意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_RETURN_NS, command_id)
+    ID_NAMESPACE = _RETURN_NS
 
     @event("Applied")
     def __init__(

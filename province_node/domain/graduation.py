@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import event
 
@@ -121,9 +121,7 @@ class Graduation(Approval):
     NOT_YOUR_STEP = "该毕业申请当前不由本单位（本角色）审核"
     OPINION_REQUIRED = "审核不通过时须填写审核意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_NS, command_id)
+    ID_NAMESPACE = _NS
 
     @event("Applied")
     def __init__(

@@ -166,9 +166,7 @@ class ProblemAction(Approval):
     NOT_YOUR_STEP = "该问题学籍处理当前不由本单位（本角色）审核"
     OPINION_REQUIRED = "审核不通过时须填写审核意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_ACTION_NS, command_id)
+    ID_NAMESPACE = _ACTION_NS
 
     @event("Applied")
     def __init__(

@@ -60,9 +60,7 @@ class Registration(Approval):
     NOT_YOUR_STEP = "该注册记录不在本单位（本角色）的待审核范围内"
     OPINION_REQUIRED = "退回时须填写审核意见"
 
-    @staticmethod
-    def create_id(command_id: str) -> UUID:
-        return uuid5(_NS, command_id)
+    ID_NAMESPACE = _NS
 
     @event("Submitted")
     def __init__(
