@@ -125,12 +125,14 @@ def test_nfr4_duplicate_delayed_and_reordered_notices_change_nothing(
     child = people.next()
     number = register(mesh, child)
     case = transfer(mesh, child, number)
+
+    def of_case() -> list[tuple[str, bytes]]:
+        return [(s, d) for s, d in _hub_out(mesh) if json.loads(d).get("case_id") == case["id"]]
+
+    mesh.eventually(lambda: len(of_case()) == 4)  # the hub published case_completed too
+    mesh.eventually(lambda: _notices_consumed(mesh))  # and both nodes applied every notice
     before = {p: (records(mesh, p, child), history(mesh, p, number)) for p in (IN, OUT)}
-    notices = [
-        (subject, data)
-        for subject, data in _hub_out(mesh)
-        if json.loads(data).get("case_id") == case["id"]
-    ]
+    notices = of_case()
     assert [s.rsplit(".", 1)[-1] for s, _ in notices] == [
         "case_opened",
         "archive_requested",
