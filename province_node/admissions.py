@@ -35,6 +35,7 @@ from province_node.domain.admission import (
     parse_stage,
 )
 from province_node.excel import table
+from province_node.processes import ProcessService
 from province_node.views.admissions import admissions, open_admissions
 from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
@@ -66,7 +67,7 @@ EXPORT_LABELS = {
 _STAGE_LABELS = {s.value: s.label for s in Stage}
 
 
-class AdmissionService:
+class AdmissionService(ProcessService):
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
                  clock: Clock, exports: AccessService) -> None:  # fmt: skip
         self.node, self.writer, self.views, self.org = node, writer, views, org
@@ -254,34 +255,6 @@ class AdmissionService:
         self.node.save(*found)
         return {"items": [a.view() for a in found]}
 
-    async def decide(self, admission_id: UUID, approve: bool, opinion: str | None,
-                     meta: CommandMeta) -> dict:  # fmt: skip
-        at = self.clock.now().isoformat()
-        return await self.writer(self._decide, admission_id, approve, opinion, at, meta)
-
-    def _decide(self, admission_id: UUID, approve: bool, opinion: str | None, at: str,
-                meta: CommandMeta) -> dict:  # fmt: skip
-        admission = self._get(admission_id)
-        if admission.seen(meta.command_id):
-            return admission.view()
-        admission.check_decision(meta.unit_code, meta.role, approve, opinion)
-        admission.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
-        self.node.save(admission)
-        return admission.view()
-
-    async def revoke(self, admission_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-
-        def revoke() -> dict:
-            admission = self._get(admission_id)
-            if admission.status != admission.REVOKED:
-                admission.check_revocable(meta.unit_code)
-                admission.revoke(at=at, meta=meta.as_dict())
-                self.node.save(admission)
-            return admission.view()
-
-        return await self.writer(revoke)
-
     async def pull(self, ids: list[UUID], meta: CommandMeta) -> dict:
         """调档: each student becomes the admitting school's; the student's other admissions
         not yet pulled are cancelled [004 Q95]."""
@@ -365,9 +338,6 @@ class AdmissionService:
 
     # --- reads: the lists and QRY-3 --------------------------------------------------------
 
-    async def get(self, admission_id: UUID) -> dict:
-        return await self.writer(lambda: self._get(admission_id).view())
-
     async def search(self, filters: dict, schools: list[str] | None, page: int = 1,
                      page_size: int = 20) -> dict:  # fmt: skip
         await self.views.caught_up()
@@ -404,6 +374,8 @@ class AdmissionService:
         if not isinstance(found, Admission):
             raise NotFound("招生录取记录不存在", field="id")
         return found
+
+    _process = _get
 
 
 def _about(admission: Admission, check, *args) -> None:

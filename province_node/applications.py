@@ -39,8 +39,8 @@ from province_node.domain.status_change import (
 )
 from province_node.domain.student import Student
 from province_node.domain.workflow_defaults import BusinessType
-from province_node.history import history_item
 from province_node.key_data_changes import KeyDataChanges
+from province_node.processes import ProcessService
 from province_node.views.applications import find
 from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
@@ -85,7 +85,7 @@ class ApplicationForm:
     changes: dict | None = None  # key data change: field → new value
 
 
-class ApplicationService:
+class ApplicationService(ProcessService):
     def __init__(
         self,
         node: ProvinceNode,
@@ -220,30 +220,14 @@ class ApplicationService:
                     "class_code": before.class_code}  # fmt: skip
         return student.suspension if kind is ChangeType.RESUMPTION else None
 
-    async def decide(self, application_id: UUID, approve: bool, opinion: str | None,
-                     meta: CommandMeta) -> dict:  # fmt: skip
-        at = self.clock.now().isoformat()
-        return await self.writer(self._decide, application_id, approve, opinion, at, meta)
-
-    def _decide(self, application_id: UUID, approve: bool, opinion: str | None, at: str,
-                meta: CommandMeta) -> dict:  # fmt: skip
-        application = self._get(application_id)
-        if application.seen(meta.command_id):
-            return application.view()
-        application.check_decision(meta.unit_code, meta.role, approve, opinion)
-        application.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
-        student = self.node.repository.get(UUID(application.student_id))
-        extra = self._effect(application, student, opinion, at, meta.as_dict())
-        self.node.save(application, student, *extra)
-        return application.view()
-
-    def _effect(self, application: Approval, student: Student, opinion: str | None, at: str,
+    def decided(self, application: Approval, opinion: str | None, at: str,
                 meta: dict) -> list:  # fmt: skip
         """What the decision does to the record: the effect once approved; a status change
         rejected ends and frees it; a key data change returned stays with the school."""
+        student = self.node.repository.get(UUID(application.student_id))
         if isinstance(application, KeyDataChange):
             if application.status == application.APPROVED:
-                return self.key_data.approved(application, student, opinion, at, meta)
+                return [student, *self.key_data.approved(application, student, opinion, at, meta)]
             return []
         if application.status == application.APPROVED:
             after = application.after
@@ -261,39 +245,14 @@ class ApplicationService:
             )
         elif application.status == application.REJECTED:
             student.end_application(str(application.id), "rejected", meta)
-        return []
+        return [student]
 
-    async def revoke(self, application_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-        return await self.writer(self._revoke, application_id, at, meta)
-
-    def _revoke(self, application_id: UUID, at: str, meta: CommandMeta) -> dict:
-        application = self._get(application_id)
-        if application.status == application.REVOKED:  # a repeat: the first answer
-            return application.view()
-        application.check_revocable(meta.unit_code)
-        application.revoke(at=at, meta=meta.as_dict())
+    def withdrawn(self, application: Approval, at: str, meta: dict) -> list:
         student = self.node.repository.get(UUID(application.student_id))
-        student.end_application(str(application.id), "revoked", meta.as_dict())
-        extra = []
+        student.end_application(str(application.id), "revoked", meta)
         if isinstance(application, KeyDataChange):
-            extra = self.key_data.withdrawn(application, student, at, meta.as_dict())
-        self.node.save(application, student, *extra)
-        return application.view()
-
-    async def resubmit(self, application_id: UUID, meta: CommandMeta) -> dict:
-        """A key data change returned to the school goes up its chain again (KDC-2)."""
-        at = self.clock.now().isoformat()
-        return await self.writer(self._resubmit, application_id, at, meta)
-
-    def _resubmit(self, application_id: UUID, at: str, meta: CommandMeta) -> dict:
-        application = self._get(application_id)
-        if application.status == application.IN_PROGRESS:  # a repeat: the first answer
-            return application.view()
-        application.check_resubmittable(meta.unit_code)
-        application.resubmit(meta=meta.as_dict(), at=at)
-        self.node.save(application)
-        return application.view()
+            return [student, *self.key_data.withdrawn(application, student, at, meta)]
+        return [student]
 
     async def escalate(self, application_id: UUID, meta: CommandMeta) -> dict:
         """CHG-5 强制干预: straight to the province, once the bureau's working days are over."""
@@ -315,19 +274,6 @@ class ApplicationService:
         return application.view()
 
     # --- reads -----------------------------------------------------------------------------
-
-    async def get(self, application_id: UUID, events: bool = True) -> dict:
-        """The application, its state and (`events`) every event of its history (who, when,
-        opinion); a list needs only the state."""
-
-        def read() -> dict:
-            application = self._get(application_id)
-            if not events:
-                return application.view()
-            stored = [history_item(e) for e in self.node.events.get(application.id)]
-            return application.view() | {"events": stored}
-
-        return await self.writer(read)
 
     async def due(self, application: dict) -> str | None:
         """The last working day of the current step (CHG-5's deadline), for the screens."""
@@ -368,6 +314,8 @@ class ApplicationService:
         if not isinstance(found, StudentApplication | KeyDataChange):
             raise NotFound("申请不存在", field="id")
         return found
+
+    _process = _get
 
 
 def _cell(column: str, value: object) -> object:

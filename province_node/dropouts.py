@@ -40,6 +40,7 @@ from province_node.domain.student import Student
 from province_node.domain.student_status import check_may_start
 from province_node.domain.workflow_defaults import BusinessType
 from province_node.history import history_item
+from province_node.processes import ProcessService
 from province_node.views.dropouts import counts, find
 from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
@@ -89,7 +90,7 @@ class ReturnForm:
     grade: str | None = None  # 返校年级: the class's 年级名称 (初中2025级) or national grade
 
 
-class DropoutService:
+class DropoutService(ProcessService):
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
                  clock: Clock, exports: AccessService) -> None:  # fmt: skip
         self.node, self.writer, self.views, self.org = node, writer, views, org
@@ -263,8 +264,8 @@ class DropoutService:
             meta=meta,
         )
 
-    async def decide(self, ids: list[UUID], approve: bool, opinion: str | None,
-                     meta: CommandMeta) -> list[dict]:  # fmt: skip
+    async def decide_many(self, ids: list[UUID], approve: bool, opinion: str | None,
+                          meta: CommandMeta) -> list[dict]:  # fmt: skip
         """DRP-4: one or several returns (batch approval allowed), all or none."""
         check_opinion(approve, opinion, DropoutReturn.OPINION_REQUIRED)
         unique = list(dict.fromkeys(ids))
@@ -273,47 +274,35 @@ class DropoutService:
         if len(unique) > MOST_DECISIONS:
             raise ContractError("ids", "too_many", f"一次最多审核{MOST_DECISIONS}条返校申请")
         at = self.clock.now().isoformat()
-        return await self.writer(self._decide, unique, approve, opinion, at, meta)
+        return await self.writer(self._decide_many, unique, approve, opinion, at, meta)
 
-    def _decide(self, ids: list[UUID], approve: bool, opinion: str | None, at: str,
-                meta: CommandMeta) -> list[dict]:  # fmt: skip
+    def _decide_many(self, ids: list[UUID], approve: bool, opinion: str | None, at: str,
+                     meta: CommandMeta) -> list[dict]:  # fmt: skip
         returns = [self._get_return(i) for i in ids]
-        changed: list = []
-        for application in returns:
-            if application.seen(meta.command_id):  # BUS-2: a repeat changes nothing
-                continue
-            application.check_decision(meta.unit_code, meta.role, approve, opinion)
-            application.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
-            case = self._get(UUID(application.case_id))
-            changed += [application, case]
-            if application.status == application.APPROVED:
-                student = self.node.repository.get(UUID(application.student_id))
-                placement = application.placement
-                case.finish(returned=placement, return_id=str(application.id), at=at,
-                            meta=meta.as_dict())  # fmt: skip
-                self._place(student, case, placement, opinion, meta.as_dict())
-                changed.append(student)
-            elif application.status == application.REJECTED:
-                case.end_return(return_id=str(application.id), outcome="rejected", at=at,
-                                meta=meta.as_dict())  # fmt: skip
-        self.node.save(*changed)
+        changed = [c for r in returns for c in self.decision(r, approve, opinion, at, meta)]
+        if changed:
+            self.node.save(*changed)
         return [r.view() for r in returns]
 
-    async def revoke(self, return_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-        return await self.writer(self._revoke, return_id, at, meta)
-
-    def _revoke(self, return_id: UUID, at: str, meta: CommandMeta) -> dict:
-        application = self._get_return(return_id)
-        if application.status == application.REVOKED:
-            return application.view()
-        application.check_revocable(meta.unit_code)
-        application.revoke(at=at, meta=meta.as_dict())
+    def decided(self, application: DropoutReturn, opinion: str | None, at: str,
+                meta: dict) -> list:  # fmt: skip
+        """Approved: the case ends with the student placed again; rejected: the case goes on."""
         case = self._get(UUID(application.case_id))
-        case.end_return(return_id=str(application.id), outcome="revoked", at=at,
-                        meta=meta.as_dict())  # fmt: skip
-        self.node.save(application, case)
-        return application.view()
+        if application.status == application.APPROVED:
+            student = self.node.repository.get(UUID(application.student_id))
+            placement = application.placement
+            case.finish(returned=placement, return_id=str(application.id), at=at, meta=meta)
+            self._place(student, case, placement, opinion, meta)
+            return [case, student]
+        if application.status == application.REJECTED:
+            case.end_return(return_id=str(application.id), outcome="rejected", at=at, meta=meta)
+            return [case]
+        return []
+
+    def withdrawn(self, application: DropoutReturn, at: str, meta: dict) -> list:
+        case = self._get(UUID(application.case_id))
+        case.end_return(return_id=str(application.id), outcome="revoked", at=at, meta=meta)
+        return [case]
 
     # --- reads (DRP-5) ----------------------------------------------------------------------
 
@@ -322,14 +311,6 @@ class DropoutService:
             case = self._get(case_id)
             stored = [history_item(e) for e in self.node.events.get(case.id)]
             return self._case_reply(case) | {"events": stored}
-
-        return await self.writer(read)
-
-    async def get_return(self, return_id: UUID) -> dict:
-        def read() -> dict:
-            application = self._get_return(return_id)
-            stored = [history_item(e) for e in self.node.events.get(application.id)]
-            return application.view() | {"events": stored}
 
         return await self.writer(read)
 
@@ -393,6 +374,8 @@ class DropoutService:
         if not isinstance(found, DropoutReturn):
             raise NotFound(f"返校申请 {return_id} 不存在", field="ids")
         return found
+
+    _process = _get_return
 
 
 def _checked_time(measure: dict) -> dict:

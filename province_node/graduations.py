@@ -31,7 +31,7 @@ from province_node.domain.graduation import (
 )
 from province_node.domain.student import Student
 from province_node.domain.student_status import check_may_start
-from province_node.history import history_item
+from province_node.processes import ProcessService
 from province_node.views.graduates import graduates, in_classes
 from xueji.access.exports import ConfirmedExport
 from xueji.access.service import AccessService
@@ -68,7 +68,7 @@ class GraduationForm:
     date: date | None = None
 
 
-class GraduationService:
+class GraduationService(ProcessService):
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
                  clock: Clock, exports: AccessService) -> None:  # fmt: skip
         self.node, self.writer, self.views, self.org = node, writer, views, org
@@ -169,18 +169,9 @@ class GraduationService:
                             field="student_numbers")  # fmt: skip
         return student
 
-    async def decide(self, graduation_id: UUID, approve: bool, opinion: str | None,
-                     meta: CommandMeta) -> dict:  # fmt: skip
-        at = self.clock.now().isoformat()
-        return await self.writer(self._decide, graduation_id, approve, opinion, at, meta)
-
-    def _decide(self, graduation_id: UUID, approve: bool, opinion: str | None, at: str,
-                meta: CommandMeta) -> dict:  # fmt: skip
-        graduation = self._get(graduation_id)
-        if graduation.seen(meta.command_id):
-            return graduation.view()
-        graduation.check_decision(meta.unit_code, meta.role, approve, opinion)
-        graduation.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
+    def decided(self, graduation: Graduation, opinion: str | None, at: str,
+                meta: dict) -> list:  # fmt: skip
+        """Approved: each student graduates (or completes, …); rejected: each is freed."""
         students = self._students(graduation)
         kind = GraduationKind(graduation.kind)
         for student in students:
@@ -188,27 +179,16 @@ class GraduationService:
                 student.graduate(graduation_id=str(graduation.id), kind=kind.value,
                                  status=kind.status.value,
                                  graduation_date=graduation.graduation_date, opinion=opinion,
-                                 meta=meta.as_dict())  # fmt: skip
+                                 meta=meta)  # fmt: skip
             elif graduation.status == graduation.REJECTED:
-                student.end_application(str(graduation.id), "rejected", meta.as_dict())
-        self.node.save(graduation, *students)
-        return graduation.view()
+                student.end_application(str(graduation.id), "rejected", meta)
+        return students
 
-    async def revoke(self, graduation_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-        return await self.writer(self._revoke, graduation_id, at, meta)
-
-    def _revoke(self, graduation_id: UUID, at: str, meta: CommandMeta) -> dict:
-        graduation = self._get(graduation_id)
-        if graduation.status == graduation.REVOKED:
-            return graduation.view()
-        graduation.check_revocable(meta.unit_code)
-        graduation.revoke(at=at, meta=meta.as_dict())
+    def withdrawn(self, graduation: Graduation, at: str, meta: dict) -> list:
         students = self._students(graduation)
         for student in students:
-            student.end_application(str(graduation.id), "revoked", meta.as_dict())
-        self.node.save(graduation, *students)
-        return graduation.view()
+            student.end_application(str(graduation.id), "revoked", meta)
+        return students
 
     def _students(self, graduation: Graduation) -> list[Student]:
         return [self.node.repository.get(UUID(s["id"])) for s in graduation.students]
@@ -255,14 +235,6 @@ class GraduationService:
 
     # --- GRD-4 -------------------------------------------------------------------------------
 
-    async def get(self, graduation_id: UUID) -> dict:
-        def read() -> dict:
-            graduation = self._get(graduation_id)
-            stored = [history_item(e) for e in self.node.events.get(graduation.id)]
-            return graduation.view() | {"events": stored}
-
-        return await self.writer(read)
-
     async def graduates(self, filters: dict, schools: list[str] | None, page: int = 1,
                         page_size: int = 20) -> dict:  # fmt: skip
         await self.views.caught_up()
@@ -292,6 +264,8 @@ class GraduationService:
         if found is None:
             raise NotFound("毕业申请不存在", field="id")
         return found
+
+    _process = _get
 
 
 def _rollbacks(node: ProvinceNode, student: Student) -> set[str]:

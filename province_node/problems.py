@@ -36,8 +36,8 @@ from province_node.domain.problem import (
 )
 from province_node.domain.proof import check_proof
 from province_node.domain.student import Student
-from province_node.history import history_item
 from province_node.key_data_changes import KeyDataChanges
+from province_node.processes import ProcessService
 from province_node.views.problems import find
 from xueji.access.exports import ConfirmedExport
 from xueji.blobs import BlobStore
@@ -73,7 +73,7 @@ class ActionForm:
     changes: dict | None = None  # a change: field → new value (KDC-2)
 
 
-class ProblemService:
+class ProblemService(ProcessService):
     def __init__(self, node: ProvinceNode, writer: Writer, views: Views, org: OrgTree,
                  clock: Clock, blobs: BlobStore, key_data: KeyDataChanges) -> None:  # fmt: skip
         self.node, self.writer, self.views, self.org = node, writer, views, org
@@ -187,64 +187,28 @@ class ProblemService:
         self.node.save(application, student, *moved)
         return self._reply(problem) | {"application": application.view()}
 
-    async def decide(self, action_id: UUID, approve: bool, opinion: str | None,
-                     meta: CommandMeta) -> dict:  # fmt: skip
-        at = self.clock.now().isoformat()
-        return await self.writer(self._decide, action_id, approve, opinion, at, meta)
-
-    def _decide(self, action_id: UUID, approve: bool, opinion: str | None, at: str,
-                meta: CommandMeta) -> dict:  # fmt: skip
-        application = self._get_action(action_id)
-        if application.seen(meta.command_id):
-            return application.view()
-        application.check_decision(meta.unit_code, meta.role, approve, opinion)
-        application.decide(approve=approve, opinion=opinion, at=at, meta=meta.as_dict())
-        changed: list = [application]
-        if application.status == application.APPROVED:
-            student: Student = self.node.repository.get(UUID(application.student_id))
-            m = meta.as_dict()
-            student.end_application(str(application.id), "approved", m)
-            if application.action == Action.DELETE.value:
-                student.delete(opinion=opinion, meta=m)  # published: the hub's index follows
-            problem = self._get(UUID(application.problem_id))
-            changed += [student, *move_side(self.node.find, problem, application.student_number,
-                                            Action(application.action), "acted", self.province,
-                                            at, m)]  # fmt: skip
-        self.node.save(*changed)
-        return application.view()
-
-    async def revoke(self, action_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-        return await self.writer(self._revoke, action_id, at, meta)
-
-    def _revoke(self, action_id: UUID, at: str, meta: CommandMeta) -> dict:
-        application = self._get_action(action_id)
-        if application.status == application.REVOKED:
-            return application.view()
-        application.check_revocable(meta.unit_code)
-        application.revoke(at=at, meta=meta.as_dict())
-        student = self.node.repository.get(UUID(application.student_id))
-        student.end_application(str(application.id), "revoked", meta.as_dict())
+    def decided(self, application: ProblemAction, opinion: str | None, at: str,
+                meta: dict) -> list:  # fmt: skip
+        """Approved: the record is corroborated or deleted, and its side of the group moves."""
+        if application.status != application.APPROVED:
+            return []
+        student: Student = self.node.repository.get(UUID(application.student_id))
+        student.end_application(str(application.id), "approved", meta)
+        if application.action == Action.DELETE.value:
+            student.delete(opinion=opinion, meta=meta)  # published: the hub's index follows
         problem = self._get(UUID(application.problem_id))
-        moved = move_side(self.node.find, problem, application.student_number,
-                          Action(application.action), "withdrawn", self.province, at,
-                          meta.as_dict(), "已撤销")  # fmt: skip
-        self.node.save(application, student, *moved)
-        return application.view()
+        return [student, *move_side(self.node.find, problem, application.student_number,
+                                    Action(application.action), "acted", self.province, at,
+                                    meta)]  # fmt: skip
 
-    async def resubmit(self, action_id: UUID, meta: CommandMeta) -> dict:
-        at = self.clock.now().isoformat()
-
-        def run() -> dict:
-            application = self._get_action(action_id)
-            if application.status == application.IN_PROGRESS:
-                return application.view()
-            application.check_resubmittable(meta.unit_code)
-            application.resubmit(meta=meta.as_dict(), at=at)
-            self.node.save(application)
-            return application.view()
-
-        return await self.writer(run)
+    def withdrawn(self, application: ProblemAction, at: str, meta: dict) -> list:
+        """Withdrawn by the school: the record's turn again."""
+        student = self.node.repository.get(UUID(application.student_id))
+        student.end_application(str(application.id), "revoked", meta)
+        problem = self._get(UUID(application.problem_id))
+        return [student, *move_side(self.node.find, problem, application.student_number,
+                                    Action(application.action), "withdrawn", self.province,
+                                    at, meta, "已撤销")]  # fmt: skip
 
     # --- arbitration (PRB-3, in-province) ------------------------------------------------------
 
@@ -288,14 +252,6 @@ class ProblemService:
 
         def read() -> dict:
             return self._reply(self._get(problem_id))
-
-        return await self.writer(read)
-
-    async def get_action(self, action_id: UUID) -> dict:
-        def read() -> dict:
-            application = self._get_action(action_id)
-            events = [history_item(e) for e in self.node.events.get(application.id)]
-            return application.view() | {"events": events}
 
         return await self.writer(read)
 
@@ -344,6 +300,8 @@ class ProblemService:
         if not isinstance(found, ProblemAction):
             raise NotFound("问题学籍处理申请不存在", field="id")
         return found
+
+    _process = _get_action
 
 
 def ensure_in_sight(group: dict | None, user, policy, province: str) -> None:

@@ -9,7 +9,6 @@ back (`/admissions/{id}/rollback`). `GET /admissions` is the lists and QRY-3's q
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -18,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from projections import excel
 from province_node.admissions import MAX_LIST_BYTES, MOST_IDS
-from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import process_routes
 from xueji.access.api import PersonalExport
 from xueji.access.guards import BureauRegistrar, CurrentUser, Policy, Registrar, SchoolRegistrar
 from xueji.http import attachment
@@ -98,17 +97,6 @@ async def admit_one(admission_id: UUID, runtime: Runtime, meta: Meta, _: SchoolR
     return (await runtime.admissions.admit([admission_id], meta))["items"][0]
 
 
-@router.post("/admissions/{admission_id}/decisions")
-async def decide(admission_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
-    """The current step's bureau decides (the engine's decider rule); a rejection ends it."""
-    return await runtime.admissions.decide(admission_id, body.approve, body.opinion, meta)
-
-
-@router.post("/admissions/{admission_id}/revoke")
-async def revoke(admission_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    return await runtime.admissions.revoke(admission_id, meta)
-
-
 @router.post("/admissions/archive-pull")
 async def pull(body: IdsIn, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
     """ADM-2 调档 one or many approved admissions: the students become the school's."""
@@ -183,15 +171,10 @@ async def export(runtime: Runtime, q: AdmissionFilters, export: PersonalExport) 
     return _xlsx(data, "省内招生升学查询导出.xlsx")
 
 
-async def admission_in_sight(
-    admission_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
-) -> dict:
-    load = functools.partial(runtime.admissions.get, admission_id)
-    sides = lambda found: [found["school_code"], found["graduating"]["school_code"]]  # noqa: E731
-    return await policy.record_in_sight(user, load, "该录取记录", "admission_id", units=sides)
+def _sides(admission: dict) -> list[str]:
+    """The admitting school and the one the student graduated from both see it."""
+    return [admission["school_code"], admission["graduating"]["school_code"]]
 
 
-@router.get("/admissions/{admission_id}")
-async def get_admission(admission: Annotated[dict, Depends(admission_in_sight)]) -> dict:
-    """State, chain, decisions, the student and the school it graduated from."""
-    return admission
+process_routes(router, path="/admissions", param="admission_id", service="admissions",
+               what="该录取记录", units=_sides)  # fmt: skip

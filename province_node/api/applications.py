@@ -8,7 +8,6 @@ caller's jurisdiction; what awaits the caller is the one pending list.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.ids import parse_student_number
 from projections import excel
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import process_routes
 from province_node.api.registrations import decoded_proof
 from province_node.applications import ApplicationForm, sides
 from xueji.access.api import PersonalExport
@@ -40,12 +40,6 @@ class ApplicationIn(BaseModel):
     target_class_code: str | None = Field(default=None, max_length=7)
     #: Proof material as base64 (JPG/PNG ≤ 2 MB; required for an in-province transfer).
     proof: str | None = Field(default=None, max_length=4_000_000)
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    approve: bool
-    opinion: str | None = Field(default=None, max_length=500)
 
 
 @router.post("", status_code=201)
@@ -112,39 +106,15 @@ async def export_applications(runtime: Runtime, q: Filters, export: PersonalExpo
     return attachment(data, "学籍异动查询导出.xlsx", excel.XLSX)
 
 
-async def application_in_sight(
-    application_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
-) -> dict:
-    """The application, when the caller sees the applying or the original school."""
-    load = functools.partial(runtime.applications.get, application_id)
-    return await policy.record_in_sight(user, load, "该异动申请", "application_id", units=sides)
-
-
-InSight = Annotated[dict, Depends(application_in_sight)]
+#: The application, when the caller sees the applying or the original school.
+InSight = process_routes(router, path="", param="application_id", service="applications",
+                         what="该异动申请", units=sides, read=False, resubmit=True)  # fmt: skip
 
 
 @router.get("/{application_id}")
 async def get_application(runtime: Runtime, application: InSight) -> dict:
     """State, chain, decisions and every event of the application (who, when, opinion)."""
     return application | {"step_due": await runtime.applications.due(application)}
-
-
-@router.post("/{application_id}/decisions")
-async def decide(application_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
-    """The current step's unit decides (the engine's decider rule); a rejection ends it."""
-    return await runtime.applications.decide(application_id, body.approve, body.opinion, meta)
-
-
-@router.post("/{application_id}/revoke")
-async def revoke(application_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    """The applying school withdraws its application while it is in progress."""
-    return await runtime.applications.revoke(application_id, meta)
-
-
-@router.post("/{application_id}/resubmit")
-async def resubmit(application_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    """A key data change returned to the school goes up its chain again (KDC-2)."""
-    return await runtime.applications.resubmit(application_id, meta)
 
 
 @router.post("/{application_id}/escalate")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from projections.excel import XLSX
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import DecisionIn
 from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser
 from xueji.http import attachment
@@ -28,12 +29,6 @@ class BulkExportIn(BaseModel):
     columns: list[Column] = Field(min_length=1, max_length=80)
     #: the SHA-256 of the commitment text (`GET …/commitment`): the applicant accepted it
     commitment_sha256: str = Field(min_length=64, max_length=64)
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    approve: bool
-    opinion: str | None = Field(default=None, max_length=500)
 
 
 @router.get("/commitment")

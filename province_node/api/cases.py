@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.cases import CaseFilters, Flow
 from contracts.national import NationalStudent
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import DecisionIn
 from province_node.api.registrations import decoded_proof
 from province_node.case_application import CaseApplication
 from xueji.access import reads
@@ -47,10 +48,7 @@ class CaseIn(BaseModel):
     proof: str | None = Field(default=None, max_length=4_000_000)
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    approve: bool
-    opinion: str | None = Field(default=None, max_length=500)
+class CaseDecisionIn(DecisionIn):
     #: PGE-3: why the graduating side refuses (some grounds are not allowed).
     ground: str | None = Field(default=None, max_length=40)
 
@@ -93,7 +91,7 @@ def case_router(prefix: str, flow: Flow) -> APIRouter:
         return await runtime.cases.case(flow, case_id, meta, as_of)
 
     @router.post("/{case_id}/decisions")
-    async def decide(case_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
+    async def decide(case_id: UUID, body: CaseDecisionIn, runtime: Runtime, meta: Meta) -> dict:
         """The deciding unit approves or rejects (an opinion is required to reject)."""
         return await runtime.cases.decide(case_id, body.approve, body.opinion, body.ground, meta)
 

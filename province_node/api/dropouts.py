@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
 from projections import excel
-from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import DecisionIn, process_routes
 from province_node.dropouts import DropoutForm, ReturnForm
 from xueji.access.api import PersonalExport
 from xueji.access.guards import CurrentUser, Policy, Registrar, SchoolRegistrar
@@ -128,32 +128,12 @@ async def dropout_counts(runtime: Runtime, user: CurrentUser, policy: Policy) ->
 @router.post("/returns/decisions")
 async def decide_batch(body: BatchDecisionIn, runtime: Runtime, meta: Meta) -> dict:
     """DRP-4 batch approval: several returns awaiting the caller decided at once, all or none."""
-    items = await runtime.dropouts.decide(body.ids, body.approve, body.opinion, meta)
+    items = await runtime.dropouts.decide_many(body.ids, body.approve, body.opinion, meta)
     return {"items": items, "total": len(items)}
 
 
-async def return_in_sight(
-    return_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
-) -> dict:
-    load = functools.partial(runtime.dropouts.get_return, return_id)
-    return await policy.record_in_sight(user, load, "该返校申请", "return_id")
-
-
-@router.get("/returns/{return_id}")
-async def get_return(application: Annotated[dict, Depends(return_in_sight)]) -> dict:
-    """The return application: state, chain, decisions and every event."""
-    return application
-
-
-@router.post("/returns/{return_id}/decisions")
-async def decide(return_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
-    """The current step's unit decides (the engine's decider rule); a rejection ends it."""
-    return (await runtime.dropouts.decide([return_id], body.approve, body.opinion, meta))[0]
-
-
-@router.post("/returns/{return_id}/revoke")
-async def revoke(return_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    return await runtime.dropouts.revoke(return_id, meta)
+process_routes(router, path="/returns", param="return_id", service="dropouts",
+               what="该返校申请")  # fmt: skip
 
 
 async def case_in_sight(case_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy) -> dict:

@@ -11,7 +11,6 @@ corroborated (a cross-province group is arbitrated by the ministry on the hub).
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated
 from uuid import UUID
 
@@ -20,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.problems import GroupState, ProblemKind
 from projections import excel
-from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import process_routes
 from province_node.api.registrations import decoded_proof
 from province_node.problems import ActionForm, group_in_sight
 from xueji.access.api import PersonalExport
@@ -97,34 +96,8 @@ async def export_problems(runtime: Runtime, q: Filters, export: PersonalExport) 
     return attachment(data, "问题学籍导出.xlsx", excel.XLSX)
 
 
-async def action_in_sight(
-    action_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
-) -> dict:
-    load = functools.partial(runtime.problems.get_action, action_id)
-    return await policy.record_in_sight(user, load, "该问题学籍处理", "action_id")
-
-
-@router.get("/actions/{action_id}")
-async def get_action(action: Annotated[dict, Depends(action_in_sight)]) -> dict:
-    """A corroboration or deletion: its chain, decisions and every event."""
-    return action
-
-
-@router.post("/actions/{action_id}/decisions")
-async def decide(action_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
-    """The current step's unit decides; a rejection returns it to the school [002 §2]."""
-    return await runtime.problems.decide(action_id, body.approve, body.opinion, meta)
-
-
-@router.post("/actions/{action_id}/resubmit")
-async def resubmit(action_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    return await runtime.problems.resubmit(action_id, meta)
-
-
-@router.post("/actions/{action_id}/revoke")
-async def revoke(action_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    """Withdrawn by the school: the record's turn again."""
-    return await runtime.problems.revoke(action_id, meta)
+process_routes(router, path="/actions", param="action_id", service="problems",
+               what="该问题学籍处理", resubmit=True)  # fmt: skip
 
 
 async def problem_in_sight(

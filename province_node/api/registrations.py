@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.errors import ContractError
 from contracts.ids import IdGroup
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import DecisionIn
 from province_node.api.queries import registrations_in_sight
 from province_node.domain.registration_rules import RegistrationForm
 from province_node.excel.templates import build_template
@@ -61,12 +62,6 @@ async def create_registration(
         proof=decoded_proof(body.proof),
     )
     return await runtime.registrations.register(form, meta)
-
-
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    approve: bool
-    opinion: str | None = Field(default=None, max_length=500)
 
 
 class BatchDecisionIn(DecisionIn):

@@ -10,17 +10,15 @@ job runs by itself at the province's promotion day, `POST /promotions` runs or r
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.ids import parse_student_number
 from projections import excel
-from province_node.api.applications import DecisionIn
 from province_node.api.deps import Meta, Runtime
+from province_node.api.processes import process_routes
 from province_node.graduations import GraduationForm
 from xueji.access.api import PersonalExport
 from xueji.access.guards import (
@@ -63,29 +61,8 @@ async def apply(body: GraduationIn, runtime: Runtime, meta: Meta, _: SchoolRegis
     return await runtime.graduations.apply(form, meta)
 
 
-async def graduation_in_sight(
-    graduation_id: UUID, runtime: Runtime, user: CurrentUser, policy: Policy
-) -> dict:
-    """SEC-8: a graduation of a school outside the caller's sight answers as a missing one."""
-    load = functools.partial(runtime.graduations.get, graduation_id)
-    return await policy.record_in_sight(user, load, "该毕业申请", "graduation_id")
-
-
-@router.get("/graduations/{graduation_id}")
-async def get_graduation(graduation: Annotated[dict, Depends(graduation_in_sight)]) -> dict:
-    """State, chain, decisions, students and every event of the graduation."""
-    return graduation
-
-
-@router.post("/graduations/{graduation_id}/decisions")
-async def decide(graduation_id: UUID, body: DecisionIn, runtime: Runtime, meta: Meta) -> dict:
-    """The current step's unit decides (the engine's decider rule); a rejection ends it."""
-    return await runtime.graduations.decide(graduation_id, body.approve, body.opinion, meta)
-
-
-@router.post("/graduations/{graduation_id}/revoke")
-async def revoke(graduation_id: UUID, runtime: Runtime, meta: Meta, _: SchoolRegistrar) -> dict:
-    return await runtime.graduations.revoke(graduation_id, meta)
+process_routes(router, path="/graduations", param="graduation_id", service="graduations",
+               what="该毕业申请")  # fmt: skip
 
 
 @router.post("/graduations/{student_number}/rollback")

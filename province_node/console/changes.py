@@ -207,7 +207,7 @@ async def pending_list(request: Request, user: User, kind: str) -> Response:
 async def _pending(request: Request, user: User, kind: Kind, **extra: object) -> Response:
     runtime = request.app.state.runtime
     items = await runtime.pending.items(meta_of(user), {kind.business})
-    details = [await runtime.applications.get(UUID(i["id"]), events=False) for i in items]
+    details = [await runtime.applications.get_process(UUID(i["id"]), events=False) for i in items]
     title = f"{kind.title}{kind.decide_word}"
     return _page(request, kind, "change_pending.html", title=title, items=details, **extra)
 
@@ -271,7 +271,7 @@ DONE = {"revoked": "已撤销", "escalated": "已强制干预，提交省级审�
 async def detail(request: Request, user: User, policy: Policy, kind: str, application_id: UUID,
                  done: str = "", error: str = "", status: int = 200) -> Response:  # fmt: skip
     chosen, applications = _kind(kind), request.app.state.runtime.applications
-    load = functools.partial(applications.get, application_id)
+    load = functools.partial(applications.get_process, application_id)
     application = await policy.record_in_sight(user, load, "该异动申请", "application_id",
                                                units=sides)  # fmt: skip
     mine = SCHOOL_REGISTRAR.allows(user) and policy.acts_for(user, application["school_code"])

@@ -178,7 +178,7 @@ async def returns_page(request: Request, user: User) -> Response:
 async def returns_pending(request: Request, user: User, **extra: object) -> Response:
     runtime = request.app.state.runtime
     items = await runtime.pending.items(meta_of(user), {"dropout_return"})
-    details = [await runtime.dropouts.get_return(UUID(i["id"])) for i in items]
+    details = [await runtime.dropouts.get_process(UUID(i["id"])) for i in items]
     return _page(request, "dropout_returns.html", 422 if extra.get("errors") else 200,
                  title="控辍保学返校审核", items=details, **extra)  # fmt: skip
 
@@ -197,7 +197,7 @@ async def decide(request: Request, user: User) -> Response:
     except ValueError:  # a hand-edited form
         return await returns_pending(request, user, errors={"": "请选择要审核的返校申请"}, **kept)
     try:
-        await request.app.state.runtime.dropouts.decide(
+        await request.app.state.runtime.dropouts.decide_many(
             ids, approved, opinion or None, meta_of(user)
         )
     except Exception as refused:  # noqa: BLE001 - next to its field in the dialog

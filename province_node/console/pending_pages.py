@@ -24,18 +24,17 @@ def decision_pages(
     template: str,
     rejected: str,
     context: Callable[[], dict] = dict,
-    getter: str = "get",
 ) -> None:
     """`GET /<path>/pending` and `POST /<path>/{id}/decision` for `business` (its key in the
-    pending view), each read by `runtime.<service>.<getter>` and decided through
-    `runtime.<service>.decide`; `rejected` says what a rejection did; `context()` adds what
+    pending view), each read and decided through `runtime.<service>` (a
+    `ProcessService`); `rejected` says what a rejection did; `context()` adds what
     the template needs besides the items."""
 
     async def show(request: Request, user: User, **extra: object) -> Response:
         runtime = request.app.state.runtime
         items = await runtime.pending.items(meta_of(user), {business})
         found = getattr(runtime, service)
-        details = [await getattr(found, getter)(UUID(i["id"])) for i in items]
+        details = [await found.get_process(UUID(i["id"])) for i in items]
         page = console_of(request).page
         return page(request, template, title=title, items=details, **context(), **extra)
 

@@ -86,7 +86,6 @@ decision_pages(
     path="actions",
     business="problem_action",
     service="problems",
-    getter="get_action",
     title="问题学籍审核",
     template="problem_pending.html",
     rejected="审核不通过，已退回学校学籍管理员处理",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from io import BytesIO
+from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
@@ -284,8 +285,14 @@ async def test_chg_bad_input_is_refused_naming_the_field_and_stores_nothing(mesh
     again = await _apply(mesh, TIANHE, body | {"student_number": number}, headers=key)
     assert again["id"] == first["id"]
     path = f"{PATH}/{first['id']}/decisions"
-    wrong_unit = await mesh.post("44", path, as_=f"{LIWAN}_approver", json={"approve": True})
-    assert wrong_unit.status_code == 403 and wrong_unit.json()["code"] == "not_your_step"
+    # SEC-8: a school that cannot see it is told what it would be told of a missing one
+    outside = await mesh.post("44", path, as_=f"{LIWAN}_approver", json={"approve": True})
+    missing = await mesh.post("44", f"{PATH}/{uuid4()}/decisions", as_=f"{LIWAN}_approver",
+                              json={"approve": True})  # fmt: skip
+    assert outside.status_code == missing.status_code == 404
+    assert outside.json() == missing.json()
+    early = await mesh.post("44", path, as_="440106_registrar", json={"approve": True})
+    assert early.status_code == 403 and early.json()["code"] == "not_your_step"
     decision = {"approve": True, "opinion": "同意"}
     key = {"Idempotency-Key": "0f6e1a57-2f0c-4f1b-8d0e-3c5e9b7a1d22"}
     once = await mesh.post("44", path, as_=f"{TIANHE}_approver", json=decision, headers=key)
