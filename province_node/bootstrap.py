@@ -52,6 +52,7 @@ from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
 from province_node.key_data_changes import KeyDataChanges
+from province_node.later_checks import LaterChecks
 from province_node.messaging import HubClient
 from province_node.migrations import MigrationService
 from province_node.notices import NoticeFollower, serve_prepare
@@ -281,6 +282,7 @@ async def _start(settings: NodeSettings, clock: Clock, seed: Seed) -> NodeRuntim
         photos=PhotoService(node, writer, views, clock, blobs, access),
         cards=StudentCards(node, writer, org, blobs, clock),
         reauthentications=reauthentication,
+        later_checks=LaterChecks(service),
     )
 
 

@@ -5,6 +5,7 @@ away, returned entries left lying."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from contracts.ids import DocumentType
@@ -13,19 +14,27 @@ from province_node.domain.registration import NationalChecks, Registration, Regi
 from province_node.domain.student import Student, StudentNumberIndex
 from province_node.registry_client import authentication_of
 
+if TYPE_CHECKING:
+    from province_node.registrations import RegistrationService
+
 
 class LaterChecks:
-    """Needs the service's `node`, `writer`, `registry`, `relay`, `clock`, `_claim`,
-    `_open_ids` (the candidates, from the registrations view; each aggregate decides) and its
-    recording (`_conclude_dedup`, `_open_problem`, `_issue_number`)."""
+    """Goes on with the registrations' own flow (`RegistrationService`: its national claim,
+    its candidates from the registrations view — each aggregate decides — and its recording
+    of a dedup, a problem record, a number)."""
+
+    def __init__(self, registrations: RegistrationService) -> None:
+        self.flow = r = registrations
+        self.node, self.writer, self.registry, self.relay = r.node, r.writer, r.registry, r.relay
+        self.clock = r.clock
 
     async def run_deferred_dedup(self, meta: CommandMeta) -> dict:
         """REG-5 with instant dedup off: ask the hub for every registration still waiting."""
-        ids = await self._open_ids(status=RegistrationStatus.SUBMITTED, dedup_status="pending")
+        ids = await self.flow.open_ids(status=RegistrationStatus.SUBMITTED, dedup_status="pending")
         waiting = await self.writer(self._deferred_dedups, ids)
         done = refused = 0
         for identity in waiting:
-            checks = await self._claim(identity["id"], identity, NationalChecks(), meta)
+            checks = await self.flow.claim(identity["id"], identity, NationalChecks(), meta)
             summary = await self.writer(
                 self._complete_deferred_dedup, UUID(identity["id"]), checks, meta
             )
@@ -52,7 +61,7 @@ class LaterChecks:
             return registration.summary()
         if not registration.has_ended:
             chain, m = registration.chain, meta.as_dict()
-            self.node.save(*self._conclude_dedup(registration, checks, chain, m, deferred=True))
+            self.node.save(*self.flow.conclude_dedup(registration, checks, chain, m, deferred=True))
         elif checks.holder_province is None:  # ended while the hub was asked: give it back
             reason = registration.release_reason or "refused"
             registration.release_claim(reason=reason, meta=meta.as_dict())
@@ -62,7 +71,7 @@ class LaterChecks:
     async def abandon_returned(self, meta: CommandMeta, expiry_days: int) -> int:
         """REG-5: returned entries left longer than `expiry_days` end (abandoned)."""
         before = self.clock.now() - timedelta(days=expiry_days)
-        ids = await self._open_ids(status=RegistrationStatus.RETURNED)
+        ids = await self.flow.open_ids(status=RegistrationStatus.RETURNED)
         abandoned = await self.writer(self._abandon_returned, ids, before, meta)
         self.relay.wake()
         return abandoned
@@ -82,7 +91,9 @@ class LaterChecks:
     async def retry_pending_authentications(self, meta: CommandMeta) -> dict:
         """REG-5: ask the population registry again for every authentication left pending
         (one request), and go on with each it answers. `pending`: those it still could not."""
-        ids = await self._open_ids(auth_status="pending", id_type=DocumentType.RESIDENT_ID.value)
+        ids = await self.flow.open_ids(
+            auth_status="pending", id_type=DocumentType.RESIDENT_ID.value
+        )
         waiting = await self.writer(self._pending_authentications, ids)
         answers = []
         if waiting:
@@ -142,8 +153,8 @@ class LaterChecks:
 
     def _after_authentication(self, registration: Registration, m: dict) -> list:
         if registration.auth_status == "failed":
-            return self._open_problem(registration, m)
-        number = self._issue_number(registration, "passed")  # ID-3: G replaces the temporary L
+            return self.flow.open_problem(registration, m)
+        number = self.flow.issue_number(registration, "passed")  # ID-3: G replaces the temporary L
         if self.node.number_taken(number):
             return []
         registration.assign_number(student_number=number, meta=m)

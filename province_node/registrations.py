@@ -36,7 +36,6 @@ from province_node.domain.registration_rules import (
 )
 from province_node.domain.settings import ProvinceSettings
 from province_node.domain.student import Student, StudentNumberIndex
-from province_node.later_checks import LaterChecks
 from province_node.messaging import HubClient
 from province_node.registry_client import RegistryClient, authentication_of
 from province_node.views.registrations import open_rows, summary
@@ -54,7 +53,7 @@ log = get_logger("province_node.registrations")
 _CATCH_UP_SECONDS = 10.0
 
 
-class RegistrationService(LaterChecks):
+class RegistrationService:
     _rng = random.Random()  # temporary `L` numbers (ID-3)
 
     def __init__(
@@ -104,7 +103,7 @@ class RegistrationService(LaterChecks):
         table = self.views.view("registrations").table("registrations")
         return await self.views.read(open_rows, table, school_codes, equal)
 
-    async def _open_ids(self, **equal: str) -> list[UUID]:
+    async def open_ids(self, **equal: str) -> list[UUID]:
         """The candidates of a REG-5 sweep: the aggregate of each decides."""
         return [UUID(row["id"]) for row in await self._open(None, **equal)]
 
@@ -149,7 +148,7 @@ class RegistrationService(LaterChecks):
             if not (checks.refused_by_authentication or checks.dedup_deferred):
                 # a refused one must not hold the identity; a deferred one is asked by the sweep
                 identity = valid.person() | {"dedup_key": valid.dedup_key}
-                checks = await self._claim(registration_id, identity, checks, meta)
+                checks = await self.claim(registration_id, identity, checks, meta)
             chain = await self._chain(valid.form, settings)
             try:
                 summary = await self.writer(self.record_checked, valid, checks, chain, meta)
@@ -179,7 +178,7 @@ class RegistrationService(LaterChecks):
             return "not_applicable", None
         return authentication_of(await self.registry.authenticate(form.id_number, form.name, meta))
 
-    async def _claim(
+    async def claim(
         self, registration_id: str, identity: dict, checks: NationalChecks, meta: CommandMeta
     ) -> NationalChecks:
         """The hub's national dedup. Nothing is stored before it answers: if it cannot, the
@@ -274,9 +273,9 @@ class RegistrationService(LaterChecks):
         if checks.dedup_deferred:  # REG-5 with instant dedup off: the sweep decides later
             registration.defer_dedup(chain=chain, meta=m)
             return registration, [registration]
-        return registration, self._conclude_dedup(registration, checks, chain, m)
+        return registration, self.conclude_dedup(registration, checks, chain, m)
 
-    def _conclude_dedup(
+    def conclude_dedup(
         self,
         registration: Registration,
         checks: NationalChecks,
@@ -304,7 +303,7 @@ class RegistrationService(LaterChecks):
         else:
             registration.pass_dedup(meta=m)
         auth = "duplicate" if registration.duplicate_of else registration.auth_status
-        number = self._issue_number(registration, auth)
+        number = self.issue_number(registration, auth)
         registration.assign_number(student_number=number, meta=m)
         new = [
             registration,
@@ -313,11 +312,11 @@ class RegistrationService(LaterChecks):
             ),
         ]
         if registration.auth_status == "failed":  # PRB-1: goes on with an L number
-            new += self._open_problem(registration, m)
+            new += self.open_problem(registration, m)
         registration.start_review(chain=chain, meta=m)
         return new
 
-    def _open_problem(self, registration: Registration, m: dict) -> list:
+    def open_problem(self, registration: Registration, m: dict) -> list:
         """PRB-1: authentication failed; the registration goes on with its `L` number."""
         reason = registration.auth_reason or "身份认证未通过"
         side = ProblemSide(province=self.node.province, since=self.clock.now().isoformat(),
@@ -327,7 +326,7 @@ class RegistrationService(LaterChecks):
         registration.note_problem_record(problem_record_id=record, meta=m)
         return opened
 
-    def _issue_number(self, form: RegistrationForm | Registration, auth: str) -> str:
+    def issue_number(self, form: RegistrationForm | Registration, auth: str) -> str:
         """ID-3: `G` + resident ID once authenticated; `J` for document-less students whose
         dedup passed; otherwise a temporary `L` number (same rights, [003 §一.4])."""
         taken = self.node.number_taken

@@ -19,6 +19,7 @@ from province_node.configuration import SettingsService
 from province_node.dropouts import DropoutService
 from province_node.graduations import GraduationService
 from province_node.imports import ImportService
+from province_node.later_checks import LaterChecks
 from province_node.migrations import MigrationService
 from province_node.org_changes import OrgChangeService
 from province_node.pending import PendingWork
@@ -101,5 +102,8 @@ class NodeRuntime:
     photos: PhotoService | None = None
     #: DAY-6: the student card 学籍卡 and the 学生基本信息表.
     cards: StudentCards | None = None
+    #: REG-5: what the registrations finish later (deferred dedup, pending authentications,
+    #: returned entries left lying), by the sweeps or on a sysadmin's word.
+    later_checks: LaterChecks | None = None
     #: ID-3, REG-5: the yearly re-authentication run of the `L` records.
     reauthentications: ReauthenticationService | None = None

@@ -35,7 +35,7 @@ async def sweep_deferred_dedup(runtime: NodeRuntime) -> None:
     """REG-5 with instant dedup off: registrations wait for this periodic national dedup."""
 
     async def sweep(meta: CommandMeta) -> bool:
-        await runtime.registrations.run_deferred_dedup(meta)
+        await runtime.later_checks.run_deferred_dedup(meta)
         return True
 
     seconds = runtime.settings.deferred_dedup_seconds
@@ -47,7 +47,7 @@ async def retry_pending_authentications(runtime: NodeRuntime) -> None:
     registry answers again, otherwise after a pause that doubles while it stays away."""
 
     async def retry(meta: CommandMeta) -> bool:
-        counts = await runtime.registrations.retry_pending_authentications(meta)
+        counts = await runtime.later_checks.retry_pending_authentications(meta)
         return counts["pending"] == 0
 
     settings = runtime.settings
@@ -66,7 +66,7 @@ async def abandon_returned(runtime: NodeRuntime) -> None:
     settings = runtime.settings
 
     async def sweep(meta: CommandMeta) -> bool:
-        await runtime.registrations.abandon_returned(meta, settings.returned_expiry_days)
+        await runtime.later_checks.abandon_returned(meta, settings.returned_expiry_days)
         return True
 
     seconds = settings.abandon_sweep_seconds

@@ -126,11 +126,11 @@ async def working_days(
 async def run_deferred_dedup(runtime: Runtime, _: ProvinceSysadmin, meta: Meta) -> dict:
     """REG-5 with instant dedup off: ask the hub now for every registration still waiting
     (the node also does this on its own every few minutes)."""
-    return await runtime.registrations.run_deferred_dedup(meta)
+    return await runtime.later_checks.run_deferred_dedup(meta)
 
 
 @router.post("/authentication/run")
 async def retry_pending_authentications(runtime: Runtime, _: ProvinceSysadmin, meta: Meta) -> dict:
     """REG-5: ask the population registry now for every authentication left pending (the
     node also retries by itself, and at once when the registry answers again)."""
-    return await runtime.registrations.retry_pending_authentications(meta)
+    return await runtime.later_checks.retry_pending_authentications(meta)
