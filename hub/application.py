@@ -34,8 +34,9 @@ from contracts.events import (
     StudentTransferredOut,
     decode_event,
 )
-from contracts.ids import DocumentType, dedup_key
+from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
+from contracts.person import Person
 from contracts.problems import ProblemAction, ProblemGroup, ProblemKind, ProblemSide, SideState
 from hub.case_board import CaseBoard, case_view
 from hub.domain.calendar import NationalCalendar
@@ -201,9 +202,7 @@ class NationalHub(EventSourcedProjection[UUID]):
         """QRY-4: name plus ID number or national student number; None when no match."""
         identity = None
         if id_number:
-            identity = self.identity(
-                dedup_key(DocumentType.RESIDENT_ID, id_number, name, None, None)
-            )
+            identity = self.identity(Person(DocumentType.RESIDENT_ID, name, id_number).dedup_key())
         elif student_number:
             identity = self.by_number(student_number)
         if identity is None or identity.name != name:
@@ -271,11 +270,7 @@ class NationalHub(EventSourcedProjection[UUID]):
                 dedup_key=event.dedup_key,
                 province=event.source.province,
                 registration_id=str(event.registration_id),
-                id_type=event.id_type,
-                id_number=event.id_number,
-                name=event.name,
-                sex=event.sex,
-                birth_date=event.birth_date,
+                **Person.of(event).as_dict(),
                 school_code=event.school_code,
                 meta=meta,
             )
@@ -477,11 +472,7 @@ class NationalHub(EventSourcedProjection[UUID]):
             student_number=holder_number,
             school_code=identity.school_code,
             class_code=identity.class_code,
-            name=identity.name,
-            sex=identity.sex,
-            birth_date=identity.birth_date,
-            id_type=identity.id_type,
-            id_number=identity.id_number,
+            **Person.of(identity).as_dict(),
             since=getattr(identity, "since", "") or "",
         )
         group = ProblemGroup.open(kind, [holder, newcomer], at=newcomer.since)
@@ -647,11 +638,7 @@ def _side(event: StudentRegistered | StudentKeyDataChanged, since: str) -> Probl
         student_number=event.student_number,
         school_code=event.school_code,
         class_code=event.class_code,
-        name=event.name,
-        sex=event.sex,
-        birth_date=event.birth_date,
-        id_type=event.id_type,
-        id_number=event.id_number,
+        **Person.of(event).as_dict(),
         since=since,
     )
 

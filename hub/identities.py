@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.meta import CommandMeta
+from contracts.person import Person
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from hub.application import NationalHub
 from hub.domain.identity import NationalIdentity
@@ -66,11 +67,7 @@ class IdentityService:
                 dedup_key=command.dedup_key,
                 province=command.province,
                 registration_id=registration_id,
-                id_type=command.id_type,
-                id_number=command.id_number,
-                name=command.name,
-                sex=command.sex,
-                birth_date=command.birth_date,
+                **Person.of(command).as_dict(),
                 school_code=command.school_code,
                 meta=meta,
             )

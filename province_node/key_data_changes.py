@@ -16,9 +16,10 @@ from eventsourcing.application import AggregateNotFoundError
 
 from contracts.codes import StudentStatus
 from contracts.errors import ContractError, DomainError
-from contracts.ids import DocumentType, Sex, dedup_key
+from contracts.ids import DocumentType
 from contracts.meta import CommandMeta
 from contracts.org import OrgTree
+from contracts.person import Person
 from contracts.problems import ProblemAction as Action
 from contracts.regions import PROVINCES
 from province_node.application import ProvinceNode
@@ -217,14 +218,7 @@ class KeyDataChanges:
 
 
 def _dedup_key(record: dict) -> str:
-    born = record.get("birth_date")
     try:
-        return dedup_key(
-            DocumentType(record["id_type"]),
-            record.get("id_number"),
-            record["name"],
-            Sex(record["sex"]) if record.get("sex") else None,
-            date.fromisoformat(born) if born else None,
-        )
+        return Person.of(record).dedup_key()
     except ContractError as error:
         raise ContractError(f"changes.{error.field}", error.code, error.message) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contracts import subjects
 from contracts.commands import ClaimIdentities, ClaimIdentity
 from contracts.meta import CommandMeta
+from contracts.person import Person
 from contracts.replies import IdentityClaimReply, IdentityClaimsReply
 from xueji.bus import Bus
 
@@ -45,11 +46,12 @@ class HubClient:
     def _claim(
         self, registration_id: str, identity: dict, meta: CommandMeta, replaces: str | None = None
     ) -> ClaimIdentity:
-        fields = ("dedup_key", "id_type", "id_number", "name", "sex", "birth_date", "school_code")
         return ClaimIdentity(
             envelope=meta.envelope(),
             province=self.province,
             registration_id=registration_id,
             replaces=replaces,
-            **{f: identity[f] for f in fields},
+            dedup_key=identity["dedup_key"],
+            school_code=identity["school_code"],
+            **Person.of(identity).as_dict(),
         )

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from contracts.errors import DomainError
+from contracts.person import Person
 from province_node.domain.approval import Approval
 
 _NS = uuid5(NAMESPACE_URL, "xueji:province:registration")
@@ -123,11 +124,7 @@ class Registration(Approval):
         return {
             "id": str(self.id),
             "dedup_key": self.dedup_key,
-            "id_type": self.id_type,
-            "id_number": self.id_number,
-            "name": self.name,
-            "sex": self.sex,
-            "birth_date": self.birth_date,
+            **Person.of(self).as_dict(),
             "school_code": self.school_code,
             "command_id": self.command_id,
         }
@@ -248,11 +245,7 @@ class Registration(Approval):
     def person(self) -> dict:
         """The identity and placement the student record takes over."""
         return {
-            "id_type": self.id_type,
-            "id_number": self.id_number,
-            "name": self.name,
-            "sex": self.sex,
-            "birth_date": self.birth_date,
+            **Person.of(self).as_dict(),
             "ethnicity": self.ethnicity,
             "school_code": self.school_code,
             "class_code": self.class_code,

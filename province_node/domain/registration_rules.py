@@ -12,10 +12,10 @@ from contracts.ids import (
     DocumentType,
     IdGroup,
     Sex,
-    dedup_key,
     normalize_name,
     parse_resident_id,
 )
+from contracts.person import Guardian, Person
 from province_node.domain.proof import Proof, check_proof
 from province_node.domain.workflow import BusinessType
 
@@ -52,11 +52,7 @@ class ValidRegistration:
         """The student's identity and placement, as registration and record both keep them."""
         form = self.form
         return {
-            "id_type": form.id_type,
-            "id_number": form.id_number,
-            "name": form.name,
-            "sex": form.sex,
-            "birth_date": form.birth_date,
+            **Person.of(form).as_dict(),
             "ethnicity": form.ethnicity,
             "school_code": form.school_code,
             "class_code": form.class_code,
@@ -84,14 +80,15 @@ def validate_registration(
     form = _with_identity(form, doc, today)
     if form.ethnicity is not None and not _ETHNICITY.match(form.ethnicity):
         raise ContractError("ethnicity", "unknown_ethnicity", f"民族代码 {form.ethnicity} 不存在")
-    form = replace(form, guardians=[_guardian(g, i) for i, g in enumerate(form.guardians)])
-    if doc is DocumentType.NONE and not any(g["id_type"] == "1" for g in form.guardians):
+    guardians = [Guardian.checked(g, i) for i, g in enumerate(form.guardians)]
+    form = replace(form, guardians=[g.as_dict() for g in guardians])
+    if doc is DocumentType.NONE and not any(g.has_resident_id for g in guardians):
         raise ContractError(
             "guardians", "guardian_required", "无证件学生须至少填写一名持居民身份证的监护人"
         )
     # REG-6: a document-less student needs an uploaded proof; any proof must be an image.
     proof = check_proof(form.proof or b"") if form.proof or doc is DocumentType.NONE else None
-    key = dedup_key(doc, form.id_number, form.name, Sex(form.sex), form.birth_date)
+    key = Person.of(form).dedup_key()
     warnings = age_warnings(form.entry, form.birth_date, form.class_code, blocks=under_age_blocks)
     return ValidRegistration(form=form, dedup_key=key, warnings=warnings, proof=proof)
 
@@ -157,23 +154,6 @@ def _with_identity(form: RegistrationForm, doc: DocumentType, today: date) -> Re
         raise ContractError("birth_date", "invalid_birth_date", "出生日期缺失或不合理")
     number = form.id_number.strip().upper() if form.id_number else None
     return replace(form, id_number=number)
-
-
-def _guardian(raw: dict, index: int) -> dict:
-    prefix = f"guardians[{index}]"
-    name = normalize_name(str(raw.get("name") or ""), field=f"{prefix}.name")
-    id_type = str(raw.get("id_type") or "")
-    number = raw.get("id_number")
-    if id_type == DocumentType.RESIDENT_ID.value:
-        number = parse_resident_id(str(number or ""), field=f"{prefix}.id_number").number
-    elif id_type not in {d.value for d in DocumentType}:
-        raise ContractError(f"{prefix}.id_type", "bad_id_type", "监护人身份证件类型不存在")
-    return {
-        "name": name,
-        "relation": str(raw.get("relation") or ""),
-        "id_type": id_type,
-        "id_number": number,
-    }
 
 
 _BUSINESS = {
