@@ -56,6 +56,16 @@ from xueji.timetravel import state_as_of
 Outcome = Literal["applied", "duplicate", "gap", "rejected", "stale"]
 
 
+#: Every event type of a case: what the board catches up on (`catch_up_board`).
+CASE_TOPICS = [
+    get_topic(v)
+    for v in vars(CrossProvinceCase).values()
+    if isinstance(v, type) and issubclass(v, CrossProvinceCase.Event)
+]
+#: Cases put in one transaction when the board is rebuilt or caught up.
+_BOARD_BATCH = 200
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A province message that could not be accepted, to be recorded in its place."""
@@ -72,7 +82,8 @@ class NationalHub(EventSourcedProjection[UUID]):
     #: SYS-2: the years the ministry entered, in memory: every working-day computation of the
     #: hub receives it (`calendar.py` keeps it current).
     calendar_years: Entered
-    #: The cases' pending/tracking/monitoring read model, kept current after each save.
+    #: The cases' pending/tracking/monitoring read model: tables in the hub's own database
+    #: (`case_board.py`), put after each save and caught up from its position at start.
     board: CaseBoard
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -80,7 +91,12 @@ class NationalHub(EventSourcedProjection[UUID]):
         self._touched: list[CrossProvinceCase] = []
         self._epochs: dict[str, int] = {}  # BUS-6: per province, see `epoch`
         self.load_calendar()  # SYS-2: before any deadline is computed
-        self.rebuild_board()
+        self.board = CaseBoard(
+            getattr(self.recorder, "datastore", None),  # none in unit tests' in-memory store
+            self.recorder.max_notification_id,
+            getattr(self.recorder, "schema_name", None),
+        )
+        self.catch_up_board()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -235,16 +251,34 @@ class NationalHub(EventSourcedProjection[UUID]):
         return case_view(case)
 
     def rebuild_board(self) -> int:
-        self.board = CaseBoard()
-        ids = {
-            n.originator_id
-            for n in self.recorder.select_notifications(
-                start=1, limit=10**9, topics=[get_topic(CrossProvinceCase.Initiated)]
-            )
-        }
-        for case_id in ids:
-            self.board.put(self.case(case_id))
-        return len(ids)
+        """AUD-3: the board emptied and every case put again from the log; how many."""
+        self.board.clear()
+        initiated = [get_topic(CrossProvinceCase.Initiated)]  # one per case: none twice
+        return self._put_cases(after=0, topics=initiated, seen=None)
+
+    def catch_up_board(self) -> int:
+        """At start: the cases changed after the board's position put again (after a crash
+        between a save and its put); a board that has seen nothing is rebuilt. How many."""
+        after = self.board.position()
+        if after == 0:
+            return self.rebuild_board()
+        return self._put_cases(after=after, topics=CASE_TOPICS, seen=set())
+
+    def _put_cases(self, after: int, topics: list[str], seen: set[UUID] | None) -> int:
+        """Puts every case with events of `topics` after notification `after`, a page of
+        the log at a time (each once, if `seen` is given); the position moves to the log's
+        end once all are on, so a crash halfway leaves it where it was."""
+        count, start = 0, after + 1
+        while page := self.recorder.select_notifications(start=start, limit=1000, topics=topics):
+            ids = [i for i in dict.fromkeys(n.originator_id for n in page) if i not in (seen or ())]
+            if seen is not None:
+                seen.update(ids)
+            for i in range(0, len(ids), _BOARD_BATCH):
+                cases = [self.case(c) for c in ids[i : i + _BOARD_BATCH]]
+                self.board.put_all(cases, advance=False)
+            count, start = count + len(ids), page[-1].id + 1
+        self.board.put_all([], advance=True)
+        return count
 
     # --- the national calendar (SYS-2) ----------------------------------------------------------
 
