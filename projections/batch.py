@@ -62,7 +62,3 @@ class Batch:
 
 def _pk(table: Table) -> Any:
     return next(iter(table.primary_key.columns))
-
-
-def _pk(table: Table) -> Any:
-    return next(iter(table.primary_key.columns))
